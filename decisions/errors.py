@@ -1,0 +1,119 @@
+"""The one error hierarchy of `decisions`.
+
+Every failure a user can meet is one of these. The CLI (and later the web app) translates them to
+exit codes and HTTP status in exactly one place; nothing below that edge prints or exits.
+
+    DecisionsError
+    ├── DefinitionError          a workflow, rule pack or calendar file is invalid (every problem, located)
+    ├── CalendarError
+    │   └── CalendarYearUnknown  a date computation needs a year the working-day calendar does not know
+    ├── ActionRefused            an action is not allowed now; lists every unmet requirement with its citation
+    └── UsageError               the caller asked for something that does not exist (unknown workflow, trigger ...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ActionRefused",
+    "CalendarError",
+    "CalendarYearUnknown",
+    "DecisionsError",
+    "DefinitionError",
+    "Problem",
+    "Unmet",
+    "UsageError",
+]
+
+
+class DecisionsError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem in a definition file: which file, which line, which key path, what is wrong."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path or '<document>'}: {self.message}"
+
+
+class DefinitionError(DecisionsError):
+    """A definition (workflow, rule pack, calendar override) failed validation.
+
+    Carries *every* problem found, so an author fixes them all in one pass.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        lines = [
+            f"{len(self.problems)} {noun} in definitions / 定义文件有 {len(self.problems)} 处错误:"
+        ]
+        lines += [f"  {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class CalendarError(DecisionsError):
+    """The working-day calendar cannot answer a question."""
+
+
+class CalendarYearUnknown(CalendarError):
+    """A computation needs a year for which no official holiday schedule is known.
+
+    The calendar never guesses: an office adds the year to the override file once the State Council
+    publishes the schedule (国务院办公厅关于某年部分节假日安排的通知).
+    """
+
+    def __init__(self, year: int, update_file: str) -> None:
+        self.year = year
+        self.update_file = update_file
+        super().__init__(
+            f"工作日历不含 {year} 年的法定节假日安排，请在 {update_file} 中补充 / "
+            f"the working-day calendar does not know the year {year}: add its official holiday "
+            f"schedule to {update_file}"
+        )
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """One requirement that stops an action, with the legal text that imposes it.
+
+    ``kind`` is ``violation`` (the requirement is false), ``error`` (it could not be evaluated:
+    never taken as false, never as true), ``role`` (the actor lacks a role the transition allows),
+    or ``missing`` (a field or document the transition must carry is absent).
+    """
+
+    rule_id: str
+    citation: str
+    message_zh: str
+    message_en: str
+    kind: str = "violation"
+    sources: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        return f"[{self.rule_id}] {self.message_zh} / {self.message_en} ({self.citation})"
+
+
+class ActionRefused(DecisionsError):
+    """An action is not allowed now. Lists every unmet requirement, each with rule id and citation."""
+
+    def __init__(self, trigger: str, state: str, unmet: Sequence[Unmet]) -> None:
+        self.trigger = trigger
+        self.state = state
+        self.unmet: tuple[Unmet, ...] = tuple(unmet)
+        lines = [f"操作被拒绝 / action refused: {trigger} (state 状态: {state})"]
+        lines += [f"  - {u}" for u in self.unmet]
+        super().__init__("\n".join(lines))
+
+
+class UsageError(DecisionsError):
+    """The caller named something that does not exist, or asked for something impossible."""

@@ -1,0 +1,124 @@
+"""A small structural validator over parsed YAML that collects every problem with its location."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from decisions.errors import Problem
+from decisions.loading.yamlsafe import YamlDocument
+from decisions.model import Text
+
+__all__ = ["IDENTIFIER", "Reader"]
+
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+Path = tuple[str | int, ...]
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+    }.get(type(value), type(value).__name__)
+
+
+class Reader:
+    """Typed getters that record a located `Problem` instead of raising, so all are reported."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def error(self, path: Sequence[str | int], message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def mapping(
+        self,
+        value: Any,
+        path: Path,
+        *,
+        required: Collection[str] = (),
+        optional: Collection[str] = (),
+        open_keys: bool = False,
+    ) -> dict[str, Any] | None:
+        """A mapping with the given keys; unknown keys are problems unless ``open_keys``."""
+        if not isinstance(value, dict):
+            self.error(path, f"expected a mapping, found {_type_name(value)}")
+            return None
+        for key in required:
+            if key not in value:
+                self.error(path, f"missing required key {key!r}")
+        if not open_keys:
+            allowed = set(required) | set(optional)
+            for key in value:
+                if key not in allowed:
+                    hint = f" (expected one of: {', '.join(sorted(allowed))})" if allowed else ""
+                    self.error((*path, key), f"unknown key {key!r}{hint}")
+        return value
+
+    def string(self, value: Any, path: Path, *, allow_empty: bool = False) -> str | None:
+        if not isinstance(value, str):
+            self.error(path, f"expected a string, found {_type_name(value)}")
+            return None
+        if not allow_empty and not value.strip():
+            self.error(path, "must not be empty")
+            return None
+        return value
+
+    def identifier(self, value: Any, path: Path, what: str = "identifier") -> str | None:
+        text = self.string(value, path)
+        if text is not None and not IDENTIFIER.match(text):
+            self.error(path, f"{what} {text!r} must be lower_snake_case (a-z, 0-9, _)")
+            return None
+        return text
+
+    def boolean(self, value: Any, path: Path, default: bool = False) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(path, f"expected true or false, found {_type_name(value)} {value!r}")
+            return default
+        return value
+
+    def integer(self, value: Any, path: Path) -> int | None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.error(path, f"expected an integer, found {_type_name(value)}")
+            return None
+        return value
+
+    def text(self, value: Any, path: Path) -> Text | None:
+        """A bilingual label ``{zh: ..., en: ...}``."""
+        m = self.mapping(value, path, required=("zh", "en"))
+        if m is None:
+            return None
+        zh = self.string(m.get("zh"), (*path, "zh")) if "zh" in m else None
+        en = self.string(m.get("en"), (*path, "en")) if "en" in m else None
+        if zh is None or en is None:
+            return None
+        return Text(zh, en)
+
+    def string_list(self, value: Any, path: Path, *, identifiers: bool = False) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.error(path, f"expected a list, found {_type_name(value)}")
+            return []
+        out: list[str] = []
+        for i, item in enumerate(value):
+            got = (
+                self.identifier(item, (*path, i)) if identifiers else self.string(item, (*path, i))
+            )
+            if got is not None:
+                if got in out:
+                    self.error((*path, i), f"{got!r} is listed twice")
+                else:
+                    out.append(got)
+        return out

@@ -1,0 +1,334 @@
+"""Reading one workflow file: structure first, then the meaning that needs only this file.
+
+Cross-file meaning (rules named by transitions and gates, the gate proof) is checked in
+`decisions.loading.definitions`, once every file has been read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from decisions.loading.reader import Reader
+from decisions.loading.yamlsafe import YamlDocument
+from decisions.workflow.analysis import structural_findings
+from decisions.workflow.definition import (
+    DocumentKind,
+    FieldDef,
+    FieldType,
+    Gate,
+    Role,
+    Stage,
+    StateDef,
+    TransitionDef,
+    WorkflowDef,
+)
+
+__all__ = ["read_workflow"]
+
+_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates")
+_TRANSITION_KEYS = (
+    "trigger", "source", "dest", "stays", "label", "roles", "rules", "requires", "accepts",
+    "record", "sets", "changes_draft", "basis",
+)  # fmt: skip
+
+
+def _section(r: Reader, data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    m = r.mapping(value, (key,), open_keys=True)
+    return m or {}
+
+
+def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
+    fields: dict[str, FieldDef] = {}
+    for name, raw in _section(r, data, "fields").items():
+        path = ("fields", name)
+        if r.identifier(name, path, "field name") is None:
+            continue
+        m = r.mapping(
+            raw, path, required=("type", "label"), optional=("values", "attribute", "default")
+        )
+        if m is None:
+            continue
+        try:
+            ftype = FieldType(m.get("type"))
+        except ValueError:
+            r.error(
+                (*path, "type"),
+                f"unknown field type {m.get('type')!r} (known: {', '.join(FieldType)})",
+            )
+            continue
+        label = r.text(m.get("label"), (*path, "label"))
+        values = tuple(r.string_list(m.get("values"), (*path, "values"), identifiers=True))
+        if ftype in (FieldType.ENUM, FieldType.VIEWS) and not values:
+            r.error(path, f"a {ftype} field lists its allowed 'values'")
+        if ftype not in (FieldType.ENUM, FieldType.VIEWS) and values:
+            r.error((*path, "values"), f"only enum and views fields have 'values', not {ftype}")
+        default = m.get("default")
+        if default is not None and (
+            ftype is not FieldType.BOOLEAN or not isinstance(default, bool)
+        ):
+            if not (ftype is FieldType.ENUM and default in values):
+                r.error((*path, "default"), f"default {default!r} does not fit type {ftype}")
+                default = None
+        if label is not None:
+            fields[name] = FieldDef(
+                name,
+                ftype,
+                label,
+                values,
+                r.boolean(m.get("attribute"), (*path, "attribute")),
+                default,
+            )
+    return fields
+
+
+def _labelled(r: Reader, data: dict[str, Any], key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in _section(r, data, key).items():
+        path = (key, name)
+        if r.identifier(name, path) is None:
+            continue
+        if key == "roles":
+            label = r.text(raw, path)
+            if label is not None:
+                out[name] = Role(name, label)
+        elif key == "documents":
+            m = r.mapping(raw, path, required=("label",), optional=("draft",))
+            if m is not None and (label := r.text(m.get("label"), (*path, "label"))) is not None:
+                out[name] = DocumentKind(name, label, r.boolean(m.get("draft"), (*path, "draft")))
+        else:  # stages
+            m = r.mapping(raw, path, required=("label",), optional=("article",))
+            if m is not None and (label := r.text(m.get("label"), (*path, "label"))) is not None:
+                article = r.string(m["article"], (*path, "article")) if "article" in m else ""
+                out[name] = Stage(name, label, article or "")
+    return out
+
+
+def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> dict[str, StateDef]:
+    states: dict[str, StateDef] = {}
+    for name, raw in _section(r, data, "states").items():
+        path = ("states", name)
+        if r.identifier(name, path, "state id") is None:
+            continue
+        m = r.mapping(raw, path, required=("label", "stage"), optional=("final", "approval"))
+        if m is None:
+            continue
+        label = r.text(m.get("label"), (*path, "label"))
+        stage = r.string(m.get("stage"), (*path, "stage"))
+        if stage is not None and stage not in stages:
+            r.error((*path, "stage"), f"unknown stage {stage!r}")
+        if label is None or stage is None:
+            continue
+        states[name] = StateDef(
+            name,
+            label,
+            stage,
+            final=r.boolean(m.get("final"), (*path, "final")),
+            approval=r.boolean(m.get("approval"), (*path, "approval")),
+            line=r.doc.line_of(path),
+        )
+    return states
+
+
+def _names(
+    r: Reader, raw: Any, path: tuple[str | int, ...], known: dict[str, Any], what: str
+) -> tuple[str, ...]:
+    names = r.string_list(raw, path)
+    for i, name in enumerate(names):
+        if name not in known:
+            r.error((*path, i) if isinstance(raw, list) else path, f"unknown {what} {name!r}")
+    return tuple(names)
+
+
+def _read_transition(
+    r: Reader, raw: Any, i: int, wf: dict[str, Any], states: dict[str, StateDef]
+) -> list[TransitionDef]:
+    path: tuple[str | int, ...] = ("transitions", i)
+    m = r.mapping(
+        raw, path, required=("trigger", "source", "label", "roles"), optional=_TRANSITION_KEYS
+    )
+    if m is None:
+        return []
+    stays = r.boolean(m.get("stays"), (*path, "stays"))
+    if stays == ("dest" in m):
+        r.error(
+            path, "a transition has either 'dest' or 'stays: true' (a self-loop on each source)"
+        )
+        return []
+    trigger = r.identifier(m.get("trigger"), (*path, "trigger"), "trigger")
+    sources = r.string_list(m.get("source"), (*path, "source"))
+    if not sources and "source" in m:
+        r.error((*path, "source"), "names at least one source state")
+    for j, s in enumerate(sources):
+        if s not in states:
+            r.error((*path, "source", j) if isinstance(m.get("source"), list) else (*path, "source"),
+                    f"unknown state {s!r}")  # fmt: skip
+    dest = "" if stays else r.string(m.get("dest"), (*path, "dest"))
+    if dest and dest not in states:
+        r.error((*path, "dest"), f"unknown state {dest!r}")
+    label = r.text(m.get("label"), (*path, "label"))
+    roles = _names(r, m.get("roles"), (*path, "roles"), wf["roles"], "role")
+    if not roles and "roles" in m:
+        r.error((*path, "roles"), "at least one role must be allowed to fire a transition")
+    carries: dict[str, tuple[str, ...]] = {}
+    for part in ("requires", "accepts"):
+        c = r.mapping(m.get(part, {}), (*path, part), optional=("fields", "documents")) or {}
+        carries[f"{part}_fields"] = _names(
+            r, c.get("fields"), (*path, part, "fields"), wf["fields"], "field"
+        )
+        carries[f"{part}_documents"] = _names(
+            r, c.get("documents"), (*path, part, "documents"), wf["documents"], "document kind"
+        )
+    sets = r.mapping(m.get("sets", {}), (*path, "sets"), open_keys=True) or {}
+    for key, value in sets.items():
+        fdef = wf["fields"].get(key)
+        if fdef is None:
+            r.error((*path, "sets", key), f"unknown field {key!r}")
+        elif fdef.type is FieldType.ENUM and value not in fdef.values:
+            r.error(
+                (*path, "sets", key),
+                f"{value!r} is not a value of {key} ({', '.join(fdef.values)})",
+            )
+    changes_draft = r.boolean(m.get("changes_draft"), (*path, "changes_draft"))
+    carries_draft = any(
+        wf["documents"][d].draft
+        for d in carries["requires_documents"] + carries["accepts_documents"]
+        if d in wf["documents"]
+    )
+    if carries_draft and not changes_draft:
+        r.error(path, "carries a draft document but does not declare 'changes_draft: true'")
+    if changes_draft and not carries_draft:
+        r.error((*path, "changes_draft"), "declares changes_draft but carries no draft document")
+    rules = tuple(r.string_list(m.get("rules"), (*path, "rules")))
+    record = (
+        r.identifier(m["record"], (*path, "record"), "record kind") if "record" in m else trigger
+    )
+    basis = r.string(m["basis"], (*path, "basis")) if "basis" in m else ""
+    if trigger is None or dest is None or label is None or not roles or record is None:
+        return []
+    return [
+        TransitionDef(
+            trigger=trigger,
+            source=source,
+            dest=source if stays else dest,
+            label=label,
+            roles=roles,
+            rules=rules,
+            record=record,
+            sets=dict(sets),
+            changes_draft=changes_draft,
+            basis=basis or "",
+            line=r.doc.line_of(path),
+            **carries,
+        )
+        for source in sources
+        if source in states
+    ]
+
+
+def _read_gates(r: Reader, data: dict[str, Any], states: dict[str, StateDef]) -> dict[str, Gate]:
+    gates: dict[str, Gate] = {}
+    for name, raw in _section(r, data, "gates").items():
+        path = ("gates", name)
+        if r.identifier(name, path, "gate id") is None:
+            continue
+        m = r.mapping(
+            raw, path, required=("label", "rule", "protects"), optional=("reset_on_draft_change",)
+        )
+        if m is None:
+            continue
+        label = r.text(m.get("label"), (*path, "label"))
+        rule = r.string(m.get("rule"), (*path, "rule"))
+        protects = _names(r, m.get("protects"), (*path, "protects"), states, "state")
+        if label is not None and rule is not None and protects:
+            gates[name] = Gate(
+                name,
+                rule,
+                frozenset(protects),
+                label,
+                r.boolean(m.get("reset_on_draft_change"), (*path, "reset_on_draft_change")),
+                r.doc.line_of(path),
+            )
+    return gates
+
+
+def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
+    """Read and check one workflow document; problems are left on the returned reader."""
+    r = Reader(doc)
+    data = r.mapping(
+        doc.data,
+        (),
+        required=("workflow", "states", "transitions", "roles", "stages"),
+        optional=_TOP,
+    )
+    if data is None:
+        return None, r
+    head = r.mapping(
+        data.get("workflow"), ("workflow",),
+        required=("name", "version", "label", "sources", "initial", "review_gate"),
+    ) or {}  # fmt: skip
+    name = r.identifier(head.get("name"), ("workflow", "name"), "workflow name")
+    version = r.string(head.get("version"), ("workflow", "version"))
+    label = r.text(head.get("label"), ("workflow", "label"))
+    sources = tuple(r.string_list(head.get("sources"), ("workflow", "sources")))
+    stages = _labelled(r, data, "stages")
+    states = _read_states(r, data, stages)
+    wf: dict[str, Any] = {
+        "roles": _labelled(r, data, "roles"),
+        "documents": _labelled(r, data, "documents"),
+        "fields": _read_fields(r, data),
+    }
+    transitions: list[TransitionDef] = []
+    raw_transitions = data.get("transitions")
+    if not isinstance(raw_transitions, list) or not raw_transitions:
+        r.error(("transitions",), "expected a non-empty list of transitions")
+        raw_transitions = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, raw in enumerate(raw_transitions):
+        for t in _read_transition(r, raw, i, wf, states):
+            key = (t.source, t.trigger)
+            if key in seen:
+                r.error(("transitions", i, "trigger"),
+                        f"duplicate trigger {t.trigger!r} from state {t.source!r} "
+                        f"(also at transitions[{seen[key]}])")  # fmt: skip
+                continue
+            seen[key] = i
+            transitions.append(t)
+    initial = r.string(head.get("initial"), ("workflow", "initial"))
+    if initial is not None and initial not in states:
+        r.error(("workflow", "initial"), f"unknown state {initial!r}")
+    gates = _read_gates(r, data, states)
+    review_gate = r.string(head.get("review_gate"), ("workflow", "review_gate"))
+    if review_gate is not None and review_gate not in gates:
+        r.error(("workflow", "review_gate"), f"unknown gate {review_gate!r}")
+    if None in (name, version, label, initial, review_gate) or initial not in states:
+        return None, r
+    assert name and version and label and initial and review_gate  # narrowed above
+    workflow = WorkflowDef(
+        name=name,
+        version=version,
+        label=label,
+        sources=sources,
+        initial=initial,
+        review_gate=review_gate,
+        stages=stages,
+        states=states,
+        transitions=tuple(transitions),
+        fields=wf["fields"],
+        documents=wf["documents"],
+        roles=wf["roles"],
+        gates=gates,
+        file=doc.file,
+        sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+    )
+    for finding in structural_findings(workflow):
+        r.error(finding.key_path, finding.message)
+    review = gates.get(review_gate)
+    if review is not None:
+        for state in sorted(workflow.approval_states - review.protects):
+            r.error(("gates", review_gate, "protects"),
+                    f"approval state {state!r} is not protected by the review gate {review_gate!r}")  # fmt: skip
+    return workflow, r

@@ -1,0 +1,126 @@
+"""Domain values shared by the workflow engine and the rule evaluator. Pure data, no I/O.
+
+A *case* is one thing moving through a workflow: a major decision or an annual catalogue. Its
+history is a sequence of *records*, one per action taken; everything the rules can see about a
+case is derived from its attributes and those records, plus the action being attempted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "Action",
+    "Actor",
+    "Case",
+    "Document",
+    "Record",
+    "Text",
+]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Text:
+    """A user-facing label or message in Chinese with English alongside."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+    def pick(self, lang: str) -> str:
+        """The text in one language (``zh`` or ``en``), or both."""
+        return self.zh if lang == "zh" else self.en if lang == "en" else str(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document attached to an action, identified by the SHA-256 of its bytes.
+
+    ``version`` counts documents of the same kind within one case (the draft's version number).
+    """
+
+    kind: str
+    sha256: str
+    version: int = 1
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting: their id, the roles they hold and their unit (单位)."""
+
+    id: str
+    roles: frozenset[str]
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """An attempt to fire ``trigger``, with what it carries and the day it happened (``on``).
+
+    ``role`` is the role the actor acts in; ``None`` lets the engine pick the first role the actor
+    holds that the transition allows.
+    """
+
+    trigger: str
+    actor: Actor
+    on: date
+    fields: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    documents: tuple[Document, ...] = ()
+    role: str | None = None
+
+    def document_kinds(self) -> frozenset[str]:
+        """The kinds of document this action carries."""
+        return frozenset(d.kind for d in self.documents)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What one accepted action left in a case's history.
+
+    ``draft_version`` is the case's draft version *after* the action, so a legality review
+    record says exactly which draft it covered.
+    """
+
+    seq: int
+    trigger: str
+    kind: str
+    actor: str
+    role: str
+    unit: str | None
+    on: date
+    from_state: str
+    to_state: str
+    fields: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    documents: tuple[Document, ...] = ()
+    draft_version: int = 0
+    changes_draft: bool = False
+
+
+@dataclass(frozen=True)
+class Case:
+    """A snapshot of one case: where it is, what it is, and everything that happened to it."""
+
+    id: str
+    workflow: str
+    state: str
+    attributes: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    records: tuple[Record, ...] = ()
+
+    @property
+    def draft_version(self) -> int:
+        """The current draft version (0 before any draft exists)."""
+        return self.records[-1].draft_version if self.records else 0
+
+    @property
+    def last_on(self) -> date | None:
+        """The day the latest recorded action happened."""
+        return self.records[-1].on if self.records else None

@@ -1,0 +1,547 @@
+"""The condition language: data, not code. Pure; no I/O, no clock.
+
+A rule's condition is a tree of a *closed* set of node classes, built by the loader from YAML
+(``decisions.loading.conditions``). Nothing in a file is ever turned into a Python callable.
+
+Values (what a comparison compares)::
+
+    literal                      "lawful", 3, true
+    {fact: action.comment_deadline}    a fact about the case or the action (see `Env`)
+    {param: comment_period_days}       a rule-pack parameter (layered, strictest wins)
+    {count: {record: expert_opinion, where: {signed: true}}}    records of a kind
+    {count: {document: adoption_explanation}}                   documents of a kind (incl. the action's)
+    {latest: {record: legality_review, field: outcome}}          a field of the latest record of a kind
+    {length: <value>}                                            the length of a list (absent = 0)
+    {days: {from: <value>, to: <value>, unit: working}}          days between two dates
+    {collect: {record: [risk_report], field: unit}}              every value of a field over records
+
+Conditions::
+
+    {all: [...]}  {any: [...]}  {not: ...}
+    {eq|ne|gt|gte|lt|lte|in|not_in|contains_all: [<value>, <value>]}
+    {present: <value>}
+
+Evaluation is three-valued plus *pending*: a comparison whose operand has no value, or a date in a
+year the calendar does not know, is an ERROR, never false. In a preview (no action yet), facts
+about the action are PENDING. ``all`` is false if any part is false, else error, else pending;
+``any`` is true if any part is true, else error, else pending.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from decisions.calendar import CountingPolicy, Unit
+from decisions.errors import CalendarError
+from decisions.model import Action, Case, Record
+
+__all__ = [
+    "MISSING",
+    "PENDING",
+    "All",
+    "AnyOf",
+    "Collect",
+    "Compare",
+    "Condition",
+    "Count",
+    "Days",
+    "Env",
+    "EvalFailure",
+    "Fact",
+    "Latest",
+    "Length",
+    "Literal",
+    "Not",
+    "Param",
+    "Present",
+    "Status",
+    "Value",
+    "Verdict",
+    "views_fact",
+]
+
+
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+MISSING: Any = _Sentinel("MISSING")
+"""A fact that has no value (a field never recorded, a latest record that does not exist)."""
+PENDING: Any = _Sentinel("PENDING")
+"""A fact about an action that has not been attempted yet (previews of available actions)."""
+
+
+class EvalFailure(Exception):
+    """A value could not be computed. Internal: it becomes an ERROR verdict, never a refusal by itself."""
+
+
+class Status(enum.Enum):
+    TRUE = "true"
+    FALSE = "false"
+    PENDING = "pending"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of evaluating a condition; ``errors`` explains an ERROR."""
+
+    status: Status
+    errors: tuple[str, ...] = ()
+
+    @property
+    def holds(self) -> bool:
+        return self.status is Status.TRUE
+
+
+TRUE = Verdict(Status.TRUE)
+FALSE = Verdict(Status.FALSE)
+PENDING_VERDICT = Verdict(Status.PENDING)
+
+
+class WorkingCalendar(Protocol):
+    """What the evaluator needs of a calendar (see `decisions.calendar.WorkCalendar`)."""
+
+    def elapsed(self, start: date, end: date, unit: Unit, policy: CountingPolicy = ...) -> int: ...
+
+
+@dataclass(frozen=True)
+class Env:
+    """Everything a condition may look at. Built by the engine; the evaluator reads nothing else.
+
+    Facts: ``action.on`` / ``action.actor`` / ``action.role`` / ``action.unit`` / ``action.<field>``,
+    ``decision.<attribute>`` (latest recorded value, else the field's default),
+    ``decision.draft_version``, ``decision.state``.
+    """
+
+    case: Case
+    action: Action | None
+    role: str | None
+    params: Mapping[str, Any]
+    calendar: WorkingCalendar
+    counting: CountingPolicy = field(default_factory=CountingPolicy)
+    attribute_defaults: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    preview: bool = False
+    """In a preview the action's fields and documents are not known yet: they are PENDING."""
+
+    def fact(self, path: str) -> Any:
+        namespace, _, name = path.partition(".")
+        if namespace == "action":
+            if self.action is None:
+                return PENDING
+            if name == "on":
+                return self.action.on
+            if name == "actor":
+                return self.action.actor.id
+            if name == "unit":
+                return self.action.actor.unit if self.action.actor.unit is not None else MISSING
+            if name == "role":
+                return self.role if self.role is not None else MISSING
+            name, _, derived = name.partition(".")
+            if self.preview and name not in self.action.fields:
+                return PENDING
+            value = self.action.fields.get(name, MISSING)
+            if derived:
+                return views_fact(value, derived)
+            return MISSING if value is None else value
+        if name == "draft_version":
+            return self.case.draft_version
+        if name == "state":
+            return self.case.state
+        if name in self.attributes:
+            return self.attributes[name]
+        return self.attribute_defaults.get(name, MISSING)
+
+
+VIEW_FACTS = ("dissenters", "head_last", "head_position", "majority", "members")
+"""Facts derived from a ``views`` field (a meeting's per-member views, in speaking order)."""
+
+
+def views_fact(views: Any, derived: str) -> Any:
+    """``members``, ``head_last``, ``head_position``, ``majority`` (plurality of the members other
+    than the head, or ``"tie"``) and ``dissenters`` (members whose view differs from the head's)."""
+    if views is MISSING or views is None:
+        return MISSING
+    entries = [v for v in views if isinstance(v, Mapping)]
+    if derived == "members":
+        return [str(v.get("member", "")) for v in entries]
+    heads = [v for v in entries if v.get("head") is True]
+    head_position = heads[-1].get("position", MISSING) if heads else MISSING
+    if derived == "head_last":
+        return bool(entries) and entries[-1].get("head") is True
+    if derived == "head_position":
+        return head_position
+    if derived == "majority":
+        tally: dict[str, int] = {}
+        for v in entries:
+            if v.get("head") is not True:
+                tally[str(v.get("position"))] = tally.get(str(v.get("position")), 0) + 1
+        if not tally:
+            return MISSING
+        top = max(tally.values())
+        leaders = [p for p, n in tally.items() if n == top]
+        return leaders[0] if len(leaders) == 1 else "tie"
+    if derived == "dissenters":
+        return [str(v.get("member")) for v in entries if v.get("position") != head_position]
+    raise EvalFailure(f"unknown derived fact {derived!r}")  # the loader admits only VIEW_FACTS
+
+
+def _records(case: Case, kinds: frozenset[str]) -> list[Record]:
+    return [r for r in case.records if r.kind in kinds]
+
+
+def _record_value(record: Record, name: str) -> Any:
+    if name == "on":
+        return record.on
+    if name == "actor":
+        return record.actor
+    if name == "unit":
+        return record.unit if record.unit is not None else MISSING
+    if name == "role":
+        return record.role
+    if name == "draft_version":
+        return record.draft_version
+    value = record.fields.get(name, MISSING)
+    return MISSING if value is None else value
+
+
+class Value:
+    """A value expression. ``type`` is the static type the loader inferred (for load-time checks)."""
+
+    type: str = "any"
+
+    def value(self, env: Env) -> Any:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Literal(Value):
+    literal: Any
+    type: str = "any"
+
+    def value(self, env: Env) -> Any:
+        return self.literal
+
+    def describe(self) -> str:
+        return repr(self.literal)
+
+
+@dataclass(frozen=True)
+class Fact(Value):
+    path: str
+    type: str = "any"
+
+    def value(self, env: Env) -> Any:
+        return env.fact(self.path)
+
+    def describe(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class Param(Value):
+    name: str
+    type: str = "any"
+
+    def value(self, env: Env) -> Any:
+        if self.name not in env.params:
+            raise EvalFailure(f"parameter {self.name!r} is not set by any loaded rule pack")
+        return env.params[self.name]
+
+    def describe(self) -> str:
+        return f"param {self.name}"
+
+
+@dataclass(frozen=True)
+class Count(Value):
+    kinds: frozenset[str] = frozenset()
+    where: tuple[tuple[str, Any], ...] = ()
+    document: str | None = None
+    type: str = "int"
+
+    def value(self, env: Env) -> Any:
+        if self.document is not None:
+            n = sum(1 for r in env.case.records for d in r.documents if d.kind == self.document)
+            if env.preview:
+                return PENDING if n == 0 else n
+            if env.action is not None:
+                n += sum(1 for d in env.action.documents if d.kind == self.document)
+            return n
+        return sum(
+            1
+            for r in _records(env.case, self.kinds)
+            if all(_record_value(r, k) == v for k, v in self.where)
+        )
+
+    def describe(self) -> str:
+        if self.document is not None:
+            return f"count of {self.document} documents"
+        return f"count of {'/'.join(sorted(self.kinds))} records"
+
+
+@dataclass(frozen=True)
+class Latest(Value):
+    kinds: frozenset[str]
+    field: str
+    type: str = "any"
+
+    def value(self, env: Env) -> Any:
+        for record in reversed(env.case.records):
+            if record.kind in self.kinds:
+                return _record_value(record, self.field)
+        return MISSING
+
+    def describe(self) -> str:
+        return f"latest {'/'.join(sorted(self.kinds))}.{self.field}"
+
+
+@dataclass(frozen=True)
+class Collect(Value):
+    kinds: frozenset[str]
+    field: str
+    draft_changes: bool = False
+    type: str = "list"
+
+    def value(self, env: Env) -> Any:
+        out: list[Any] = []
+        for r in env.case.records:
+            if r.kind in self.kinds or (self.draft_changes and r.changes_draft):
+                v = _record_value(r, self.field)
+                if v is not MISSING and v not in out:
+                    out.append(v)
+        return out
+
+    def describe(self) -> str:
+        what = sorted(self.kinds) + (["draft changes"] if self.draft_changes else [])
+        return f"every {self.field} of {', '.join(what)}"
+
+
+@dataclass(frozen=True)
+class Length(Value):
+    of: Value
+    type: str = "int"
+
+    def value(self, env: Env) -> Any:
+        v = self.of.value(env)
+        if v is PENDING:
+            return PENDING
+        if v is MISSING:
+            return 0
+        if not isinstance(v, list | tuple | str):
+            raise EvalFailure(f"{self.of.describe()} is not a list")
+        return len(v)
+
+    def describe(self) -> str:
+        return f"length of {self.of.describe()}"
+
+
+@dataclass(frozen=True)
+class Days(Value):
+    start: Value
+    end: Value
+    unit: Unit
+    type: str = "int"
+
+    def value(self, env: Env) -> Any:
+        a, b = self.start.value(env), self.end.value(env)
+        if a is PENDING or b is PENDING:
+            return PENDING
+        for operand, v in ((self.start, a), (self.end, b)):
+            if v is MISSING:
+                raise EvalFailure(f"{operand.describe()} has no value")
+            if not isinstance(v, date):
+                raise EvalFailure(f"{operand.describe()} is not a date: {v!r}")
+        try:
+            return env.calendar.elapsed(a, b, self.unit, env.counting)
+        except CalendarError as exc:
+            raise EvalFailure(str(exc)) from exc
+
+    def describe(self) -> str:
+        return f"{self.unit.value} days from {self.start.describe()} to {self.end.describe()}"
+
+
+class Condition:
+    """A condition node."""
+
+    def evaluate(self, env: Env) -> Verdict:
+        raise NotImplementedError
+
+    def references(self) -> frozenset[str]:
+        """Fact paths and param names (``param:x``) this condition reads, for load-time checks."""
+        raise NotImplementedError
+
+
+def _value_refs(v: Value) -> frozenset[str]:
+    if isinstance(v, Fact):
+        return frozenset({v.path})
+    if isinstance(v, Param):
+        return frozenset({f"param:{v.name}"})
+    if isinstance(v, Length):
+        return _value_refs(v.of)
+    if isinstance(v, Days):
+        return _value_refs(v.start) | _value_refs(v.end)
+    return frozenset()
+
+
+@dataclass(frozen=True)
+class All(Condition):
+    items: tuple[Condition, ...]
+
+    def evaluate(self, env: Env) -> Verdict:
+        errors: list[str] = []
+        pending = False
+        for item in self.items:
+            v = item.evaluate(env)
+            if v.status is Status.FALSE:
+                return FALSE
+            if v.status is Status.ERROR:
+                errors.extend(v.errors)
+            elif v.status is Status.PENDING:
+                pending = True
+        if errors:
+            return Verdict(Status.ERROR, tuple(errors))
+        return PENDING_VERDICT if pending else TRUE
+
+    def references(self) -> frozenset[str]:
+        return frozenset().union(*(i.references() for i in self.items))
+
+
+@dataclass(frozen=True)
+class AnyOf(Condition):
+    items: tuple[Condition, ...]
+
+    def evaluate(self, env: Env) -> Verdict:
+        errors: list[str] = []
+        pending = False
+        for item in self.items:
+            v = item.evaluate(env)
+            if v.status is Status.TRUE:
+                return TRUE
+            if v.status is Status.ERROR:
+                errors.extend(v.errors)
+            elif v.status is Status.PENDING:
+                pending = True
+        if errors:
+            return Verdict(Status.ERROR, tuple(errors))
+        return PENDING_VERDICT if pending else FALSE
+
+    def references(self) -> frozenset[str]:
+        return frozenset().union(*(i.references() for i in self.items))
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    item: Condition
+
+    def evaluate(self, env: Env) -> Verdict:
+        v = self.item.evaluate(env)
+        if v.status is Status.TRUE:
+            return FALSE
+        if v.status is Status.FALSE:
+            return TRUE
+        return v
+
+    def references(self) -> frozenset[str]:
+        return self.item.references()
+
+
+def _lt(a: Any, b: Any) -> bool:
+    return bool(a < b)
+
+
+_ORDERED: Mapping[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda a, b: _lt(b, a),
+    "gte": lambda a, b: not _lt(a, b),
+    "lt": _lt,
+    "lte": lambda a, b: not _lt(b, a),
+}
+COMPARISON_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains_all")
+
+
+@dataclass(frozen=True)
+class Compare(Condition):
+    op: str
+    left: Value
+    right: Value
+
+    def evaluate(self, env: Env) -> Verdict:
+        try:
+            a, b = self.left.value(env), self.right.value(env)
+        except EvalFailure as exc:
+            return Verdict(Status.ERROR, (str(exc),))
+        if a is PENDING or b is PENDING:
+            return PENDING_VERDICT
+        for operand, v in ((self.left, a), (self.right, b)):
+            if v is MISSING:
+                return Verdict(Status.ERROR, (f"{operand.describe()} has no value",))
+        try:
+            return TRUE if self._compare(a, b) else FALSE
+        except TypeError:
+            return Verdict(
+                Status.ERROR,
+                (
+                    f"cannot compare {self.left.describe()}={a!r} with {self.right.describe()}={b!r}",
+                ),
+            )
+
+    def _compare(self, a: Any, b: Any) -> bool:
+        if self.op == "eq":
+            return bool(a == b)
+        if self.op == "ne":
+            return bool(a != b)
+        if self.op in _ORDERED:
+            if (
+                isinstance(a, bool)
+                or isinstance(b, bool)
+                or (type(a) is not type(b)
+                and not (isinstance(a, int | float) and isinstance(b, int | float)))
+            ):
+                raise TypeError
+            return _ORDERED[self.op](a, b)
+        if self.op in ("in", "not_in"):
+            if not isinstance(b, list | tuple | frozenset | set):
+                raise TypeError
+            return (a in b) == (self.op == "in")
+        if self.op == "contains_all":
+            if not isinstance(a, list | tuple) or not isinstance(b, list | tuple):
+                raise TypeError
+            return set(map(str, b)) <= set(map(str, a))
+        raise TypeError  # pragma: no cover - the loader admits only the operators above
+
+    def references(self) -> frozenset[str]:
+        return _value_refs(self.left) | _value_refs(self.right)
+
+
+@dataclass(frozen=True)
+class Present(Condition):
+    of: Value
+
+    def evaluate(self, env: Env) -> Verdict:
+        try:
+            v = self.of.value(env)
+        except EvalFailure as exc:
+            return Verdict(Status.ERROR, (str(exc),))
+        if v is PENDING:
+            return PENDING_VERDICT
+        empty = v is MISSING or v == "" or (isinstance(v, list | tuple) and not v)
+        return FALSE if empty else TRUE
+
+    def references(self) -> frozenset[str]:
+        return _value_refs(self.of)
+
+
+def all_of(items: Sequence[Condition]) -> Condition:
+    """``All`` of several conditions (a single one stands for itself)."""
+    return items[0] if len(items) == 1 else All(tuple(items))

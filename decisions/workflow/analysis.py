@@ -1,0 +1,126 @@
+"""Static analysis of a workflow: the graph checks and the proof that no path bypasses a gate. Pure.
+
+The gate proof searches the product of the state graph with one bit, "the gate has been passed
+and is still valid", starting from (initial, not passed). Firing a transition where the gate rule
+holds sets the bit; with ``reset_on_draft_change``, a transition that changes the draft clears
+it (a transition that is both gated and changes the draft leaves it cleared: the rule is checked
+before the change). Entering a protected state with the bit clear is a bypass. The search is
+breadth-first, so the path reported is a shortest one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from decisions.workflow.definition import Gate, TransitionDef, WorkflowDef
+
+__all__ = ["Bypass", "find_bypass", "reachable_states", "structural_findings"]
+
+
+def reachable_states(wf: WorkflowDef) -> set[str]:
+    """States reachable from the initial state."""
+    seen = {wf.initial}
+    queue = deque([wf.initial])
+    while queue:
+        state = queue.popleft()
+        for t in wf.transitions_from(state):
+            if t.dest not in seen:
+                seen.add(t.dest)
+                queue.append(t.dest)
+    return seen
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem with the graph: the state or transition it concerns and what is wrong."""
+
+    key_path: tuple[str | int, ...]
+    message: str
+
+
+def structural_findings(wf: WorkflowDef) -> list[Finding]:
+    """Unreachable states, non-final states with no way out, final states with a way out, and
+    approval states that cannot be reached at all."""
+    findings: list[Finding] = []
+    reachable = reachable_states(wf)
+    outgoing = {t.source for t in wf.transitions}
+    for state in wf.states.values():
+        where: tuple[str | int, ...] = ("states", state.id)
+        if state.id not in reachable:
+            kind = "approval state" if state.approval else "state"
+            findings.append(
+                Finding(where, f"{kind} {state.id!r} is unreachable from {wf.initial!r}")
+            )
+        if not state.final and state.id not in outgoing:
+            findings.append(Finding(where, f"non-final state {state.id!r} has no way out"))
+        if state.final and state.id in outgoing:
+            findings.append(Finding(where, f"final state {state.id!r} has outgoing transitions"))
+    if not any(s.final for s in wf.states.values()):
+        findings.append(Finding(("states",), "the workflow has no final state"))
+    if not wf.approval_states:
+        findings.append(Finding(("states",), "the workflow declares no approval state"))
+    return findings
+
+
+@dataclass(frozen=True)
+class Bypass:
+    """A shortest path that enters a state protected by ``gate`` without passing it."""
+
+    gate: Gate
+    path: tuple[TransitionDef, ...]
+    initial: str
+
+    def describe(self) -> str:
+        steps = [self.initial] + [f"--{t.trigger}--> {t.dest}" for t in self.path]
+        return " ".join(steps)
+
+
+def find_bypass(wf: WorkflowDef, gate: Gate, gated: frozenset[int]) -> Bypass | None:
+    """A shortest path into ``gate.protects`` that avoids it, or None when the gate is sound.
+
+    ``gated`` holds the indexes (in ``wf.transitions``) of the transitions where the gate's rule
+    is checked.
+    """
+    start = (wf.initial, False)
+    parent: dict[tuple[str, bool], tuple[tuple[str, bool], int] | None] = {start: None}
+    queue = deque([start])
+    by_source: Mapping[str, list[int]] = _index_by_source(wf)
+    while queue:
+        node = queue.popleft()
+        state, passed = node
+        for i in by_source.get(state, []):
+            t = wf.transitions[i]
+            now = passed or i in gated
+            if gate.reset_on_draft_change and t.changes_draft:
+                now = False
+            nxt = (t.dest, now)
+            if nxt in parent:
+                continue
+            parent[nxt] = (node, i)
+            if t.dest in gate.protects and not now:
+                return Bypass(gate, _walk_back(wf, parent, nxt), wf.initial)
+            queue.append(nxt)
+    return None
+
+
+def _index_by_source(wf: WorkflowDef) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, t in enumerate(wf.transitions):
+        out.setdefault(t.source, []).append(i)
+    return out
+
+
+def _walk_back(
+    wf: WorkflowDef,
+    parent: Mapping[tuple[str, bool], tuple[tuple[str, bool], int] | None],
+    node: tuple[str, bool],
+) -> tuple[TransitionDef, ...]:
+    path: list[TransitionDef] = []
+    step = parent[node]
+    while step is not None:
+        prev, i = step
+        path.append(wf.transitions[i])
+        step = parent[prev]
+    return tuple(reversed(path))

@@ -1,0 +1,195 @@
+"""A workflow definition as loaded and validated from YAML. Pure data.
+
+A workflow is a state machine that an office can read like a regulation: states grouped into the
+stages of the procedure, transitions naming who may fire them, which rules must hold and which
+records they carry, and *gates*: rules that every path into a protected state must pass (the
+static proof in `decisions.workflow.analysis` checks that no path avoids them).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from decisions.model import Text
+
+__all__ = [
+    "DocumentKind",
+    "FieldDef",
+    "FieldType",
+    "Gate",
+    "Role",
+    "Stage",
+    "StateDef",
+    "TransitionDef",
+    "WorkflowDef",
+]
+
+
+class FieldType(enum.StrEnum):
+    """The closed set of value types an action field may have."""
+
+    STRING = "string"
+    TEXT = "text"
+    DATE = "date"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+    LIST = "list"  # a list of strings
+    VIEWS = "views"  # a meeting's views in speaking order: [{member, position, head?}]
+
+    @property
+    def fact_type(self) -> str:
+        """The static type the condition language sees."""
+        return {
+            FieldType.STRING: "str",
+            FieldType.TEXT: "str",
+            FieldType.ENUM: "str",
+            FieldType.DATE: "date",
+            FieldType.INTEGER: "int",
+            FieldType.BOOLEAN: "bool",
+            FieldType.LIST: "list",
+            FieldType.VIEWS: "views",
+        }[self]
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """A field an action may carry. An *attribute* field also sets the case's attribute."""
+
+    name: str
+    type: FieldType
+    label: Text
+    values: tuple[str, ...] = ()
+    attribute: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """A kind of document (draft, review opinion, minutes ...). ``draft`` kinds change the draft."""
+
+    name: str
+    label: Text
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    label: Text
+    article: str = ""
+
+
+@dataclass(frozen=True)
+class StateDef:
+    id: str
+    label: Text
+    stage: str
+    final: bool = False
+    approval: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    """One edge: ``trigger`` from ``source`` to ``dest``, who may fire it and what it must carry."""
+
+    trigger: str
+    source: str
+    dest: str
+    label: Text
+    roles: tuple[str, ...]
+    rules: tuple[str, ...] = ()
+    requires_fields: tuple[str, ...] = ()
+    accepts_fields: tuple[str, ...] = ()
+    requires_documents: tuple[str, ...] = ()
+    accepts_documents: tuple[str, ...] = ()
+    record: str = ""
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    changes_draft: bool = False
+    basis: str = ""
+    line: int | None = None
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return self.requires_fields + tuple(
+            f for f in self.accepts_fields if f not in self.requires_fields
+        )
+
+    @property
+    def all_documents(self) -> tuple[str, ...]:
+        return self.requires_documents + tuple(
+            d for d in self.accepts_documents if d not in self.requires_documents
+        )
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A hard gate: no path may enter a ``protects`` state without passing a transition where
+    ``rule`` holds; with ``reset_on_draft_change`` a later draft change needs the gate again."""
+
+    id: str
+    rule: str
+    protects: frozenset[str]
+    label: Text
+    reset_on_draft_change: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowDef:
+    """A validated workflow."""
+
+    name: str
+    version: str
+    label: Text
+    sources: tuple[str, ...]
+    initial: str
+    review_gate: str
+    stages: Mapping[str, Stage]
+    states: Mapping[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    fields: Mapping[str, FieldDef]
+    documents: Mapping[str, DocumentKind]
+    roles: Mapping[str, Role]
+    gates: Mapping[str, Gate]
+    file: str = ""
+    sha256: str = ""
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], TransitionDef]:
+        return {(t.source, t.trigger): t for t in self.transitions}
+
+    def transition(self, state: str, trigger: str) -> TransitionDef | None:
+        """The transition ``trigger`` fires from ``state``, if any."""
+        return self._index.get((state, trigger))
+
+    def transitions_from(self, state: str) -> tuple[TransitionDef, ...]:
+        return tuple(t for t in self.transitions if t.source == state)
+
+    @cached_property
+    def triggers(self) -> frozenset[str]:
+        return frozenset(t.trigger for t in self.transitions)
+
+    @cached_property
+    def record_kinds(self) -> frozenset[str]:
+        return frozenset(t.record for t in self.transitions)
+
+    @cached_property
+    def approval_states(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.states.values() if s.approval)
+
+    def attribute_defaults(self) -> dict[str, Any]:
+        return {
+            f.name: f.default for f in self.fields.values() if f.attribute and f.default is not None
+        }
