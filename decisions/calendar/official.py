@@ -87,6 +87,9 @@ def official_calendar(
     for year, schedule in (override or {}).items():
         if schedule.year != year:
             raise ValueError(f"override keyed {year} holds the schedule of {schedule.year}")
+        stray = sorted(d for d in (*schedule.holidays, *schedule.workdays) if d.year != year)
+        if stray:
+            raise ValueError(f"the {year} override lists dates of other years: {stray}")
         holidays.update(schedule.holidays)
         workdays.update(schedule.workdays)
     return WorkCalendar(

@@ -103,6 +103,8 @@ class Engine:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        self._params = definitions.rulebook.param_values()
+        self._defaults = self.workflow.attribute_defaults()
         self._token = _Token()
         self._machine.add_model(self._token, initial=self.workflow.initial)
 
@@ -133,9 +135,7 @@ class Engine:
             )
         transition = self.workflow.transition(case.state, action.trigger)
         if transition is None:
-            raise ActionRefused(
-                action.trigger, case.state, [self._unavailable(case.state, action.trigger)]
-            )
+            raise ActionRefused(action.trigger, case.state, self._unavailable_with_gates(case, action))
         attempt = _Attempt(case, action, transition)
         with self._lock:
             self._machine.set_state(case.state, model=self._token)
@@ -157,7 +157,7 @@ class Engine:
         """Judge ``action`` without firing it: (unmet requirements, every rule result)."""
         transition = self.workflow.transition(case.state, action.trigger)
         if transition is None:
-            return (self._unavailable(case.state, action.trigger),), ()
+            return tuple(self._unavailable_with_gates(case, action)), ()
         unmet, results, _ = self._judge(case, action, transition)
         return tuple(unmet), results
 
@@ -218,20 +218,24 @@ class Engine:
     def _evaluate(
         self, case: Case, action: Action, role: str | None, t: TransitionDef, *, preview_mode: bool
     ) -> tuple[RuleResult, ...]:
-        book = self.definitions.rulebook
-        env = Env(
+        env = self._env(case, action, role, t.sets, preview_mode=preview_mode)
+        return tuple(evaluate_rule(rule, env) for rule in self.definitions.rules_for(self.workflow, t))
+
+    def _env(
+        self, case: Case, action: Action, role: str | None, sets: Mapping[str, Any], *, preview_mode: bool
+    ) -> Env:
+        if sets:  # constants the transition records (e.g. the outcome) are facts of the action too
+            action = replace(action, fields={**action.fields, **sets})
+        return Env(
             case=case,
             action=action,
             role=role,
-            params=book.param_values(),
+            params=self._params,
             calendar=self.definitions.calendar,
-            counting=book.counting,
-            attribute_defaults=self.workflow.attribute_defaults(),
+            counting=self.definitions.rulebook.counting,
+            attribute_defaults=self._defaults,
             attributes=case.attributes,
             preview=preview_mode,
-        )
-        return tuple(
-            evaluate_rule(rule, env) for rule in self.definitions.rules_for(self.workflow, t)
         )
 
     @staticmethod
@@ -280,6 +284,21 @@ class Engine:
             out.append(Unmet(f"engine.document.{kind}", cite, f"此操作不接受文件类型 {kind}",
                              f"document kind {kind!r} is not accepted by {t.trigger}", kind="invalid"))  # fmt: skip
         return out
+
+    def _unavailable_with_gates(self, case: Case, action: Action) -> list[Unmet]:
+        """Why a trigger cannot fire here, plus the gates its destination is protected by whose
+        rule does not hold now: a jump toward a decision is refused with the article it breaks."""
+        unmet = [self._unavailable(case.state, action.trigger)]
+        dests = {t.dest for t in self.workflow.transitions if t.trigger == action.trigger}
+        for gate in self.workflow.gates.values():
+            rule = self.definitions.rulebook.rules.get(gate.rule)
+            if rule is None or not dests & gate.protects:
+                continue
+            env = self._env(case, action, None, {}, preview_mode=False)
+            result = evaluate_rule(rule, env)
+            if result.outcome.blocks:
+                unmet.append(result.unmet(self.definitions.rulebook.parameters))
+        return unmet
 
     def _unavailable(self, state: str, trigger: str) -> Unmet:
         label = (
