@@ -36,7 +36,9 @@ class Deployment:
     calendar: Path | None
 
 
-def find_config(explicit: Path | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+def find_config(
+    explicit: Path | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Path:
     env = os.environ if environ is None else environ
     if explicit is not None:
         return explicit

@@ -33,9 +33,7 @@ class Definitions:
     workflows: Mapping[str, WorkflowDef]
     rulebook: RuleBook
     calendar: WorkCalendar
-    _effective: dict[tuple[str, str, str], tuple[Rule, ...]] = field(
-        default_factory=dict, repr=False
-    )
+    _effective: dict[tuple[str, str, str], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
 
     def workflow(self, name: str) -> WorkflowDef:
         try:

@@ -55,9 +55,7 @@ class DefinitionError(DecisionsError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
         noun = "problem" if len(self.problems) == 1 else "problems"
-        lines = [
-            f"{len(self.problems)} {noun} in definitions / 定义文件有 {len(self.problems)} 处错误:"
-        ]
+        lines = [f"{len(self.problems)} {noun} in definitions / 定义文件有 {len(self.problems)} 处错误:"]
         lines += [f"  {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 

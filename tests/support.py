@@ -70,31 +70,90 @@ MEETING = {
 }
 
 MAIN_PATH: tuple[Step, ...] = (
-    Step("propose", "clerk_li", date(2025, 3, 3), {
-        "title": "城区公交票价调整", "category": "public_policy", "source": "department",
-        "problem": "票价多年未调整，运营亏损", "reasons_and_basis": "《价格法》及省定价目录",
-        "preliminary_plan": "基础票价由1元调至2元", "necessity": "保障公交持续运营",
-        "feasibility": "财政补贴与票价联动"}, ("proposal",)),
-    Step("launch", "head_wang", date(2025, 3, 5), {"organiser_unit": "县交通运输局", "catalogue_item": "2025-03"},
-         ("launch_decision",)),
-    Step("submit_draft", "clerk_li", date(2025, 3, 10), {}, ("draft", "drafting_explanation", "legal_basis_inventory")),
-    Step("open_consultation", "clerk_li", date(2025, 3, 12),
-         {"comment_deadline": date(2025, 4, 14), "channels": ["website", "wechat"]}, ("consultation_notice",)),
-    Step("close_consultation", "clerk_li", date(2025, 4, 15), {}, ("opinion_summary", "adoption_statement")),
-    Step("submit_legality_review", "clerk_li", date(2025, 4, 16), {"review_due": date(2025, 4, 30)},
-         ("legal_basis", "procedure_statement")),
+    Step(
+        "propose",
+        "clerk_li",
+        date(2025, 3, 3),
+        {
+            "title": "城区公交票价调整",
+            "category": "public_policy",
+            "source": "department",
+            "problem": "票价多年未调整，运营亏损",
+            "reasons_and_basis": "《价格法》及省定价目录",
+            "preliminary_plan": "基础票价由1元调至2元",
+            "necessity": "保障公交持续运营",
+            "feasibility": "财政补贴与票价联动",
+        },
+        ("proposal",),
+    ),
+    Step(
+        "launch",
+        "head_wang",
+        date(2025, 3, 5),
+        {"organiser_unit": "县交通运输局", "catalogue_item": "2025-03"},
+        ("launch_decision",),
+    ),
+    Step(
+        "submit_draft",
+        "clerk_li",
+        date(2025, 3, 10),
+        {},
+        ("draft", "drafting_explanation", "legal_basis_inventory"),
+    ),
+    Step(
+        "open_consultation",
+        "clerk_li",
+        date(2025, 3, 12),
+        {"comment_deadline": date(2025, 4, 14), "channels": ["website", "wechat"]},
+        ("consultation_notice",),
+    ),
+    Step(
+        "close_consultation",
+        "clerk_li",
+        date(2025, 4, 15),
+        {},
+        ("opinion_summary", "adoption_statement"),
+    ),
+    Step(
+        "submit_legality_review",
+        "clerk_li",
+        date(2025, 4, 16),
+        {"review_due": date(2025, 4, 30)},
+        ("legal_basis", "procedure_statement"),
+    ),
     Step("accept_review", "counsel_zhao", date(2025, 4, 17)),
-    Step("find_lawful", "counsel_zhao", date(2025, 4, 25),
-         {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-         ("review_opinion", "legal_counsel_opinion")),
+    Step(
+        "find_lawful",
+        "counsel_zhao",
+        date(2025, 4, 25),
+        {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
+        ("review_opinion", "legal_counsel_opinion"),
+    ),
     Step("report_to_party_committee", "office_chen", date(2025, 4, 28), {}, ("party_report",)),
     Step("submit_for_discussion", "clerk_li", date(2025, 4, 29), {}, ("discussion_package",)),
     Step("approve", "office_chen", date(2025, 5, 6), MEETING, ("minutes",)),
-    Step("publish", "office_chen", date(2025, 5, 8), {"publication_channels": ["gazette", "website"]},
-         ("publication",)),
+    Step(
+        "publish",
+        "office_chen",
+        date(2025, 5, 8),
+        {"publication_channels": ["gazette", "website"]},
+        ("publication",),
+    ),
     Step("assign_execution", "head_wang", date(2025, 5, 9), {"executor_unit": "县公交公司"}),
-    Step("report_execution", "exec_sun", date(2025, 6, 30), {"summary": "新票价平稳实施"}, ("execution_report",)),
-    Step("complete_execution", "exec_sun", date(2025, 12, 1), {"summary": "执行完毕"}, ("execution_report",)),
+    Step(
+        "report_execution",
+        "exec_sun",
+        date(2025, 6, 30),
+        {"summary": "新票价平稳实施"},
+        ("execution_report",),
+    ),
+    Step(
+        "complete_execution",
+        "exec_sun",
+        date(2025, 12, 1),
+        {"summary": "执行完毕"},
+        ("execution_report",),
+    ),
     Step("archive", "office_chen", date(2025, 12, 10), {}, ("archive_index",)),
 )
 
@@ -102,7 +161,12 @@ MAIN_PATH: tuple[Step, ...] = (
 class Story:
     """A case walked through the engine one action at a time."""
 
-    def __init__(self, definitions: Definitions, workflow: str = "major_decision", case_id: str = "D-2025-001"):
+    def __init__(
+        self,
+        definitions: Definitions,
+        workflow: str = "major_decision",
+        case_id: str = "D-2025-001",
+    ):
         self.engine = Engine(definitions, workflow)
         self.case: Case = self.engine.new_case(case_id)
 
@@ -110,7 +174,14 @@ class Story:
         docs = tuple(doc(k, f"{self.case.id}-{len(self.case.records)}") for k in step.docs)
         return Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), docs)
 
-    def do(self, trigger: str, actor: str, on: date, fields: dict[str, Any] | None = None, docs: tuple[str, ...] = ()) -> Story:
+    def do(
+        self,
+        trigger: str,
+        actor: str,
+        on: date,
+        fields: dict[str, Any] | None = None,
+        docs: tuple[str, ...] = (),
+    ) -> Story:
         self.case = self.engine.fire(self.case, self.action(Step(trigger, actor, on, fields or {}, docs))).case
         return self
 
@@ -129,7 +200,12 @@ class Story:
             return exc
         raise AssertionError(f"{trigger} was not refused in state {before.state}")
 
-    def walk(self, until: str, steps: tuple[Step, ...] = MAIN_PATH, overrides: dict[str, Step] | None = None) -> Story:
+    def walk(
+        self,
+        until: str,
+        steps: tuple[Step, ...] = MAIN_PATH,
+        overrides: dict[str, Step] | None = None,
+    ) -> Story:
         """Fire the main path up to (not including) the step with trigger ``until``."""
         for s in steps:
             if s.trigger == until:

@@ -133,11 +133,7 @@ class TestOfficialSchedule2026:
         assert CAL.is_working_day(d("2026-01-04"))
 
     def test_make_up_days_of_2026_are_exactly_the_notices(self) -> None:
-        makeup = [
-            day
-            for day in days("2026-01-01", "2026-12-31")
-            if day.weekday() >= 5 and CAL.is_working_day(day)
-        ]
+        makeup = [day for day in days("2026-01-01", "2026-12-31") if day.weekday() >= 5 and CAL.is_working_day(day)]
         expected = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20"]
         assert makeup == [d(t) for t in [*expected, "2026-10-10"]]
 
@@ -283,9 +279,7 @@ class TestUnknownYears:
             lambda c: c.period_end(d("2026-12-05"), 30, Unit.CALENDAR),  # lands on 2027-01-04
         ],
     )
-    def test_a_question_crossing_into_2027_raises(
-        self, question: Callable[[WorkCalendar], object]
-    ) -> None:
+    def test_a_question_crossing_into_2027_raises(self, question: Callable[[WorkCalendar], object]) -> None:
         with pytest.raises(CalendarYearUnknown) as caught:
             question(CAL)
         assert caught.value.year == 2027
@@ -341,9 +335,7 @@ class TestWorkCalendarConstruction:
 
     def test_listed_dates_must_lie_in_known_years(self) -> None:
         with pytest.raises(ValueError, match="does not know"):
-            WorkCalendar(
-                holidays={d("2031-01-01"): "x"}, workdays={}, known_years=[2030], update_file="f"
-            )
+            WorkCalendar(holidays={d("2031-01-01"): "x"}, workdays={}, known_years=[2030], update_file="f")
 
     def test_a_minimal_calendar(self) -> None:
         cal = WorkCalendar(holidays={}, workdays={}, known_years=[2030], update_file="f")
@@ -467,11 +459,7 @@ class TestOverrideFile:
                 "expected a mapping",
             ),
             (
-                {
-                    "years": {
-                        2027: {"source": "s", "holidays": [{"name": "x", "from": "2027-01-01"}]}
-                    }
-                },
+                {"years": {2027: {"source": "s", "holidays": [{"name": "x", "from": "2027-01-01"}]}}},
                 "years.2027.holidays[0]",
                 "missing key 'to'",
             ),
@@ -530,9 +518,7 @@ class TestOverrideFile:
 # -- properties -----------------------------------------------------------------------------------
 
 dates = st.dates(min_value=date(2005, 1, 1), max_value=date(2025, 12, 31))
-policies = st.builds(
-    CountingPolicy, start_next_day=st.booleans(), roll_to_working_day=st.booleans()
-)
+policies = st.builds(CountingPolicy, start_next_day=st.booleans(), roll_to_working_day=st.booleans())
 units = st.sampled_from(list(Unit))
 
 

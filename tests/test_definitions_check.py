@@ -34,40 +34,110 @@ def _insert_transition(block: str) -> tuple[str, str]:
 
 
 FLAWS = [
-    Flaw("unknown_state", "    dest: drafting\n    label: {zh: 决定启动并确定承办单位",
-         "    dest: drafted\n    label: {zh: 决定启动并确定承办单位", "unknown state 'drafted'", "dest: drafted"),
-    Flaw("unknown_role", "    label: {zh: 决定启动并确定承办单位, en: launch and name the organiser}\n    roles: [head]",
-         "    label: {zh: 决定启动并确定承办单位, en: launch and name the organiser}\n    roles: [mayor]",
-         "unknown role 'mayor'", "roles: [mayor]"),
-    Flaw("unknown_rule", "    basis: 第十一条 (Art. 11)\n", "    rules: [national.no_such_rule]\n    basis: 第十一条 (Art. 11)\n",
-         "unknown rule 'national.no_such_rule'", "rules: [national.no_such_rule]"),
-    Flaw("unreachable_state", "  archived: {label", "  orphan: {label: {zh: 孤立, en: Orphan}, stage: closure}\n  archived: {label",
-         "'orphan' is unreachable", "orphan:"),
-    Flaw("dead_end", "  - trigger: complete_fair_competition_review\n    source: fair_competition_review",
-         "  - trigger: complete_fair_competition_review\n    source: risk_assessment",
-         "non-final state 'fair_competition_review' has no way out", "fair_competition_review: {label"),
-    Flaw("duplicate_trigger", *_insert_transition(
-        "  - trigger: launch\n    source: proposed\n    dest: not_launched\n    label: {zh: 重复, en: dup}\n"
-        "    roles: [head]\n"), "duplicate trigger 'launch' from state 'proposed'", "- trigger: launch"),
-    Flaw("approval_unreachable", "  archived: {label",
-         "  fast_decided: {label: {zh: 速决, en: Fast}, stage: closure, final: true, approval: true}\n  archived: {label",
-         "approval state 'fast_decided' is unreachable", "fast_decided:"),
-    Flaw("yes_is_not_a_boolean", "stage: archiving, final: true}", "stage: archiving, final: yes}",
-         "expected true or false, found a string 'yes'", "archived:"),
-    Flaw("python_tag", "  label: {zh: 重大行政决策, en: Major administrative decision}",
-         "  label: !!python/object/apply:os.system [echo pwned]", "YAML tags are not allowed", "os.system"),
-    Flaw("unknown_key", "    changes_draft: true\n    basis: 第十二条 (Art. 12)",
-         "    change_draft: true\n    basis: 第十二条 (Art. 12)", "unknown key 'change_draft'", "change_draft"),
-    Flaw("jump_from_drafting_to_decided", *_insert_transition(
-        "  - trigger: fast_track\n    source: drafting\n    dest: decided\n    label: {zh: 快速通过, en: fast track}\n"
-        "    roles: [head]\n"), "drafting --fast_track--> decided", "legality_review:"),
-    Flaw("legality_gate_deleted", "    rules: [national.legality_review_lawful_for_current_draft]\n    basis: 第二十五、二十九条",
-         "    basis: 第二十五、二十九条", "reviewed_lawful --submit_for_discussion--> in_discussion", "legality_review:"),
-    Flaw("draft_changed_after_review", *_insert_transition(
-        "  - trigger: tweak_in_meeting\n    source: in_discussion\n    stays: true\n    label: {zh: 会上改稿, en: tweak}\n"
-        "    roles: [office_clerk]\n    requires: {documents: [draft]}\n    changes_draft: true\n"),
-         "--submit_for_discussion--> in_discussion --tweak_in_meeting--> in_discussion", "legality_review:"),
-    Flaw("syntax_error", "states:\n  new: {label", "states:\n  new: {label: [", "YAML syntax error", ""),
+    Flaw(
+        "unknown_state",
+        "    dest: drafting\n    label: {zh: 决定启动并确定承办单位",
+        "    dest: drafted\n    label: {zh: 决定启动并确定承办单位",
+        "unknown state 'drafted'",
+        "dest: drafted",
+    ),
+    Flaw(
+        "unknown_role",
+        "    label: {zh: 决定启动并确定承办单位, en: launch and name the organiser}\n    roles: [head]",
+        "    label: {zh: 决定启动并确定承办单位, en: launch and name the organiser}\n    roles: [mayor]",
+        "unknown role 'mayor'",
+        "roles: [mayor]",
+    ),
+    Flaw(
+        "unknown_rule",
+        "    basis: 第十一条 (Art. 11)\n",
+        "    rules: [national.no_such_rule]\n    basis: 第十一条 (Art. 11)\n",
+        "unknown rule 'national.no_such_rule'",
+        "rules: [national.no_such_rule]",
+    ),
+    Flaw(
+        "unreachable_state",
+        "  archived: {label",
+        "  orphan: {label: {zh: 孤立, en: Orphan}, stage: closure}\n  archived: {label",
+        "'orphan' is unreachable",
+        "orphan:",
+    ),
+    Flaw(
+        "dead_end",
+        "  - trigger: complete_fair_competition_review\n    source: fair_competition_review",
+        "  - trigger: complete_fair_competition_review\n    source: risk_assessment",
+        "non-final state 'fair_competition_review' has no way out",
+        "fair_competition_review: {label",
+    ),
+    Flaw(
+        "duplicate_trigger",
+        *_insert_transition(
+            "  - trigger: launch\n    source: proposed\n    dest: not_launched\n    label: {zh: 重复, en: dup}\n"
+            "    roles: [head]\n"
+        ),
+        "duplicate trigger 'launch' from state 'proposed'",
+        "- trigger: launch",
+    ),
+    Flaw(
+        "approval_unreachable",
+        "  archived: {label",
+        "  fast_decided: {label: {zh: 速决, en: Fast}, stage: closure, final: true, approval: true}\n  archived: {label",
+        "approval state 'fast_decided' is unreachable",
+        "fast_decided:",
+    ),
+    Flaw(
+        "yes_is_not_a_boolean",
+        "stage: archiving, final: true}",
+        "stage: archiving, final: yes}",
+        "expected true or false, found a string 'yes'",
+        "archived:",
+    ),
+    Flaw(
+        "python_tag",
+        "  label: {zh: 重大行政决策, en: Major administrative decision}",
+        "  label: !!python/object/apply:os.system [echo pwned]",
+        "YAML tags are not allowed",
+        "os.system",
+    ),
+    Flaw(
+        "unknown_key",
+        "    changes_draft: true\n    basis: 第十二条 (Art. 12)",
+        "    change_draft: true\n    basis: 第十二条 (Art. 12)",
+        "unknown key 'change_draft'",
+        "change_draft",
+    ),
+    Flaw(
+        "jump_from_drafting_to_decided",
+        *_insert_transition(
+            "  - trigger: fast_track\n    source: drafting\n    dest: decided\n    label: {zh: 快速通过, en: fast track}\n"
+            "    roles: [head]\n"
+        ),
+        "drafting --fast_track--> decided",
+        "legality_review:",
+    ),
+    Flaw(
+        "legality_gate_deleted",
+        "    rules: [national.legality_review_lawful_for_current_draft]\n    basis: 第二十五、二十九条",
+        "    basis: 第二十五、二十九条",
+        "reviewed_lawful --submit_for_discussion--> in_discussion",
+        "legality_review:",
+    ),
+    Flaw(
+        "draft_changed_after_review",
+        *_insert_transition(
+            "  - trigger: tweak_in_meeting\n    source: in_discussion\n    stays: true\n    label: {zh: 会上改稿, en: tweak}\n"
+            "    roles: [office_clerk]\n    requires: {documents: [draft]}\n    changes_draft: true\n"
+        ),
+        "--submit_for_discussion--> in_discussion --tweak_in_meeting--> in_discussion",
+        "legality_review:",
+    ),
+    Flaw(
+        "syntax_error",
+        "states:\n  new: {label",
+        "states:\n  new: {label: [",
+        "YAML syntax error",
+        "",
+    ),
 ]
 
 

@@ -115,9 +115,7 @@ class WorkCalendar:
         both = sorted(self._holidays.keys() & self._workdays.keys())
         if both:
             raise ValueError(f"dates listed both as holiday and as working day: {both}")
-        stray = sorted(
-            d for d in (*self._holidays, *self._workdays) if d.year not in self._known_years
-        )
+        stray = sorted(d for d in (*self._holidays, *self._workdays) if d.year not in self._known_years)
         if stray:
             raise ValueError(f"dates listed in years the calendar does not know: {stray}")
         self._years: dict[int, _Year] = {}

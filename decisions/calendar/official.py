@@ -165,14 +165,10 @@ class _Parser:
     def problem(self, loc: _Loc, message: str) -> None:
         self.problems.append(Problem(self.file, self.line_of(loc.path), loc.text, message))
 
-    def mapping(
-        self, value: object, loc: _Loc, allowed: tuple[str, ...]
-    ) -> dict[str, object] | None:
+    def mapping(self, value: object, loc: _Loc, allowed: tuple[str, ...]) -> dict[str, object] | None:
         """``value`` as a mapping with only ``allowed`` keys (unknown keys: reported, dropped)."""
         if not isinstance(value, dict):
-            self.problem(
-                loc, f"expected a mapping with keys {', '.join(allowed)}, got {_type_name(value)}"
-            )
+            self.problem(loc, f"expected a mapping with keys {', '.join(allowed)}, got {_type_name(value)}")
             return None
         out: dict[str, object] = {}
         for key, item in value.items():
@@ -206,8 +202,7 @@ class _Parser:
         if parsed.year != year:
             self.problem(
                 loc,
-                f"{parsed.isoformat()} is outside the year {year}: "
-                f"list it under year {parsed.year}",
+                f"{parsed.isoformat()} is outside the year {year}: list it under year {parsed.year}",
             )
             return None
         return parsed
@@ -217,26 +212,20 @@ class _Parser:
         if root is None:
             return {}
         if "years" not in root:
-            self.problem(
-                _Loc(), "missing key 'years' (write `years: {}` when there is no override)"
-            )
+            self.problem(_Loc(), "missing key 'years' (write `years: {}` when there is no override)")
             return {}
         years_loc = _Loc().key("years")
         years = root["years"]
         if years is None:
             return {}
         if not isinstance(years, dict):
-            self.problem(
-                years_loc, f"expected a mapping of year -> schedule, got {_type_name(years)}"
-            )
+            self.problem(years_loc, f"expected a mapping of year -> schedule, got {_type_name(years)}")
             return {}
         out: dict[int, YearSchedule] = {}
         for key, entry in years.items():
             loc = years_loc.key(key)
             if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key <= 9999:
-                self.problem(
-                    loc, f"a year must be written as a plain number like 2027, got {key!r}"
-                )
+                self.problem(loc, f"a year must be written as a plain number like 2027, got {key!r}")
                 continue
             schedule = self.year(key, entry, loc)
             if schedule is not None:
@@ -252,9 +241,7 @@ class _Parser:
         if "source" in fields:
             source = self.text(fields["source"], loc.key("source"), "source")
         else:
-            self.problem(
-                loc, "missing key 'source' (the notice's title and number, 通知标题及文号)"
-            )
+            self.problem(loc, "missing key 'source' (the notice's title and number, 通知标题及文号)")
         if source is None:
             ok = False
 
@@ -264,15 +251,11 @@ class _Parser:
             self.problem(loc, "missing key 'holidays'")
             ok = False
         else:
-            ok &= self.holidays(
-                year, fields["holidays"], loc.key("holidays"), holidays, seen_holiday
-            )
+            ok &= self.holidays(year, fields["holidays"], loc.key("holidays"), holidays, seen_holiday)
 
         workdays: dict[date, str] = {}
         if "workdays" in fields and fields["workdays"] is not None:
-            ok &= self.workdays(
-                year, fields["workdays"], loc.key("workdays"), workdays, seen_holiday
-            )
+            ok &= self.workdays(year, fields["workdays"], loc.key("workdays"), workdays, seen_holiday)
 
         if not ok or source is None:
             return None
@@ -299,14 +282,8 @@ class _Parser:
             missing = [k for k in _HOLIDAY_KEYS if k not in fields]
             for key in missing:
                 self.problem(item_loc, f"missing key {key!r}")
-            name = (
-                self.text(fields["name"], item_loc.key("name"), "name")
-                if "name" in fields
-                else None
-            )
-            first = (
-                self.day(fields["from"], item_loc.key("from"), year) if "from" in fields else None
-            )
+            name = self.text(fields["name"], item_loc.key("name"), "name") if "name" in fields else None
+            first = self.day(fields["from"], item_loc.key("from"), year) if "from" in fields else None
             last = self.day(fields["to"], item_loc.key("to"), year) if "to" in fields else None
             if name is None or first is None or last is None:
                 ok = False
@@ -357,11 +334,7 @@ class _Parser:
             for key in _WORKDAY_KEYS:
                 if key not in fields:
                     self.problem(item_loc, f"missing key {key!r}")
-            name = (
-                self.text(fields["name"], item_loc.key("name"), "name")
-                if "name" in fields
-                else None
-            )
+            name = self.text(fields["name"], item_loc.key("name"), "name") if "name" in fields else None
             day = self.day(fields["date"], item_loc.key("date"), year) if "date" in fields else None
             if name is None or day is None:
                 ok = False

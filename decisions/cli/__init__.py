@@ -11,7 +11,13 @@ import sys
 import typer
 
 from decisions.cli.workflow import workflow_app
-from decisions.errors import ActionRefused, CalendarError, DecisionsError, DefinitionError, UsageError
+from decisions.errors import (
+    ActionRefused,
+    CalendarError,
+    DecisionsError,
+    DefinitionError,
+    UsageError,
+)
 
 __all__ = ["app", "main"]
 

@@ -18,7 +18,10 @@ workflow_app = typer.Typer(help="检查与绘制流程定义 / check and draw wo
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="部署配置文件 / deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)"),
+    typer.Option(
+        "--config",
+        help="部署配置文件 / deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)",
+    ),
 ]
 
 
@@ -44,7 +47,9 @@ def _print_report(report: CheckReport, console: Console) -> None:
         for p in f.problems:
             console.print(f"[red]✗[/red] {p}", markup=True, highlight=False, soft_wrap=True)
     if report.ok:
-        console.print("[green]所有定义通过检查，未发现绕过硬性关口的路径 / all definitions valid; no gate can be bypassed[/green]")
+        console.print(
+            "[green]所有定义通过检查，未发现绕过硬性关口的路径 / all definitions valid; no gate can be bypassed[/green]"
+        )
 
 
 @workflow_app.command("check")

@@ -33,9 +33,7 @@ def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:
         return None
 
 
-def check_cross_references(
-    workflows: dict[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook
-) -> None:
+def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook) -> None:
     """Rules named by transitions and gates exist and fit; no path bypasses a gate.
 
     Problems are recorded on each workflow's reader.
@@ -122,9 +120,7 @@ def load_definitions(
     calendar: WorkCalendar | None = None
     try:
         override = load_override_file(calendar_file) if calendar_file is not None else None
-        calendar = official_calendar(
-            override, update_file=str(calendar_file or "rules/calendar.yaml")
-        )
+        calendar = official_calendar(override, update_file=str(calendar_file or "rules/calendar.yaml"))
     except DefinitionError as exc:
         problems.extend(exc.problems)
     if problems:

@@ -59,9 +59,7 @@ def _literal_type(value: Any) -> str:
     return "any"
 
 
-def _single_key(
-    reader: Reader, value: Any, path: Path, forms: tuple[str, ...], what: str
-) -> str | None:
+def _single_key(reader: Reader, value: Any, path: Path, forms: tuple[str, ...], what: str) -> str | None:
     if not isinstance(value, dict) or len(value) != 1:
         reader.error(path, f"a {what} is a mapping with exactly one of: {', '.join(forms)}")
         return None
@@ -76,9 +74,7 @@ def _kinds(reader: Reader, raw: Any, path: Path, scope: FactScope) -> frozenset[
     kinds = reader.string_list(raw, path)
     for i, k in enumerate(kinds):
         if k not in scope.record_kinds:
-            reader.error(
-                (*path, i) if isinstance(raw, list) else path, f"unknown record kind {k!r}"
-            )
+            reader.error((*path, i) if isinstance(raw, list) else path, f"unknown record kind {k!r}")
     return frozenset(kinds)
 
 
@@ -90,9 +86,7 @@ def _record_field(reader: Reader, raw: Any, path: Path, scope: FactScope) -> str
     return name
 
 
-def parse_value(
-    reader: Reader, raw: Any, path: Path, scope: FactScope, params: set[str]
-) -> Value | None:
+def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: set[str]) -> Value | None:
     """A value expression: a literal, or one of the forms in `decisions.rules.conditions`."""
     if not isinstance(raw, dict):
         if raw is None:
@@ -146,9 +140,7 @@ def parse_value(
         for key, val in w.items():
             if _record_field(reader, key, (*at, "where", key), scope) is not None:
                 if isinstance(val, dict | list) or val is None:
-                    reader.error(
-                        (*at, "where", key), "a 'where' filter compares with a plain value"
-                    )
+                    reader.error((*at, "where", key), "a 'where' filter compares with a plain value")
                 else:
                     where.append((str(key), val))
         return Count(kinds=kinds, where=tuple(where))
@@ -165,11 +157,7 @@ def parse_value(
         m = reader.mapping(arg, at, required=("field",), optional=("record", "draft_changes"))
         if m is None or "field" not in m:
             return None
-        kinds = (
-            _kinds(reader, m.get("record", []), (*at, "record"), scope)
-            if "record" in m
-            else frozenset()
-        )
+        kinds = _kinds(reader, m.get("record", []), (*at, "record"), scope) if "record" in m else frozenset()
         drafts = reader.boolean(m.get("draft_changes"), (*at, "draft_changes"))
         if not kinds and not drafts:
             reader.error(at, "collect needs 'record' kinds or 'draft_changes: true'")
@@ -224,14 +212,10 @@ def _check_types(reader: Reader, op: str, a: Value, b: Value, path: Path, scope:
             values = lit.literal if isinstance(lit.literal, list) else [lit.literal]
             for v in values:
                 if v not in allowed:
-                    reader.error(
-                        path, f"{v!r} is not a value of {fact.path} ({', '.join(allowed)})"
-                    )
+                    reader.error(path, f"{v!r} is not a value of {fact.path} ({', '.join(allowed)})")
 
 
-def parse_condition(
-    reader: Reader, raw: Any, path: Path, scope: FactScope, params: set[str]
-) -> Condition | None:
+def parse_condition(reader: Reader, raw: Any, path: Path, scope: FactScope, params: set[str]) -> Condition | None:
     """A condition tree; every problem anywhere in it is recorded on ``reader``."""
     form = _single_key(reader, raw, path, _CONDITION_FORMS, "condition")
     if form is None:
@@ -242,9 +226,7 @@ def parse_condition(
         if not isinstance(arg, list) or not arg:
             reader.error(at, f"{form} takes a non-empty list of conditions")
             return None
-        items = [
-            parse_condition(reader, item, (*at, i), scope, params) for i, item in enumerate(arg)
-        ]
+        items = [parse_condition(reader, item, (*at, i), scope, params) for i, item in enumerate(arg)]
         if any(i is None for i in items):
             return None
         parts = tuple(i for i in items if i is not None)

@@ -113,9 +113,7 @@ class Reader:
             return []
         out: list[str] = []
         for i, item in enumerate(value):
-            got = (
-                self.identifier(item, (*path, i)) if identifiers else self.string(item, (*path, i))
-            )
+            got = self.identifier(item, (*path, i)) if identifiers else self.string(item, (*path, i))
             if got is not None:
                 if got in out:
                     self.error((*path, i), f"{got!r} is listed twice")

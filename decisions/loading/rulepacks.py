@@ -62,11 +62,7 @@ def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
         if f.type is FieldType.VIEWS:
             for derived in VIEW_FACTS:
                 facts[f"action.{f.name}.{derived}"] = (
-                    "list"
-                    if derived in ("members", "dissenters")
-                    else "bool"
-                    if derived == "head_last"
-                    else "str"
+                    "list" if derived in ("members", "dissenters") else "bool" if derived == "head_last" else "str"
                 )
             enums[f"action.{f.name}.head_position"] = f.values
         if f.type is FieldType.ENUM:
@@ -78,11 +74,7 @@ def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
     record_fields = dict(_RECORD_BUILTINS)
     record_fields.update({f.name: f.type.fact_type for f in wf.fields.values()})
     param_types = {
-        p.name: "int"
-        if p.kind in ("minimum", "maximum")
-        else "str"
-        if isinstance(p.value, str)
-        else "any"
+        p.name: "int" if p.kind in ("minimum", "maximum") else "str" if isinstance(p.value, str) else "any"
         for p in params.values()
     }
     return FactScope(
@@ -105,9 +97,7 @@ class PackContext:
     rule_ids: set[str] = field(default_factory=set)
 
 
-def _citation(
-    r: Reader, raw: Any, path: tuple[str | int, ...], ctx: PackContext
-) -> Citation | None:
+def _citation(r: Reader, raw: Any, path: tuple[str | int, ...], ctx: PackContext) -> Citation | None:
     m = r.mapping(raw, path, required=("source", "article"), optional=("article_en",))
     if m is None:
         return None
@@ -117,9 +107,7 @@ def _citation(
     if source is None or article is None:
         return None
     if source not in ctx.sources:
-        r.error(
-            (*path, "source"), f"unknown citation source {source!r} (declare it under pack.sources)"
-        )
+        r.error((*path, "source"), f"unknown citation source {source!r} (declare it under pack.sources)")
         return None
     return Citation(ctx.sources[source], article, article_en or "")
 
@@ -143,23 +131,13 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             continue
         kind = m.get("kind", earlier.kind if earlier else None)
         if kind not in _PARAM_KINDS:
-            r.error(
-                (*path, "kind"), f"kind must be one of {', '.join(_PARAM_KINDS)}, found {kind!r}"
-            )
+            r.error((*path, "kind"), f"kind must be one of {', '.join(_PARAM_KINDS)}, found {kind!r}")
             continue
         if earlier is not None and kind != earlier.kind:
             r.error((*path, "kind"), f"parameter {name!r} is a {earlier.kind} in an earlier pack")
             continue
-        label = (
-            r.text(m["label"], (*path, "label"))
-            if "label" in m
-            else earlier.label
-            if earlier
-            else None
-        )
-        values = tuple(r.string_list(m.get("values"), (*path, "values"))) or (
-            earlier.values if earlier else ()
-        )
+        label = r.text(m["label"], (*path, "label")) if "label" in m else earlier.label if earlier else None
+        values = tuple(r.string_list(m.get("values"), (*path, "values"))) or (earlier.values if earlier else ())
         value = m.get("value")
         if kind in ("minimum", "maximum"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -171,12 +149,8 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
         elif isinstance(value, dict | list) or value is None:
             r.error((*path, "value"), "a setting is a plain value")
             continue
-        citation = (
-            _citation(r, m["citation"], (*path, "citation"), ctx) if "citation" in m else None
-        )
-        unit = (
-            r.string(m["unit"], (*path, "unit")) if "unit" in m else earlier.unit if earlier else ""
-        )
+        citation = _citation(r, m["citation"], (*path, "citation"), ctx) if "citation" in m else None
+        unit = r.string(m["unit"], (*path, "unit")) if "unit" in m else earlier.unit if earlier else ""
         if label is None:
             continue
         param = Parameter(
@@ -219,7 +193,7 @@ def _read_rule(r: Reader, raw: Any, i: int, pack_id: str, ctx: PackContext) -> R
             if t not in wf.triggers:
                 r.error((*path, "triggers", j), f"unknown trigger {t!r} in workflow {wf.name!r}")
     try:
-        strength = Strength(m.get("strength"))
+        strength = Strength(str(m.get("strength")))
     except ValueError:
         r.error(
             (*path, "strength"),
@@ -235,9 +209,7 @@ def _read_rule(r: Reader, raw: Any, i: int, pack_id: str, ctx: PackContext) -> R
             "a default_minimum rule names the 'waiver' field that records the reason for going below it",
         )
     if strength is not None and strength is not Strength.DEFAULT_MINIMUM and "waiver" in m:
-        r.error(
-            (*path, "waiver"), f"only default_minimum rules may be waived, this one is {strength}"
-        )
+        r.error((*path, "waiver"), f"only default_minimum rules may be waived, this one is {strength}")
     if wf is not None and waiver is not None and waiver not in wf.fields:
         r.error((*path, "waiver"), f"unknown field {waiver!r}")
     if wf is None:
@@ -284,27 +256,16 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
     level = head.get("level")
     if level not in _LEVELS:
         r.error(("pack", "level"), f"level must be one of {', '.join(_LEVELS)}, found {level!r}")
-    for key, title in (
-        r.mapping(head.get("sources"), ("pack", "sources"), open_keys=True) or {}
-    ).items():
-        if r.identifier(key, ("pack", "sources", key), "source key") and r.string(
-            title, ("pack", "sources", key)
-        ):
+    for key, title in (r.mapping(head.get("sources"), ("pack", "sources"), open_keys=True) or {}).items():
+        if r.identifier(key, ("pack", "sources", key), "source key") and r.string(title, ("pack", "sources", key)):
             ctx.sources[str(key)] = title
     effective = head.get("effective_from", "")
     counting = None
     if "counting" in data:
-        c = (
-            r.mapping(
-                data["counting"], ("counting",), optional=("start_next_day", "roll_to_working_day")
-            )
-            or {}
-        )
+        c = r.mapping(data["counting"], ("counting",), optional=("start_next_day", "roll_to_working_day")) or {}
         counting = CountingPolicy(
             start_next_day=r.boolean(c.get("start_next_day"), ("counting", "start_next_day"), True),
-            roll_to_working_day=r.boolean(
-                c.get("roll_to_working_day"), ("counting", "roll_to_working_day"), True
-            ),
+            roll_to_working_day=r.boolean(c.get("roll_to_working_day"), ("counting", "roll_to_working_day"), True),
         )
     pid = pack_id or "?"
     parameters = _read_parameters(r, data.get("parameters"), pid, ctx)
@@ -313,19 +274,13 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
         ctx.parameters[p.name] = (
             p
             if earlier is None
-            else Parameter(
-                p.name, p.kind, p.label, p.value, earlier.sources + p.sources, p.unit, p.values
-            )
+            else Parameter(p.name, p.kind, p.label, p.value, earlier.sources + p.sources, p.unit, p.values)
         )
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):
         r.error(("rules",), "expected a list of rules")
         raw_rules = []
-    rules = [
-        rule
-        for i, raw in enumerate(raw_rules)
-        if (rule := _read_rule(r, raw, i, pid, ctx)) is not None
-    ]
+    rules = [rule for i, raw in enumerate(raw_rules) if (rule := _read_rule(r, raw, i, pid, ctx)) is not None]
     if pack_id is None or name is None or level not in _LEVELS:
         return None, r
     pack = RulePack(

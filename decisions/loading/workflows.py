@@ -47,13 +47,11 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
         path = ("fields", name)
         if r.identifier(name, path, "field name") is None:
             continue
-        m = r.mapping(
-            raw, path, required=("type", "label"), optional=("values", "attribute", "default")
-        )
+        m = r.mapping(raw, path, required=("type", "label"), optional=("values", "attribute", "default"))
         if m is None:
             continue
         try:
-            ftype = FieldType(m.get("type"))
+            ftype = FieldType(str(m.get("type")))
         except ValueError:
             r.error(
                 (*path, "type"),
@@ -67,12 +65,12 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
         if ftype not in (FieldType.ENUM, FieldType.VIEWS) and values:
             r.error((*path, "values"), f"only enum and views fields have 'values', not {ftype}")
         default = m.get("default")
-        if default is not None and (
-            ftype is not FieldType.BOOLEAN or not isinstance(default, bool)
-        ):
-            if not (ftype is FieldType.ENUM and default in values):
-                r.error((*path, "default"), f"default {default!r} does not fit type {ftype}")
-                default = None
+        fits = (ftype is FieldType.BOOLEAN and isinstance(default, bool)) or (
+            ftype is FieldType.ENUM and default in values
+        )
+        if default is not None and not fits:
+            r.error((*path, "default"), f"default {default!r} does not fit type {ftype}")
+            default = None
         if label is not None:
             fields[name] = FieldDef(
                 name,
@@ -133,9 +131,7 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
     return states
 
 
-def _names(
-    r: Reader, raw: Any, path: tuple[str | int, ...], known: dict[str, Any], what: str
-) -> tuple[str, ...]:
+def _names(r: Reader, raw: Any, path: tuple[str | int, ...], known: dict[str, Any], what: str) -> tuple[str, ...]:
     names = r.string_list(raw, path)
     for i, name in enumerate(names):
         if name not in known:
@@ -147,16 +143,12 @@ def _read_transition(
     r: Reader, raw: Any, i: int, wf: dict[str, Any], states: dict[str, StateDef]
 ) -> list[TransitionDef]:
     path: tuple[str | int, ...] = ("transitions", i)
-    m = r.mapping(
-        raw, path, required=("trigger", "source", "label", "roles"), optional=_TRANSITION_KEYS
-    )
+    m = r.mapping(raw, path, required=("trigger", "source", "label", "roles"), optional=_TRANSITION_KEYS)
     if m is None:
         return []
     stays = r.boolean(m.get("stays"), (*path, "stays"))
     if stays == ("dest" in m):
-        r.error(
-            path, "a transition has either 'dest' or 'stays: true' (a self-loop on each source)"
-        )
+        r.error(path, "a transition has either 'dest' or 'stays: true' (a self-loop on each source)")
         return []
     trigger = r.identifier(m.get("trigger"), (*path, "trigger"), "trigger")
     sources = r.string_list(m.get("source"), (*path, "source"))
@@ -176,9 +168,7 @@ def _read_transition(
     carries: dict[str, tuple[str, ...]] = {}
     for part in ("requires", "accepts"):
         c = r.mapping(m.get(part, {}), (*path, part), optional=("fields", "documents")) or {}
-        carries[f"{part}_fields"] = _names(
-            r, c.get("fields"), (*path, part, "fields"), wf["fields"], "field"
-        )
+        carries[f"{part}_fields"] = _names(r, c.get("fields"), (*path, part, "fields"), wf["fields"], "field")
         carries[f"{part}_documents"] = _names(
             r, c.get("documents"), (*path, part, "documents"), wf["documents"], "document kind"
         )
@@ -203,9 +193,7 @@ def _read_transition(
     if changes_draft and not carries_draft:
         r.error((*path, "changes_draft"), "declares changes_draft but carries no draft document")
     rules = tuple(r.string_list(m.get("rules"), (*path, "rules")))
-    record = (
-        r.identifier(m["record"], (*path, "record"), "record kind") if "record" in m else trigger
-    )
+    record = r.identifier(m["record"], (*path, "record"), "record kind") if "record" in m else trigger
     basis = r.string(m["basis"], (*path, "basis")) if "basis" in m else ""
     if trigger is None or dest is None or label is None or not roles or record is None:
         return []
@@ -235,9 +223,7 @@ def _read_gates(r: Reader, data: dict[str, Any], states: dict[str, StateDef]) ->
         path = ("gates", name)
         if r.identifier(name, path, "gate id") is None:
             continue
-        m = r.mapping(
-            raw, path, required=("label", "rule", "protects"), optional=("reset_on_draft_change",)
-        )
+        m = r.mapping(raw, path, required=("label", "rule", "protects"), optional=("reset_on_draft_change",))
         if m is None:
             continue
         label = r.text(m.get("label"), (*path, "label"))

@@ -94,9 +94,7 @@ class _Converter:
         self._seen: set[int] = set()
 
     def _problem(self, node: yaml.Node, path: KeyPath, message: str) -> None:
-        self.problems.append(
-            Problem(self.file, node.start_mark.line + 1, format_path(path), message)
-        )
+        self.problems.append(Problem(self.file, node.start_mark.line + 1, format_path(path), message))
 
     def convert(self, node: yaml.Node, path: KeyPath) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
@@ -143,9 +141,7 @@ class _Converter:
                 continue
             key = self._scalar(key_node)
             if not isinstance(key, str | int) or isinstance(key, bool):
-                self._problem(
-                    key_node, path, f"mapping key must be a string or integer: {key_node.value!r}"
-                )
+                self._problem(key_node, path, f"mapping key must be a string or integer: {key_node.value!r}")
                 continue
             child = (*path, key)
             if key in out:
@@ -165,9 +161,7 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise DefinitionError(
-            [Problem(file, line, "", f"YAML syntax error: {exc.problem or exc}")]
-        ) from exc
+        raise DefinitionError([Problem(file, line, "", f"YAML syntax error: {exc.problem or exc}")]) from exc
     except yaml.YAMLError as exc:
         raise DefinitionError([Problem(file, None, "", f"YAML error: {exc}")]) from exc
     if len(nodes) != 1 or nodes[0] is None:
@@ -185,13 +179,9 @@ def load_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DefinitionError(
-            [Problem(name, None, "", f"cannot read file: {exc.strerror}")]
-        ) from exc
+        raise DefinitionError([Problem(name, None, "", f"cannot read file: {exc.strerror}")]) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DefinitionError(
-            [Problem(name, None, "", f"file is not valid UTF-8 (byte {exc.start})")]
-        ) from exc
+        raise DefinitionError([Problem(name, None, "", f"file is not valid UTF-8 (byte {exc.start})")]) from exc
     return load_yaml_text(text, name)

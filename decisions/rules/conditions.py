@@ -279,11 +279,7 @@ class Count(Value):
             if env.action is not None:
                 n += sum(1 for d in env.action.documents if d.kind == self.document)
             return n
-        return sum(
-            1
-            for r in _records(env.case, self.kinds)
-            if all(_record_value(r, k) == v for k, v in self.where)
-        )
+        return sum(1 for r in _records(env.case, self.kinds) if all(_record_value(r, k) == v for k, v in self.where))
 
     def describe(self) -> str:
         if self.document is not None:
@@ -491,9 +487,7 @@ class Compare(Condition):
         except TypeError:
             return Verdict(
                 Status.ERROR,
-                (
-                    f"cannot compare {self.left.describe()}={a!r} with {self.right.describe()}={b!r}",
-                ),
+                (f"cannot compare {self.left.describe()}={a!r} with {self.right.describe()}={b!r}",),
             )
 
     def _compare(self, a: Any, b: Any) -> bool:
@@ -505,8 +499,7 @@ class Compare(Condition):
             if (
                 isinstance(a, bool)
                 or isinstance(b, bool)
-                or (type(a) is not type(b)
-                and not (isinstance(a, int | float) and isinstance(b, int | float)))
+                or (type(a) is not type(b) and not (isinstance(a, int | float) and isinstance(b, int | float)))
             ):
                 raise TypeError
             return _ORDERED[self.op](a, b)

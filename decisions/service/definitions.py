@@ -110,12 +110,21 @@ class DefinitionsService:
                     wf.file,
                     "workflow",
                     f"{wf.name} {wf.version}",
-                    summary={"states": len(wf.states), "transitions": len(wf.transitions), "gates": len(wf.gates)},
+                    summary={
+                        "states": len(wf.states),
+                        "transitions": len(wf.transitions),
+                        "gates": len(wf.gates),
+                    },
                 )
                 for wf in defs.workflows.values()
             ]
             checks += [
-                FileCheck(p.file, "rule_pack", p.id, summary={"rules": len(p.rules), "parameters": len(p.parameters)})
+                FileCheck(
+                    p.file,
+                    "rule_pack",
+                    p.id,
+                    summary={"rules": len(p.rules), "parameters": len(p.parameters)},
+                )
                 for p in defs.rulebook.packs
             ]
             if d.calendar is not None:
@@ -138,7 +147,12 @@ class DefinitionsService:
         elif kind == "calendar":
             calendar = path
         else:
-            problem = Problem(str(path), 1, "", "not a workflow (key 'workflow'), rule pack ('pack') or calendar ('years')")
+            problem = Problem(
+                str(path),
+                1,
+                "",
+                "not a workflow (key 'workflow'), rule pack ('pack') or calendar ('years')",
+            )
             return FileCheck(str(path), kind, name, (problem,))
         try:
             defs = load_definitions(workflows, packs, calendar)
@@ -147,7 +161,11 @@ class DefinitionsService:
         summary: dict[str, int] = {}
         if kind == "workflow":
             wf = defs.workflow(name)
-            summary = {"states": len(wf.states), "transitions": len(wf.transitions), "gates": len(wf.gates)}
+            summary = {
+                "states": len(wf.states),
+                "transitions": len(wf.transitions),
+                "gates": len(wf.gates),
+            }
         return FileCheck(str(path), kind, name, summary=summary)
 
     def diagram(self, name: str, fmt: str = "mermaid") -> str:

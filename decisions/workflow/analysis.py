@@ -50,9 +50,7 @@ def structural_findings(wf: WorkflowDef) -> list[Finding]:
         where: tuple[str | int, ...] = ("states", state.id)
         if state.id not in reachable:
             kind = "approval state" if state.approval else "state"
-            findings.append(
-                Finding(where, f"{kind} {state.id!r} is unreachable from {wf.initial!r}")
-            )
+            findings.append(Finding(where, f"{kind} {state.id!r} is unreachable from {wf.initial!r}"))
         if not state.final and state.id not in outgoing:
             findings.append(Finding(where, f"non-final state {state.id!r} has no way out"))
         if state.final and state.id in outgoing:

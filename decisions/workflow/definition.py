@@ -122,15 +122,11 @@ class TransitionDef:
 
     @property
     def all_fields(self) -> tuple[str, ...]:
-        return self.requires_fields + tuple(
-            f for f in self.accepts_fields if f not in self.requires_fields
-        )
+        return self.requires_fields + tuple(f for f in self.accepts_fields if f not in self.requires_fields)
 
     @property
     def all_documents(self) -> tuple[str, ...]:
-        return self.requires_documents + tuple(
-            d for d in self.accepts_documents if d not in self.requires_documents
-        )
+        return self.requires_documents + tuple(d for d in self.accepts_documents if d not in self.requires_documents)
 
 
 @dataclass(frozen=True)
@@ -190,6 +186,4 @@ class WorkflowDef:
         return frozenset(s.id for s in self.states.values() if s.approval)
 
     def attribute_defaults(self) -> dict[str, Any]:
-        return {
-            f.name: f.default for f in self.fields.values() if f.attribute and f.default is not None
-        }
+        return {f.name: f.default for f in self.fields.values() if f.attribute and f.default is not None}

@@ -112,9 +112,7 @@ class Engine:
 
     def _guard(self, event: Any) -> bool:
         attempt: _Attempt = event.kwargs["attempt"]
-        attempt.unmet, attempt.results, attempt.role = self._judge(
-            attempt.case, attempt.action, attempt.transition
-        )
+        attempt.unmet, attempt.results, attempt.role = self._judge(attempt.case, attempt.action, attempt.transition)
         return not attempt.unmet
 
     # -- public API ---------------------------------------------------------------------------
@@ -126,13 +124,9 @@ class Engine:
     def fire(self, case: Case, action: Action) -> Fired:
         """Fire ``action`` on ``case``. Returns the new snapshot; raises `ActionRefused`."""
         if case.workflow != self.workflow.name:
-            raise UsageError(
-                f"case {case.id} follows workflow {case.workflow!r}, not {self.workflow.name!r}"
-            )
+            raise UsageError(f"case {case.id} follows workflow {case.workflow!r}, not {self.workflow.name!r}")
         if action.trigger not in self.workflow.triggers:
-            raise UsageError(
-                f"未知操作 / unknown action {action.trigger!r} in workflow {self.workflow.name!r}"
-            )
+            raise UsageError(f"未知操作 / unknown action {action.trigger!r} in workflow {self.workflow.name!r}")
         transition = self.workflow.transition(case.state, action.trigger)
         if transition is None:
             raise ActionRefused(action.trigger, case.state, self._unavailable_with_gates(case, action))
@@ -141,9 +135,7 @@ class Engine:
             self._machine.set_state(case.state, model=self._token)
             try:
                 moved = self._token.trigger(action.trigger, attempt=attempt)  # type: ignore[attr-defined]
-            except (
-                MachineError
-            ) as exc:  # pragma: no cover - the index above already knows every edge
+            except MachineError as exc:  # pragma: no cover - the index above already knows every edge
                 raise ActionRefused(
                     action.trigger, case.state, [self._unavailable(case.state, action.trigger)]
                 ) from exc
@@ -222,7 +214,13 @@ class Engine:
         return tuple(evaluate_rule(rule, env) for rule in self.definitions.rules_for(self.workflow, t))
 
     def _env(
-        self, case: Case, action: Action, role: str | None, sets: Mapping[str, Any], *, preview_mode: bool
+        self,
+        case: Case,
+        action: Action,
+        role: str | None,
+        sets: Mapping[str, Any],
+        *,
+        preview_mode: bool,
     ) -> Env:
         if sets:  # constants the transition records (e.g. the outcome) are facts of the action too
             action = replace(action, fields={**action.fields, **sets})
@@ -301,11 +299,7 @@ class Engine:
         return unmet
 
     def _unavailable(self, state: str, trigger: str) -> Unmet:
-        label = (
-            self.workflow.states[state].label
-            if state in self.workflow.states
-            else Text(state, state)
-        )
+        label = self.workflow.states[state].label if state in self.workflow.states else Text(state, state)
         allowed = ", ".join(t.trigger for t in self.workflow.transitions_from(state)) or "—"
         return Unmet(
             "engine.unavailable",
@@ -360,9 +354,7 @@ class Engine:
         for name, value in fields.items():
             if self.workflow.fields[name].attribute:
                 attributes[name] = value
-        new_case = replace(
-            case, state=new_state, attributes=attributes, records=(*case.records, record)
-        )
+        new_case = replace(case, state=new_state, attributes=attributes, records=(*case.records, record))
         return Fired(new_case, record, results)
 
 
@@ -374,11 +366,7 @@ def _type_problem(fdef: FieldDef, value: Any) -> str | None:
     if t is FieldType.DATE:
         return None if isinstance(value, date) else "expected a date"
     if t is FieldType.INTEGER:
-        return (
-            None
-            if isinstance(value, int) and not isinstance(value, bool)
-            else "expected an integer"
-        )
+        return None if isinstance(value, int) and not isinstance(value, bool) else "expected an integer"
     if t is FieldType.BOOLEAN:
         return None if isinstance(value, bool) else "expected true or false"
     if t is FieldType.ENUM:
@@ -390,11 +378,7 @@ def _type_problem(fdef: FieldDef, value: Any) -> str | None:
     if not isinstance(value, list | tuple) or not value:
         return "expected a non-empty list of views"
     for v in value:
-        if (
-            not isinstance(v, Mapping)
-            or not isinstance(v.get("member"), str)
-            or v.get("position") not in fdef.values
-        ):
+        if not isinstance(v, Mapping) or not isinstance(v.get("member"), str) or v.get("position") not in fdef.values:
             return f"each view needs a member and a position in {', '.join(fdef.values)}"
         if set(v) - {"member", "position", "head", "note"}:
             return f"unknown keys in a view: {', '.join(sorted(set(v) - {'member', 'position', 'head', 'note'}))}"
