@@ -472,7 +472,7 @@ LAUNCH = [
             replace(EXCLUDE, fields={"exclusion_reason": "legislation"}), until="launch"),
 ]  # fmt: skip
 
-NON_DISCLOSABLE = main_with(non_disclosable=True)
+NON_DISCLOSABLE = main_with(non_disclosable=True, title="县人民防空重点工程布局调整", category="public_construction")
 EXEMPT = Step("exempt_participation", "clerk_li", D(2025, 3, 12),
               {"nondisclosure_basis": "《保守国家秘密法》第十三条：涉及国家秘密"})  # fmt: skip
 REASSESS_DISCLOSABLE = Step("reassess_attributes", "clerk_li", D(2025, 3, 14),
@@ -970,6 +970,22 @@ def test_every_hearing_participant_signs(story: Story) -> None:
     attempt_allowed(story, hold(signed_by=list(reversed(PARTICIPANTS))), rule)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: hearing_announced_in_advance never compares hearing_date with the announcement: a hearing "
+    "announced on 04-18 for 04-17 (list published 04-16) passes, so the notice need not precede the hearing",
+)
+def test_a_hearing_cannot_be_announced_after_its_date(story: Story) -> None:
+    story.walk(AFTER_CLOSE)
+    late = announce(
+        D(2025, 4, 18),
+        selection_method_published_on=D(2025, 4, 16),
+        participant_list_published_on=D(2025, 4, 16),
+        hearing_date=D(2025, 4, 17),
+    )
+    attempt_refused(story, late, "national.hearing_announced_in_advance")
+
+
 # -- experts: the county raises the minimum (Art. 19; 攸县 rules) --------------------------------
 EXPERT_RULE = "national.expert_argumentation_when_technical"
 
@@ -984,6 +1000,23 @@ def test_county_pack_raises_the_expert_minimum_to_three(definitions: Definitions
 
     story = Story(definitions).walk("submit_legality_review", THOROUGH)
     attempt_allowed(story, T_END[0], EXPERT_RULE)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: expert_argumentation_when_technical counts expert_opinion records, not distinct experts: "
+    "one expert's opinion recorded three times meets expert_min_count (labelled 'minimum number of experts')",
+)
+def test_three_opinions_of_one_expert_are_not_three_experts(definitions: Definitions) -> None:
+    same_expert = (
+        commission(D(2025, 4, 11)),
+        opinion(D(2025, 4, 15), "张教授", EXPERT_UNIT),
+        opinion(D(2025, 4, 16), "张教授", EXPERT_UNIT),
+        opinion(D(2025, 4, 17), "张教授", EXPERT_UNIT),
+        conclude(D(2025, 4, 18)),
+    )
+    story = Story(definitions).walk("submit_legality_review", thorough(experts=same_expert))
+    attempt_refused(story, T_END[0], EXPERT_RULE)
 
 
 # -- separation of duties (Art. 25, 28) ----------------------------------------------------------
@@ -1237,12 +1270,6 @@ SCREENED = "national.catalogue_screened_current_version"
 
 def catalogue(definitions: Definitions) -> Story:
     return Story(definitions, "catalogue", "C-2025")
-
-
-def test_catalogue_year_walks_to_publication(definitions: Definitions) -> None:
-    story = catalogue(definitions).walk("end", CATALOGUE_PATH)
-    assert story.case.state == "published"
-    assert story.case.draft_version == 1
 
 
 def test_catalogue_recompiled_after_screening_is_rescreened(definitions: Definitions) -> None:
