@@ -116,7 +116,7 @@ def test_swapping_the_county_pack_raises_the_expert_minimum(tmp_path: Path, defi
     liling = load(tmp_path, ("liling.yaml", county(expert_min_count=5)))
     assert liling.rulebook.parameters["expert_min_count"].value == 5
     unmet = attempt_refused(submit_with_experts(liling), T_END[0], EXPERTS)
-    assert "至少5份" in unmet.message_zh and "at least 5 signed" in unmet.message_en
+    assert "至少5名专家" in unmet.message_zh and "at least 5 different experts" in unmet.message_en
     provenance = " ".join(unmet.sources)
     assert "liling: 5" in provenance and "national: 1" in provenance
     assert "youxian" not in provenance

@@ -123,7 +123,7 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
             reader.error(at, f"length needs a list, {inner.describe()} is {inner.type}")
         return Length(inner)
     if form == "count":
-        m = reader.mapping(arg, at, optional=("record", "document", "where"))
+        m = reader.mapping(arg, at, optional=("record", "document", "where", "distinct"))
         if m is None:
             return None
         if ("record" in m) == ("document" in m):
@@ -133,6 +133,8 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
             doc = reader.string(m["document"], (*at, "document"))
             if doc is not None and doc not in scope.document_kinds:
                 reader.error((*at, "document"), f"unknown document kind {doc!r}")
+            if "distinct" in m or "where" in m:
+                reader.error(at, "'distinct' and 'where' apply to records, not documents")
             return Count(document=doc)
         kinds = _kinds(reader, m["record"], (*at, "record"), scope)
         where: list[tuple[str, Any]] = []
@@ -143,7 +145,8 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
                     reader.error((*at, "where", key), "a 'where' filter compares with a plain value")
                 else:
                     where.append((str(key), val))
-        return Count(kinds=kinds, where=tuple(where))
+        distinct = _record_field(reader, m["distinct"], (*at, "distinct"), scope) if "distinct" in m else None
+        return Count(kinds=kinds, where=tuple(where), distinct=distinct)
     if form == "latest":
         m = reader.mapping(arg, at, required=("record", "field"))
         if m is None or "record" not in m or "field" not in m:

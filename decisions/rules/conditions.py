@@ -9,6 +9,7 @@ Values (what a comparison compares)::
     {fact: action.comment_deadline}    a fact about the case or the action (see `Env`)
     {param: comment_period_days}       a rule-pack parameter (layered, strictest wins)
     {count: {record: expert_opinion, where: {signed: true}}}    records of a kind
+    {count: {record: expert_opinion, distinct: expert}}          distinct values of a field over records
     {count: {document: adoption_explanation}}                   documents of a kind (incl. the action's)
     {latest: {record: legality_review, field: outcome}}          a field of the latest record of a kind
     {length: <value>}                                            the length of a list (absent = 0)
@@ -167,8 +168,9 @@ VIEW_FACTS = ("dissenters", "head_last", "head_position", "majority", "members")
 
 
 def views_fact(views: Any, derived: str) -> Any:
-    """``members``, ``head_last``, ``head_position``, ``majority`` (plurality of the members other
-    than the head, or ``"tie"``) and ``dissenters`` (members whose view differs from the head's)."""
+    """``members``, ``head_last``, ``head_position``, ``majority`` (plurality of the views of the
+    members other than the head, abstentions not counted, or ``"tie"``) and ``dissenters``
+    (members whose view differs from the head's)."""
     if views is MISSING or views is None:
         return MISSING
     entries = [v for v in views if isinstance(v, Mapping)]
@@ -183,7 +185,7 @@ def views_fact(views: Any, derived: str) -> Any:
     if derived == "majority":
         tally: dict[str, int] = {}
         for v in entries:
-            if v.get("head") is not True:
+            if v.get("head") is not True and v.get("position") != "abstain":  # an abstention is no view
                 tally[str(v.get("position"))] = tally.get(str(v.get("position")), 0) + 1
         if not tally:
             return MISSING
@@ -269,9 +271,18 @@ class Count(Value):
     kinds: frozenset[str] = frozenset()
     where: tuple[tuple[str, Any], ...] = ()
     document: str | None = None
+    distinct: str | None = None
     type: str = "int"
 
     def value(self, env: Env) -> Any:
+        if self.distinct is not None:
+            seen = {
+                _record_value(r, self.distinct)
+                for r in _records(env.case, self.kinds)
+                if all(_record_value(r, k) == v for k, v in self.where)
+            }
+            seen.discard(MISSING)
+            return len(seen)
         if self.document is not None:
             n = sum(1 for r in env.case.records for d in r.documents if d.kind == self.document)
             if env.preview:
@@ -284,6 +295,8 @@ class Count(Value):
     def describe(self) -> str:
         if self.document is not None:
             return f"count of {self.document} documents"
+        if self.distinct is not None:
+            return f"count of distinct {self.distinct} over {'/'.join(sorted(self.kinds))} records"
         return f"count of {'/'.join(sorted(self.kinds))} records"
 
 
