@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -10,7 +11,20 @@ from decisions.errors import UsageError
 from decisions.rules.definitions import Rule, RuleBook
 from decisions.workflow.definition import TransitionDef, WorkflowDef
 
-__all__ = ["Definitions", "effective_rules"]
+__all__ = ["Definitions", "Source", "effective_rules"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The exact text of one definition file, as loaded. ``kind``: workflow, rule_pack or calendar."""
+
+    kind: str
+    name: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def effective_rules(rulebook: RuleBook, wf: WorkflowDef, t: TransitionDef) -> tuple[Rule, ...]:
@@ -33,7 +47,15 @@ class Definitions:
     workflows: Mapping[str, WorkflowDef]
     rulebook: RuleBook
     calendar: WorkCalendar
+    sources: tuple[Source, ...] = ()
     _effective: dict[tuple[str, str, str], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 over the kinds, order and content hashes of the sources: one id for the set
+        of definitions a decision is recorded under (file names do not count)."""
+        manifest = "\n".join(f"{s.kind}:{s.sha256}" for s in self.sources)
+        return hashlib.sha256(manifest.encode("ascii")).hexdigest()
 
     def workflow(self, name: str) -> WorkflowDef:
         try:

@@ -8,7 +8,10 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
     ├── CalendarError
     │   └── CalendarYearUnknown  a date computation needs a year the working-day calendar does not know
     ├── ActionRefused            an action is not allowed now; lists every unmet requirement with its citation
-    └── UsageError               the caller asked for something that does not exist (unknown workflow, trigger ...)
+    ├── UsageError               the caller asked for something that does not exist (unknown workflow, trigger ...)
+    ├── StoreError               the database or document store cannot be reached or used
+    │   └── ConflictError        someone else changed the case since it was read (optimistic concurrency)
+    └── IntegrityError           stored history does not verify (edited, reordered, deleted, or bytes changed)
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ __all__ = [
     "ActionRefused",
     "CalendarError",
     "CalendarYearUnknown",
+    "ConflictError",
     "DecisionsError",
     "DefinitionError",
+    "IntegrityError",
     "Problem",
+    "StoreError",
     "Unmet",
     "UsageError",
 ]
@@ -115,3 +121,25 @@ class ActionRefused(DecisionsError):
 
 class UsageError(DecisionsError):
     """The caller named something that does not exist, or asked for something impossible."""
+
+
+class StoreError(DecisionsError):
+    """The database or the document store cannot be reached or used (the cause is chained)."""
+
+
+class ConflictError(StoreError):
+    """Another action changed the case after it was read: nothing was written; read it again."""
+
+    def __init__(self, case_id: str, expected: int, actual: int, by: str = "", at: str = "") -> None:
+        self.case_id, self.expected, self.actual, self.by, self.at = case_id, expected, actual, by, at
+        who = f"{by} 于 {at}" if by else "他人"
+        who_en = f"by {by} at {at}" if by else "by someone else"
+        super().__init__(
+            f"并发冲突：{case_id} 已被{who}修改（版本 {expected} → {actual}），本次操作未写入，请刷新后重试 / "
+            f"conflict: {case_id} was changed {who_en} (version {expected} -> {actual}); nothing was written, "
+            f"read it again and retry"
+        )
+
+
+class IntegrityError(DecisionsError):
+    """Stored history does not verify: the case cannot be acted on until an auditor has looked."""

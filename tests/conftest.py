@@ -14,3 +14,6 @@ def definitions() -> Definitions:
 @pytest.fixture
 def story(definitions: Definitions) -> Story:
     return Story(definitions)
+
+
+from tests.stores import database_url, db, service  # noqa: E402,F401  (fixtures shared by store tests)

@@ -11,26 +11,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from decisions.calendar import WorkCalendar
-from decisions.calendar.official import load_override_file, official_calendar
-from decisions.definitions import Definitions
+from decisions.calendar.official import official_calendar, parse_override
+from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError, Problem
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
 from decisions.loading.workflows import read_workflow
-from decisions.loading.yamlsafe import YamlDocument, load_yaml_file
+from decisions.loading.yamlsafe import YamlDocument, load_yaml_text
 from decisions.rules.definitions import RuleBook, RulePack, Strength, layer
 from decisions.workflow.analysis import find_bypass
 from decisions.workflow.definition import WorkflowDef
 
-__all__ = ["check_cross_references", "load_definitions"]
-
-
-def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:
-    try:
-        return load_yaml_file(path)
-    except DefinitionError as exc:
-        problems.extend(exc.problems)
-        return None
+__all__ = ["check_cross_references", "load_definitions", "load_sources", "read_sources"]
 
 
 def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook) -> None:
@@ -80,16 +72,54 @@ def _index_of(r: Reader, line: int | None, fallback: int) -> int:
     return fallback
 
 
+def read_sources(
+    workflow_files: Sequence[Path], pack_files: Sequence[Path], calendar_file: Path | None = None
+) -> tuple[list[Source], list[Problem]]:
+    """Read definition files as texts; unreadable or non-UTF-8 files are located problems."""
+    sources: list[Source] = []
+    problems: list[Problem] = []
+    files = [("workflow", p) for p in workflow_files] + [("rule_pack", p) for p in pack_files]
+    if calendar_file is not None:
+        files.append(("calendar", calendar_file))
+    for kind, path in files:
+        try:
+            raw = path.read_bytes()
+            sources.append(Source(kind, str(path), raw.decode("utf-8")))
+        except OSError as exc:
+            problems.append(Problem(str(path), None, "", f"cannot read file: {exc.strerror}"))
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(str(path), None, "", f"file is not valid UTF-8 (byte {exc.start})"))
+    return sources, problems
+
+
 def load_definitions(
     workflow_files: Sequence[Path],
     pack_files: Sequence[Path],
     calendar_file: Path | None = None,
 ) -> Definitions:
-    """Load and check everything. Raises one `DefinitionError` listing every problem found."""
+    """Load and check definition files. Raises one `DefinitionError` listing every problem found."""
+    sources, problems = read_sources(workflow_files, pack_files, calendar_file)
+    if problems:
+        raise DefinitionError(problems)
+    return load_sources(sources)
+
+
+def _parse(source: Source, problems: list[Problem]) -> YamlDocument | None:
+    try:
+        return load_yaml_text(source.text, source.name)
+    except DefinitionError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def load_sources(sources: Sequence[Source]) -> Definitions:
+    """Load and check definitions from their texts, in order (workflows, then packs in layering
+    order, then at most one calendar). The same texts always give the same definitions: this is
+    how a decision is replayed under the definitions it was recorded with."""
     problems: list[Problem] = []
     workflows: dict[str, tuple[WorkflowDef, Reader]] = {}
-    for path in workflow_files:
-        doc = _read(path, problems)
+    for source in (s for s in sources if s.kind == "workflow"):
+        doc = _parse(source, problems)
         if doc is None:
             continue
         wf, reader = read_workflow(doc)
@@ -104,8 +134,8 @@ def load_definitions(
         problems.extend(reader.problems)
     ctx = PackContext({n: wf for n, (wf, _) in workflows.items()})
     packs: list[RulePack] = []
-    for path in pack_files:
-        doc = _read(path, problems)
+    for source in (s for s in sources if s.kind == "rule_pack"):
+        doc = _parse(source, problems)
         if doc is None:
             continue
         pack, reader = read_rule_pack(doc, ctx)
@@ -117,13 +147,17 @@ def load_definitions(
     check_cross_references(workflows, rulebook)
     for name, (_, reader) in workflows.items():
         problems.extend(reader.problems[before[name] :])
+    calendars = [s for s in sources if s.kind == "calendar"]
     calendar: WorkCalendar | None = None
     try:
-        override = load_override_file(calendar_file) if calendar_file is not None else None
-        calendar = official_calendar(override, update_file=str(calendar_file or "rules/calendar.yaml"))
+        override = None
+        if calendars:
+            doc = load_yaml_text(calendars[0].text, calendars[0].name)
+            override = parse_override(doc.data, file=doc.file, line_of=doc.line_of)
+        calendar = official_calendar(override, update_file=calendars[0].name if calendars else "rules/calendar.yaml")
     except DefinitionError as exc:
         problems.extend(exc.problems)
     if problems:
         raise DefinitionError(problems)
     assert calendar is not None
-    return Definitions({n: wf for n, (wf, _) in workflows.items()}, rulebook, calendar)
+    return Definitions({n: wf for n, (wf, _) in workflows.items()}, rulebook, calendar, tuple(sources))

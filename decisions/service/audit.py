@@ -1,0 +1,341 @@
+"""Audit: verify every chain, publish checkpoints, replay a decision under its recorded definitions.
+
+Read-only: nothing here writes a case or an event (a checkpoint row is the one exception, and it
+only adds). Verification streams the history in batches; its memory does not grow with the number
+of events (it keeps one chain's state at a time, and the set of ids and document digests seen).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+from decisions.audit import (
+    GENESIS,
+    Checkpoint,
+    build_checkpoint,
+    canonical_text,
+    chain_hash,
+    compare_to_checkpoint,
+    is_canonical,
+)
+from decisions.errors import DecisionsError
+from decisions.model import Action, Case, Document, Text
+from decisions.service.cases import CaseService
+from decisions.store.events import StoredEvent, action_actor, record_from_body
+from decisions.store.tables import CheckpointRow, DocumentRow
+
+__all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with the stored history: which case, which event, what."""
+
+    case_id: str
+    seq: int | None
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.case_id if self.seq is None else f"{self.case_id} #{self.seq}"
+        return f"{where}: [{self.kind}] {self.message}"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    cases: int
+    events: int
+    documents: int
+    findings: tuple[Finding, ...]
+    algorithm: str
+    checkpoint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def first_per_case(self) -> list[Finding]:
+        """The first broken link of every damaged chain."""
+        seen: set[str] = set()
+        out = []
+        for f in self.findings:
+            if f.case_id not in seen:
+                seen.add(f.case_id)
+                out.append(f)
+        return out
+
+
+@dataclass(frozen=True)
+class ReplayStep:
+    seq: int
+    actor: str
+    role: str
+    trigger: str
+    label: Text
+    happened_on: str
+    recorded_at: str
+    from_state: str
+    to_state: str
+    rules: tuple[tuple[str, str, str], ...]  # (rule id, outcome now, citation)
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    case_id: str
+    workflow: str
+    definitions: str
+    steps: tuple[ReplayStep, ...]
+    replayed_state: str
+    stored_state: str
+
+    @property
+    def ok(self) -> bool:
+        return self.replayed_state == self.stored_state and not any(s.flags for s in self.steps if _is_problem(s))
+
+
+def _is_problem(step: ReplayStep) -> bool:
+    return any(not f.startswith("note:") for f in step.flags)
+
+
+@dataclass
+class _Chain:
+    case_id: str
+    expected_seq: int = 1
+    prev_hash: str = GENESIS
+    last_to: str | None = None
+    last_on: str = ""
+    last_body: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditService:
+    """Verification, checkpoints and replay over one database."""
+
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+        self.repository = cases.repository
+        self.documents = cases.documents
+        self.db = cases.db
+
+    # -- verify ---------------------------------------------------------------------------------
+
+    def verify(
+        self,
+        case_id: str | None = None,
+        since: Checkpoint | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
+        findings: list[Finding] = []
+        documents_seen: dict[str, str | None] = {}
+        chains: set[str] = set()
+        events = 0
+        events_iter: Iterator[StoredEvent] = self.repository.iter_events(case_id)
+        for cid, group in groupby(events_iter, key=lambda e: e.case_id):
+            chains.add(cid)
+            chain = _Chain(cid)
+            for e in group:
+                events += 1
+                findings.extend(self._check_event(chain, e, documents_seen))
+                if progress is not None and events % 1000 == 0:
+                    progress(events)
+            findings.extend(self._check_projection(chain))
+        for head in self.repository.iter_heads() if case_id is None else [self.repository.head(case_id)]:
+            if head is not None and head.id not in chains:
+                findings.append(Finding(head.id, None, "missing_history", "the case has no events at all"))
+        if case_id is not None and not chains and self.repository.head(case_id) is None:
+            findings.append(Finding(case_id, None, "unknown", "no such case"))
+        findings.extend(self._check_document_rows(documents_seen))
+        compared = None
+        if since is not None:
+            compared = since.root
+            if since.algorithm != self.repository.algorithm:
+                findings.append(Finding("*", None, "checkpoint", f"checkpoint uses {since.algorithm}, "
+                                        f"the database {self.repository.algorithm}"))  # fmt: skip
+            for f in compare_to_checkpoint(since, self.repository.hash_at):
+                if case_id is None or f.chain == case_id:
+                    findings.append(Finding(f.chain, f.seq, "checkpoint", f.message))
+        if progress is not None:
+            progress(events)
+        return VerifyReport(
+            len(chains), events, len(documents_seen), tuple(findings), self.repository.algorithm, compared
+        )
+
+    def _check_event(self, chain: _Chain, e: StoredEvent, documents_seen: dict[str, str | None]) -> list[Finding]:
+        out: list[Finding] = []
+
+        def bad(kind: str, message: str) -> None:
+            out.append(Finding(chain.case_id, e.seq, kind, message))
+
+        if e.seq != chain.expected_seq:
+            what = "deleted" if e.seq > chain.expected_seq else "duplicated or reordered"
+            bad("sequence", f"expected event #{chain.expected_seq}, found #{e.seq}: an event was {what}")
+        if e.prev_hash != chain.prev_hash:
+            bad("link", "prev_hash does not match the previous event's hash: the chain is broken here")
+        data = e.body.encode("utf-8")
+        if chain_hash(self.repository.hash, e.prev_hash, data) != e.hash:
+            bad("hash", "the event's hash does not match its content: the event was edited")
+        chain.expected_seq = e.seq + 1
+        chain.prev_hash = e.hash
+        try:
+            body = json.loads(e.body)
+        except ValueError:
+            bad("body", "the event body is not valid JSON")
+            return out
+        if not isinstance(body, dict) or not is_canonical(data):
+            bad("body", "the event body is not in canonical form")
+            return out
+        expected = {"case": e.case_id, "seq": e.seq, "trigger": e.trigger, "actor": e.actor, "on": e.happened_on,
+                    "recorded_at": e.recorded_at}  # fmt: skip
+        for key, column in expected.items():
+            if body.get(key) != column:
+                bad("column", f"column {key!r} ({column!r}) disagrees with the hashed body ({body.get(key)!r})")
+        if chain.last_to is not None and body.get("from") != chain.last_to:
+            bad("order", f"starts from {body.get('from')!r} but the previous event ended in {chain.last_to!r}")
+        if chain.last_on and str(body.get("on", "")) < chain.last_on:
+            bad("order", f"happened on {body.get('on')} before the previous event ({chain.last_on})")
+        for d in body.get("documents", []):
+            sha = str(d.get("sha256", ""))
+            if sha not in documents_seen:
+                try:
+                    documents_seen[sha] = self.documents.check(sha)
+                except DecisionsError as exc:
+                    documents_seen[sha] = str(exc)
+            if documents_seen[sha] is not None:
+                bad("document", f"document {d.get('kind')} {sha[:12]}…: {documents_seen[sha]}")
+        chain.last_to = body.get("to")
+        chain.last_on = str(body.get("on", ""))
+        chain.last_body = body
+        self._accumulate_attributes(chain, body)
+        return out
+
+    def _accumulate_attributes(self, chain: _Chain, body: dict[str, Any]) -> None:
+        try:
+            wf = self.cases.definitions_for(str(body["definitions"])).workflow(str(body["workflow"]))
+        except (DecisionsError, KeyError):
+            return
+        for name, value in body.get("fields", {}).items():
+            fdef = wf.fields.get(name)
+            if fdef is not None and fdef.attribute:
+                chain.attributes[name] = value
+
+    def _check_projection(self, chain: _Chain) -> list[Finding]:
+        head = self.repository.head(chain.case_id)
+        last = chain.last_body
+        if head is None:
+            return [Finding(chain.case_id, None, "projection", "events exist but the case row is missing")]
+        expected = {
+            "version": chain.expected_seq - 1,
+            "head_hash": chain.prev_hash,
+            "state": last.get("to"),
+            "workflow": last.get("workflow"),
+            "definitions": last.get("definitions"),
+            "attributes": canonical_text(chain.attributes),
+            "title": str(chain.attributes.get("title", ""))[:512],
+        }
+        return [
+            Finding(
+                chain.case_id,
+                None,
+                "projection",
+                f"stored {key} {getattr(head, key)!r} differs from the history ({value!r})",
+            )
+            for key, value in expected.items()
+            if getattr(head, key) != value
+        ]
+
+    def _check_document_rows(self, documents_seen: dict[str, str | None]) -> list[Finding]:
+        from sqlalchemy import select
+
+        table = DocumentRow.__table__  # type: ignore[attr-defined]
+        out = []
+        with self.db.read() as conn:
+            for sha, size in conn.execute(select(table.c.sha256, table.c.size)):
+                problem = self.documents.check(sha) if _looks_like_digest(sha) else "not a SHA-256 digest"
+                if problem is None and self.documents.path_for(sha).stat().st_size != size:
+                    problem = (
+                        f"stored size {size} differs from the document's {self.documents.path_for(sha).stat().st_size}"
+                    )
+                if problem is not None:
+                    out.append(Finding("documents", None, "document", f"document row {str(sha)[:16]}…: {problem}"))
+        return out
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint:
+        """A digest over every chain head, stored and returned for publication."""
+        cp = build_checkpoint(self.repository.hash, self.repository.algorithm, self.repository.chain_heads(),
+                              self.cases.clock())  # fmt: skip
+        table = CheckpointRow.__table__  # type: ignore[attr-defined]
+        with self.db.write() as conn:
+            conn.execute(table.insert().values(created_at=canonical_text(cp.created_at).strip('"'), root=cp.root,
+                                               body=cp.to_json()))  # fmt: skip
+        return cp
+
+    # -- replay ---------------------------------------------------------------------------------
+
+    def replay(self, case_id: str) -> ReplayReport:
+        head, events = self.repository.load(case_id)
+        definitions = self.cases.definitions_for(head.definitions)
+        engine = self.cases.engine(head.definitions, head.workflow)
+        wf = engine.workflow
+        case: Case = engine.new_case(case_id)
+        steps: list[ReplayStep] = []
+        for e in events:
+            body = json.loads(e.body)
+            record = record_from_body(body, wf)
+            flags: list[str] = []
+            if body.get("definitions") != head.definitions:
+                flags.append("recorded under other definitions than the case's")
+            t = wf.transition(case.state, record.trigger)
+            sets = t.sets if t is not None else {}
+            action = Action(
+                trigger=record.trigger,
+                actor=action_actor(body),
+                on=date.fromisoformat(str(body["on"])),
+                fields={k: v for k, v in record.fields.items() if k not in sets},
+                documents=tuple(Document(d.kind, d.sha256, 1, d.name) for d in record.documents),
+                role=record.role,
+            )
+            unmet, results = engine.check(case, action)
+            if unmet:
+                flags.append(
+                    "the rules refuse this step now: " + "; ".join(f"{u.rule_id} ({u.citation})" for u in unmet)
+                )
+            if case.state != record.from_state:
+                flags.append(f"recorded from {record.from_state!r} but the replay is in {case.state!r}")
+            if t is not None and not unmet:
+                replayed = engine.fire(case, action)
+                if replayed.case.state != record.to_state:
+                    flags.append(f"recorded {record.to_state!r} but the rules lead to {replayed.case.state!r}")
+            changed = [n for n in record.fields if n in wf.fields and wf.fields[n].attribute
+                       and case.attributes.get(n) != record.fields[n] and n in case.attributes]  # fmt: skip
+            if changed:
+                flags.append(
+                    "note: attributes changed: "
+                    + ", ".join(f"{n} {case.attributes.get(n)!r}→{record.fields[n]!r}" for n in changed)
+                )
+            attributes = dict(case.attributes)
+            for n, v in record.fields.items():
+                if n in wf.fields and wf.fields[n].attribute:
+                    attributes[n] = v
+            case = replace(case, state=record.to_state, attributes=attributes, records=(*case.records, record))
+            steps.append(ReplayStep(
+                seq=e.seq, actor=record.actor, role=record.role, trigger=record.trigger,
+                label=t.label if t is not None else Text(record.trigger, record.trigger),
+                happened_on=e.happened_on, recorded_at=e.recorded_at, from_state=record.from_state,
+                to_state=record.to_state,
+                rules=tuple((r.rule.id, r.outcome.value, str(r.rule.citation)) for r in results),
+                flags=tuple(flags),
+            ))  # fmt: skip
+        del definitions
+        return ReplayReport(case_id, head.workflow, head.definitions, tuple(steps), case.state, head.state)
+
+
+def _looks_like_digest(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)

@@ -1,0 +1,205 @@
+"""Acting on cases: load the snapshot, let the engine judge, commit one event. The one place that commits.
+
+The clock is injected (``clock`` returns an aware datetime); the day an action *happened* is
+declared by the clerk and may be neither in the future (China Standard Time) nor before the
+previous event. A case keeps the definitions it started under: its engine is built from the
+definition texts stored under its fingerprint, not from whatever is in ``workflows/`` today.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from decisions.definitions import Definitions
+from decisions.errors import ActionRefused, ConflictError, IntegrityError, StoreError, Unmet, UsageError
+from decisions.loading import load_sources
+from decisions.model import Action, Actor, Case, Document
+from decisions.store.database import Database, is_retryable
+from decisions.store.documents import DocumentStore
+from decisions.store.events import StoredEvent, event_body, record_from_body
+from decisions.store.repository import CaseHead, Repository
+from decisions.workflow.engine import ActionOption, Engine, Fired
+
+__all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
+
+Clock = Callable[[], datetime]
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+_RETRIES = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as stored: its snapshot, version, head hash and the definitions it runs under."""
+
+    case: Case
+    version: int
+    head_hash: str
+    definitions: str
+
+
+class CaseService:
+    """Starts and advances cases in one database under one deployment's definitions."""
+
+    def __init__(self, db: Database, definitions: Definitions, *, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.algorithm = db.ensure_ready()
+        self.repository = Repository(db, self.algorithm)
+        self.documents = DocumentStore(db.documents_root)
+        self.current = definitions
+        self.clock = clock
+        self._engines: dict[tuple[str, str], Engine] = {}
+        self._definitions: dict[str, Definitions] = {definitions.fingerprint: definitions}
+        self._registered = False
+        self._lock = threading.Lock()
+
+    # -- definitions by fingerprint ---------------------------------------------------------------
+
+    def definitions_for(self, fingerprint: str) -> Definitions:
+        """The definitions stored under ``fingerprint`` (loaded once, from their stored texts)."""
+        with self._lock:
+            found = self._definitions.get(fingerprint)
+        if found is None:
+            found = load_sources(self.repository.definition_sources(fingerprint))
+            if found.fingerprint != fingerprint:
+                raise IntegrityError(f"definition set {fingerprint} does not hash to its fingerprint")
+            with self._lock:
+                self._definitions[fingerprint] = found
+        return found
+
+    def engine(self, fingerprint: str, workflow: str) -> Engine:
+        key = (fingerprint, workflow)
+        with self._lock:
+            engine = self._engines.get(key)
+        if engine is None:
+            engine = Engine(self.definitions_for(fingerprint), workflow)
+            with self._lock:
+                self._engines[key] = engine
+        return engine
+
+    def register_definitions(self) -> str:
+        """Store the deployment's current definitions by content hash (idempotent)."""
+        if not self._registered:
+            self.repository.save_definitions(self.current)
+            self._registered = True
+        return self.current.fingerprint
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def view(self, case_id: str) -> CaseView:
+        head, events = self.repository.load(case_id)
+        return self._view(head, events)
+
+    def _view(self, head: CaseHead, events: list[StoredEvent]) -> CaseView:
+        wf = self.definitions_for(head.definitions).workflow(head.workflow)
+        records = tuple(record_from_body(json.loads(e.body), wf) for e in events)
+        if not records or len(records) != head.version or records[-1].to_state != head.state:
+            raise IntegrityError(
+                f"决策事项 {head.id} 的当前状态与其历史不一致，请运行 decisions audit verify / "
+                f"case {head.id}: its stored state disagrees with its history; run `decisions audit verify`"
+            )
+        attributes: dict[str, Any] = {}
+        for r in records:
+            for name, value in r.fields.items():
+                fdef = wf.fields.get(name)
+                if fdef is not None and fdef.attribute:
+                    attributes[name] = value
+        case = Case(head.id, head.workflow, head.state, attributes, records)
+        return CaseView(case, head.version, head.head_hash, head.definitions)
+
+    def options(self, case_id: str, actor: Actor, on: date | None = None) -> list[ActionOption]:
+        view = self.view(case_id)
+        engine = self.engine(view.definitions, view.case.workflow)
+        return engine.options(view.case, actor, on or self.today())
+
+    def today(self) -> date:
+        return self.clock().astimezone(CHINA_STANDARD_TIME).date()
+
+    # -- documents --------------------------------------------------------------------------------
+
+    def attach(self, kind: str, data: bytes, name: str) -> Document:
+        """File a document's bytes in the store; returns the reference an action carries."""
+        sha = self.documents.put(data)
+        with self.db.write() as conn:
+            from sqlalchemy import select
+
+            from decisions.store.tables import DocumentRow
+
+            table = DocumentRow.__table__  # type: ignore[attr-defined]
+            if conn.execute(select(table.c.sha256).where(table.c.sha256 == sha)).first() is None:
+                conn.execute(table.insert().values(sha256=sha, size=len(data)))
+        return Document(kind=kind, sha256=sha, name=name)
+
+    # -- acting -----------------------------------------------------------------------------------
+
+    def start(self, workflow: str, case_id: str, action: Action) -> Fired:
+        """Create case ``case_id`` by firing its first action from the workflow's initial state."""
+        if not case_id or len(case_id) > 64 or any(c.isspace() or not c.isprintable() for c in case_id):
+            raise UsageError(f"无效的编号 / invalid case id {case_id!r}")
+        fingerprint = self.register_definitions()
+        engine = self.engine(fingerprint, workflow)
+        if self.repository.head(case_id) is not None:
+            raise UsageError(f"编号已存在 / case {case_id!r} already exists")
+        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action)
+
+    def act(self, case_id: str, action: Action, expected_version: int | None = None) -> Fired:
+        """Fire ``action`` on a stored case. With ``expected_version``, refuse (conflict) if the case
+        has changed since the caller looked at it."""
+        for attempt in range(_RETRIES):
+            view = self.view(case_id)
+            if expected_version is not None and view.version != expected_version:
+                last = view.case.records[-1]
+                raise ConflictError(case_id, expected_version, view.version, last.actor, str(last.on))
+            engine = self.engine(view.definitions, view.case.workflow)
+            try:
+                return self._commit(engine, view.case, view.version, view.definitions, action)
+            except DBAPIError as exc:  # only PostgreSQL serialization failures and deadlocks get here
+                if not is_retryable(exc) or attempt == _RETRIES - 1:
+                    raise StoreError(f"数据库事务失败 / the transaction failed: {exc.orig}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _commit(self, engine: Engine, case: Case, version: int, fingerprint: str, action: Action) -> Fired:
+        self._check_dates_and_documents(case, action)
+        fired = engine.fire(case, action)
+        recorded_at = self.clock().astimezone(UTC)
+        body = event_body(
+            case_id=case.id,
+            workflow=case.workflow,
+            definitions=fingerprint,
+            record=fired.record,
+            roles=action.actor.roles,
+            results=fired.results,
+            recorded_at=recorded_at,
+        )
+        projection = {"state": fired.case.state, "attributes": fired.case.attributes,
+                      "title": fired.case.attributes.get("title", "")}  # fmt: skip
+        self.repository.append(case_id=case.id, expected_version=version, body=body, projection=projection)
+        return fired
+
+    def _check_dates_and_documents(self, case: Case, action: Action) -> None:
+        unmet: list[Unmet] = []
+        today = self.today()
+        if action.on > today:
+            unmet.append(Unmet("service.future_date", "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                               f"发生日期 {action.on} 晚于今天 {today}",
+                               f"the date it happened ({action.on}) is in the future (today is {today})",
+                               kind="invalid"))  # fmt: skip
+        for d in action.documents:
+            problem = self.documents.check(d.sha256)
+            if problem is not None:
+                unmet.append(Unmet(f"service.document.{d.kind}", "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                                   f"附件 {d.name or d.sha256} 不在文档库中或已损坏",
+                                   f"attachment {d.name or d.sha256} is not in the document store ({problem})",
+                                   kind="invalid"))  # fmt: skip
+        if unmet:
+            raise ActionRefused(action.trigger, case.state, unmet)

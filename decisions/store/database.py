@@ -1,0 +1,171 @@
+"""The database: an SQLite file by default (WAL, ``synchronous=FULL``, writes in ``BEGIN IMMEDIATE``),
+PostgreSQL for many offices on one server. Chosen by URL (``--db`` or ``DECISIONS_DATABASE_URL``).
+
+Driver errors are translated here into `StoreError` / `ConflictError`, with the cause chained.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from decisions.errors import StoreError
+from decisions.store.tables import MetaRow
+
+_META = MetaRow.__table__  # type: ignore[attr-defined]
+
+__all__ = ["DATABASE_ENV", "DEFAULT_URL", "DOCUMENTS_ENV", "Database", "is_retryable", "resolve_url"]
+
+DATABASE_ENV = "DECISIONS_DATABASE_URL"
+DOCUMENTS_ENV = "DECISIONS_DOCUMENTS"
+DEFAULT_URL = "sqlite:///decisions.sqlite"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def resolve_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """``--db`` first, then ``$DECISIONS_DATABASE_URL``, then an SQLite file in the working directory."""
+    env = os.environ if environ is None else environ
+    url = explicit or env.get(DATABASE_ENV) or DEFAULT_URL
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A PostgreSQL serialization failure or deadlock: the transaction may simply be run again."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+def _head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """One database and the document store beside it."""
+
+    def __init__(self, url: str, *, documents: Path | None = None, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.url = resolve_url(url, env)
+        self.is_sqlite = self.url.startswith("sqlite")
+        try:
+            if self.is_sqlite:
+                self.engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
+                _sqlite_setup(self.engine)
+            else:
+                self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        except Exception as exc:  # sqlalchemy raises several types for a malformed URL
+            raise StoreError(f"数据库地址无效 / invalid database URL {self.safe_url()!r}: {exc}") from exc
+        self.documents_root = documents or self._default_documents(env)
+
+    def safe_url(self) -> str:
+        """The URL without a password, for messages."""
+        url = self.url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            url = f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+        return url
+
+    def _default_documents(self, env: Mapping[str, str]) -> Path:
+        if env.get(DOCUMENTS_ENV):
+            return Path(env[DOCUMENTS_ENV])
+        if self.is_sqlite:
+            database = self.engine.url.database or ""
+            if database in ("", ":memory:"):
+                raise StoreError("内存数据库没有文档存储 / an in-memory SQLite database has no document store")
+            return Path(database).with_suffix(".documents")
+        return Path("decisions-documents")
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot on SQLite's WAL)."""
+        with self._translate(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite; commits once at the end, or not at all."""
+        with self._translate(), self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            if is_retryable(exc):
+                raise
+            raise StoreError(f"数据库无法访问 / database {self.safe_url()} does not answer: {exc.orig}") from exc
+        except DBAPIError as exc:
+            if is_retryable(exc) or "UniqueViolation" in type(exc.orig).__name__ or "UNIQUE" in str(exc.orig):
+                raise
+            raise StoreError(f"数据库错误 / database error: {exc.orig}") from exc
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def migrate(self, hash_algorithm: str = "sha256") -> str:
+        """Create or upgrade the schema (Alembic, ``upgrade head``); fix the hash algorithm on first
+        use. Returns the algorithm in force (an existing database keeps its own)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.write() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            current = conn.execute(select(_META.c.value).where(_META.c.key == "hash_algorithm")).scalar()
+            if current is None:
+                conn.execute(_META.insert().values(key="hash_algorithm", value=hash_algorithm))
+                current = hash_algorithm
+        return str(current)
+
+    def ensure_ready(self) -> str:
+        """The hash algorithm of an initialised database; a clear error when it is not initialised."""
+        with self.read() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                raise StoreError(
+                    f"数据库尚未初始化，请先运行 decisions init / database {self.safe_url()} is not initialised: "
+                    "run `decisions init`"
+                )
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if revision != _head_revision():
+                raise StoreError(
+                    f"数据库版本 {revision} 需要迁移，请运行 decisions init / run `decisions init` to migrate"
+                )
+            value = conn.execute(select(_META.c.value).where(_META.c.key == "hash_algorithm")).scalar()
+        return str(value or "sha256")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,88 @@
+"""The content-addressed document store beside the database: bytes filed under their SHA-256,
+checked against it on every read. Writes are atomic (temporary file, fsync, rename)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from decisions.errors import IntegrityError, StoreError, UsageError
+
+__all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+
+
+class DocumentStore:
+    """Documents by SHA-256 under ``root/ab/abcdef...``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        if not _SHA256.match(sha256):
+            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def put(self, data: bytes) -> str:
+        """Store ``data``; returns its SHA-256. Storing the same bytes again is a no-op."""
+        if not data:
+            raise UsageError("附件为空 / the attachment is empty")
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise UsageError(f"附件过大 / the attachment exceeds {MAX_DOCUMENT_BYTES} bytes")
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path_for(digest)
+        if target.exists() and self._digest(target) == digest:
+            return digest
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise StoreError(
+                f"文档存储不可写 / cannot write to the document store {self.root}: {exc.strerror}"
+            ) from exc
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes filed under ``sha256``; `IntegrityError` if missing or no longer matching."""
+        path = self.path_for(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise IntegrityError(f"文档缺失 / document {sha256} is missing from {self.root}") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise IntegrityError(f"文档内容与其哈希不符 / document {sha256}: its bytes no longer match the hash")
+        return data
+
+    def check(self, sha256: str) -> str | None:
+        """None when the document is present and intact, else what is wrong."""
+        path = self.path_for(sha256)
+        if not path.is_file():
+            return "missing"
+        return None if self._digest(path) == sha256 else "bytes do not match the hash"
+
+    @staticmethod
+    def _digest(path: Path) -> str:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()

@@ -1,0 +1,220 @@
+"""Reading and appending case histories. One action = one transaction: the event, the case's
+projection (state, attributes, version, head hash) are written together or not at all.
+
+Optimistic concurrency: an append names the version it was computed from. If the case has moved
+on, nothing is written and `ConflictError` names who changed it and when. On PostgreSQL the unique
+``(case_id, seq)`` pair turns a race that slipped past the version check into the same conflict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+from decisions.audit import GENESIS, Head, canonical_bytes, canonical_text, chain_hash, hasher
+from decisions.definitions import Definitions, Source
+from decisions.errors import ConflictError, UsageError
+from decisions.store.database import Database
+from decisions.store.events import StoredEvent
+from decisions.store.tables import CaseRow, DefinitionSetRow, DefinitionSourceRow, EventRow
+
+__all__ = ["CaseHead", "Repository"]
+
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+_SOURCES = DefinitionSourceRow.__table__  # type: ignore[attr-defined]
+_SETS = DefinitionSetRow.__table__  # type: ignore[attr-defined]
+_EVENT_COLUMNS = (
+    _EVENTS.c.case_id, _EVENTS.c.seq, _EVENTS.c.trigger, _EVENTS.c.actor, _EVENTS.c.happened_on,
+    _EVENTS.c.recorded_at, _EVENTS.c.prev_hash, _EVENTS.c.hash, _EVENTS.c.body,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CaseHead:
+    """The projection row of a case, as stored."""
+
+    id: str
+    workflow: str
+    state: str
+    attributes: str
+    version: int
+    head_hash: str
+    definitions: str
+    title: str
+
+
+def _head(row: Any) -> CaseHead:
+    return CaseHead(
+        row.id, row.workflow, row.state, row.attributes, row.version, row.head_hash, row.definitions, row.title
+    )
+
+
+class Repository:
+    """Case histories in one database, chained with one hash algorithm."""
+
+    def __init__(self, db: Database, algorithm: str) -> None:
+        self.db = db
+        self.algorithm = algorithm
+        self.hash = hasher(algorithm)
+
+    # -- definitions ----------------------------------------------------------------------------
+
+    def save_definitions(self, definitions: Definitions) -> str:
+        """Store every source text and the ordered set by content hash; returns the fingerprint."""
+        fingerprint = definitions.fingerprint
+        with self.db.write() as conn:
+            if conn.execute(select(_SETS.c.fingerprint).where(_SETS.c.fingerprint == fingerprint)).first():
+                return fingerprint
+            for s in definitions.sources:
+                if not conn.execute(select(_SOURCES.c.sha256).where(_SOURCES.c.sha256 == s.sha256)).first():
+                    conn.execute(_SOURCES.insert().values(sha256=s.sha256, kind=s.kind, name=s.name, text=s.text))
+            manifest = json.dumps([[s.kind, s.name, s.sha256] for s in definitions.sources], ensure_ascii=False)
+            conn.execute(_SETS.insert().values(fingerprint=fingerprint, manifest=manifest))
+        return fingerprint
+
+    def definition_sources(self, fingerprint: str) -> list[Source]:
+        """The exact texts a definition set was made of, in order."""
+        with self.db.read() as conn:
+            manifest = conn.execute(select(_SETS.c.manifest).where(_SETS.c.fingerprint == fingerprint)).scalar()
+            if manifest is None:
+                raise UsageError(f"未知定义集 / unknown definition set {fingerprint}")
+            out = []
+            for kind, name, sha in json.loads(manifest):
+                text = conn.execute(select(_SOURCES.c.text).where(_SOURCES.c.sha256 == sha)).scalar()
+                if text is None:
+                    raise UsageError(f"定义文件缺失 / definition source {sha} ({name}) is missing")
+                out.append(Source(kind, name, text))
+        return out
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def head(self, case_id: str, conn: Connection | None = None) -> CaseHead | None:
+        if conn is None:
+            with self.db.read() as c:
+                return self.head(case_id, c)
+        row = conn.execute(select(_CASES).where(_CASES.c.id == case_id)).first()
+        return None if row is None else _head(row)
+
+    def load(self, case_id: str) -> tuple[CaseHead, list[StoredEvent]]:
+        """A case's projection and its events, read in one transaction."""
+        with self.db.read() as conn:
+            head = self.head(case_id, conn)
+            if head is None:
+                raise UsageError(f"未知决策事项 / unknown case {case_id!r}")
+            rows = conn.execute(select(*_EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
+            return head, [StoredEvent(*r) for r in rows]
+
+    def cases(self, workflow: str | None = None) -> list[CaseHead]:
+        with self.db.read() as conn:
+            query = select(_CASES).order_by(_CASES.c.id)
+            if workflow is not None:
+                query = query.where(_CASES.c.workflow == workflow)
+            return [_head(r) for r in conn.execute(query)]
+
+    def iter_events(self, case_id: str | None = None, batch: int = 2000) -> Iterator[StoredEvent]:
+        """Every event in (case, seq) order, streamed in batches: memory does not grow with history."""
+        last: tuple[str, int] = ("", 0)
+        while True:
+            with self.db.read() as conn:
+                query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
+                if case_id is not None:
+                    query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
+                else:
+                    query = query.where(
+                        (_EVENTS.c.case_id > last[0]) | ((_EVENTS.c.case_id == last[0]) & (_EVENTS.c.seq > last[1]))
+                    )
+                rows = [StoredEvent(*r) for r in conn.execute(query)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = (rows[-1].case_id, rows[-1].seq)
+
+    def iter_heads(self, batch: int = 5000) -> Iterator[CaseHead]:
+        """Every case projection in id order, streamed."""
+        last = ""
+        while True:
+            with self.db.read() as conn:
+                rows = [_head(r) for r in conn.execute(
+                    select(_CASES).where(_CASES.c.id > last).order_by(_CASES.c.id).limit(batch))]  # fmt: skip
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1].id
+
+    def chain_heads(self) -> list[Head]:
+        """The last event of every chain, from the events themselves (not the projection)."""
+        heads: dict[str, Head] = {}
+        for e in self.iter_events():
+            heads[e.case_id] = Head(e.case_id, e.seq, e.hash)
+        return list(heads.values())
+
+    def hash_at(self, case_id: str, seq: int) -> str | None:
+        with self.db.read() as conn:
+            value = conn.execute(
+                select(_EVENTS.c.hash).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == seq)
+            ).scalar()
+        return None if value is None else str(value)
+
+    # -- appending ------------------------------------------------------------------------------
+
+    def append(
+        self,
+        *,
+        case_id: str,
+        expected_version: int,
+        body: Mapping[str, Any],
+        projection: Mapping[str, Any],
+    ) -> StoredEvent:
+        """Append one event and update the projection, in one transaction. ``expected_version`` 0
+        creates the case. Raises `ConflictError` (nothing written) if the case moved on."""
+        seq = expected_version + 1
+        if body["seq"] != seq or body["case"] != case_id:
+            raise ValueError("event body does not match the append")  # a programming error, not user input
+        data = canonical_bytes(body)
+        text = data.decode("utf-8")
+        try:
+            with self.db.write() as conn:
+                head = self.head(case_id, conn)
+                actual = 0 if head is None else head.version
+                if actual != expected_version:
+                    raise self._conflict(conn, case_id, expected_version, actual)
+                prev = GENESIS if head is None else head.head_hash
+                digest = chain_hash(self.hash, prev, data)
+                on, recorded = (canonical_text(body[k]).strip('"') for k in ("on", "recorded_at"))
+                event = StoredEvent(
+                    case_id, seq, str(body["trigger"]), str(body["actor"]), on, recorded, prev, digest, text
+                )
+                conn.execute(_EVENTS.insert().values(**event.__dict__))
+                values = {
+                    "state": projection["state"],
+                    "attributes": canonical_text(dict(projection["attributes"])),
+                    "version": seq,
+                    "head_hash": digest,
+                    "title": str(projection.get("title") or "")[:512],
+                }
+                if head is None:
+                    conn.execute(_CASES.insert().values(
+                        id=case_id, workflow=body["workflow"], definitions=body["definitions"], **values))  # fmt: skip
+                else:
+                    done = conn.execute(
+                        _CASES.update()
+                        .where(_CASES.c.id == case_id, _CASES.c.version == expected_version)
+                        .values(**values)
+                    )
+                    if done.rowcount != 1:
+                        raise self._conflict(conn, case_id, expected_version, expected_version + 1)
+        except SAIntegrityError as exc:  # a concurrent writer took this (case, seq) first
+            raise ConflictError(case_id, expected_version, expected_version + 1) from exc
+        return event
+
+    def _conflict(self, conn: Connection, case_id: str, expected: int, actual: int) -> ConflictError:
+        last = conn.execute(
+            select(_EVENTS.c.actor, _EVENTS.c.recorded_at).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == actual)
+        ).first()
+        return ConflictError(case_id, expected, actual, *(last or ("", "")))

@@ -1,0 +1,84 @@
+"""Databases for contract tests: every store test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: a fresh database per test on the server at ``$DECISIONS_TEST_PG`` (default
+127.0.0.1:5432, user postgres, trust auth). Where it cannot be reached the PostgreSQL cases are
+skipped on a developer's machine, and FAIL under CI (``CI=true``): CI must prove both backends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from decisions.definitions import Definitions
+from decisions.model import Action
+from decisions.service.cases import CaseService
+from decisions.store.database import Database
+from tests.support import MAIN_PATH, PEOPLE, Step
+
+PG_SERVER = os.environ.get("DECISIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgres"]
+NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+
+def _unreachable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {reason}")
+    pytest.skip(f"PostgreSQL not reachable: {reason}")
+
+
+def new_database_url(backend: str, tmp: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'decisions.sqlite'}"
+        return
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    try:
+        with psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        _unreachable(str(exc).strip())
+    base = PG_SERVER.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def play(service: CaseService, case_id: str, steps: tuple[Step, ...] = MAIN_PATH, start: bool = True) -> None:
+    """Fire ``steps`` through the service, attaching a small real document for each kind."""
+    for i, s in enumerate(steps):
+        docs = tuple(service.attach(k, f"{case_id} {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
+        action = Action(s.trigger, PEOPLE[s.actor], s.on, dict(s.fields), docs)
+        if start and i == 0:
+            service.start("major_decision", case_id, action)
+        else:
+            service.act(case_id, action)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from new_database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    database = Database(database_url, documents=tmp_path / "documents")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def service(db: Database, definitions: Definitions) -> CaseService:
+    return CaseService(db, definitions, clock=fixed_clock)
