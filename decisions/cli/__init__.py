@@ -1,7 +1,8 @@
 """The ``decisions`` command. Translates errors to exit codes here and nowhere else.
 
 Exit codes: 0 success; 1 a check failed or definitions are invalid; 2 bad usage (unknown names,
-bad options); 3 an action was refused by the procedure; 4 the calendar cannot answer.
+bad options); 3 an action was refused by the procedure; 4 the calendar cannot answer; 5 a concurrent
+change (nothing written); 6 the database cannot be used; 7 stored history does not verify.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ import sys
 
 import typer
 
+from decisions.cli.audit import audit_app, init
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
     ActionRefused,
     CalendarError,
+    ConflictError,
     DecisionsError,
     DefinitionError,
+    IntegrityError,
+    StoreError,
     UsageError,
 )
 
@@ -29,12 +34,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(workflow_app, name="workflow")
+app.add_typer(audit_app, name="audit")
+app.command("init")(init)
 
 EXIT_CODES: list[tuple[type[DecisionsError], int]] = [
     (DefinitionError, 1),
     (UsageError, 2),
     (ActionRefused, 3),
     (CalendarError, 4),
+    (ConflictError, 5),
+    (StoreError, 6),
+    (IntegrityError, 7),
 ]
 
 

@@ -126,11 +126,12 @@ class Database:
         except OperationalError as exc:
             if is_retryable(exc):
                 raise
-            raise StoreError(f"数据库无法访问 / database {self.safe_url()} does not answer: {exc.orig}") from exc
+            reason = " ".join(str(exc.orig).split())
+            raise StoreError(f"数据库无法访问 / database {self.safe_url()} does not answer: {reason}") from exc
         except DBAPIError as exc:
             if is_retryable(exc) or "UniqueViolation" in type(exc.orig).__name__ or "UNIQUE" in str(exc.orig):
                 raise
-            raise StoreError(f"数据库错误 / database error: {exc.orig}") from exc
+            raise StoreError(f"数据库错误 / database error: {' '.join(str(exc.orig).split())}") from exc
 
     # -- schema -----------------------------------------------------------------------------------
 

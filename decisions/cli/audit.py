@@ -1,0 +1,142 @@
+"""``decisions init`` and ``decisions audit verify | replay | checkpoint`` (read-only but for checkpoints)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+
+from decisions.audit import Checkpoint, available_algorithms
+from decisions.cli.common import ConfigOption, DbOption, JsonOption, case_service, definitions_service
+from decisions.errors import UsageError
+from decisions.service.audit import AuditService
+from decisions.store.database import Database
+
+audit_app = typer.Typer(help="审计：校验、回放、检查点 / audit: verify, replay, checkpoint.", no_args_is_help=True)
+console = Console(soft_wrap=True, highlight=False)
+
+
+def init(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    hash_algorithm: Annotated[str, typer.Option("--hash", help="sha256 (default) or sm3 (GB/T 32905)")] = "sha256",
+) -> None:
+    """创建或迁移数据库并登记现行定义 / create or migrate the database and register the definitions."""
+    if hash_algorithm not in [a.value for a in available_algorithms()]:
+        from decisions.audit import hasher
+
+        hasher(hash_algorithm)  # raises a clear error naming what is missing
+    database = Database(db or "")
+    algorithm = database.migrate(hash_algorithm)
+    service = case_service(db, config)
+    fingerprint = service.register_definitions()
+    console.print(f"数据库已就绪 / database ready: {database.safe_url()}")
+    console.print(f"哈希算法 / hash algorithm: {algorithm}")
+    console.print(f"文档库 / document store: {database.documents_root}")
+    console.print(f"定义集 / definition set: {fingerprint[:16]}… ({len(service.current.sources)} files)")
+
+
+@audit_app.command("verify")
+def verify(
+    case_id: Annotated[str | None, typer.Argument(help="one decision (default: all)")] = None,
+    since_checkpoint: Annotated[
+        Path | None, typer.Option("--since-checkpoint", help="an earlier checkpoint file")
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """校验全部历史链 / verify every hash chain, projection and document; non-zero exit on any finding."""
+    since = None
+    if since_checkpoint is not None:
+        try:
+            since = Checkpoint.from_json(since_checkpoint.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"检查点文件无法读取 / cannot read checkpoint {since_checkpoint}: {exc}") from exc
+    audit = AuditService(case_service(db, config))
+    if as_json:
+        report = audit.verify(case_id, since)
+    else:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("校验中 verifying…", total=None)
+            report = audit.verify(case_id, since, progress=lambda n: progress.update(task, completed=n))
+    if as_json:
+        payload = {"ok": report.ok, "cases": report.cases, "events": report.events, "documents": report.documents,
+                   "algorithm": report.algorithm, "checkpoint": report.checkpoint,
+                   "findings": [asdict(f) for f in report.findings]}  # fmt: skip
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        console.print(f"已校验 / verified: {report.cases} cases, {report.events} events, {report.documents} documents "
+                      f"({report.algorithm})" + (f", against checkpoint {report.checkpoint[:16]}…" if report.checkpoint else ""))  # fmt: skip
+        for f in report.first_per_case():
+            console.print(f"[red]✗[/red] {escape(str(f))}")
+        if report.ok:
+            console.print("[green]历史完整，未发现篡改 / history intact: nothing edited, reordered or deleted[/green]")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("replay")
+def replay(
+    case_id: Annotated[str, typer.Argument(help="the decision to replay")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """按记录时的定义逐步回放并重新评估规则 / replay a decision under its recorded definitions."""
+    report = AuditService(case_service(db, config)).replay(case_id)
+    if as_json:
+        payload = {"case": report.case_id, "workflow": report.workflow, "definitions": report.definitions,
+                   "ok": report.ok, "replayed_state": report.replayed_state, "stored_state": report.stored_state,
+                   "steps": [{**asdict(s), "label": {"zh": s.label.zh, "en": s.label.en},
+                              "rules": [{"id": r[0], "outcome": r[1], "citation": r[2]} for r in s.rules]}
+                             for s in report.steps]}  # fmt: skip
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        console.print(
+            f"[bold]{report.case_id}[/bold] 回放 / replay · {report.workflow} · definitions {report.definitions[:16]}…"
+        )
+        marks = {"passed": "[green]✓[/green]", "waived": "[yellow]≈[/yellow]", "not_applicable": "[dim]–[/dim]"}
+        for st in report.steps:
+            console.print(
+                f"\n[bold]#{st.seq}[/bold] {st.happened_on} (recorded {st.recorded_at}) {escape(st.actor)} "
+                f"{escape(f'[{st.role}]')} [bold]{escape(st.label.zh)}[/bold] / {escape(st.label.en)}  "
+                f"{st.from_state} → {st.to_state}",
+                markup=True,
+            )
+            for rule_id, outcome, citation in st.rules:
+                console.print(f"   {marks.get(outcome, '[red]✗[/red]')} {outcome:<14} {rule_id}  [dim]{citation}[/dim]")
+            for flag in st.flags:
+                colour = "yellow" if flag.startswith("note:") else "red"
+                console.print(f"   [{colour}]⚑ {escape(flag)}[/{colour}]")
+        verdict = "[green]一致 / consistent[/green]" if report.ok else "[red]不一致 / discrepancies found[/red]"
+        console.print(f"回放状态 replayed {report.replayed_state} · 存储状态 stored {report.stored_state} · {verdict}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    out: Annotated[Path | None, typer.Option("--out", help="write the checkpoint file here")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """生成可公布的检查点摘要 / write a publishable digest over every chain head (Merkle root)."""
+    cp = AuditService(case_service(db, config)).checkpoint()
+    text = cp.to_json()
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    console.print(f"检查点 / checkpoint: root {cp.root} · {cp.chains} chains · {cp.events} events · {cp.algorithm}")
+    if out is not None:
+        console.print(f"已写入 / written to {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+__all__ = ["audit_app", "definitions_service", "init"]

@@ -1,0 +1,35 @@
+"""Options and service construction shared by the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from decisions.config import find_config, load_deployment
+from decisions.service import CaseService, DefinitionsService
+from decisions.store.database import Database
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="部署配置文件 / deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)"
+    ),
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="数据库地址 / database URL (default: $DECISIONS_DATABASE_URL or sqlite:///decisions.sqlite)"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="机器可读输出 / machine-readable output")]
+
+
+def definitions_service(config: Path | None) -> DefinitionsService:
+    return DefinitionsService(load_deployment(find_config(config)))
+
+
+def case_service(db_url: str | None, config: Path | None) -> CaseService:
+    """The service over an initialised database, under the deployment's definitions."""
+    return CaseService(Database(db_url or ""), definitions_service(config).definitions())
