@@ -72,8 +72,11 @@ def verify(
                    "findings": [asdict(f) for f in report.findings]}  # fmt: skip
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        console.print(f"已校验 / verified: {report.cases} cases, {report.events} events, {report.documents} documents "
-                      f"({report.algorithm})" + (f", against checkpoint {report.checkpoint[:16]}…" if report.checkpoint else ""))  # fmt: skip
+        against = f", against checkpoint {report.checkpoint[:16]}…" if report.checkpoint else ""
+        console.print(
+            f"已校验 / verified: {report.cases} cases, {report.events} events, {report.documents} documents "
+            f"({report.algorithm}){against}"
+        )
         for f in report.first_per_case():
             console.print(f"[red]✗[/red] {escape(str(f))}")
         if report.ok:
