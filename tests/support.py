@@ -189,8 +189,9 @@ class Story:
         self.case = self.engine.fire(self.case, self.action(step)).case
         return self
 
-    def refused(self, trigger: str, actor: str, on: date, fields: dict[str, Any] | None = None,
-                docs: tuple[str, ...] = ()) -> ActionRefused:  # fmt: skip
+    def refused(
+        self, trigger: str, actor: str, on: date, fields: dict[str, Any] | None = None, docs: tuple[str, ...] = ()
+    ) -> ActionRefused:
         """Fire and expect a refusal; the case is unchanged."""
         before = self.case
         try:

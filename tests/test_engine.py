@@ -29,19 +29,37 @@ def test_main_path_runs_from_proposal_to_archive(story: Story) -> None:
 
 def test_review_sent_back_for_revision_then_re_reviewed(story: Story) -> None:
     story.walk("find_lawful")
-    story.do("find_needs_revision", "counsel_zhao", date(2025, 4, 25),
-             {"authority": "compliant", "procedure": "compliant", "content": "non_compliant", "reason": "第五条与上位法不一致"},
-             ("review_opinion", "legal_counsel_opinion"))  # fmt: skip
+    story.do(
+        "find_needs_revision",
+        "counsel_zhao",
+        date(2025, 4, 25),
+        {
+            "authority": "compliant",
+            "procedure": "compliant",
+            "content": "non_compliant",
+            "reason": "第五条与上位法不一致",
+        },
+        ("review_opinion", "legal_counsel_opinion"),
+    )
     assert story.case.state == "revision_required"
     refused = story.refused("submit_for_discussion", "clerk_li", date(2025, 4, 28), {}, ("discussion_package",))
     assert LEGALITY_GATE in rule_ids(refused)
-    story.do("resubmit_legality_review", "clerk_li", date(2025, 4, 28), {"review_due": date(2025, 5, 12)},
-             ("draft", "revision_explanation"))  # fmt: skip
+    story.do(
+        "resubmit_legality_review",
+        "clerk_li",
+        date(2025, 4, 28),
+        {"review_due": date(2025, 5, 12)},
+        ("draft", "revision_explanation"),
+    )
     assert story.case.draft_version == 2
     story.do("accept_review", "counsel_zhao", date(2025, 4, 29))
-    story.do("find_lawful", "counsel_zhao", date(2025, 5, 9),
-             {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-             ("review_opinion", "legal_counsel_opinion"))  # fmt: skip
+    story.do(
+        "find_lawful",
+        "counsel_zhao",
+        date(2025, 5, 9),
+        {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
+        ("review_opinion", "legal_counsel_opinion"),
+    )
     story.do("report_to_party_committee", "office_chen", date(2025, 5, 9), {}, ("party_report",))
     story.do("submit_for_discussion", "clerk_li", date(2025, 5, 12), {}, ("discussion_package",))
     assert story.case.state == "in_discussion"
@@ -79,9 +97,13 @@ def test_meeting_sends_back_for_revision_and_the_new_draft_needs_a_new_review(st
     story.do("revise_draft", "clerk_li", date(2025, 5, 8), {}, ("draft",))
     story.do("submit_legality_review", "clerk_li", date(2025, 5, 9), {"review_due": date(2025, 5, 20)})
     story.do("accept_review", "counsel_zhao", date(2025, 5, 9))
-    story.do("find_lawful", "counsel_zhao", date(2025, 5, 20),
-             {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-             ("review_opinion", "legal_counsel_opinion"))  # fmt: skip
+    story.do(
+        "find_lawful",
+        "counsel_zhao",
+        date(2025, 5, 20),
+        {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
+        ("review_opinion", "legal_counsel_opinion"),
+    )
     story.do("submit_for_discussion", "clerk_li", date(2025, 5, 21), {}, ("discussion_package",))
     story.do("approve", "office_chen", date(2025, 5, 27), MEETING, ("minutes",))
     assert story.case.state == "decided"
@@ -89,8 +111,21 @@ def test_meeting_sends_back_for_revision_and_the_new_draft_needs_a_new_review(st
 
 def _states_without_lawful_review(definitions: Definitions) -> list[str]:
     wf = definitions.workflow("major_decision")
-    after = {"reviewed_lawful", "reviewed_with_legal_risk", "in_discussion", "deferred", "decided", "published",
-             "executing", "post_evaluation", "suspended", "completed", "superseded", "rejected", "archived"}  # fmt: skip
+    after = {
+        "reviewed_lawful",
+        "reviewed_with_legal_risk",
+        "in_discussion",
+        "deferred",
+        "decided",
+        "published",
+        "executing",
+        "post_evaluation",
+        "suspended",
+        "completed",
+        "superseded",
+        "rejected",
+        "archived",
+    }
     return [s for s in wf.states if s not in after]
 
 
@@ -126,9 +161,13 @@ def test_no_route_to_discussion_decision_or_publication_without_a_lawful_review(
 
 def test_unlawful_finding_blocks_submission_with_art_25(story: Story) -> None:
     story.walk("find_lawful")
-    story.do("find_unlawful", "counsel_zhao", date(2025, 4, 25),
-             {"authority": "non_compliant", "procedure": "compliant", "content": "compliant", "reason": "超越法定权限"},
-             ("review_opinion", "legal_counsel_opinion"))  # fmt: skip
+    story.do(
+        "find_unlawful",
+        "counsel_zhao",
+        date(2025, 4, 25),
+        {"authority": "non_compliant", "procedure": "compliant", "content": "compliant", "reason": "超越法定权限"},
+        ("review_opinion", "legal_counsel_opinion"),
+    )
     refused = story.refused("submit_for_discussion", "clerk_li", date(2025, 4, 29), {}, ("discussion_package",))
     assert any(u.rule_id == LEGALITY_GATE and ART_25 in u.citation for u in refused.unmet)
 
@@ -145,8 +184,14 @@ def test_refusal_lists_every_unmet_requirement_at_once(story: Story) -> None:
     story.walk("launch")
     refused = story.refused("launch", "office_chen", date(2025, 3, 5), {"units": ["交通局", "财政局"]})
     ids = rule_ids(refused)
-    assert {"engine.role", "engine.field.organiser_unit", "engine.document.launch_decision",
-            "national.organiser_named", "national.lead_unit_when_several", "hunan.on_catalogue_or_reason"} <= ids  # fmt: skip
+    assert {
+        "engine.role",
+        "engine.field.organiser_unit",
+        "engine.document.launch_decision",
+        "national.organiser_named",
+        "national.lead_unit_when_several",
+        "hunan.on_catalogue_or_reason",
+    } <= ids
     assert all(u.citation for u in refused.unmet)
 
 
@@ -156,8 +201,13 @@ def test_conditional_stages_are_required_by_facts_not_skipped_by_hand(
     story = Story(definitions)
     technical = {**MAIN_PATH[0].fields, "technical": True, "risk": True}
     story.walk("submit_legality_review", overrides={"propose": replace(MAIN_PATH[0], fields=technical)})
-    refused = story.refused("submit_legality_review", "clerk_li", date(2025, 4, 16), {"review_due": date(2025, 4, 30)},
-                            ("legal_basis", "procedure_statement"))  # fmt: skip
+    refused = story.refused(
+        "submit_legality_review",
+        "clerk_li",
+        date(2025, 4, 16),
+        {"review_due": date(2025, 4, 30)},
+        ("legal_basis", "procedure_statement"),
+    )
     assert {
         "national.expert_argumentation_when_technical",
         "national.risk_assessment_when_risky",
@@ -197,22 +247,36 @@ def test_no_dynamic_state_bypass(definitions: Definitions) -> None:
 
 def test_dates_cannot_go_backwards(story: Story) -> None:
     story.walk("launch")
-    refused = story.refused("launch", "head_wang", date(2025, 3, 1), {"organiser_unit": "交通局", "catalogue_item": "1"},
-                            ("launch_decision",))  # fmt: skip
+    refused = story.refused(
+        "launch",
+        "head_wang",
+        date(2025, 3, 1),
+        {"organiser_unit": "交通局", "catalogue_item": "1"},
+        ("launch_decision",),
+    )
     assert rule_ids(refused) == {"engine.date_order"}
 
 
 def test_fields_are_typed_and_unknown_fields_refused(story: Story) -> None:
     story.walk("open_consultation")
-    refused = story.refused("open_consultation", "clerk_li", date(2025, 3, 12),
-                            {"comment_deadline": "2025-04-14", "channels": ["website"], "mood": "good"},
-                            ("consultation_notice",))  # fmt: skip
+    refused = story.refused(
+        "open_consultation",
+        "clerk_li",
+        date(2025, 3, 12),
+        {"comment_deadline": "2025-04-14", "channels": ["website"], "mood": "good"},
+        ("consultation_notice",),
+    )
     assert {"engine.field.comment_deadline", "engine.field.mood"} <= rule_ids(refused)
 
 
 def test_unknown_calendar_year_is_an_error_never_false(story: Story) -> None:
     story.walk("submit_legality_review")
-    refused = story.refused("submit_legality_review", "clerk_li", date(2025, 4, 16), {"review_due": date(2027, 3, 1)},
-                            ("legal_basis", "procedure_statement"))  # fmt: skip
+    refused = story.refused(
+        "submit_legality_review",
+        "clerk_li",
+        date(2025, 4, 16),
+        {"review_due": date(2027, 3, 1)},
+        ("legal_basis", "procedure_statement"),
+    )
     (unmet,) = [u for u in refused.unmet if u.rule_id == "national.review_period_minimum"]
     assert unmet.kind == "error" and "2027" in unmet.message_en

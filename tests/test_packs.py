@@ -45,8 +45,13 @@ def edit(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def county(pack_id: str = "liling", *, expert_min_count: int | None = None, extra_parameters: str = "",
-           party_report_position: str | None = None) -> str:  # fmt: skip
+def county(
+    pack_id: str = "liling",
+    *,
+    expert_min_count: int | None = None,
+    extra_parameters: str = "",
+    party_report_position: str | None = None,
+) -> str:
     """A copy of the 攸县 pack renamed ``pack_id``, with the given local values."""
     text = edit(YOUXIAN, "  id: youxian\n", f"  id: {pack_id}\n")
     if expert_min_count is not None:
@@ -54,8 +59,11 @@ def county(pack_id: str = "liling", *, expert_min_count: int | None = None, extr
             text, "  expert_min_count:\n    value: 3\n", f"  expert_min_count:\n    value: {expert_min_count}\n"
         )
     if party_report_position is not None:
-        text = edit(text, "  party_report_position:\n    value: before_publication\n",
-                    f"  party_report_position:\n    value: {party_report_position}\n")  # fmt: skip
+        text = edit(
+            text,
+            "  party_report_position:\n    value: before_publication\n",
+            f"  party_report_position:\n    value: {party_report_position}\n",
+        )
     if extra_parameters:
         text = edit(text, "\nparameters:\n", "\nparameters:\n" + extra_parameters)
     return text

@@ -154,8 +154,12 @@ def main_with(**flags: Any) -> tuple[Step, ...]:
 
 
 # -- extra steps used around the main path (after close_consultation on 2025-04-15) --------------
-REASSESS_DISAGREE = Step("reassess_attributes", "clerk_li", D(2025, 4, 15),
-                         {"reason": "财政局与交通运输局对补贴比例意见分歧，协调未果", "departments_disagree": True})  # fmt: skip
+REASSESS_DISAGREE = Step(
+    "reassess_attributes",
+    "clerk_li",
+    D(2025, 4, 15),
+    {"reason": "财政局与交通运输局对补贴比例意见分歧，协调未果", "departments_disagree": True},
+)
 PARTICIPANTS = ["市民代表甲", "市民代表乙", "公交企业代表", "人大代表丙", "价格专家丁"]
 
 
@@ -185,8 +189,14 @@ def commission(on: date) -> Step:
 
 
 def opinion(on: date, expert: str, unit: str, **changes: Any) -> Step:
-    fields = {"expert": expert, "expert_unit": unit, "signed": True, "conflict_of_interest": False,
-              "drawn_at_random": True, **changes}  # fmt: skip
+    fields = {
+        "expert": expert,
+        "expert_unit": unit,
+        "signed": True,
+        "conflict_of_interest": False,
+        "drawn_at_random": True,
+        **changes,
+    }
     return Step("record_expert_opinion", "clerk_li", on, fields, ("expert_opinion",))
 
 
@@ -216,8 +226,9 @@ def submit_review(on: date, due: date, **changes: Any) -> Step:
     return main("submit_legality_review", on=on, review_due=due, **changes)
 
 
-def find(trigger: str, on: date, actor: str = "counsel_zhao", docs: tuple[str, ...] | None = None,
-         **changes: Any) -> Step:  # fmt: skip
+def find(
+    trigger: str, on: date, actor: str = "counsel_zhao", docs: tuple[str, ...] | None = None, **changes: Any
+) -> Step:
     fields = {"authority": "compliant", "procedure": "compliant", "content": "compliant", **changes}
     return Step(trigger, actor, on, fields, ("review_opinion", "legal_counsel_opinion") if docs is None else docs)
 
@@ -225,13 +236,24 @@ def find(trigger: str, on: date, actor: str = "counsel_zhao", docs: tuple[str, .
 LEGAL_RISK = "国家尚无明确规定，票价与财政补贴联动机制存在被认定越权定价的法律风险"
 
 
-def meeting(trigger: str = "approve", on: date | None = None, views: list[dict[str, Any]] | None = None,
-            attendees: list[str] | None = None, docs: tuple[str, ...] = ("minutes",), **extra: Any) -> Step:  # fmt: skip
+def meeting(
+    trigger: str = "approve",
+    on: date | None = None,
+    views: list[dict[str, Any]] | None = None,
+    attendees: list[str] | None = None,
+    docs: tuple[str, ...] = ("minutes",),
+    **extra: Any,
+) -> Step:
     """The meeting of 2025-05-06 (the main path's), recorded as ``trigger``, with these views."""
     views = MEETING["views"] if views is None else views
     attendees = [v["member"] for v in views] if attendees is None else attendees
-    return Step(trigger, "office_chen", on or D(2025, 5, 6),
-                {"meeting_type": "executive", "attendees": attendees, "views": views, **extra}, docs)  # fmt: skip
+    return Step(
+        trigger,
+        "office_chen",
+        on or D(2025, 5, 6),
+        {"meeting_type": "executive", "attendees": attendees, "views": views, **extra},
+        docs,
+    )
 
 
 def spoken(*positions: str, head: str, head_first: bool = False) -> list[dict[str, Any]]:
@@ -243,24 +265,53 @@ def spoken(*positions: str, head: str, head_first: bool = False) -> list[dict[st
 
 # -- THOROUGH: a matter that runs every stage ------------------------------------------------------
 T_START = (
-    Step("propose", "clerk_li", D(2025, 2, 10), {
-        "title": "城区公交线网优化与票价改革", "category": "public_policy", "source": "department",
-        "problem": "线网重复、票价倒挂，公交企业连年亏损", "reasons_and_basis": "《价格法》《湖南省定价目录》",
-        "preliminary_plan": "撤并重复线路，基础票价调至2元并实行换乘优惠", "necessity": "保障公交持续运营",
-        "feasibility": "财政补贴与票价联动", "technical": True, "risk": True, "market_entities": True,
-        "high_public_interest": True, "major_public_interest": True}, ("proposal",)),
-    Step("launch", "head_wang", D(2025, 2, 12), {"organiser_unit": "县交通运输局", "catalogue_item": "2025-01"},
-         ("launch_decision",)),
+    Step(
+        "propose",
+        "clerk_li",
+        D(2025, 2, 10),
+        {
+            "title": "城区公交线网优化与票价改革",
+            "category": "public_policy",
+            "source": "department",
+            "problem": "线网重复、票价倒挂，公交企业连年亏损",
+            "reasons_and_basis": "《价格法》《湖南省定价目录》",
+            "preliminary_plan": "撤并重复线路，基础票价调至2元并实行换乘优惠",
+            "necessity": "保障公交持续运营",
+            "feasibility": "财政补贴与票价联动",
+            "technical": True,
+            "risk": True,
+            "market_entities": True,
+            "high_public_interest": True,
+            "major_public_interest": True,
+        },
+        ("proposal",),
+    ),
+    Step(
+        "launch",
+        "head_wang",
+        D(2025, 2, 12),
+        {"organiser_unit": "县交通运输局", "catalogue_item": "2025-01"},
+        ("launch_decision",),
+    ),
     Step("submit_draft", "clerk_li", D(2025, 2, 17), {}, ("draft", "drafting_explanation", "legal_basis_inventory")),
-    Step("open_consultation", "clerk_li", D(2025, 2, 19),
-         {"comment_deadline": D(2025, 3, 24), "channels": ["website", "wechat"]}, ("consultation_notice",)),
+    Step(
+        "open_consultation",
+        "clerk_li",
+        D(2025, 2, 19),
+        {"comment_deadline": D(2025, 3, 24), "channels": ["website", "wechat"]},
+        ("consultation_notice",),
+    ),
     Step("close_consultation", "clerk_li", D(2025, 3, 25), {}, ("opinion_summary", "adoption_statement")),
-)  # fmt: skip
+)
 T_HEARING = (
-    announce(D(2025, 3, 31), selection_method_published_on=D(2025, 3, 26),
-             participant_list_published_on=D(2025, 3, 31), hearing_date=D(2025, 4, 10)),
+    announce(
+        D(2025, 3, 31),
+        selection_method_published_on=D(2025, 3, 26),
+        participant_list_published_on=D(2025, 3, 31),
+        hearing_date=D(2025, 4, 10),
+    ),
     hold(D(2025, 4, 10), materials_delivered_on=D(2025, 4, 2)),
-)  # fmt: skip
+)
 EXPERT_UNIT = "长沙理工大学交通运输工程学院"
 T_EXPERTS = (
     commission(D(2025, 4, 11)),
@@ -272,9 +323,14 @@ T_EXPERTS = (
 T_RISK = (start_risk(D(2025, 4, 21)), complete_risk(D(2025, 4, 30)))
 T_FAIR = (
     Step("start_fair_competition_review", "clerk_li", D(2025, 5, 6)),
-    Step("complete_fair_competition_review", "clerk_li", D(2025, 5, 9),
-         {"fair_competition_conclusion": "compliant"}, ("fair_competition_record",)),
-)  # fmt: skip
+    Step(
+        "complete_fair_competition_review",
+        "clerk_li",
+        D(2025, 5, 9),
+        {"fair_competition_conclusion": "compliant"},
+        ("fair_competition_record",),
+    ),
+)
 T_END = (
     submit_review(D(2025, 5, 12), D(2025, 5, 23)),
     Step("accept_review", "counsel_zhao", D(2025, 5, 13)),
@@ -282,13 +338,18 @@ T_END = (
     Step("report_to_party_committee", "office_chen", D(2025, 5, 23), {}, ("party_report",)),
     Step("submit_for_discussion", "clerk_li", D(2025, 5, 26), {}, ("discussion_package",)),
     meeting(on=D(2025, 6, 3)),
-    Step("publish", "office_chen", D(2025, 6, 6), {"publication_channels": ["gazette", "website"]},
-         ("publication", "interpretation", "adoption_explanation")),
+    Step(
+        "publish",
+        "office_chen",
+        D(2025, 6, 6),
+        {"publication_channels": ["gazette", "website"]},
+        ("publication", "interpretation", "adoption_explanation"),
+    ),
     Step("assign_execution", "head_wang", D(2025, 6, 9), {"executor_unit": "县公交公司"}),
     Step("report_execution", "exec_sun", D(2025, 7, 31), {"summary": "新线网运行平稳"}, ("execution_report",)),
     Step("complete_execution", "exec_sun", D(2025, 12, 15), {"summary": "执行完毕"}, ("execution_report",)),
     Step("archive", "office_chen", D(2025, 12, 24), {}, ("archive_index",)),
-)  # fmt: skip
+)
 
 
 def thorough(
@@ -306,11 +367,15 @@ THOROUGH = thorough()
 
 # -- the catalogue: the 2025 annual catalogue, compiled in late 2024 -------------------------------
 SUGGESTION = {
-    "item_id": "2025-03", "item_name": "城区公交票价调整",
-    "basis_and_reasons": "《价格法》；票价多年未调整", "problem_to_solve": "公交企业运营亏损",
-    "proposed_measures": "基础票价由1元调至2元", "organiser_unit": "县交通运输局",
-    "category": "public_policy", "planned_period": "2025年第二季度",
-}  # fmt: skip
+    "item_id": "2025-03",
+    "item_name": "城区公交票价调整",
+    "basis_and_reasons": "《价格法》；票价多年未调整",
+    "problem_to_solve": "公交企业运营亏损",
+    "proposed_measures": "基础票价由1元调至2元",
+    "organiser_unit": "县交通运输局",
+    "category": "public_policy",
+    "planned_period": "2025年第二季度",
+}
 CATALOGUE_PATH: tuple[Step, ...] = (
     Step("open_call", "office_chen", D(2024, 11, 4), {"year": 2025, "deadline": D(2024, 12, 10)}, ("call_notice",)),
     Step("suggest_item", "clerk_li", D(2024, 11, 20), SUGGESTION, ("suggestion_form",)),
@@ -320,13 +385,27 @@ CATALOGUE_PATH: tuple[Step, ...] = (
     Step("submit_for_approval", "office_chen", D(2025, 1, 6)),
     Step("approve_at_meeting", "office_chen", D(2025, 1, 10), {"meeting_type": "executive"}, ("minutes",)),
     Step("record_party_consent", "office_chen", D(2025, 1, 17), {}, ("party_consent",)),
-    Step("publish_catalogue", "office_chen", D(2025, 1, 24), {"publication_channels": ["gazette", "website"]},
-         ("publication",)),
-)  # fmt: skip
+    Step(
+        "publish_catalogue",
+        "office_chen",
+        D(2025, 1, 24),
+        {"publication_channels": ["gazette", "website"]},
+        ("publication",),
+    ),
+)
 _CAT = {s.trigger: s for s in CATALOGUE_PATH}
-REQUEST_ADJUSTMENT = Step("request_adjustment", "clerk_li", D(2025, 6, 3),
-                          {"adjustment_kind": "add", "item_id": "2025-07", "item_name": "城乡公交一体化",
-                           "reason": "省里部署城乡公交一体化，年中新增"}, ("adjustment_request",))  # fmt: skip
+REQUEST_ADJUSTMENT = Step(
+    "request_adjustment",
+    "clerk_li",
+    D(2025, 6, 3),
+    {
+        "adjustment_kind": "add",
+        "item_id": "2025-07",
+        "item_name": "城乡公交一体化",
+        "reason": "省里部署城乡公交一体化，年中新增",
+    },
+    ("adjustment_request",),
+)
 COMPILE_ADJUSTMENT = Step("compile_adjustment", "office_chen", D(2025, 6, 10), {}, ("catalogue_draft",))
 RESCREEN = Step("certify_screening", "counsel_zhao", D(2025, 6, 13), {}, ("screening_opinion",))
 SUBMIT_ADJUSTMENT = Step("submit_adjustment", "office_chen", D(2025, 6, 16))
@@ -438,128 +517,265 @@ R = "national."
 
 PROPOSAL = [
     allowed(R + "proposal_argued_by_department", "department-argued", main("propose")),
-    refused(R + "proposal_argued_by_department", "department-without-feasibility",
-            main("propose", drop=("feasibility",))),
-    refused(R + "proposal_argued_by_department", "lower-gov-without-plan",
-            main("propose", source="lower_gov", drop=("preliminary_plan",))),
-    allowed(R + "proposal_argued_by_department", "leader-proposal", NOT_APPLICABLE,
-            main("propose", actor="office_chen", source="leader", drop=ARGUMENT_FIELDS)),
-    allowed(R + "public_proposal_in_writing", "citizen-in-writing",
-            main("propose", actor="proposer_liu", source="public", written=True, drop=ARGUMENT_FIELDS)),
-    refused(R + "public_proposal_in_writing", "citizen-not-in-writing",
-            main("propose", actor="proposer_liu", source="public", written=False, drop=ARGUMENT_FIELDS)),
-    refused(R + "public_proposal_in_writing", "npc-deputy-not-in-writing",
-            main("propose", actor="proposer_liu", source="npc_deputy", written=False, drop=ARGUMENT_FIELDS)),
+    refused(
+        R + "proposal_argued_by_department", "department-without-feasibility", main("propose", drop=("feasibility",))
+    ),
+    refused(
+        R + "proposal_argued_by_department",
+        "lower-gov-without-plan",
+        main("propose", source="lower_gov", drop=("preliminary_plan",)),
+    ),
+    allowed(
+        R + "proposal_argued_by_department",
+        "leader-proposal",
+        NOT_APPLICABLE,
+        main("propose", actor="office_chen", source="leader", drop=ARGUMENT_FIELDS),
+    ),
+    allowed(
+        R + "public_proposal_in_writing",
+        "citizen-in-writing",
+        main("propose", actor="proposer_liu", source="public", written=True, drop=ARGUMENT_FIELDS),
+    ),
+    refused(
+        R + "public_proposal_in_writing",
+        "citizen-not-in-writing",
+        main("propose", actor="proposer_liu", source="public", written=False, drop=ARGUMENT_FIELDS),
+    ),
+    refused(
+        R + "public_proposal_in_writing",
+        "npc-deputy-not-in-writing",
+        main("propose", actor="proposer_liu", source="npc_deputy", written=False, drop=ARGUMENT_FIELDS),
+    ),
     allowed(R + "public_proposal_in_writing", "department-proposal", NOT_APPLICABLE, main("propose")),
-]  # fmt: skip
+]
 
-EXCLUDE = Step("exclude", "head_wang", D(2025, 3, 5),
-               {"exclusion_reason": "legislation", "reason": "属于政府立法事项，依立法程序办理"})  # fmt: skip
+EXCLUDE = Step(
+    "exclude",
+    "head_wang",
+    D(2025, 3, 5),
+    {"exclusion_reason": "legislation", "reason": "属于政府立法事项，依立法程序办理"},
+)
 LAUNCH = [
     allowed(R + "organiser_named", "organiser-named", main("launch")),
     refused(R + "organiser_named", "no-organiser", main("launch", drop=("organiser_unit",))),
-    allowed(R + "lead_unit_when_several", "two-units-with-lead",
-            main("launch", units=["县交通运输局", "县发展和改革局"], lead_unit="县交通运输局")),
-    refused(R + "lead_unit_when_several", "two-units-without-lead",
-            main("launch", units=["县交通运输局", "县发展和改革局"])),
+    allowed(
+        R + "lead_unit_when_several",
+        "two-units-with-lead",
+        main("launch", units=["县交通运输局", "县发展和改革局"], lead_unit="县交通运输局"),
+    ),
+    refused(
+        R + "lead_unit_when_several", "two-units-without-lead", main("launch", units=["县交通运输局", "县发展和改革局"])
+    ),
     allowed(R + "lead_unit_when_several", "single-unit", NOT_APPLICABLE, main("launch")),
     allowed("hunan.on_catalogue_or_reason", "on-catalogue", main("launch")),
-    allowed("hunan.on_catalogue_or_reason", "off-catalogue-with-reason",
-            main("launch", drop=("catalogue_item",), off_catalogue_reason="年中群众集中反映，已申请目录调整")),
-    refused("hunan.on_catalogue_or_reason", "off-catalogue-without-reason",
-            main("launch", drop=("catalogue_item",))),
+    allowed(
+        "hunan.on_catalogue_or_reason",
+        "off-catalogue-with-reason",
+        main("launch", drop=("catalogue_item",), off_catalogue_reason="年中群众集中反映，已申请目录调整"),
+    ),
+    refused("hunan.on_catalogue_or_reason", "off-catalogue-without-reason", main("launch", drop=("catalogue_item",))),
     allowed(R + "excluded_matter_recorded", "reason-recorded", EXCLUDE, until="launch"),
-    refused(R + "excluded_matter_recorded", "no-reason",
-            replace(EXCLUDE, fields={"exclusion_reason": "legislation"}), until="launch"),
-]  # fmt: skip
+    refused(
+        R + "excluded_matter_recorded",
+        "no-reason",
+        replace(EXCLUDE, fields={"exclusion_reason": "legislation"}),
+        until="launch",
+    ),
+]
 
 NON_DISCLOSABLE = main_with(non_disclosable=True, title="县人民防空重点工程布局调整", category="public_construction")
-EXEMPT = Step("exempt_participation", "clerk_li", D(2025, 3, 12),
-              {"nondisclosure_basis": "《保守国家秘密法》第十三条：涉及国家秘密"})  # fmt: skip
-REASSESS_DISCLOSABLE = Step("reassess_attributes", "clerk_li", D(2025, 3, 14),
-                            {"reason": "经保密审查不涉密", "non_disclosable": False})  # fmt: skip
+EXEMPT = Step(
+    "exempt_participation",
+    "clerk_li",
+    D(2025, 3, 12),
+    {"nondisclosure_basis": "《保守国家秘密法》第十三条：涉及国家秘密"},
+)
+REASSESS_DISCLOSABLE = Step(
+    "reassess_attributes", "clerk_li", D(2025, 3, 14), {"reason": "经保密审查不涉密", "non_disclosable": False}
+)
 SUBMIT_EXEMPTED = submit_review(D(2025, 3, 17), D(2025, 3, 26))
 DRAFTING = [
     allowed(R + "drafting_materials_ready", "draft-explanation-inventory", main("open_consultation")),
-    refused(R + "drafting_materials_ready", "no-legal-basis-inventory", main("open_consultation"),
-            steps=path(swap={"submit_draft": main("submit_draft", docs=("draft", "drafting_explanation"))})),
-    allowed(R + "drafting_materials_ready", "exempted-with-materials", EXEMPT, steps=NON_DISCLOSABLE,
-            until="open_consultation"),
-    refused(R + "dispute_statement_when_disagreement", "disagreement-unstated",
-            main("submit_legality_review"), then=(REASSESS_DISAGREE,)),
-    allowed(R + "dispute_statement_when_disagreement", "disagreement-stated",
-            main("submit_legality_review"), then=(REASSESS_DISAGREE,),
-            steps=path(swap={"submit_draft": main("submit_draft", docs=(*_MAIN["submit_draft"].docs,
-                                                                         "dispute_statement"))})),
-    allowed(R + "dispute_statement_when_disagreement", "departments-agree", NOT_APPLICABLE,
-            main("submit_legality_review")),
-]  # fmt: skip
+    refused(
+        R + "drafting_materials_ready",
+        "no-legal-basis-inventory",
+        main("open_consultation"),
+        steps=path(swap={"submit_draft": main("submit_draft", docs=("draft", "drafting_explanation"))}),
+    ),
+    allowed(
+        R + "drafting_materials_ready",
+        "exempted-with-materials",
+        EXEMPT,
+        steps=NON_DISCLOSABLE,
+        until="open_consultation",
+    ),
+    refused(
+        R + "dispute_statement_when_disagreement",
+        "disagreement-unstated",
+        main("submit_legality_review"),
+        then=(REASSESS_DISAGREE,),
+    ),
+    allowed(
+        R + "dispute_statement_when_disagreement",
+        "disagreement-stated",
+        main("submit_legality_review"),
+        then=(REASSESS_DISAGREE,),
+        steps=path(
+            swap={"submit_draft": main("submit_draft", docs=(*_MAIN["submit_draft"].docs, "dispute_statement"))}
+        ),
+    ),
+    allowed(
+        R + "dispute_statement_when_disagreement", "departments-agree", NOT_APPLICABLE, main("submit_legality_review")
+    ),
+]
 
 GROUP = main_with(affects_specific_group=True)
 PARTICIPATION = [
-    allowed(R + "non_disclosable_exemption", "non-disclosable-matter", EXEMPT, steps=NON_DISCLOSABLE,
-            until="open_consultation"),
+    allowed(
+        R + "non_disclosable_exemption",
+        "non-disclosable-matter",
+        EXEMPT,
+        steps=NON_DISCLOSABLE,
+        until="open_consultation",
+    ),
     refused(R + "non_disclosable_exemption", "disclosable-matter", EXEMPT, until="open_consultation"),
     allowed(R + "public_participation_done", "consultation-held", main("submit_legality_review")),
-    allowed(R + "public_participation_done", "non-disclosable-exempted", SUBMIT_EXEMPTED,
-            steps=NON_DISCLOSABLE, until="open_consultation", then=(EXEMPT,)),
-    refused(R + "public_participation_done", "reassessed-disclosable-never-consulted", SUBMIT_EXEMPTED,
-            steps=NON_DISCLOSABLE, until="open_consultation", then=(EXEMPT, REASSESS_DISCLOSABLE)),
+    allowed(
+        R + "public_participation_done",
+        "non-disclosable-exempted",
+        SUBMIT_EXEMPTED,
+        steps=NON_DISCLOSABLE,
+        until="open_consultation",
+        then=(EXEMPT,),
+    ),
+    refused(
+        R + "public_participation_done",
+        "reassessed-disclosable-never-consulted",
+        SUBMIT_EXEMPTED,
+        steps=NON_DISCLOSABLE,
+        until="open_consultation",
+        then=(EXEMPT, REASSESS_DISCLOSABLE),
+    ),
     refused(R + "specific_group_consulted", "group-not-consulted", main("submit_legality_review"), steps=GROUP),
-    allowed(R + "specific_group_consulted", "group-consulted", main("submit_legality_review"),
-            steps=path(GROUP, swap={"close_consultation": main(
-                "close_consultation", docs=("opinion_summary", "adoption_statement", "group_consultation"))})),
+    allowed(
+        R + "specific_group_consulted",
+        "group-consulted",
+        main("submit_legality_review"),
+        steps=path(
+            GROUP,
+            swap={
+                "close_consultation": main(
+                    "close_consultation", docs=("opinion_summary", "adoption_statement", "group_consultation")
+                )
+            },
+        ),
+    ),
     allowed(R + "specific_group_consulted", "no-specific-group", NOT_APPLICABLE, main("submit_legality_review")),
     # 2025-03-12 + 30 calendar days = 2025-04-11 (the day of the notice is not counted)
     allowed(R + "comment_period_minimum", "30-days", main("open_consultation", comment_deadline=D(2025, 4, 11))),
     refused(R + "comment_period_minimum", "29-days", main("open_consultation", comment_deadline=D(2025, 4, 10))),
-    allowed(R + "comment_period_minimum", "29-days-with-reason", WAIVED,
-            main("open_consultation", comment_deadline=D(2025, 4, 10),
-                 shortening_reason="省定价目录调整时限紧迫，已在公告中说明")),
+    allowed(
+        R + "comment_period_minimum",
+        "29-days-with-reason",
+        WAIVED,
+        main(
+            "open_consultation",
+            comment_deadline=D(2025, 4, 10),
+            shortening_reason="省定价目录调整时限紧迫，已在公告中说明",
+        ),
+    ),
     allowed(R + "consultation_ran_its_period", "closed-on-deadline", main("close_consultation", on=D(2025, 4, 14))),
-    refused(R + "consultation_ran_its_period", "closed-before-deadline",
-            main("close_consultation", on=D(2025, 4, 13))),
-]  # fmt: skip
+    refused(R + "consultation_ran_its_period", "closed-before-deadline", main("close_consultation", on=D(2025, 4, 13))),
+]
 
 AFTER_CLOSE = "submit_legality_review"  # walking the main path up to here leaves the case in argumentation
 # submitted after a hearing held on 2025-04-28: 2025-04-29 .. 2025-05-14 is 7 working days
 SUBMIT_AFTER_HEARING = submit_review(D(2025, 4, 29), D(2025, 5, 14))
 HEARING = [
     allowed(R + "hearing_announced_in_advance", "list-before-hearing", announce(), until=AFTER_CLOSE),
-    refused(R + "hearing_announced_in_advance", "list-published-on-hearing-day",
-            announce(D(2025, 4, 28), participant_list_published_on=D(2025, 4, 28)), until=AFTER_CLOSE),
-    refused(R + "hearing_announced_in_advance", "selection-method-after-list",
-            announce(selection_method_published_on=D(2025, 4, 18), participant_list_published_on=D(2025, 4, 17)),
-            until=AFTER_CLOSE),
-    refused(R + "hearing_announced_in_advance", "announced-after-its-date",
-            announce(D(2025, 4, 18), selection_method_published_on=D(2025, 4, 16),
-                     participant_list_published_on=D(2025, 4, 16), hearing_date=D(2025, 4, 17)), until=AFTER_CLOSE),
+    refused(
+        R + "hearing_announced_in_advance",
+        "list-published-on-hearing-day",
+        announce(D(2025, 4, 28), participant_list_published_on=D(2025, 4, 28)),
+        until=AFTER_CLOSE,
+    ),
+    refused(
+        R + "hearing_announced_in_advance",
+        "selection-method-after-list",
+        announce(selection_method_published_on=D(2025, 4, 18), participant_list_published_on=D(2025, 4, 17)),
+        until=AFTER_CLOSE,
+    ),
+    refused(
+        R + "hearing_announced_in_advance",
+        "announced-after-its-date",
+        announce(
+            D(2025, 4, 18),
+            selection_method_published_on=D(2025, 4, 16),
+            participant_list_published_on=D(2025, 4, 16),
+            hearing_date=D(2025, 4, 17),
+        ),
+        until=AFTER_CLOSE,
+    ),
     allowed(R + "hearing_held_as_announced", "on-the-announced-date", hold(), until=AFTER_CLOSE, then=(announce(),)),
-    refused(R + "hearing_held_as_announced", "a-day-late", hold(D(2025, 4, 29)), until=AFTER_CLOSE,
-            then=(announce(),)),
+    refused(R + "hearing_held_as_announced", "a-day-late", hold(D(2025, 4, 29)), until=AFTER_CLOSE, then=(announce(),)),
     allowed(R + "hearing_materials_in_advance", "7-days", hold(), until=AFTER_CLOSE, then=(announce(),)),
-    refused(R + "hearing_materials_in_advance", "6-days", hold(materials_delivered_on=D(2025, 4, 22)),
-            until=AFTER_CLOSE, then=(announce(),)),
+    refused(
+        R + "hearing_materials_in_advance",
+        "6-days",
+        hold(materials_delivered_on=D(2025, 4, 22)),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
     allowed(R + "hearing_record_signed_by_all", "all-signed", hold(), until=AFTER_CLOSE, then=(announce(),)),
-    refused(R + "hearing_record_signed_by_all", "one-did-not-sign", hold(signed_by=PARTICIPANTS[:-1]),
-            until=AFTER_CLOSE, then=(announce(),)),
-    refused(R + "hearing_record_signed_by_all", "listed-participant-left-out",
-            hold(participants=PARTICIPANTS[:-1], signed_by=PARTICIPANTS[:-1]), until=AFTER_CLOSE,
-            then=(announce(),)),
-    allowed("hunan.hearing_mandatory", "hearing-held", SUBMIT_AFTER_HEARING,
-            steps=main_with(major_public_interest=True), then=(announce(), hold())),
-    refused("hunan.hearing_mandatory", "major-public-interest-unheard", main("submit_legality_review"),
-            steps=main_with(major_public_interest=True)),
-    refused("hunan.hearing_mandatory", "opinion-divided-unheard", main("submit_legality_review"),
-            steps=main_with(opinion_divided=True)),
-    refused("hunan.hearing_mandatory", "stability-risk-unheard", main("submit_legality_review"),
-            steps=main_with(stability_risk=True)),
-    refused("hunan.hearing_mandatory", "law-requires-hearing-unheard", main("submit_legality_review"),
-            steps=main_with(law_requires_hearing=True)),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "one-did-not-sign",
+        hold(signed_by=PARTICIPANTS[:-1]),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "listed-participant-left-out",
+        hold(participants=PARTICIPANTS[:-1], signed_by=PARTICIPANTS[:-1]),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    allowed(
+        "hunan.hearing_mandatory",
+        "hearing-held",
+        SUBMIT_AFTER_HEARING,
+        steps=main_with(major_public_interest=True),
+        then=(announce(), hold()),
+    ),
+    refused(
+        "hunan.hearing_mandatory",
+        "major-public-interest-unheard",
+        main("submit_legality_review"),
+        steps=main_with(major_public_interest=True),
+    ),
+    refused(
+        "hunan.hearing_mandatory",
+        "opinion-divided-unheard",
+        main("submit_legality_review"),
+        steps=main_with(opinion_divided=True),
+    ),
+    refused(
+        "hunan.hearing_mandatory",
+        "stability-risk-unheard",
+        main("submit_legality_review"),
+        steps=main_with(stability_risk=True),
+    ),
+    refused(
+        "hunan.hearing_mandatory",
+        "law-requires-hearing-unheard",
+        main("submit_legality_review"),
+        steps=main_with(law_requires_hearing=True),
+    ),
     allowed("hunan.hearing_mandatory", "ordinary-matter", NOT_APPLICABLE, main("submit_legality_review")),
     allowed("hunan.hearing_mandatory", "thorough-hearing-held", T_END[0], steps=THOROUGH),
     refused("hunan.hearing_mandatory", "thorough-without-hearing", T_END[0], steps=thorough(hearing=())),
-]  # fmt: skip
+]
 
 COMMISSIONED = (commission(D(2025, 4, 16)),)
 OPINION = opinion(D(2025, 4, 18), "张教授", EXPERT_UNIT)
@@ -567,49 +783,83 @@ TECHNICAL = main_with(technical=True)
 TWO_OPINIONS = (*T_EXPERTS[:3], T_EXPERTS[-1])
 EXPERTS = [
     allowed(R + "expert_opinion_signed", "signed", OPINION, until=AFTER_CLOSE, then=COMMISSIONED),
-    refused(R + "expert_opinion_signed", "unsigned", replace(OPINION, fields={**OPINION.fields, "signed": False}),
-            until=AFTER_CLOSE, then=COMMISSIONED),
+    refused(
+        R + "expert_opinion_signed",
+        "unsigned",
+        replace(OPINION, fields={**OPINION.fields, "signed": False}),
+        until=AFTER_CLOSE,
+        then=COMMISSIONED,
+    ),
     allowed(R + "expert_without_conflict", "no-interest", OPINION, until=AFTER_CLOSE, then=COMMISSIONED),
-    refused(R + "expert_without_conflict", "works-for-the-bus-company",
-            opinion(D(2025, 4, 18), "赵经理", "县公交公司", conflict_of_interest=True),
-            until=AFTER_CLOSE, then=COMMISSIONED),
+    refused(
+        R + "expert_without_conflict",
+        "works-for-the-bus-company",
+        opinion(D(2025, 4, 18), "赵经理", "县公交公司", conflict_of_interest=True),
+        until=AFTER_CLOSE,
+        then=COMMISSIONED,
+    ),
     allowed("youxian.experts_drawn_at_random", "drawn-from-pool", OPINION, until=AFTER_CLOSE, then=COMMISSIONED),
-    refused("youxian.experts_drawn_at_random", "hand-picked",
-            opinion(D(2025, 4, 18), "张教授", EXPERT_UNIT, drawn_at_random=False),
-            until=AFTER_CLOSE, then=COMMISSIONED),
+    refused(
+        "youxian.experts_drawn_at_random",
+        "hand-picked",
+        opinion(D(2025, 4, 18), "张教授", EXPERT_UNIT, drawn_at_random=False),
+        until=AFTER_CLOSE,
+        then=COMMISSIONED,
+    ),
     allowed(R + "expert_argumentation_when_technical", "three-signed-opinions", T_END[0], steps=THOROUGH),
-    refused(R + "expert_argumentation_when_technical", "two-signed-opinions", T_END[0],
-            steps=thorough(experts=TWO_OPINIONS)),
-    refused(R + "expert_argumentation_when_technical", "technical-without-experts", main("submit_legality_review"),
-            steps=TECHNICAL),
-    allowed(R + "expert_argumentation_when_technical", "not-technical", NOT_APPLICABLE,
-            main("submit_legality_review")),
-]  # fmt: skip
+    refused(
+        R + "expert_argumentation_when_technical", "two-signed-opinions", T_END[0], steps=thorough(experts=TWO_OPINIONS)
+    ),
+    refused(
+        R + "expert_argumentation_when_technical",
+        "technical-without-experts",
+        main("submit_legality_review"),
+        steps=TECHNICAL,
+    ),
+    allowed(R + "expert_argumentation_when_technical", "not-technical", NOT_APPLICABLE, main("submit_legality_review")),
+]
 
 RISKY = main_with(risk=True)
 RISK = [
     allowed(R + "risk_assessment_when_risky", "assessed", T_END[0], steps=THOROUGH),
     refused(R + "risk_assessment_when_risky", "not-assessed", T_END[0], steps=thorough(risk=())),
-    refused(R + "risk_assessment_when_risky", "bus-fare-risky-not-assessed", main("submit_legality_review"),
-            steps=RISKY),
+    refused(
+        R + "risk_assessment_when_risky", "bus-fare-risky-not-assessed", main("submit_legality_review"), steps=RISKY
+    ),
     allowed(R + "risk_assessment_when_risky", "no-risk", NOT_APPLICABLE, main("submit_legality_review")),
-    allowed(R + "risk_report_complete", "complete-report", complete_risk(D(2025, 4, 24)), until=AFTER_CLOSE,
-            then=(start_risk(D(2025, 4, 16)),)),
-    refused(R + "risk_report_complete", "no-contingency-plan",
-            complete_risk(D(2025, 4, 24), drop=("contingency_plan",)), until=AFTER_CLOSE,
-            then=(start_risk(D(2025, 4, 16)),)),
-    refused(R + "risk_report_complete", "no-departments-opinions",
-            complete_risk(D(2025, 4, 24), drop=("dept_opinions",)), until=AFTER_CLOSE,
-            then=(start_risk(D(2025, 4, 16)),)),
+    allowed(
+        R + "risk_report_complete",
+        "complete-report",
+        complete_risk(D(2025, 4, 24)),
+        until=AFTER_CLOSE,
+        then=(start_risk(D(2025, 4, 16)),),
+    ),
+    refused(
+        R + "risk_report_complete",
+        "no-contingency-plan",
+        complete_risk(D(2025, 4, 24), drop=("contingency_plan",)),
+        until=AFTER_CLOSE,
+        then=(start_risk(D(2025, 4, 16)),),
+    ),
+    refused(
+        R + "risk_report_complete",
+        "no-departments-opinions",
+        complete_risk(D(2025, 4, 24), drop=("dept_opinions",)),
+        until=AFTER_CLOSE,
+        then=(start_risk(D(2025, 4, 16)),),
+    ),
     allowed(R + "risk_controllable", "controllable", T_END[4], steps=THOROUGH),
-    refused(R + "risk_controllable", "not-controllable", T_END[4],
-            steps=thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), "not_controllable")))),
+    refused(
+        R + "risk_controllable",
+        "not-controllable",
+        T_END[4],
+        steps=thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), "not_controllable"))),
+    ),
     allowed(R + "risk_controllable", "no-risk", NOT_APPLICABLE, main("submit_for_discussion")),
     allowed(R + "fair_competition_when_market", "reviewed", T_END[0], steps=THOROUGH),
     refused(R + "fair_competition_when_market", "not-reviewed", T_END[0], steps=thorough(fair=())),
-    allowed(R + "fair_competition_when_market", "no-market-entities", NOT_APPLICABLE,
-            main("submit_legality_review")),
-]  # fmt: skip
+    allowed(R + "fair_competition_when_market", "no-market-entities", NOT_APPLICABLE, main("submit_legality_review")),
+]
 
 # separation of duties: counsel_wu holds both legal_counsel and organiser
 DRAFTED_BY_WU = path(swap={"submit_draft": main("submit_draft", actor="counsel_wu")})
@@ -621,46 +871,97 @@ AMEND = Step("amend_draft", "clerk_li", D(2025, 4, 28), {}, ("draft", "revision_
 # 2025-04-29 + 6 working days = 2025-05-12, + 7 = 2025-05-13: the May Day holiday 05-01..05-05 is not counted
 REVIEW = [
     allowed(R + "review_submission_complete", "draft-basis-statement", main("submit_legality_review")),
-    refused(R + "review_submission_complete", "no-procedure-statement",
-            main("submit_legality_review", docs=("legal_basis",))),
-    refused(R + "review_submission_complete", "no-legal-basis",
-            main("submit_legality_review", docs=("procedure_statement",))),
+    refused(
+        R + "review_submission_complete",
+        "no-procedure-statement",
+        main("submit_legality_review", docs=("legal_basis",)),
+    ),
+    refused(
+        R + "review_submission_complete",
+        "no-legal-basis",
+        main("submit_legality_review", docs=("procedure_statement",)),
+    ),
     allowed(R + "review_period_minimum", "11-working-days", main("submit_legality_review")),
     allowed(R + "review_period_minimum", "7-working-days-over-may-day", submit_review(D(2025, 4, 29), D(2025, 5, 13))),
     refused(R + "review_period_minimum", "6-working-days-over-may-day", submit_review(D(2025, 4, 29), D(2025, 5, 12))),
-    allowed(R + "review_period_minimum", "6-working-days-with-reason", WAIVED,
-            submit_review(D(2025, 4, 29), D(2025, 5, 12), short_review_reason="须在省定价目录调整生效前完成审查")),
+    allowed(
+        R + "review_period_minimum",
+        "6-working-days-with-reason",
+        WAIVED,
+        submit_review(D(2025, 4, 29), D(2025, 5, 12), short_review_reason="须在省定价目录调整生效前完成审查"),
+    ),
     allowed(R + "review_three_findings", "three-findings", main("find_lawful")),
     refused(R + "review_three_findings", "no-content-finding", main("find_lawful", drop=("content",))),
-    refused(R + "review_three_findings", "needs-revision-without-authority-finding",
-            Step("find_needs_revision", "counsel_zhao", D(2025, 4, 25),
-                 {"procedure": "compliant", "content": "non_compliant", "reason": "补贴条款需修改"},
-                 ("review_opinion", "legal_counsel_opinion")), until="find_lawful"),
+    refused(
+        R + "review_three_findings",
+        "needs-revision-without-authority-finding",
+        Step(
+            "find_needs_revision",
+            "counsel_zhao",
+            D(2025, 4, 25),
+            {"procedure": "compliant", "content": "non_compliant", "reason": "补贴条款需修改"},
+            ("review_opinion", "legal_counsel_opinion"),
+        ),
+        until="find_lawful",
+    ),
     allowed(R + "lawful_only_with_lawful_findings", "all-compliant", main("find_lawful")),
-    refused(R + "lawful_only_with_lawful_findings", "content-non-compliant",
-            main("find_lawful", content="non_compliant")),
+    refused(
+        R + "lawful_only_with_lawful_findings", "content-non-compliant", main("find_lawful", content="non_compliant")
+    ),
     allowed(R + "legal_counsel_consulted", "counsel-opinion-attached", main("find_lawful")),
     refused(R + "legal_counsel_consulted", "no-counsel-opinion", main("find_lawful", docs=("review_opinion",))),
     allowed(R + "reviewer_independent_of_drafter", "other-counsel-accepts", main("accept_review")),
-    allowed(R + "reviewer_independent_of_drafter", "uninvolved-dual-role-counsel-accepts",
-            main("accept_review", actor="counsel_wu")),
-    refused(R + "reviewer_independent_of_drafter", "drafter-accepts", main("accept_review", actor="counsel_wu"),
-            steps=DRAFTED_BY_WU),
-    refused(R + "reviewer_independent_of_drafter", "submitter-accepts",
-            main("accept_review", actor="counsel_wu"), steps=SUBMITTED_BY_WU),
-    refused(R + "reviewer_independent_of_drafter", "drafter-signs-opinion", main("find_lawful", actor="counsel_wu"),
-            steps=DRAFTED_BY_WU),
-    allowed(R + "legal_risk_only_for_exploratory_reform", "exploratory-reform", FIND_LEGAL_RISK,
-            steps=EXPLORATORY, until="find_lawful"),
+    allowed(
+        R + "reviewer_independent_of_drafter",
+        "uninvolved-dual-role-counsel-accepts",
+        main("accept_review", actor="counsel_wu"),
+    ),
+    refused(
+        R + "reviewer_independent_of_drafter",
+        "drafter-accepts",
+        main("accept_review", actor="counsel_wu"),
+        steps=DRAFTED_BY_WU,
+    ),
+    refused(
+        R + "reviewer_independent_of_drafter",
+        "submitter-accepts",
+        main("accept_review", actor="counsel_wu"),
+        steps=SUBMITTED_BY_WU,
+    ),
+    refused(
+        R + "reviewer_independent_of_drafter",
+        "drafter-signs-opinion",
+        main("find_lawful", actor="counsel_wu"),
+        steps=DRAFTED_BY_WU,
+    ),
+    allowed(
+        R + "legal_risk_only_for_exploratory_reform",
+        "exploratory-reform",
+        FIND_LEGAL_RISK,
+        steps=EXPLORATORY,
+        until="find_lawful",
+    ),
     refused(R + "legal_risk_only_for_exploratory_reform", "ordinary-matter", FIND_LEGAL_RISK, until="find_lawful"),
     allowed(R + "legality_review_lawful_for_current_draft", "reviewed-lawful", main("submit_for_discussion")),
-    allowed(R + "legality_review_lawful_for_current_draft", "exploratory-legal-risk-disclosed",
-            main("submit_for_discussion"), steps=path(EXPLORATORY, swap={"find_lawful": FIND_LEGAL_RISK})),
-    refused(R + "legality_review_lawful_for_current_draft", "amended-after-review", main("submit_for_discussion"),
-            then=(AMEND,)),
-    refused(R + "legality_review_lawful_for_current_draft", "found-unlawful", main("submit_for_discussion"),
-            steps=path(swap={"find_lawful": FIND_UNLAWFUL}, drop=("report_to_party_committee",))),
-]  # fmt: skip
+    allowed(
+        R + "legality_review_lawful_for_current_draft",
+        "exploratory-legal-risk-disclosed",
+        main("submit_for_discussion"),
+        steps=path(EXPLORATORY, swap={"find_lawful": FIND_LEGAL_RISK}),
+    ),
+    refused(
+        R + "legality_review_lawful_for_current_draft",
+        "amended-after-review",
+        main("submit_for_discussion"),
+        then=(AMEND,),
+    ),
+    refused(
+        R + "legality_review_lawful_for_current_draft",
+        "found-unlawful",
+        main("submit_for_discussion"),
+        steps=path(swap={"find_lawful": FIND_UNLAWFUL}, drop=("report_to_party_committee",)),
+    ),
+]
 
 
 def _without_adoption_statement(case: Case) -> Case:
@@ -677,15 +978,33 @@ DISCUSSION = [
     # Every document of the package is already required by an earlier transition (close_consultation,
     # complete_risk_assessment, ...), so the rule cannot be broken by firing actions: it is shown on a
     # snapshot whose consultation record lost its adoption statement (defence in depth).
-    refused(R + "discussion_materials_complete", "no-adoption-statement", main("submit_for_discussion"),
-            tamper=_without_adoption_statement),
-    allowed(R + "party_report_before_discussion", "shipped-county-reports-before-publication", NOT_APPLICABLE,
-            main("submit_for_discussion"), steps=path(drop=("report_to_party_committee",))),
-    allowed(R + "party_report_before_discussion", "party-first-county-reported", main("submit_for_discussion"),
-            deployment="party_first"),
-    refused(R + "party_report_before_discussion", "party-first-county-not-reported", main("submit_for_discussion"),
-            steps=path(drop=("report_to_party_committee",)), deployment="party_first"),
-]  # fmt: skip
+    refused(
+        R + "discussion_materials_complete",
+        "no-adoption-statement",
+        main("submit_for_discussion"),
+        tamper=_without_adoption_statement,
+    ),
+    allowed(
+        R + "party_report_before_discussion",
+        "shipped-county-reports-before-publication",
+        NOT_APPLICABLE,
+        main("submit_for_discussion"),
+        steps=path(drop=("report_to_party_committee",)),
+    ),
+    allowed(
+        R + "party_report_before_discussion",
+        "party-first-county-reported",
+        main("submit_for_discussion"),
+        deployment="party_first",
+    ),
+    refused(
+        R + "party_report_before_discussion",
+        "party-first-county-not-reported",
+        main("submit_for_discussion"),
+        steps=path(drop=("report_to_party_committee",)),
+        deployment="party_first",
+    ),
+]
 
 DEPARTING = spoken("reject", "reject", "approve", head="approve")
 TIE = spoken("approve", "reject", head="approve")
@@ -693,20 +1012,32 @@ MEETINGS = [
     allowed(R + "collective_discussion_held", "executive-meeting-minuted", main("approve")),
     refused(R + "collective_discussion_held", "no-minutes", meeting(docs=())),
     allowed(R + "head_speaks_last", "head-last", main("approve")),
-    refused(R + "head_speaks_last", "head-first", meeting(views=spoken("approve", "approve", "reject",
-                                                                      head="approve", head_first=True))),
+    refused(
+        R + "head_speaks_last",
+        "head-first",
+        meeting(views=spoken("approve", "approve", "reject", head="approve", head_first=True)),
+    ),
     allowed(R + "head_decides", "head-approves", main("approve")),
-    refused(R + "head_decides", "head-rejects-minutes-say-approved",
-            meeting(views=spoken("approve", "approve", "reject", head="reject"), head_reasons="票价涨幅过大")),
+    refused(
+        R + "head_decides",
+        "head-rejects-minutes-say-approved",
+        meeting(views=spoken("approve", "approve", "reject", head="reject"), head_reasons="票价涨幅过大"),
+    ),
     refused(R + "head_reasons_when_departing_from_majority", "departs-without-reasons", meeting(views=DEPARTING)),
-    allowed(R + "head_reasons_when_departing_from_majority", "departs-with-reasons",
-            meeting(views=DEPARTING, head_reasons="公交企业亏损已影响正常运营，必须及时调整")),
+    allowed(
+        R + "head_reasons_when_departing_from_majority",
+        "departs-with-reasons",
+        meeting(views=DEPARTING, head_reasons="公交企业亏损已影响正常运营，必须及时调整"),
+    ),
     allowed(R + "head_reasons_when_departing_from_majority", "follows-majority", NOT_APPLICABLE, main("approve")),
     allowed(R + "head_reasons_when_departing_from_majority", "tie", NOT_APPLICABLE, meeting(views=TIE)),
     allowed(R + "every_member_view_recorded", "all-views", main("approve")),
-    refused(R + "every_member_view_recorded", "attendee-without-view",
-            meeting(attendees=[*MEETING["attendees"], "deputy_d"])),
-]  # fmt: skip
+    refused(
+        R + "every_member_view_recorded",
+        "attendee-without-view",
+        meeting(attendees=[*MEETING["attendees"], "deputy_d"]),
+    ),
+]
 
 REPORT_TO_NPC = Step("report_to_npc", "office_chen", D(2025, 5, 7), {}, ("npc_report",))
 LATE_PARTY_REPORT = Step("report_to_party_committee", "office_chen", D(2025, 5, 7), {}, ("party_report",))
@@ -715,55 +1046,109 @@ HIGH_INTEREST = main_with(high_public_interest=True)
 WITH_INTERPRETATION = main("publish", docs=("publication", "interpretation", "adoption_explanation"))
 PUBLICATION = [
     allowed(R + "party_report_before_publication", "reported-before-discussion", main("publish")),
-    allowed(R + "party_report_before_publication", "reported-after-decision", main("publish"),
-            steps=NO_PARTY_REPORT, then=(LATE_PARTY_REPORT,)),
+    allowed(
+        R + "party_report_before_publication",
+        "reported-after-decision",
+        main("publish"),
+        steps=NO_PARTY_REPORT,
+        then=(LATE_PARTY_REPORT,),
+    ),
     refused(R + "party_report_before_publication", "never-reported", main("publish"), steps=NO_PARTY_REPORT),
-    allowed(R + "npc_report_when_required", "npc-reported", main("publish"),
-            steps=main_with(npc_report_required=True), then=(REPORT_TO_NPC,)),
-    refused(R + "npc_report_when_required", "npc-not-reported", main("publish"),
-            steps=main_with(npc_report_required=True)),
+    allowed(
+        R + "npc_report_when_required",
+        "npc-reported",
+        main("publish"),
+        steps=main_with(npc_report_required=True),
+        then=(REPORT_TO_NPC,),
+    ),
+    refused(
+        R + "npc_report_when_required", "npc-not-reported", main("publish"), steps=main_with(npc_report_required=True)
+    ),
     allowed(R + "npc_report_when_required", "no-npc-report-required", NOT_APPLICABLE, main("publish")),
     allowed(R + "published_through_official_channel", "gazette-and-website", main("publish")),
-    allowed(R + "published_through_official_channel", "website-only", main("publish", publication_channels=["website"])),
-    refused(R + "published_through_official_channel", "newspaper-only",
-            main("publish", publication_channels=["newspaper", "wechat"])),
-    allowed(R + "adoption_explained_and_interpreted", "wide-interest-explained", WITH_INTERPRETATION,
-            steps=HIGH_INTEREST),
-    refused(R + "adoption_explained_and_interpreted", "wide-interest-unexplained", main("publish"),
-            steps=HIGH_INTEREST),
-    refused(R + "adoption_explained_and_interpreted", "wide-interest-no-interpretation",
-            main("publish", docs=("publication", "adoption_explanation")), steps=HIGH_INTEREST),
+    allowed(
+        R + "published_through_official_channel", "website-only", main("publish", publication_channels=["website"])
+    ),
+    refused(
+        R + "published_through_official_channel",
+        "newspaper-only",
+        main("publish", publication_channels=["newspaper", "wechat"]),
+    ),
+    allowed(
+        R + "adoption_explained_and_interpreted", "wide-interest-explained", WITH_INTERPRETATION, steps=HIGH_INTEREST
+    ),
+    refused(
+        R + "adoption_explained_and_interpreted", "wide-interest-unexplained", main("publish"), steps=HIGH_INTEREST
+    ),
+    refused(
+        R + "adoption_explained_and_interpreted",
+        "wide-interest-no-interpretation",
+        main("publish", docs=("publication", "adoption_explanation")),
+        steps=HIGH_INTEREST,
+    ),
     allowed(R + "adoption_explained_and_interpreted", "technical-explained", T_END[6], steps=THOROUGH),
-    refused(R + "adoption_explained_and_interpreted", "technical-unexplained",
-            replace(T_END[6], docs=("publication",)), steps=THOROUGH),
+    refused(
+        R + "adoption_explained_and_interpreted",
+        "technical-unexplained",
+        replace(T_END[6], docs=("publication",)),
+        steps=THOROUGH,
+    ),
     allowed(R + "adoption_explained_and_interpreted", "ordinary-matter", NOT_APPLICABLE, main("publish")),
-]  # fmt: skip
+]
 
-REPORT_PROBLEM = Step("report_problem", "exec_sun", D(2025, 7, 15), {"problem": "早高峰运力不足，乘客投诉集中"},
-                      ("problem_report",))  # fmt: skip
-SUSPEND = Step("suspend", "head_wang", D(2025, 7, 16), {"urgency_reason": "连续两日发生乘客滞留，须立即中止新线网"},
-               ("suspension_decision",))  # fmt: skip
-EVALUATE = Step("start_post_evaluation", "head_wang", D(2025, 10, 20),
-                {"evaluator_unit": "湖南省社会科学院评估中心", "evaluation_trigger": "many_complaints"})  # fmt: skip
+REPORT_PROBLEM = Step(
+    "report_problem", "exec_sun", D(2025, 7, 15), {"problem": "早高峰运力不足，乘客投诉集中"}, ("problem_report",)
+)
+SUSPEND = Step(
+    "suspend",
+    "head_wang",
+    D(2025, 7, 16),
+    {"urgency_reason": "连续两日发生乘客滞留，须立即中止新线网"},
+    ("suspension_decision",),
+)
+EVALUATE = Step(
+    "start_post_evaluation",
+    "head_wang",
+    D(2025, 10, 20),
+    {"evaluator_unit": "湖南省社会科学院评估中心", "evaluation_trigger": "many_complaints"},
+)
 EXECUTION = [
     allowed(R + "executor_named", "executor-named", main("assign_execution")),
     refused(R + "executor_named", "no-executor", main("assign_execution", drop=("executor_unit",))),
-    allowed(R + "suspension_needs_urgency_and_problem_report", "urgent-after-problem-report", SUSPEND,
-            until="complete_execution", then=(REPORT_PROBLEM,)),
-    refused(R + "suspension_needs_urgency_and_problem_report", "no-problem-report", SUSPEND,
-            until="complete_execution"),
-    refused(R + "suspension_needs_urgency_and_problem_report", "no-urgency",
-            replace(SUSPEND, fields={}), until="complete_execution", then=(REPORT_PROBLEM,)),
-    allowed(R + "evaluator_independent", "independent-evaluator", EVALUATE, steps=THOROUGH,
-            until="complete_execution"),
+    allowed(
+        R + "suspension_needs_urgency_and_problem_report",
+        "urgent-after-problem-report",
+        SUSPEND,
+        until="complete_execution",
+        then=(REPORT_PROBLEM,),
+    ),
+    refused(
+        R + "suspension_needs_urgency_and_problem_report", "no-problem-report", SUSPEND, until="complete_execution"
+    ),
+    refused(
+        R + "suspension_needs_urgency_and_problem_report",
+        "no-urgency",
+        replace(SUSPEND, fields={}),
+        until="complete_execution",
+        then=(REPORT_PROBLEM,),
+    ),
+    allowed(R + "evaluator_independent", "independent-evaluator", EVALUATE, steps=THOROUGH, until="complete_execution"),
     allowed(R + "evaluator_independent", "no-pre-decision-units", EVALUATE, until="complete_execution"),
-    refused(R + "evaluator_independent", "evaluator-gave-expert-opinion",
-            replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": EXPERT_UNIT}), steps=THOROUGH,
-            until="complete_execution"),
-    refused(R + "evaluator_independent", "evaluator-assessed-risk",
-            replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": RISK_REPORT["assessor_unit"]}),
-            steps=THOROUGH, until="complete_execution"),
-]  # fmt: skip
+    refused(
+        R + "evaluator_independent",
+        "evaluator-gave-expert-opinion",
+        replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": EXPERT_UNIT}),
+        steps=THOROUGH,
+        until="complete_execution",
+    ),
+    refused(
+        R + "evaluator_independent",
+        "evaluator-assessed-risk",
+        replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": RISK_REPORT["assessor_unit"]}),
+        steps=THOROUGH,
+        until="complete_execution",
+    ),
+]
 
 # deferred at the meeting of 2025-05-06; 365 days later is 2026-05-06
 DEFER = meeting("defer", views=spoken("defer", "defer", "approve", head="defer"))
@@ -771,51 +1156,126 @@ RESUME = Step("resume_discussion", "office_chen", D(2026, 5, 6), {"reason": "配
 LAPSE = Step("lapse", "office_chen", D(2026, 5, 7))
 DEFERRAL = [
     allowed("youxian.deferral_not_expired", "resumed-on-day-365", RESUME, until="approve", then=(DEFER,)),
-    refused("youxian.deferral_not_expired", "resumed-on-day-366", replace(RESUME, on=D(2026, 5, 7)),
-            until="approve", then=(DEFER,)),
+    refused(
+        "youxian.deferral_not_expired",
+        "resumed-on-day-366",
+        replace(RESUME, on=D(2026, 5, 7)),
+        until="approve",
+        then=(DEFER,),
+    ),
     allowed("youxian.deferral_expired", "lapsed-on-day-366", LAPSE, until="approve", then=(DEFER,)),
-    refused("youxian.deferral_expired", "lapsed-on-day-365", replace(LAPSE, on=D(2026, 5, 6)),
-            until="approve", then=(DEFER,)),
-]  # fmt: skip
+    refused(
+        "youxian.deferral_expired",
+        "lapsed-on-day-365",
+        replace(LAPSE, on=D(2026, 5, 6)),
+        until="approve",
+        then=(DEFER,),
+    ),
+]
 
 C = {"steps": CATALOGUE_PATH, "workflow": "catalogue"}
 CATALOGUE = [
     allowed("hunan.catalogue_suggestion_fields", "complete-suggestion", _CAT["suggest_item"], **C),
-    refused("hunan.catalogue_suggestion_fields", "no-proposed-measures",
-            replace(_CAT["suggest_item"], fields={k: v for k, v in SUGGESTION.items() if k != "proposed_measures"}),
-            **C),
+    refused(
+        "hunan.catalogue_suggestion_fields",
+        "no-proposed-measures",
+        replace(_CAT["suggest_item"], fields={k: v for k, v in SUGGESTION.items() if k != "proposed_measures"}),
+        **C,
+    ),
     allowed(R + "catalogue_screened_current_version", "screened", _CAT["submit_for_approval"], **C),
-    refused(R + "catalogue_screened_current_version", "not-screened", _CAT["submit_for_approval"],
-            steps=path(CATALOGUE_PATH, drop=("certify_screening",)), workflow="catalogue"),
-    refused(R + "catalogue_screened_current_version", "recompiled-after-screening", _CAT["submit_for_approval"],
-            then=(replace(_CAT["compile_catalogue"], on=D(2024, 12, 30)),), **C),
-    allowed(R + "catalogue_screened_current_version", "adjustment-rescreened", SUBMIT_ADJUSTMENT, until="end",
-            then=(REQUEST_ADJUSTMENT, COMPILE_ADJUSTMENT, RESCREEN), **C),
-    refused(R + "catalogue_screened_current_version", "adjustment-not-rescreened", SUBMIT_ADJUSTMENT, until="end",
-            then=(REQUEST_ADJUSTMENT, COMPILE_ADJUSTMENT), **C),
+    refused(
+        R + "catalogue_screened_current_version",
+        "not-screened",
+        _CAT["submit_for_approval"],
+        steps=path(CATALOGUE_PATH, drop=("certify_screening",)),
+        workflow="catalogue",
+    ),
+    refused(
+        R + "catalogue_screened_current_version",
+        "recompiled-after-screening",
+        _CAT["submit_for_approval"],
+        then=(replace(_CAT["compile_catalogue"], on=D(2024, 12, 30)),),
+        **C,
+    ),
+    allowed(
+        R + "catalogue_screened_current_version",
+        "adjustment-rescreened",
+        SUBMIT_ADJUSTMENT,
+        until="end",
+        then=(REQUEST_ADJUSTMENT, COMPILE_ADJUSTMENT, RESCREEN),
+        **C,
+    ),
+    refused(
+        R + "catalogue_screened_current_version",
+        "adjustment-not-rescreened",
+        SUBMIT_ADJUSTMENT,
+        until="end",
+        then=(REQUEST_ADJUSTMENT, COMPILE_ADJUSTMENT),
+        **C,
+    ),
     allowed(R + "catalogue_meeting_approval", "executive-meeting", _CAT["approve_at_meeting"], **C),
-    allowed(R + "catalogue_meeting_approval", "plenary-meeting", catalogue_step("approve_at_meeting",
-                                                                                 meeting_type="plenary"), **C),
-    refused(R + "catalogue_meeting_approval", "head-office-meeting",
-            catalogue_step("approve_at_meeting", meeting_type="head_office_meeting"), **C),
+    allowed(
+        R + "catalogue_meeting_approval",
+        "plenary-meeting",
+        catalogue_step("approve_at_meeting", meeting_type="plenary"),
+        **C,
+    ),
+    refused(
+        R + "catalogue_meeting_approval",
+        "head-office-meeting",
+        catalogue_step("approve_at_meeting", meeting_type="head_office_meeting"),
+        **C,
+    ),
     allowed(R + "catalogue_party_consent_current_version", "consented", _CAT["publish_catalogue"], **C),
-    refused(R + "catalogue_party_consent_current_version", "before-party-consent",
-            replace(_CAT["publish_catalogue"], on=D(2025, 1, 13)), until="record_party_consent", **C),
+    refused(
+        R + "catalogue_party_consent_current_version",
+        "before-party-consent",
+        replace(_CAT["publish_catalogue"], on=D(2025, 1, 13)),
+        until="record_party_consent",
+        **C,
+    ),
     allowed(R + "adjustment_has_reason", "request-with-reason", REQUEST_ADJUSTMENT, until="end", **C),
-    refused(R + "adjustment_has_reason", "request-without-reason",
-            replace(REQUEST_ADJUSTMENT, fields={k: v for k, v in REQUEST_ADJUSTMENT.fields.items() if k != "reason"}),
-            until="end", **C),
-    allowed(R + "adjustment_has_reason", "rejection-with-reason",
-            Step("reject_adjustment", "head_wang", D(2025, 6, 10), {"reason": "该事项已由市级统一决策"}),
-            until="end", then=(REQUEST_ADJUSTMENT,), **C),
-    refused(R + "adjustment_has_reason", "rejection-without-reason",
-            Step("reject_adjustment", "head_wang", D(2025, 6, 10)), until="end", then=(REQUEST_ADJUSTMENT,), **C),
-]  # fmt: skip
+    refused(
+        R + "adjustment_has_reason",
+        "request-without-reason",
+        replace(REQUEST_ADJUSTMENT, fields={k: v for k, v in REQUEST_ADJUSTMENT.fields.items() if k != "reason"}),
+        until="end",
+        **C,
+    ),
+    allowed(
+        R + "adjustment_has_reason",
+        "rejection-with-reason",
+        Step("reject_adjustment", "head_wang", D(2025, 6, 10), {"reason": "该事项已由市级统一决策"}),
+        until="end",
+        then=(REQUEST_ADJUSTMENT,),
+        **C,
+    ),
+    refused(
+        R + "adjustment_has_reason",
+        "rejection-without-reason",
+        Step("reject_adjustment", "head_wang", D(2025, 6, 10)),
+        until="end",
+        then=(REQUEST_ADJUSTMENT,),
+        **C,
+    ),
+]
 
 TABLE: list[RuleCase] = [
-    *PROPOSAL, *LAUNCH, *DRAFTING, *PARTICIPATION, *HEARING, *EXPERTS, *RISK, *REVIEW, *DISCUSSION,
-    *MEETINGS, *PUBLICATION, *EXECUTION, *DEFERRAL, *CATALOGUE,
-]  # fmt: skip
+    *PROPOSAL,
+    *LAUNCH,
+    *DRAFTING,
+    *PARTICIPATION,
+    *HEARING,
+    *EXPERTS,
+    *RISK,
+    *REVIEW,
+    *DISCUSSION,
+    *MEETINGS,
+    *PUBLICATION,
+    *EXECUTION,
+    *DEFERRAL,
+    *CATALOGUE,
+]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1062,8 +1522,13 @@ def test_amended_draft_needs_a_new_review_before_discussion(story: Story) -> Non
     assert story.case.draft_version == reviewed_version + 1
     attempt_refused(story, main("submit_for_discussion"), GATE)
 
-    story.do("resubmit_legality_review", "clerk_li", D(2025, 4, 29), {"review_due": D(2025, 5, 13)},
-             ("revision_explanation",))  # fmt: skip
+    story.do(
+        "resubmit_legality_review",
+        "clerk_li",
+        D(2025, 4, 29),
+        {"review_due": D(2025, 5, 13)},
+        ("revision_explanation",),
+    )
     story.do("accept_review", "counsel_zhao", D(2025, 4, 30))
     story.step(find("find_lawful", D(2025, 5, 9)))
     attempt_allowed(story, main("submit_for_discussion", on=D(2025, 5, 12)), GATE)
@@ -1093,8 +1558,9 @@ def test_legal_risk_opinion_refused_for_an_ordinary_matter(story: Story) -> None
 def test_a_lawful_opinion_needs_three_compliant_findings(story: Story) -> None:
     story.walk("find_lawful")
     for finding in ("authority", "procedure", "content"):
-        attempt_refused(story, main("find_lawful", **{finding: "non_compliant"}),
-                        "national.lawful_only_with_lawful_findings")  # fmt: skip
+        attempt_refused(
+            story, main("find_lawful", **{finding: "non_compliant"}), "national.lawful_only_with_lawful_findings"
+        )
     attempt_allowed(story, main("find_lawful"), "national.lawful_only_with_lawful_findings")
 
 
@@ -1146,8 +1612,9 @@ def test_meeting_rules_bind_every_outcome(story: Story) -> None:
     head_first = spoken("reject", "reject", head="reject", head_first=True)
     for trigger in ("reject", "send_back_for_revision", "defer"):
         attempt_refused(story, meeting(trigger, views=head_first), "national.head_speaks_last")
-    attempt_allowed(story, meeting("reject", views=spoken("reject", "reject", "approve", head="reject")),
-                    "national.head_decides")  # fmt: skip
+    attempt_allowed(
+        story, meeting("reject", views=spoken("reject", "reject", "approve", head="reject")), "national.head_decides"
+    )
 
 
 # -- before and at publication (Art. 8, 31, 32) --------------------------------------------------
@@ -1222,9 +1689,13 @@ def test_suspension_needs_urgency_and_a_prior_problem_report(story: Story) -> No
 
 @pytest.mark.parametrize(
     "unit, independent",
-    [(EXPERT_UNIT, False), ("湖南省交通规划勘察设计院", False), (RISK_REPORT["assessor_unit"], False),
-     ("湖南省社会科学院评估中心", True)],
-)  # fmt: skip
+    [
+        (EXPERT_UNIT, False),
+        ("湖南省交通规划勘察设计院", False),
+        (RISK_REPORT["assessor_unit"], False),
+        ("湖南省社会科学院评估中心", True),
+    ],
+)
 def test_evaluator_independent_of_expert_and_risk_units(unit: str, independent: bool, definitions: Definitions) -> None:
     story = Story(definitions).walk("complete_execution", THOROUGH)
     step = replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": unit})

@@ -50,8 +50,16 @@ def test_dates_in_the_future_and_missing_documents_are_refused(service: CaseServ
     play(service, "D-1", MAIN_PATH[:1])
     step = MAIN_PATH[1]
     with pytest.raises(ActionRefused) as future:
-        service.act("D-1", Action(step.trigger, PEOPLE[step.actor], date(2026, 1, 6), dict(step.fields),
-                                  (service.attach("launch_decision", b"x", "l.pdf"),)))  # fmt: skip
+        service.act(
+            "D-1",
+            Action(
+                step.trigger,
+                PEOPLE[step.actor],
+                date(2026, 1, 6),
+                dict(step.fields),
+                (service.attach("launch_decision", b"x", "l.pdf"),),
+            ),
+        )
     assert "service.future_date" in {u.rule_id for u in future.value.unmet}
     ghost = replace(service.attach("launch_decision", b"y", "l.pdf"), sha256="0" * 64)
     with pytest.raises(ActionRefused) as missing:

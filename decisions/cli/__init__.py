@@ -12,6 +12,9 @@ import sys
 import typer
 
 from decisions.cli.audit import audit_app, init
+from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, user_app
+from decisions.cli.common import LANG
+from decisions.cli.demo import demo
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
     ActionRefused,
@@ -35,7 +38,27 @@ app = typer.Typer(
 )
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
+app.add_typer(catalogue_app, name="catalogue")
 app.command("init")(init)
+app.command("propose")(propose)
+app.command("act")(act)
+app.command("show")(show)
+app.command("history")(history)
+app.command("list")(list_cases)
+app.command("inbox")(inbox)
+app.command("demo")(demo)
+
+
+@app.callback()
+def _options(
+    lang: str = typer.Option("both", "--lang", help="zh, en, or both (default) / 界面语言"),
+) -> None:
+    """重大行政决策程序引擎 / engine for the major administrative decision procedure (Decree 713)."""
+    if lang not in ("zh", "en", "both"):
+        raise UsageError(f"--lang 应为 zh、en 或 both / --lang must be zh, en or both, got {lang!r}")
+    LANG.value = lang
+
 
 EXIT_CODES: list[tuple[type[DecisionsError], int]] = [
     (DefinitionError, 1),

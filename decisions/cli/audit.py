@@ -67,9 +67,15 @@ def verify(
             task = progress.add_task("校验中 verifying…", total=None)
             report = audit.verify(case_id, since, progress=lambda n: progress.update(task, completed=n))
     if as_json:
-        payload = {"ok": report.ok, "cases": report.cases, "events": report.events, "documents": report.documents,
-                   "algorithm": report.algorithm, "checkpoint": report.checkpoint,
-                   "findings": [asdict(f) for f in report.findings]}  # fmt: skip
+        payload = {
+            "ok": report.ok,
+            "cases": report.cases,
+            "events": report.events,
+            "documents": report.documents,
+            "algorithm": report.algorithm,
+            "checkpoint": report.checkpoint,
+            "findings": [asdict(f) for f in report.findings],
+        }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         against = f", against checkpoint {report.checkpoint[:16]}…" if report.checkpoint else ""
@@ -95,11 +101,22 @@ def replay(
     """按记录时的定义逐步回放并重新评估规则 / replay a decision under its recorded definitions."""
     report = AuditService(case_service(db, config)).replay(case_id)
     if as_json:
-        payload = {"case": report.case_id, "workflow": report.workflow, "definitions": report.definitions,
-                   "ok": report.ok, "replayed_state": report.replayed_state, "stored_state": report.stored_state,
-                   "steps": [{**asdict(s), "label": {"zh": s.label.zh, "en": s.label.en},
-                              "rules": [{"id": r[0], "outcome": r[1], "citation": r[2]} for r in s.rules]}
-                             for s in report.steps]}  # fmt: skip
+        payload = {
+            "case": report.case_id,
+            "workflow": report.workflow,
+            "definitions": report.definitions,
+            "ok": report.ok,
+            "replayed_state": report.replayed_state,
+            "stored_state": report.stored_state,
+            "steps": [
+                {
+                    **asdict(s),
+                    "label": {"zh": s.label.zh, "en": s.label.en},
+                    "rules": [{"id": r[0], "outcome": r[1], "citation": r[2]} for r in s.rules],
+                }
+                for s in report.steps
+            ],
+        }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         console.print(

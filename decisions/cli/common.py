@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from decisions.config import find_config, load_deployment
+from decisions.model import Text
 from decisions.service import CaseService, DefinitionsService
 from decisions.store.database import Database
 
@@ -33,3 +34,17 @@ def definitions_service(config: Path | None) -> DefinitionsService:
 def case_service(db_url: str | None, config: Path | None) -> CaseService:
     """The service over an initialised database, under the deployment's definitions."""
     return CaseService(Database(db_url or ""), definitions_service(config).definitions())
+
+
+class _Lang:
+    """The language of labels and messages for this run: ``zh``, ``en`` or both (default)."""
+
+    value = "both"
+
+
+LANG = _Lang()
+
+
+def label(text: Text) -> str:
+    """A bilingual text in the language chosen with ``--lang``."""
+    return text.pick(LANG.value)

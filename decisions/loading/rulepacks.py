@@ -168,8 +168,12 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
 
 def _read_rule(r: Reader, raw: Any, i: int, pack_id: str, ctx: PackContext) -> Rule | None:
     path: tuple[str | int, ...] = ("rules", i)
-    m = r.mapping(raw, path, required=("id", "workflow", "triggers", "strength", "citation", "require", "message"),
-                  optional=_RULE_KEYS)  # fmt: skip
+    m = r.mapping(
+        raw,
+        path,
+        required=("id", "workflow", "triggers", "strength", "citation", "require", "message"),
+        optional=_RULE_KEYS,
+    )
     if m is None:
         return None
     local_id = r.identifier(m.get("id"), (*path, "id"), "rule id")
@@ -249,8 +253,12 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
     )
     if data is None:
         return None, r
-    head = r.mapping(data.get("pack"), ("pack",), required=("id", "name", "level", "sources"),
-                     optional=("effective_from",)) or {}  # fmt: skip
+    head = (
+        r.mapping(
+            data.get("pack"), ("pack",), required=("id", "name", "level", "sources"), optional=("effective_from",)
+        )
+        or {}
+    )
     pack_id = r.identifier(head.get("id"), ("pack", "id"), "pack id")
     name = r.text(head.get("name"), ("pack", "name"))
     level = head.get("level")

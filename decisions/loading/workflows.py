@@ -28,9 +28,20 @@ __all__ = ["read_workflow"]
 
 _TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates")
 _TRANSITION_KEYS = (
-    "trigger", "source", "dest", "stays", "label", "roles", "rules", "requires", "accepts",
-    "record", "sets", "changes_draft", "basis",
-)  # fmt: skip
+    "trigger",
+    "source",
+    "dest",
+    "stays",
+    "label",
+    "roles",
+    "rules",
+    "requires",
+    "accepts",
+    "record",
+    "sets",
+    "changes_draft",
+    "basis",
+)
 
 
 def _section(r: Reader, data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -156,8 +167,9 @@ def _read_transition(
         r.error((*path, "source"), "names at least one source state")
     for j, s in enumerate(sources):
         if s not in states:
-            r.error((*path, "source", j) if isinstance(m.get("source"), list) else (*path, "source"),
-                    f"unknown state {s!r}")  # fmt: skip
+            r.error(
+                (*path, "source", j) if isinstance(m.get("source"), list) else (*path, "source"), f"unknown state {s!r}"
+            )
     dest = "" if stays else r.string(m.get("dest"), (*path, "dest"))
     if dest and dest not in states:
         r.error((*path, "dest"), f"unknown state {dest!r}")
@@ -252,10 +264,14 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
     )
     if data is None:
         return None, r
-    head = r.mapping(
-        data.get("workflow"), ("workflow",),
-        required=("name", "version", "label", "sources", "initial", "review_gate"),
-    ) or {}  # fmt: skip
+    head = (
+        r.mapping(
+            data.get("workflow"),
+            ("workflow",),
+            required=("name", "version", "label", "sources", "initial", "review_gate"),
+        )
+        or {}
+    )
     name = r.identifier(head.get("name"), ("workflow", "name"), "workflow name")
     version = r.string(head.get("version"), ("workflow", "version"))
     label = r.text(head.get("label"), ("workflow", "label"))
@@ -277,9 +293,10 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
         for t in _read_transition(r, raw, i, wf, states):
             key = (t.source, t.trigger)
             if key in seen:
-                r.error(("transitions", i, "trigger"),
-                        f"duplicate trigger {t.trigger!r} from state {t.source!r} "
-                        f"(also at transitions[{seen[key]}])")  # fmt: skip
+                r.error(
+                    ("transitions", i, "trigger"),
+                    f"duplicate trigger {t.trigger!r} from state {t.source!r} (also at transitions[{seen[key]}])",
+                )
                 continue
             seen[key] = i
             transitions.append(t)
@@ -315,6 +332,8 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
     review = gates.get(review_gate)
     if review is not None:
         for state in sorted(workflow.approval_states - review.protects):
-            r.error(("gates", review_gate, "protects"),
-                    f"approval state {state!r} is not protected by the review gate {review_gate!r}")  # fmt: skip
+            r.error(
+                ("gates", review_gate, "protects"),
+                f"approval state {state!r} is not protected by the review gate {review_gate!r}",
+            )
     return workflow, r

@@ -28,6 +28,7 @@ from decisions.model import Action, Case, Document, Text
 from decisions.service.cases import CaseService
 from decisions.store.events import StoredEvent, action_actor, record_from_body
 from decisions.store.tables import CheckpointRow, DocumentRow
+from decisions.workflow.engine import Engine
 
 __all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport"]
 
@@ -144,19 +145,27 @@ class AuditService:
                 findings.extend(self._check_event(chain, e, documents_seen))
                 if progress is not None and events % 1000 == 0:
                     progress(events)
-            findings.extend(self._check_projection(chain))
+            findings.extend(self._check_projection(chain, documents_seen))
         for head in self.repository.iter_heads() if case_id is None else [self.repository.head(case_id)]:
             if head is not None and head.id not in chains:
                 findings.append(Finding(head.id, None, "missing_history", "the case has no events at all"))
         if case_id is not None and not chains and self.repository.head(case_id) is None:
             findings.append(Finding(case_id, None, "unknown", "no such case"))
-        findings.extend(self._check_document_rows(documents_seen))
+        if case_id is None:
+            findings.extend(self._check_orphan_documents(documents_seen))
+        findings.extend(self._check_definitions(case_id))
         compared = None
         if since is not None:
             compared = since.root
             if since.algorithm != self.repository.algorithm:
-                findings.append(Finding("*", None, "checkpoint", f"checkpoint uses {since.algorithm}, "
-                                        f"the database {self.repository.algorithm}"))  # fmt: skip
+                findings.append(
+                    Finding(
+                        "*",
+                        None,
+                        "checkpoint",
+                        f"checkpoint uses {since.algorithm}, the database {self.repository.algorithm}",
+                    )
+                )
             for f in compare_to_checkpoint(since, self.repository.hash_at):
                 if case_id is None or f.chain == case_id:
                     findings.append(Finding(f.chain, f.seq, "checkpoint", f.message))
@@ -190,8 +199,14 @@ class AuditService:
         if not isinstance(body, dict) or not is_canonical(data):
             bad("body", "the event body is not in canonical form")
             return out
-        expected = {"case": e.case_id, "seq": e.seq, "trigger": e.trigger, "actor": e.actor, "on": e.happened_on,
-                    "recorded_at": e.recorded_at}  # fmt: skip
+        expected = {
+            "case": e.case_id,
+            "seq": e.seq,
+            "trigger": e.trigger,
+            "actor": e.actor,
+            "on": e.happened_on,
+            "recorded_at": e.recorded_at,
+        }
         for key, column in expected.items():
             if body.get(key) != column:
                 bad("column", f"column {key!r} ({column!r}) disagrees with the hashed body ({body.get(key)!r})")
@@ -202,12 +217,9 @@ class AuditService:
         for d in body.get("documents", []):
             sha = str(d.get("sha256", ""))
             if sha not in documents_seen:
-                try:
-                    documents_seen[sha] = self.documents.check(sha)
-                except DecisionsError as exc:
-                    documents_seen[sha] = str(exc)
+                documents_seen[sha] = self._document_problem(sha)
             if documents_seen[sha] is not None:
-                bad("document", f"document {d.get('kind')} {sha[:12]}…: {documents_seen[sha]}")
+                bad("document", f"document {d.get('kind')} {d.get('name', '')} {sha[:12]}…: {documents_seen[sha]}")
         chain.last_to = body.get("to")
         chain.last_on = str(body.get("on", ""))
         chain.last_body = body
@@ -224,11 +236,33 @@ class AuditService:
             if fdef is not None and fdef.attribute:
                 chain.attributes[name] = value
 
-    def _check_projection(self, chain: _Chain) -> list[Finding]:
+    def _document_problem(self, sha: str) -> str | None:
+        """What is wrong with a stored document: its row, its recorded size, its bytes."""
+        try:
+            size = self.repository.document_size(sha)
+            if size is None:
+                return "its row in the document table is missing"
+            problem = self.documents.check(sha)
+            if problem is not None:
+                return problem
+            actual = self.documents.path_for(sha).stat().st_size
+            return None if actual == size else f"recorded size {size} differs from the stored bytes ({actual})"
+        except (DecisionsError, OSError) as exc:
+            return str(exc)
+
+    def _check_projection(self, chain: _Chain, documents_seen: dict[str, str | None]) -> list[Finding]:
+        findings: list[Finding] = []
         head = self.repository.head(chain.case_id)
+        # A decision may advance while the audit runs: follow its chain to the head it has now.
+        for _ in range(5):
+            if head is None or head.version <= chain.expected_seq - 1:
+                break
+            for e in self.repository.iter_events(chain.case_id, after_seq=chain.expected_seq - 1):
+                findings.extend(self._check_event(chain, e, documents_seen))
+            head = self.repository.head(chain.case_id)
         last = chain.last_body
         if head is None:
-            return [Finding(chain.case_id, None, "projection", "events exist but the case row is missing")]
+            return [*findings, Finding(chain.case_id, None, "projection", "events exist but the case row is missing")]
         expected = {
             "version": chain.expected_seq - 1,
             "head_hash": chain.prev_hash,
@@ -238,7 +272,7 @@ class AuditService:
             "attributes": canonical_text(chain.attributes),
             "title": str(chain.attributes.get("title", ""))[:512],
         }
-        return [
+        return findings + [
             Finding(
                 chain.case_id,
                 None,
@@ -249,40 +283,72 @@ class AuditService:
             if getattr(head, key) != value
         ]
 
-    def _check_document_rows(self, documents_seen: dict[str, str | None]) -> list[Finding]:
+    def _check_orphan_documents(self, documents_seen: dict[str, str | None]) -> list[Finding]:
+        """Document rows that no event carries (a full verify only): their bytes must still match."""
         from sqlalchemy import select
 
         table = DocumentRow.__table__  # type: ignore[attr-defined]
         out = []
         with self.db.read() as conn:
-            for sha, size in conn.execute(select(table.c.sha256, table.c.size)):
-                problem = self.documents.check(sha) if _looks_like_digest(sha) else "not a SHA-256 digest"
-                if problem is None and self.documents.path_for(sha).stat().st_size != size:
-                    problem = (
-                        f"stored size {size} differs from the document's {self.documents.path_for(sha).stat().st_size}"
+            rows = conn.execute(select(table.c.sha256)).all()
+        for (sha,) in rows:
+            if sha in documents_seen:
+                continue
+            problem = self._document_problem(sha) if _looks_like_digest(sha) else "not a SHA-256 digest"
+            if problem is not None:
+                out.append(Finding("documents", None, "document", f"unattached document {str(sha)[:16]}…: {problem}"))
+        return out
+
+    def _check_definitions(self, case_id: str | None) -> list[Finding]:
+        """Stored definition texts still hash to their recorded SHA-256, and every set to its fingerprint."""
+        import hashlib
+
+        damaged: dict[str, str] = {}
+        for sha, name, text_ in self.repository.definition_texts():
+            if hashlib.sha256(text_.encode("utf-8")).hexdigest() != sha:
+                damaged[sha] = name
+        scope = None if case_id is None else {h.definitions for h in [self.repository.head(case_id)] if h is not None}
+        out: list[Finding] = []
+        for fingerprint, manifest in self.repository.definition_sets():
+            if scope is not None and fingerprint not in scope:
+                continue
+            problems = [f"{name} ({kind}) was edited" for kind, name, sha in manifest if sha in damaged]
+            recomputed = hashlib.sha256(
+                "\n".join(f"{kind}:{sha}" for kind, _, sha in manifest).encode("ascii")
+            ).hexdigest()
+            if recomputed != fingerprint:
+                problems.append("the set's manifest no longer matches its fingerprint")
+            if problems:
+                users = self.repository.cases_using(fingerprint) or ["*"]
+                for user in users if case_id is None else [case_id]:
+                    out.append(
+                        Finding(
+                            user, None, "definitions", f"definition set {fingerprint[:12]}…: " + "; ".join(problems)
+                        )
                     )
-                if problem is not None:
-                    out.append(Finding("documents", None, "document", f"document row {str(sha)[:16]}…: {problem}"))
         return out
 
     # -- checkpoints ----------------------------------------------------------------------------
 
     def checkpoint(self) -> Checkpoint:
         """A digest over every chain head, stored and returned for publication."""
-        cp = build_checkpoint(self.repository.hash, self.repository.algorithm, self.repository.chain_heads(),
-                              self.cases.clock())  # fmt: skip
+        cp = build_checkpoint(
+            self.repository.hash, self.repository.algorithm, self.repository.chain_heads(), self.cases.clock()
+        )
         table = CheckpointRow.__table__  # type: ignore[attr-defined]
         with self.db.write() as conn:
-            conn.execute(table.insert().values(created_at=canonical_text(cp.created_at).strip('"'), root=cp.root,
-                                               body=cp.to_json()))  # fmt: skip
+            conn.execute(
+                table.insert().values(
+                    created_at=canonical_text(cp.created_at).strip('"'), root=cp.root, body=cp.to_json()
+                )
+            )
         return cp
 
     # -- replay ---------------------------------------------------------------------------------
 
     def replay(self, case_id: str) -> ReplayReport:
         head, events = self.repository.load(case_id)
-        definitions = self.cases.definitions_for(head.definitions)
-        engine = self.cases.engine(head.definitions, head.workflow)
+        engine = Engine(self.cases.stored_definitions(head.definitions), head.workflow)
         wf = engine.workflow
         case: Case = engine.new_case(case_id)
         steps: list[ReplayStep] = []
@@ -313,8 +379,14 @@ class AuditService:
                 replayed = engine.fire(case, action)
                 if replayed.case.state != record.to_state:
                     flags.append(f"recorded {record.to_state!r} but the rules lead to {replayed.case.state!r}")
-            changed = [n for n in record.fields if n in wf.fields and wf.fields[n].attribute
-                       and case.attributes.get(n) != record.fields[n] and n in case.attributes]  # fmt: skip
+            changed = [
+                n
+                for n in record.fields
+                if n in wf.fields
+                and wf.fields[n].attribute
+                and case.attributes.get(n) != record.fields[n]
+                and n in case.attributes
+            ]
             if changed:
                 flags.append(
                     "note: attributes changed: "
@@ -325,15 +397,21 @@ class AuditService:
                 if n in wf.fields and wf.fields[n].attribute:
                     attributes[n] = v
             case = replace(case, state=record.to_state, attributes=attributes, records=(*case.records, record))
-            steps.append(ReplayStep(
-                seq=e.seq, actor=record.actor, role=record.role, trigger=record.trigger,
-                label=t.label if t is not None else Text(record.trigger, record.trigger),
-                happened_on=e.happened_on, recorded_at=e.recorded_at, from_state=record.from_state,
-                to_state=record.to_state,
-                rules=tuple((r.rule.id, r.outcome.value, str(r.rule.citation)) for r in results),
-                flags=tuple(flags),
-            ))  # fmt: skip
-        del definitions
+            steps.append(
+                ReplayStep(
+                    seq=e.seq,
+                    actor=record.actor,
+                    role=record.role,
+                    trigger=record.trigger,
+                    label=t.label if t is not None else Text(record.trigger, record.trigger),
+                    happened_on=e.happened_on,
+                    recorded_at=e.recorded_at,
+                    from_state=record.from_state,
+                    to_state=record.to_state,
+                    rules=tuple((r.rule.id, r.outcome.value, str(r.rule.citation)) for r in results),
+                    flags=tuple(flags),
+                )
+            )
         return ReplayReport(case_id, head.workflow, head.definitions, tuple(steps), case.state, head.state)
 
 

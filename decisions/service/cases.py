@@ -9,7 +9,9 @@ definition texts stored under its fingerprint, not from whatever is in ``workflo
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -32,6 +34,7 @@ __all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
 Clock = Callable[[], datetime]
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 _RETRIES = 3
+_CONFLICT_RETRIES = 25  # without an expected version, a lost race simply re-reads and tries again
 
 
 def utc_now() -> datetime:
@@ -154,8 +157,10 @@ class CaseService:
 
     def act(self, case_id: str, action: Action, expected_version: int | None = None) -> Fired:
         """Fire ``action`` on a stored case. With ``expected_version``, refuse (conflict) if the case
-        has changed since the caller looked at it."""
-        for attempt in range(_RETRIES):
+        has changed since the caller looked at it; without it, a lost race re-reads the case and the
+        action is judged again on its new state."""
+        retryable_failures = 0
+        for attempt in range(_CONFLICT_RETRIES):
             view = self.view(case_id)
             if expected_version is not None and view.version != expected_version:
                 last = view.case.records[-1]
@@ -163,10 +168,26 @@ class CaseService:
             engine = self.engine(view.definitions, view.case.workflow)
             try:
                 return self._commit(engine, view.case, view.version, view.definitions, action)
+            except ConflictError:
+                if expected_version is not None or attempt == _CONFLICT_RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
             except DBAPIError as exc:  # only PostgreSQL serialization failures and deadlocks get here
-                if not is_retryable(exc) or attempt == _RETRIES - 1:
+                retryable_failures += 1
+                if not is_retryable(exc) or retryable_failures >= _RETRIES:
                     raise StoreError(f"数据库事务失败 / the transaction failed: {exc.orig}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def stored_definitions(self, fingerprint: str) -> Definitions:
+        """The definitions of ``fingerprint`` as stored in the database, never from memory: what an
+        auditor replays. Edited texts no longer hash to the fingerprint and are refused."""
+        found = load_sources(self.repository.definition_sources(fingerprint))
+        if found.fingerprint != fingerprint:
+            raise IntegrityError(
+                f"定义集 {fingerprint[:16]}… 的存储文本已被改动 / the stored texts of definition set "
+                f"{fingerprint[:16]}… no longer hash to its fingerprint"
+            )
+        return found
 
     def _commit(self, engine: Engine, case: Case, version: int, fingerprint: str, action: Action) -> Fired:
         self._check_dates_and_documents(case, action)
@@ -181,8 +202,11 @@ class CaseService:
             results=fired.results,
             recorded_at=recorded_at,
         )
-        projection = {"state": fired.case.state, "attributes": fired.case.attributes,
-                      "title": fired.case.attributes.get("title", "")}  # fmt: skip
+        projection = {
+            "state": fired.case.state,
+            "attributes": fired.case.attributes,
+            "title": fired.case.attributes.get("title", ""),
+        }
         self.repository.append(case_id=case.id, expected_version=version, body=body, projection=projection)
         return fired
 
@@ -190,16 +214,26 @@ class CaseService:
         unmet: list[Unmet] = []
         today = self.today()
         if action.on > today:
-            unmet.append(Unmet("service.future_date", "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
-                               f"发生日期 {action.on} 晚于今天 {today}",
-                               f"the date it happened ({action.on}) is in the future (today is {today})",
-                               kind="invalid"))  # fmt: skip
+            unmet.append(
+                Unmet(
+                    "service.future_date",
+                    "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                    f"发生日期 {action.on} 晚于今天 {today}",
+                    f"the date it happened ({action.on}) is in the future (today is {today})",
+                    kind="invalid",
+                )
+            )
         for d in action.documents:
             problem = self.documents.check(d.sha256)
             if problem is not None:
-                unmet.append(Unmet(f"service.document.{d.kind}", "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
-                                   f"附件 {d.name or d.sha256} 不在文档库中或已损坏",
-                                   f"attachment {d.name or d.sha256} is not in the document store ({problem})",
-                                   kind="invalid"))  # fmt: skip
+                unmet.append(
+                    Unmet(
+                        f"service.document.{d.kind}",
+                        "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                        f"附件 {d.name or d.sha256} 不在文档库中或已损坏",
+                        f"attachment {d.name or d.sha256} is not in the document store ({problem})",
+                        kind="invalid",
+                    )
+                )
         if unmet:
             raise ActionRefused(action.trigger, case.state, unmet)

@@ -128,8 +128,11 @@ class DefinitionsService:
                 for p in defs.rulebook.packs
             ]
             if d.calendar is not None:
-                checks.append(FileCheck(str(d.calendar), "calendar", d.calendar.name,
-                                        summary={"years": len(defs.calendar.known_years)}))  # fmt: skip
+                checks.append(
+                    FileCheck(
+                        str(d.calendar), "calendar", d.calendar.name, summary={"years": len(defs.calendar.known_years)}
+                    )
+                )
             return CheckReport(tuple(checks))
         return CheckReport(tuple(self._check_one(p) for p in _expand(paths)))
 

@@ -30,9 +30,16 @@ _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _SOURCES = DefinitionSourceRow.__table__  # type: ignore[attr-defined]
 _SETS = DefinitionSetRow.__table__  # type: ignore[attr-defined]
 _EVENT_COLUMNS = (
-    _EVENTS.c.case_id, _EVENTS.c.seq, _EVENTS.c.trigger, _EVENTS.c.actor, _EVENTS.c.happened_on,
-    _EVENTS.c.recorded_at, _EVENTS.c.prev_hash, _EVENTS.c.hash, _EVENTS.c.body,
-)  # fmt: skip
+    _EVENTS.c.case_id,
+    _EVENTS.c.seq,
+    _EVENTS.c.trigger,
+    _EVENTS.c.actor,
+    _EVENTS.c.happened_on,
+    _EVENTS.c.recorded_at,
+    _EVENTS.c.prev_hash,
+    _EVENTS.c.hash,
+    _EVENTS.c.body,
+)
 
 
 @dataclass(frozen=True)
@@ -117,9 +124,10 @@ class Repository:
                 query = query.where(_CASES.c.workflow == workflow)
             return [_head(r) for r in conn.execute(query)]
 
-    def iter_events(self, case_id: str | None = None, batch: int = 2000) -> Iterator[StoredEvent]:
-        """Every event in (case, seq) order, streamed in batches: memory does not grow with history."""
-        last: tuple[str, int] = ("", 0)
+    def iter_events(self, case_id: str | None = None, batch: int = 2000, after_seq: int = 0) -> Iterator[StoredEvent]:
+        """Every event in (case, seq) order, streamed in batches: memory does not grow with history.
+        With ``case_id``, only that case's events after ``after_seq``."""
+        last: tuple[str, int] = ("", after_seq)
         while True:
             with self.db.read() as conn:
                 query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
@@ -140,8 +148,10 @@ class Repository:
         last = ""
         while True:
             with self.db.read() as conn:
-                rows = [_head(r) for r in conn.execute(
-                    select(_CASES).where(_CASES.c.id > last).order_by(_CASES.c.id).limit(batch))]  # fmt: skip
+                rows = [
+                    _head(r)
+                    for r in conn.execute(select(_CASES).where(_CASES.c.id > last).order_by(_CASES.c.id).limit(batch))
+                ]
             yield from rows
             if len(rows) < batch:
                 return
@@ -153,6 +163,34 @@ class Repository:
         for e in self.iter_events():
             heads[e.case_id] = Head(e.case_id, e.seq, e.hash)
         return list(heads.values())
+
+    def document_size(self, sha256: str) -> int | None:
+        """The size recorded for a stored document, or None when it has no row."""
+        from decisions.store.tables import DocumentRow
+
+        table = DocumentRow.__table__  # type: ignore[attr-defined]
+        with self.db.read() as conn:
+            value = conn.execute(select(table.c.size).where(table.c.sha256 == sha256)).scalar()
+        return None if value is None else int(value)
+
+    def definition_sets(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """Every stored definition set: (fingerprint, [(kind, name, sha256), ...])."""
+        with self.db.read() as conn:
+            return [
+                (fp, [tuple(x) for x in json.loads(m)])
+                for fp, m in conn.execute(select(_SETS.c.fingerprint, _SETS.c.manifest))
+            ]
+
+    def definition_texts(self) -> Iterator[tuple[str, str, str]]:
+        """Every stored definition source: (sha256 column, name, text)."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(_SOURCES.c.sha256, _SOURCES.c.name, _SOURCES.c.text)).all()
+        for sha, name, text in rows:
+            yield str(sha), str(name), str(text)
+
+    def cases_using(self, fingerprint: str) -> list[str]:
+        with self.db.read() as conn:
+            return [str(r[0]) for r in conn.execute(select(_CASES.c.id).where(_CASES.c.definitions == fingerprint))]
 
     def hash_at(self, case_id: str, seq: int) -> str | None:
         with self.db.read() as conn:
@@ -199,8 +237,11 @@ class Repository:
                     "title": str(projection.get("title") or "")[:512],
                 }
                 if head is None:
-                    conn.execute(_CASES.insert().values(
-                        id=case_id, workflow=body["workflow"], definitions=body["definitions"], **values))  # fmt: skip
+                    conn.execute(
+                        _CASES.insert().values(
+                            id=case_id, workflow=body["workflow"], definitions=body["definitions"], **values
+                        )
+                    )
                 else:
                     done = conn.execute(
                         _CASES.update()

@@ -9,7 +9,16 @@ from __future__ import annotations
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["CaseRow", "CheckpointRow", "DefinitionSetRow", "DefinitionSourceRow", "DocumentRow", "EventRow", "MetaRow"]
+__all__ = [
+    "CaseRow",
+    "CheckpointRow",
+    "DefinitionSetRow",
+    "DefinitionSourceRow",
+    "DocumentRow",
+    "EventRow",
+    "MetaRow",
+    "UserRow",
+]
 
 
 class MetaRow(SQLModel, table=True):
@@ -86,3 +95,16 @@ class CheckpointRow(SQLModel, table=True):
     created_at: str = Field(max_length=32)
     root: str = Field(max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class UserRow(SQLModel, table=True):
+    """A person who may act, with the roles they hold. Never deleted: deactivated, so that every
+    name in every history stays resolvable (lifetime accountability)."""
+
+    __tablename__ = "users"
+    name: str = Field(primary_key=True, max_length=128)
+    roles: str = Field(max_length=512)  # comma-separated, sorted
+    unit: str = Field(default="", max_length=256)
+    active: bool = Field(default=True)
+    added_at: str = Field(max_length=32)
+    changed_at: str = Field(max_length=32)

@@ -262,25 +262,60 @@ class Engine:
         for name in t.requires_fields:
             if action.fields.get(name) in (None, "", [], ()):
                 label = self.workflow.fields[name].label
-                out.append(Unmet(f"engine.field.{name}", cite, f"缺少必填项「{label.zh}」({name})",
-                                 f"missing required field '{label.en}' ({name})", kind="missing"))  # fmt: skip
+                out.append(
+                    Unmet(
+                        f"engine.field.{name}",
+                        cite,
+                        f"缺少必填项「{label.zh}」({name})",
+                        f"missing required field '{label.en}' ({name})",
+                        kind="missing",
+                    )
+                )
         for name, value in action.fields.items():
             fdef = self.workflow.fields.get(name)
             if name not in t.all_fields or fdef is None:
-                out.append(Unmet(f"engine.field.{name}", cite, f"此操作不接受字段 {name}",
-                                 f"field {name!r} is not accepted by {t.trigger}", kind="invalid"))  # fmt: skip
+                out.append(
+                    Unmet(
+                        f"engine.field.{name}",
+                        cite,
+                        f"此操作不接受字段 {name}",
+                        f"field {name!r} is not accepted by {t.trigger}",
+                        kind="invalid",
+                    )
+                )
             elif value is not None and (problem := _type_problem(fdef, value)) is not None:
-                out.append(Unmet(f"engine.field.{name}", cite, f"字段「{fdef.label.zh}」无效：{problem}",
-                                 f"invalid field '{fdef.label.en}': {problem}", kind="invalid"))  # fmt: skip
+                out.append(
+                    Unmet(
+                        f"engine.field.{name}",
+                        cite,
+                        f"字段「{fdef.label.zh}」无效：{problem}",
+                        f"invalid field '{fdef.label.en}': {problem}",
+                        kind="invalid",
+                    )
+                )
         kinds = action.document_kinds()
         for kind in t.requires_documents:
             if kind not in kinds:
                 label = self.workflow.documents[kind].label
-                out.append(Unmet(f"engine.document.{kind}", cite, f"缺少文件「{label.zh}」({kind})",
-                                 f"missing document '{label.en}' ({kind})", kind="missing"))  # fmt: skip
+                out.append(
+                    Unmet(
+                        f"engine.document.{kind}",
+                        cite,
+                        f"缺少文件「{label.zh}」({kind})",
+                        f"missing document '{label.en}' ({kind})",
+                        kind="missing",
+                    )
+                )
         for kind in sorted(kinds - set(t.all_documents)):
-            out.append(Unmet(f"engine.document.{kind}", cite, f"此操作不接受文件类型 {kind}",
-                             f"document kind {kind!r} is not accepted by {t.trigger}", kind="invalid"))  # fmt: skip
+            out.append(
+                Unmet(
+                    f"engine.document.{kind}",
+                    cite,
+                    f"此操作不接受文件类型 {kind}",
+                    f"document kind {kind!r} is not accepted by {t.trigger}",
+                    kind="invalid",
+                )
+            )
         return out
 
     def _unavailable_with_gates(self, case: Case, action: Action) -> list[Unmet]:

@@ -1,0 +1,487 @@
+"""Commands for clerks, legal counsel and everyone: people, decisions, the catalogue, the inbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
+from decisions.errors import Unmet
+from decisions.model import Text
+from decisions.service.office import CaseDetails, Office, describe, document_line
+from decisions.workflow.engine import Fired
+
+console = Console(soft_wrap=True, highlight=False)
+
+AsOption = Annotated[
+    str | None, typer.Option("--as", envvar="DECISIONS_USER", help="操作人 / who acts (or DECISIONS_USER)")
+]
+OnOption = Annotated[
+    str | None, typer.Option("--on", help="发生日期 / the day it happened, YYYY-MM-DD (default: today)")
+]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="字段 / a field: name=value (repeatable)")]
+AttachOption = Annotated[list[str] | None, typer.Option("--attach", help="附件 / a document: KIND=PATH (repeatable)")]
+
+user_app = typer.Typer(help="人员与角色 / people and their roles.", no_args_is_help=True)
+catalogue_app = typer.Typer(help="年度决策事项目录 / the annual catalogue.", no_args_is_help=True)
+
+
+def _office(db: str | None, config: Path | None) -> Office:
+    return Office.open(db, config)
+
+
+def _dump(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def _unmet(u: Unmet) -> dict[str, str]:
+    return {
+        "rule_id": u.rule_id,
+        "citation": u.citation,
+        "message_zh": u.message_zh,
+        "message_en": u.message_en,
+        "kind": u.kind,
+    }
+
+
+def _fired(fired: Fired, as_json: bool) -> None:
+    r = fired.record
+    if as_json:
+        _dump(
+            {
+                "case": fired.case.id,
+                "seq": r.seq,
+                "trigger": r.trigger,
+                "from": r.from_state,
+                "to": r.to_state,
+                "version": r.seq,
+                "draft_version": r.draft_version,
+                "documents": [{"kind": d.kind, "sha256": d.sha256, "version": d.version} for d in r.documents],
+                "rules": [
+                    {"id": x.rule.id, "outcome": x.outcome.value, "citation": str(x.rule.citation)}
+                    for x in fired.results
+                ],
+            }
+        )
+        return
+    who = escape(f"{r.actor} [{r.role}]")
+    console.print(
+        f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {r.trigger}: {r.from_state} → [bold]{r.to_state}[/bold] ({r.on}, {who})"
+    )
+    for d in r.documents:
+        console.print(f"   📎 {escape(document_line(d))}")
+    waived = [x for x in fired.results if x.outcome.value == "waived"]
+    for x in waived:
+        console.print(f"   ≈ {x.rule.id}: {label(x.rule.message)} — 理由 reason: {escape('; '.join(x.detail))}")
+
+
+# -- people -------------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="姓名 / name")],
+    role: Annotated[list[str], typer.Option("--role", help="角色 / role (repeatable)")],
+    unit: Annotated[str, typer.Option("--unit", help="单位 / unit")] = "",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """添加人员 / add a person with roles."""
+    user = _office(db, config).users.add(name, role, unit)
+    console.print(f"[green]✓[/green] {escape(user.name)} ({', '.join(user.roles)}) {escape(user.unit)}")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """列出人员 / list people."""
+    office = _office(db, config)
+    users = office.users.list()
+    if as_json:
+        _dump([{"name": u.name, "roles": list(u.roles), "unit": u.unit, "active": u.active} for u in users])
+        return
+    table = Table()
+    for col in ("姓名 name", "角色 roles", "单位 unit", "状态 status"):
+        table.add_column(col)
+    for u in users:
+        roles = ", ".join(label(office.users.roles[r]) for r in u.roles)
+        table.add_row(u.name, roles, u.unit, "在用 active" if u.active else "已停用 deactivated")
+    console.print(table)
+
+
+@user_app.command("deactivate")
+def user_deactivate(name: str, db: DbOption = None, config: ConfigOption = None) -> None:
+    """停用人员（历史记录保留）/ deactivate a person (their history stays)."""
+    user = _office(db, config).users.deactivate(name)
+    console.print(f"[yellow]✓[/yellow] {escape(user.name)} 已停用 / deactivated")
+
+
+# -- decisions ----------------------------------------------------------------------------------
+
+
+def propose(
+    as_: AsOption = None,
+    set_: SetOption = None,
+    attach: AttachOption = None,
+    on: OnOption = None,
+    case_id: Annotated[str | None, typer.Option("--id", help="编号 / id (default D-<year>-<nnn>)")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """提出重大行政决策建议 / propose a major decision (fields: title, category, source, ...)."""
+    from decisions.service.inputs import parse_assignments
+
+    office = _office(db, config)
+    fields = parse_assignments(set_ or [])
+    attachments = office.read_attachments(attach or [])
+    _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json)
+
+
+def act(
+    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    action: Annotated[str, typer.Argument(help="操作 / action (see `decisions show ID`)")],
+    as_: AsOption = None,
+    set_: SetOption = None,
+    attach: AttachOption = None,
+    on: OnOption = None,
+    role: Annotated[str | None, typer.Option("--role", help="以何角色 / act in this role")] = None,
+    expect_version: Annotated[
+        int | None, typer.Option("--expect-version", help="仅当版本仍为 N / only if still at version N")
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """执行一项操作 / take an action on a decision or catalogue."""
+    from decisions.service.inputs import parse_assignments
+
+    office = _office(db, config)
+    fields = parse_assignments(set_ or [])
+    attachments = office.read_attachments(attach or [])
+    _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json)
+
+
+def _details_json(d: CaseDetails) -> dict[str, Any]:
+    c = d.view.case
+    return {
+        "id": c.id,
+        "workflow": c.workflow,
+        "state": c.state,
+        "state_label": {"zh": d.state_label.zh, "en": d.state_label.en},
+        "stage": {"zh": d.stage_label.zh, "en": d.stage_label.en},
+        "approval_state": d.approval,
+        "final": d.final,
+        "version": d.view.version,
+        "draft_version": c.draft_version,
+        "definitions": d.view.definitions,
+        "attributes": dict(c.attributes),
+        "records": [
+            {
+                "seq": r.seq,
+                "trigger": r.trigger,
+                "actor": r.actor,
+                "role": r.role,
+                "on": r.on,
+                "to": r.to_state,
+                "documents": [document_line(x) for x in r.documents],
+            }
+            for r in c.records
+        ],
+        "available_actions": [
+            {
+                "action": o.trigger,
+                "label": {"zh": o.label.zh, "en": o.label.en},
+                "to": o.dest,
+                "roles": list(o.roles),
+                "requires_fields": list(o.requires_fields),
+                "requires_documents": list(o.requires_documents),
+                "checked_when_fired": list(o.checked_on_fire),
+            }
+            for o in d.options
+            if o.available
+        ],
+        "blocked_actions": [
+            {
+                "action": o.trigger,
+                "label": {"zh": o.label.zh, "en": o.label.en},
+                "reasons": [_unmet(u) for u in o.blocked],
+            }
+            for o in d.options
+            if not o.available
+        ],
+        "deadlines": [
+            {"what": {"zh": x.label.zh, "en": x.label.en}, "due": x.due, "overdue": x.overdue, "basis": x.basis}
+            for x in d.deadlines
+        ],
+    }
+
+
+def show(
+    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    as_: AsOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """查看决策事项：阶段、状态、记录、可执行与受阻的操作 / show a case and what can happen next."""
+    d = _office(db, config).show(case_id, as_)
+    if as_json:
+        _dump(_details_json(d))
+        return
+    c = d.view.case
+    approval = " ✔ 批准状态 approval state" if d.approval else ""
+    console.print(f"[bold]{escape(c.id)}[/bold] {escape(str(c.attributes.get('title', '')))}")
+    console.print(
+        f"阶段 stage: {label(d.stage_label)} · 状态 state: [bold]{label(d.state_label)}[/bold] ({c.state}){approval}"
+        f" · 版本 version {d.view.version} · 草案 draft v{c.draft_version}"
+    )
+    for name, value in c.attributes.items():
+        console.print(f"   {name}: {escape(describe(value))}")
+    for x in d.deadlines:
+        flag = "[red]已逾期 OVERDUE[/red] " if x.overdue else ""
+        console.print(f"⏰ {flag}{label(x.label)}: {x.due}  [dim]{escape(x.basis)}[/dim]")
+    console.print("\n[bold]记录 records[/bold]")
+    for r in c.records:
+        console.print(f"   #{r.seq} {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger} → {r.to_state}")
+    who = f"（{escape(d.actor)}）" if d.actor else "（任何角色 any role）"
+    console.print(f"\n[bold]可执行 available[/bold] {who}")
+    for o in d.options:
+        if o.available:
+            needs = ", ".join([*o.requires_fields, *(f"📎{k}" for k in o.requires_documents)]) or "—"
+            console.print(f"   [green]▶[/green] {o.trigger}: {label(o.label)} → {o.dest}  [dim]needs: {needs}[/dim]")
+    console.print("[bold]受阻 blocked[/bold]")
+    for o in d.options:
+        if not o.available:
+            console.print(f"   [red]■[/red] {o.trigger}: {label(o.label)}")
+            for u in o.blocked:
+                text = escape(f"[{u.rule_id}] {label(Text(u.message_zh, u.message_en))}")
+                console.print(f"      - {text} [dim]({escape(u.citation)})[/dim]")
+
+
+def history(
+    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """历史记录 / the full history: who, role, what, when, with fields and documents."""
+    records = _office(db, config).history(case_id)
+    if as_json:
+        _dump(
+            [
+                {
+                    "seq": r.seq,
+                    "trigger": r.trigger,
+                    "actor": r.actor,
+                    "role": r.role,
+                    "unit": r.unit,
+                    "on": r.on,
+                    "from": r.from_state,
+                    "to": r.to_state,
+                    "fields": dict(r.fields),
+                    "draft_version": r.draft_version,
+                    "documents": [
+                        {"kind": d.kind, "sha256": d.sha256, "version": d.version, "name": d.name} for d in r.documents
+                    ],
+                }
+                for r in records
+            ]
+        )
+        return
+    for r in records:
+        console.print(
+            f"[bold]#{r.seq}[/bold] {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger}: {r.from_state} → {r.to_state}"
+        )
+        for name, value in r.fields.items():
+            console.print(f"     {name}: {escape(describe(value))}")
+        for d in r.documents:
+            console.print(f"     📎 {escape(document_line(d))}")
+
+
+def list_cases(
+    workflow: Annotated[str | None, typer.Option("--workflow", help="major_decision or catalogue")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """列出全部事项 / list every case."""
+    rows = _office(db, config).list_cases(workflow)
+    if as_json:
+        _dump([{"id": i, "workflow": w, "state": s, "title": t, "version": v} for i, w, s, t, v in rows])
+        return
+    table = Table()
+    for col in ("编号 id", "流程 workflow", "状态 state", "名称 title", "版本 version"):
+        table.add_column(col)
+    for i, w, s, t, v in rows:
+        table.add_row(i, w, s, t, str(v))
+    console.print(table)
+
+
+def inbox(as_: AsOption = None, db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """待办：可办理和等待条件的事项，期限与逾期 / tasks for a person, with due dates and overdue flags."""
+    box = _office(db, config).inbox(as_ or "")
+    if as_json:
+        _dump(
+            {
+                "user": box.user,
+                "roles": list(box.roles),
+                "overdue": box.overdue,
+                "tasks": [
+                    {
+                        "case": t.case_id,
+                        "title": t.title,
+                        "state": {"zh": t.state_label.zh, "en": t.state_label.en},
+                        "action": t.option.trigger,
+                        "available": t.option.available,
+                        "blocked_by": [_unmet(u) for u in t.option.blocked],
+                        "deadlines": [
+                            {
+                                "what": {"zh": d.label.zh, "en": d.label.en},
+                                "due": d.due,
+                                "overdue": d.overdue,
+                                "remaining_working_days": d.remaining_working_days,
+                            }
+                            for d in t.deadlines
+                        ],
+                    }
+                    for t in box.tasks
+                ],
+                "late_catalogue_items": [
+                    {"catalogue": c, "item": i, "name": n, "planned_by": p} for c, i, n, p in box.late_items
+                ],
+            }
+        )
+        return
+    console.print(
+        f"[bold]{escape(box.user)}[/bold] 的待办 / inbox ({', '.join(box.roles)}) · 逾期 overdue: {box.overdue}"
+    )
+    shown: set[str] = set()
+    for t in box.tasks:
+        if t.case_id not in shown:
+            shown.add(t.case_id)
+            console.print(f"\n [bold]{escape(t.case_id)}[/bold] {escape(t.title)} · {label(t.state_label)}")
+            for d in t.deadlines:
+                left = (
+                    f", 剩余 {d.remaining_working_days} 个工作日 working days left"
+                    if d.remaining_working_days is not None
+                    else ""
+                )
+                flag = "[red]已逾期 OVERDUE[/red] " if d.overdue else ""
+                console.print(f"   ⏰ {flag}{label(d.label)}: {d.due}{left}")
+        mark = "[green]▶[/green]" if t.option.available else "[yellow]…[/yellow]"
+        console.print(f"   {mark} {t.option.trigger}: {label(t.option.label)}")
+        for u in t.option.blocked:
+            console.print(f"      … {escape(f'[{u.rule_id}]')} {escape(label(Text(u.message_zh, u.message_en)))}")
+    for c, i, n, p in box.late_items:
+        console.print(f" [red]⚠ 久拖不决 undue delay[/red] {c} {escape(i)} {escape(n)}: 计划 planned by {p}")
+    if not box.tasks and not box.late_items:
+        console.print(" 暂无待办 / nothing to do")
+
+
+# -- catalogue ----------------------------------------------------------------------------------
+
+
+@catalogue_app.command("open")
+def catalogue_open(
+    year: Annotated[int, typer.Argument(help="年度 / year")],
+    as_: AsOption = None,
+    set_: SetOption = None,
+    attach: AttachOption = None,
+    on: OnOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """开启年度目录并发布征集通知 / open the year's catalogue with its call for items (CAT-<year>)."""
+    from decisions.service.inputs import parse_assignments
+
+    office = _office(db, config)
+    _fired(
+        office.open_catalogue(
+            year, as_ or "", parse_assignments(set_ or []), office.read_attachments(attach or []), on
+        ),
+        as_json,
+    )
+
+
+@catalogue_app.command("show")
+def catalogue_show(
+    year: Annotated[int, typer.Argument(help="年度 / year")],
+    version: Annotated[int | None, typer.Option("--version", help="版本 / version (default: latest)")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """查看目录某一版本 / show a version of the catalogue."""
+    office = _office(db, config)
+    v = office.catalogue_version(year, version)
+    all_versions = [x.version for x in office.catalogue_versions(year)]
+    if as_json:
+        _dump(
+            {
+                "year": year,
+                "version": v.version,
+                "versions": all_versions,
+                "compiled_on": v.on,
+                "published_on": v.published_on,
+                "reason": v.reason,
+                "items": [{"id": i.id, **dict(i.fields)} for i in v.items],
+            }
+        )
+        return
+    published = f"已公布 published {v.published_on}" if v.published_on else "未公布 not published"
+    console.print(
+        f"[bold]{year} 年度重大行政决策事项目录 第 {v.version} 版 / catalogue version {v.version}[/bold] "
+        f"({v.on}, {published}; versions {all_versions})"
+    )
+    if v.reason:
+        console.print(f"调整理由 / adjustment reason: {escape(v.reason)}")
+    table = Table()
+    for col in ("编号 id", "事项 item", "承办单位 organiser", "类别 category", "计划 planned"):
+        table.add_column(col)
+    for i in v.items:
+        planned = " ".join(str(x) for x in (i.fields.get("planned_period"), i.planned_by) if x)
+        table.add_row(i.id, i.name, str(i.fields.get("organiser_unit", "")), str(i.fields.get("category", "")), planned)
+    console.print(table)
+
+
+@catalogue_app.command("diff")
+def catalogue_diff(
+    year: Annotated[int, typer.Argument(help="年度 / year")],
+    a: Annotated[int, typer.Argument(help="版本 / from version")],
+    b: Annotated[int, typer.Argument(help="版本 / to version")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """比较两个版本 / what changed between two versions."""
+    changes = _office(db, config).catalogue_diff(year, a, b)
+    if as_json:
+        _dump(
+            [
+                {
+                    "item": c.item,
+                    "kind": c.kind,
+                    "changes": [{"field": f, "before": x, "after": y} for f, x, y in c.changes],
+                }
+                for c in changes
+            ]
+        )
+        return
+    marks = {
+        "added": "[green]+ 新增 added[/green]",
+        "removed": "[red]- 删除 removed[/red]",
+        "changed": "[yellow]~ 变更 changed[/yellow]",
+    }
+    for c in changes:
+        console.print(f"{marks[c.kind]} {escape(c.item)}")
+        for f, x, y in c.changes:
+            console.print(f"      {f}: {escape(describe(x))} → {escape(describe(y))}")
+    if not changes:
+        console.print("两版相同 / no differences")

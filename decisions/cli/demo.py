@@ -1,0 +1,48 @@
+"""``decisions demo``: the README's main job. Plays a county year on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from decisions.cli.common import ConfigOption, definitions_service
+from decisions.demo import run_demo
+from decisions.errors import UsageError
+from decisions.service.office import Office
+from decisions.store.database import Database
+
+DEMO_FILE = "decisions-demo.sqlite"
+
+
+def demo(
+    db: Annotated[str | None, typer.Option("--db", help=f"database URL (default: a fresh ./{DEMO_FILE})")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """演示：一个县一年的目录与决策 / demo: a county's year of catalogue and decisions, then audit."""
+    console = Console(soft_wrap=True, highlight=False)
+    url = db or f"sqlite:///{DEMO_FILE}"
+    database = Database(url)
+    if database.is_sqlite:
+        file = Path(database.engine.url.database or "")
+        database.dispose()
+        for leftover in (file, Path(f"{file}-wal"), Path(f"{file}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(database.documents_root, ignore_errors=True)
+        database = Database(url)
+    database.migrate()
+    office = Office(database, definitions_service(config).definitions())
+    if office.list_cases():
+        raise UsageError(f"演示需要空数据库 / the demo needs an empty database; {database.safe_url()} has cases")
+    ids = run_demo(office, lambda line: console.print(escape(line)))
+    report = office.audit.verify()
+    console.print(f"\n数据库 / database: {database.safe_url()}  ·  文档库 / documents: {database.documents_root}")
+    console.print(
+        f"试试 / try:  decisions show {ids['bus_fares']} --db {url}   ·   decisions inbox --as 赵律师 --db {url}"
+    )
+    if not report.ok:
+        raise typer.Exit(1)

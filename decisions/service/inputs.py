@@ -1,0 +1,183 @@
+"""Turning what a person typed into typed values, or one clear error. The same rules serve the CLI
+and any web form: a field name the action does not take, a malformed or implausible date, control
+characters, oversized text or files, an unreadable attachment are refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from decisions.errors import UsageError
+from decisions.store.documents import MAX_DOCUMENT_BYTES
+from decisions.workflow.definition import FieldDef, FieldType, TransitionDef, WorkflowDef
+
+__all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
+    "parse_assignments",
+    "parse_date",
+    "parse_fields",
+    "read_attachment",
+]
+
+EARLIEST_DATE = date(1949, 10, 1)
+LATEST_DATE = date(2100, 12, 31)
+MAX_STRING = 512
+MAX_TEXT = 20_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]")
+_TRUE = {"true", "yes", "y", "1", "是"}
+_FALSE = {"false", "no", "n", "0", "否"}
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    """A YYYY-MM-DD date between 1949-10-01 and 2100-12-31."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise ValueError
+        value = date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"日期格式错误 / malformed date for {what}: {text[:40]!r} (expected YYYY-MM-DD)") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise UsageError(
+            f"日期超出范围 / implausible date for {what}: {value} (allowed {EARLIEST_DATE} .. {LATEST_DATE})"
+        )
+    return value
+
+
+def _clean(text: str, name: str, limit: int, multiline: bool) -> str:
+    if len(text) > limit:
+        raise UsageError(f"内容过长 / {name} is longer than {limit} characters")
+    if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text or "\t" in text)):
+        raise UsageError(f"含有控制字符 / {name} contains control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise UsageError(f"含有无效字符 / {name} contains invalid (surrogate) characters")
+    return text.strip()
+
+
+def _list(text: str, name: str) -> list[str]:
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise UsageError(f"{name}: 不是有效的 JSON 列表 / not a valid JSON list") from None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise UsageError(f"{name}: 列表只能包含文字 / a list of text is expected")
+    else:
+        items = [p for p in re.split(r"[,，、]", text)]
+    out = [_clean(i, name, MAX_STRING, False) for i in items]
+    return [i for i in out if i]
+
+
+def _views(text: str, fdef: FieldDef) -> list[dict[str, Any]]:
+    """``member:position[:head],...`` in speaking order, or a JSON list of objects."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            views = json.loads(text)
+        except ValueError:
+            raise UsageError(f"{fdef.name}: 不是有效的 JSON / not valid JSON") from None
+        if not isinstance(views, list):
+            raise UsageError(f"{fdef.name}: 应为列表 / a list is expected")
+        return views
+    out: list[dict[str, Any]] = []
+    for part in re.split(r"[,，]", text):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2] != "head") or not bits[0]:
+            raise UsageError(
+                f"{fdef.name}: 每项应为 成员:意见[:head] / each view is member:position[:head], got {part[:40]!r}"
+            )
+        if bits[1] not in fdef.values:
+            raise UsageError(
+                f"{fdef.name}: 意见应为 {', '.join(fdef.values)} / position must be one of them: {bits[1]!r}"
+            )
+        view: dict[str, Any] = {"member": _clean(bits[0], fdef.name, MAX_STRING, False), "position": bits[1]}
+        if len(bits) == 3:
+            view["head"] = True
+        out.append(view)
+    return out
+
+
+def parse_value(fdef: FieldDef, text: str) -> Any:
+    """One typed value for ``fdef`` from text."""
+    name = fdef.name
+    t = fdef.type
+    if t is FieldType.DATE:
+        return parse_date(text, name)
+    if t is FieldType.BOOLEAN:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise UsageError(f"{name}: 应为 true 或 false / expected true or false, got {text[:20]!r}")
+    if t is FieldType.INTEGER:
+        if not re.fullmatch(r"-?\d{1,12}", text.strip()):
+            raise UsageError(f"{name}: 应为整数 / expected an integer, got {text[:20]!r}")
+        return int(text)
+    if t is FieldType.ENUM:
+        value = text.strip()
+        if value not in fdef.values:
+            raise UsageError(f"{name}: 应为 {', '.join(fdef.values)} 之一 / expected one of them, got {value[:40]!r}")
+        return value
+    if t is FieldType.LIST:
+        return _list(text, name)
+    if t is FieldType.VIEWS:
+        return _views(text, fdef)
+    return _clean(text, name, MAX_TEXT if t is FieldType.TEXT else MAX_STRING, t is FieldType.TEXT)
+
+
+def parse_assignments(pairs: Iterable[str], what: str = "--set") -> dict[str, str]:
+    """``name=value`` pairs; a repeated name or a missing ``=`` is refused."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"{what} 应为 名称=值 / {what} expects name=value, got {pair[:40]!r}")
+        if name in out:
+            raise UsageError(f"{what} {name} 重复 / {what} {name} given twice")
+        out[name] = value
+    return out
+
+
+def parse_fields(wf: WorkflowDef, t: TransitionDef, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Typed fields for transition ``t``; names it does not take are refused, listing those it does."""
+    accepted = t.all_fields
+    fields: dict[str, Any] = {}
+    for name, text in raw.items():
+        if name not in accepted:
+            hint = ", ".join(accepted) or "—"
+            raise UsageError(
+                f"操作 {t.trigger} 不接受字段 {name!r} / {t.trigger} does not take field {name!r} (takes: {hint})"
+            )
+        fields[name] = parse_value(wf.fields[name], text)
+    return fields
+
+
+def read_attachment(spec: str) -> tuple[str, bytes, str]:
+    """``kind=path`` → (kind, bytes, file name). The file must be a readable, non-empty regular file."""
+    kind, sep, path_text = spec.partition("=")
+    kind = kind.strip()
+    if not sep or not kind or not path_text:
+        raise UsageError(f"--attach 应为 类型=文件路径 / --attach expects KIND=PATH, got {spec[:60]!r}")
+    path = Path(path_text)
+    try:
+        if not path.is_file():
+            raise UsageError(f"附件不存在或不是普通文件 / attachment is not a regular file: {path_text[:200]}")
+        size = path.stat().st_size
+        if size == 0:
+            raise UsageError(f"附件为空 / attachment is empty: {path_text[:200]}")
+        if size > MAX_DOCUMENT_BYTES:
+            raise UsageError(f"附件过大 / attachment exceeds {MAX_DOCUMENT_BYTES} bytes: {path_text[:200]}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"附件无法读取 / cannot read attachment {path_text[:200]}: {exc.strerror}") from exc
+    except ValueError as exc:  # e.g. an embedded NUL in the path
+        raise UsageError(f"附件路径无效 / invalid attachment path: {exc}") from exc
+    name = _clean(path.name, "file name", MAX_STRING, False) or "attachment"
+    return kind, data, name

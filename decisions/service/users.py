@@ -1,0 +1,102 @@
+"""People and their roles. Every action names its actor; the roles an actor held when acting are
+written into the event itself, so a later change of roles never rewrites what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from decisions.audit import canonical_text
+from decisions.errors import UsageError
+from decisions.model import Actor, Text
+from decisions.service.cases import Clock, utc_now
+from decisions.store.database import Database
+from decisions.store.tables import UserRow
+
+__all__ = ["User", "UserService"]
+
+_USERS = UserRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    roles: tuple[str, ...]
+    unit: str
+    active: bool
+
+    def actor(self) -> Actor:
+        return Actor(self.name, frozenset(self.roles), self.unit or None)
+
+
+def _user(row: object) -> User:
+    roles = tuple(r for r in str(row.roles).split(",") if r)  # type: ignore[attr-defined]
+    return User(row.name, roles, row.unit, bool(row.active))  # type: ignore[attr-defined]
+
+
+def _check_name(name: str, what: str) -> str:
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > 128 or any(not c.isprintable() for c in cleaned):
+        raise UsageError(f"无效的{what} / invalid {what}: {name[:40]!r} (1-128 printable characters)")
+    return cleaned
+
+
+class UserService:
+    """Adds, lists and deactivates users; resolves a name to the actor who acts."""
+
+    def __init__(self, db: Database, roles: Mapping[str, Text], *, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.roles = roles
+        self.clock = clock
+
+    def _now(self) -> str:
+        return canonical_text(self.clock()).strip('"')
+
+    def add(self, name: str, roles: list[str], unit: str = "") -> User:
+        name = _check_name(name, "姓名 name")
+        unit = _check_name(unit, "单位 unit") if unit else ""
+        if not roles:
+            raise UsageError("至少需要一个角色 / at least one --role is required")
+        unknown = sorted(set(roles) - set(self.roles))
+        if unknown:
+            raise UsageError(f"未知角色 / unknown role {', '.join(unknown)} (known: {', '.join(sorted(self.roles))})")
+        with self.db.write() as conn:
+            if conn.execute(select(_USERS.c.name).where(_USERS.c.name == name)).first():
+                raise UsageError(f"用户已存在 / user {name!r} already exists")
+            now = self._now()
+            conn.execute(
+                _USERS.insert().values(
+                    name=name, roles=",".join(sorted(set(roles))), unit=unit, active=True, added_at=now, changed_at=now
+                )
+            )
+        return User(name, tuple(sorted(set(roles))), unit, True)
+
+    def list(self) -> list[User]:
+        with self.db.read() as conn:
+            return [_user(r) for r in conn.execute(select(_USERS).order_by(_USERS.c.name))]
+
+    def get(self, name: str) -> User:
+        with self.db.read() as conn:
+            row = conn.execute(select(_USERS).where(_USERS.c.name == name)).first()
+        if row is None:
+            raise UsageError(f"未知用户 / unknown user {name!r} (add with: decisions user add NAME --role ROLE)")
+        return _user(row)
+
+    def deactivate(self, name: str) -> User:
+        user = self.get(name)
+        with self.db.write() as conn:
+            conn.execute(_USERS.update().where(_USERS.c.name == name).values(active=False, changed_at=self._now()))
+        return User(user.name, user.roles, user.unit, False)
+
+    def actor(self, name: str | None) -> Actor:
+        """The active user acting as ``name``; unknown, missing or deactivated names are refused."""
+        if not name:
+            raise UsageError(
+                "请用 --as 姓名 或 DECISIONS_USER 指明操作人 / name the actor with --as NAME or DECISIONS_USER"
+            )
+        user = self.get(name)
+        if not user.active:
+            raise UsageError(f"用户已停用 / user {name!r} is deactivated")
+        return user.actor()
