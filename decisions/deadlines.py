@@ -6,7 +6,7 @@ possible, and is recorded as late.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,10 +16,10 @@ from decisions.errors import CalendarError
 from decisions.model import Case, Record, Text
 from decisions.rules.definitions import Parameter
 
-__all__ = ["Deadline", "case_deadlines", "late_catalogue_items"]
+__all__ = ["DECIDED_STATES", "Deadline", "case_deadlines", "late_catalogue_items", "planned_items_past_due"]
 
 _TERMINAL = ("completed", "superseded", "rejected", "withdrawn", "lapsed", "not_launched", "excluded")
-_DECIDED = (
+DECIDED_STATES = (
     "decided",
     "published",
     "executing",
@@ -131,17 +131,19 @@ def case_deadlines(
     return out
 
 
-def late_catalogue_items(
-    catalogue: Case, decisions: Iterable[tuple[str | None, str]], today: date
-) -> list[tuple[Item, date]]:
-    """Items of the catalogue's latest published version whose planned deadline has passed with no
-    decision taken on them (久拖不决). ``decisions``: (catalogue item id, state) of every decision."""
+def planned_items_past_due(catalogue: Case, today: date) -> list[Item]:
+    """Items of the catalogue's latest published version whose planned deadline has passed."""
     published = [v for v in versions(catalogue) if v.published_on is not None]
     if not published:
         return []
-    done = {item for item, state in decisions if item and state in _DECIDED}
+    return [item for item in published[-1].items if item.planned_by is not None and item.planned_by < today]
+
+
+def late_catalogue_items(catalogue: Case, decided: set[str], today: date) -> list[tuple[Item, date]]:
+    """Items past their planned deadline on which no decision has been taken (久拖不决).
+    ``decided``: the ids of items some decision has reached a decision on (see `DECIDED_STATES`)."""
     return [
         (item, item.planned_by)
-        for item in published[-1].items
-        if item.planned_by is not None and item.planned_by < today and item.id not in done
+        for item in planned_items_past_due(catalogue, today)
+        if item.planned_by is not None and item.id not in decided
     ]

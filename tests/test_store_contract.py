@@ -121,3 +121,11 @@ def test_replay_reproduces_the_stored_state_with_rules_and_citations(service: Ca
     gate = next(r for r in submit.rules if r[0] == "national.legality_review_lawful_for_current_draft")
     assert gate[1] == "passed" and "第二十五条" in gate[2]
     assert json.loads(json.dumps([s.seq for s in report.steps])) == list(range(1, len(MAIN_PATH) + 1))
+
+
+def test_schema_revision_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from decisions.store.database import MIGRATIONS, SCHEMA_REVISION
+
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == SCHEMA_REVISION

@@ -7,7 +7,13 @@ under one Merkle root; `compare_to_checkpoint` tells whether history since has o
 Specification for auditors: ``docs/canonical-serialization.md``.
 """
 
-from decisions.audit.canonical import canonical_bytes, canonical_text, is_canonical, parse_canonical
+from decisions.audit.canonical import (
+    canonical_bytes,
+    canonical_text,
+    is_canonical,
+    parse_canonical,
+    parse_if_canonical,
+)
 from decisions.audit.hashing import (
     DIGEST_HEX_LENGTH,
     GENESIS,
@@ -52,4 +58,5 @@ __all__ = [
     "is_digest",
     "merkle_root",
     "parse_canonical",
+    "parse_if_canonical",
 ]

@@ -12,11 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from decisions.audit import Checkpoint, available_algorithms
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, case_service, definitions_service
 from decisions.errors import UsageError
-from decisions.service.audit import AuditService
-from decisions.store.database import Database
 
 audit_app = typer.Typer(help="审计：校验、回放、检查点 / audit: verify, replay, checkpoint.", no_args_is_help=True)
 console = Console(soft_wrap=True, highlight=False)
@@ -28,6 +25,9 @@ def init(
     hash_algorithm: Annotated[str, typer.Option("--hash", help="sha256 (default) or sm3 (GB/T 32905)")] = "sha256",
 ) -> None:
     """创建或迁移数据库并登记现行定义 / create or migrate the database and register the definitions."""
+    from decisions.audit import available_algorithms
+    from decisions.store.database import Database
+
     if hash_algorithm not in [a.value for a in available_algorithms()]:
         from decisions.audit import hasher
 
@@ -53,6 +53,9 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """校验全部历史链 / verify every hash chain, projection and document; non-zero exit on any finding."""
+    from decisions.audit import Checkpoint
+    from decisions.service.audit import AuditService
+
     since = None
     if since_checkpoint is not None:
         try:
@@ -99,6 +102,8 @@ def replay(
     as_json: JsonOption = False,
 ) -> None:
     """按记录时的定义逐步回放并重新评估规则 / replay a decision under its recorded definitions."""
+    from decisions.service.audit import AuditService
+
     report = AuditService(case_service(db, config)).replay(case_id)
     if as_json:
         payload = {
@@ -148,6 +153,8 @@ def checkpoint(
     config: ConfigOption = None,
 ) -> None:
     """生成可公布的检查点摘要 / write a publishable digest over every chain head (Merkle root)."""
+    from decisions.service.audit import AuditService
+
     cp = AuditService(case_service(db, config)).checkpoint()
     text = cp.to_json()
     if out is not None:

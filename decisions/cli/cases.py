@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,9 +13,11 @@ from rich.table import Table
 
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
 from decisions.errors import Unmet
-from decisions.model import Text
-from decisions.service.office import CaseDetails, Office, describe, document_line
-from decisions.workflow.engine import Fired
+from decisions.model import Document, Text
+
+if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
+    from decisions.service.office import CaseDetails, Office
+    from decisions.workflow.engine import Fired
 
 console = Console(soft_wrap=True, highlight=False)
 
@@ -32,8 +34,34 @@ user_app = typer.Typer(help="人员与角色 / people and their roles.", no_args
 catalogue_app = typer.Typer(help="年度决策事项目录 / the annual catalogue.", no_args_is_help=True)
 
 
+def _table_console() -> Console:
+    """Tables at terminal width on a terminal; unclipped (wide) when piped or written to a file."""
+    import sys
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+
+
+def h(zh: str, en: str) -> str:
+    """A fixed heading in the language chosen with --lang."""
+    return label(Text(zh, en))
+
+
 def _office(db: str | None, config: Path | None) -> Office:
+    from decisions.service.office import Office
+
     return Office.open(db, config)
+
+
+def describe(value: Any) -> str:
+    from decisions.service.office import describe as _describe
+
+    return _describe(value)
+
+
+def document_line(d: Document) -> str:
+    from decisions.service.office import document_line as _line
+
+    return _line(d)
 
 
 def _dump(payload: Any) -> None:
@@ -107,11 +135,11 @@ def user_list(db: DbOption = None, config: ConfigOption = None, as_json: JsonOpt
         return
     table = Table()
     for col in ("姓名 name", "角色 roles", "单位 unit", "状态 status"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for u in users:
         roles = ", ".join(label(office.users.roles[r]) for r in u.roles)
         table.add_row(u.name, roles, u.unit, "在用 active" if u.active else "已停用 deactivated")
-    console.print(table)
+    _table_console().print(table)
 
 
 @user_app.command("deactivate")
@@ -235,27 +263,27 @@ def show(
         _dump(_details_json(d))
         return
     c = d.view.case
-    approval = " ✔ 批准状态 approval state" if d.approval else ""
+    approval = " ✔ " + h("批准状态", "approval state") if d.approval else ""
     console.print(f"[bold]{escape(c.id)}[/bold] {escape(str(c.attributes.get('title', '')))}")
     console.print(
-        f"阶段 stage: {label(d.stage_label)} · 状态 state: [bold]{label(d.state_label)}[/bold] ({c.state}){approval}"
-        f" · 版本 version {d.view.version} · 草案 draft v{c.draft_version}"
+        f"{h('阶段', 'stage')}: {label(d.stage_label)} · {h('状态', 'state')}: [bold]{label(d.state_label)}[/bold] ({c.state}){approval}"
+        f" · {h('版本', 'version')} {d.view.version} · {h('草案', 'draft')} v{c.draft_version}"
     )
     for name, value in c.attributes.items():
         console.print(f"   {name}: {escape(describe(value))}")
     for x in d.deadlines:
-        flag = "[red]已逾期 OVERDUE[/red] " if x.overdue else ""
+        flag = f"[red]{h('已逾期', 'OVERDUE')}[/red] " if x.overdue else ""
         console.print(f"⏰ {flag}{label(x.label)}: {x.due}  [dim]{escape(x.basis)}[/dim]")
-    console.print("\n[bold]记录 records[/bold]")
+    console.print(f"\n[bold]{h('记录', 'records')}[/bold]")
     for r in c.records:
         console.print(f"   #{r.seq} {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger} → {r.to_state}")
-    who = f"（{escape(d.actor)}）" if d.actor else "（任何角色 any role）"
-    console.print(f"\n[bold]可执行 available[/bold] {who}")
+    who = f"({escape(d.actor)})" if d.actor else f"({h('任何角色', 'any role')})"
+    console.print(f"\n[bold]{h('可执行', 'available')}[/bold] {who}")
     for o in d.options:
         if o.available:
             needs = ", ".join([*o.requires_fields, *(f"📎{k}" for k in o.requires_documents)]) or "—"
             console.print(f"   [green]▶[/green] {o.trigger}: {label(o.label)} → {o.dest}  [dim]needs: {needs}[/dim]")
-    console.print("[bold]受阻 blocked[/bold]")
+    console.print(f"[bold]{h('受阻', 'blocked')}[/bold]")
     for o in d.options:
         if not o.available:
             console.print(f"   [red]■[/red] {o.trigger}: {label(o.label)}")
@@ -317,15 +345,23 @@ def list_cases(
         return
     table = Table()
     for col in ("编号 id", "流程 workflow", "状态 state", "名称 title", "版本 version"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for i, w, s, t, v in rows:
         table.add_row(i, w, s, t, str(v))
-    console.print(table)
+    _table_console().print(table)
 
 
-def inbox(as_: AsOption = None, db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def inbox(
+    as_: AsOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10000, help="最多查看多少件 / at most this many cases per workflow")
+    ] = 100,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """待办：可办理和等待条件的事项，期限与逾期 / tasks for a person, with due dates and overdue flags."""
-    box = _office(db, config).inbox(as_ or "")
+    box = _office(db, config).inbox(as_ or "", limit)
     if as_json:
         _dump(
             {
@@ -372,16 +408,18 @@ def inbox(as_: AsOption = None, db: DbOption = None, config: ConfigOption = None
                     if d.remaining_working_days is not None
                     else ""
                 )
-                flag = "[red]已逾期 OVERDUE[/red] " if d.overdue else ""
+                flag = f"[red]{h('已逾期', 'OVERDUE')}[/red] " if d.overdue else ""
                 console.print(f"   ⏰ {flag}{label(d.label)}: {d.due}{left}")
         mark = "[green]▶[/green]" if t.option.available else "[yellow]…[/yellow]"
         console.print(f"   {mark} {t.option.trigger}: {label(t.option.label)}")
         for u in t.option.blocked:
             console.print(f"      … {escape(f'[{u.rule_id}]')} {escape(label(Text(u.message_zh, u.message_en)))}")
     for c, i, n, p in box.late_items:
-        console.print(f" [red]⚠ 久拖不决 undue delay[/red] {c} {escape(i)} {escape(n)}: 计划 planned by {p}")
+        console.print(
+            f" [red]⚠ {h('久拖不决', 'undue delay')}[/red] {c} {escape(i)} {escape(n)}: {h('计划完成期限', 'planned by')} {p}"
+        )
     if not box.tasks and not box.late_items:
-        console.print(" 暂无待办 / nothing to do")
+        console.print(" " + h("暂无待办", "nothing to do"))
 
 
 # -- catalogue ----------------------------------------------------------------------------------
@@ -444,11 +482,11 @@ def catalogue_show(
         console.print(f"调整理由 / adjustment reason: {escape(v.reason)}")
     table = Table()
     for col in ("编号 id", "事项 item", "承办单位 organiser", "类别 category", "计划 planned"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for i in v.items:
         planned = " ".join(str(x) for x in (i.fields.get("planned_period"), i.planned_by) if x)
         table.add_row(i.id, i.name, str(i.fields.get("organiser_unit", "")), str(i.fields.get("category", "")), planned)
-    console.print(table)
+    _table_console().print(table)
 
 
 @catalogue_app.command("diff")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from decisions.config import find_config, load_deployment
 from decisions.model import Text
-from decisions.service import CaseService, DefinitionsService
-from decisions.store.database import Database
+
+if TYPE_CHECKING:  # the service layer (and SQLAlchemy) load only when a command needs them: fast --help
+    from decisions.service import CaseService, DefinitionsService
 
 ConfigOption = Annotated[
     Path | None,
@@ -28,11 +28,17 @@ JsonOption = Annotated[bool, typer.Option("--json", help="机器可读输出 / m
 
 
 def definitions_service(config: Path | None) -> DefinitionsService:
+    from decisions.config import find_config, load_deployment
+    from decisions.service import DefinitionsService
+
     return DefinitionsService(load_deployment(find_config(config)))
 
 
 def case_service(db_url: str | None, config: Path | None) -> CaseService:
     """The service over an initialised database, under the deployment's definitions."""
+    from decisions.service import CaseService
+    from decisions.store.database import Database
+
     return CaseService(Database(db_url or ""), definitions_service(config).definitions())
 
 

@@ -11,12 +11,21 @@ from rich.console import Console
 from rich.markup import escape
 
 from decisions.cli.common import ConfigOption, definitions_service
-from decisions.demo import run_demo
 from decisions.errors import UsageError
-from decisions.service.office import Office
-from decisions.store.database import Database
 
 DEMO_FILE = "decisions-demo.sqlite"
+
+
+def _is_demo(file: Path) -> bool:
+    """Whether an SQLite file is a database the demo made (marked in its meta table)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == "true"
 
 
 def demo(
@@ -24,17 +33,28 @@ def demo(
     config: ConfigOption = None,
 ) -> None:
     """演示：一个县一年的目录与决策 / demo: a county's year of catalogue and decisions, then audit."""
+    from decisions.demo import run_demo
+    from decisions.service.office import Office
+    from decisions.store.database import Database
+
     console = Console(soft_wrap=True, highlight=False)
     url = db or f"sqlite:///{DEMO_FILE}"
     database = Database(url)
     if database.is_sqlite:
+        # The demo replaces only a database it created itself, and keeps its documents beside it
+        # (never in $DECISIONS_DOCUMENTS, which may be an office's real store).
         file = Path(database.engine.url.database or "")
         database.dispose()
+        if file.exists() and not _is_demo(file):
+            raise UsageError(
+                f"{file} 不是演示数据库，演示不会覆盖它 / {file} is not a demo database; the demo will not replace it"
+            )
         for leftover in (file, Path(f"{file}-wal"), Path(f"{file}-shm")):
             leftover.unlink(missing_ok=True)
-        shutil.rmtree(database.documents_root, ignore_errors=True)
-        database = Database(url)
+        shutil.rmtree(file.with_suffix(".documents"), ignore_errors=True)
+        database = Database(url, documents=file.with_suffix(".documents"))
     database.migrate()
+    database.mark_demo()
     office = Office(database, definitions_service(config).definitions())
     if office.list_cases():
         raise UsageError(f"演示需要空数据库 / the demo needs an empty database; {database.safe_url()} has cases")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from decisions.config import find_config, load_deployment
-from decisions.service import CheckReport, DefinitionsService
+from decisions.cli.common import definitions_service
+
+if TYPE_CHECKING:
+    from decisions.service import CheckReport, DefinitionsService
 
 workflow_app = typer.Typer(help="检查与绘制流程定义 / check and draw workflow definitions.", no_args_is_help=True)
 
@@ -31,7 +33,7 @@ class DiagramFormat(StrEnum):
 
 
 def _service(config: Path | None) -> DefinitionsService:
-    return DefinitionsService(load_deployment(find_config(config)))
+    return definitions_service(config)
 
 
 def _print_report(report: CheckReport, console: Console) -> None:

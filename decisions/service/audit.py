@@ -21,7 +21,7 @@ from decisions.audit import (
     canonical_text,
     chain_hash,
     compare_to_checkpoint,
-    is_canonical,
+    parse_if_canonical,
 )
 from decisions.errors import DecisionsError
 from decisions.model import Action, Case, Document, Text
@@ -123,6 +123,7 @@ class AuditService:
         self.repository = cases.repository
         self.documents = cases.documents
         self.db = cases.db
+        self._engines: dict[tuple[str, str], Engine] = {}
 
     # -- verify ---------------------------------------------------------------------------------
 
@@ -191,13 +192,9 @@ class AuditService:
             bad("hash", "the event's hash does not match its content: the event was edited")
         chain.expected_seq = e.seq + 1
         chain.prev_hash = e.hash
-        try:
-            body = json.loads(e.body)
-        except ValueError:
-            bad("body", "the event body is not valid JSON")
-            return out
-        if not isinstance(body, dict) or not is_canonical(data):
-            bad("body", "the event body is not in canonical form")
+        body = parse_if_canonical(e.body)
+        if not isinstance(body, dict):
+            bad("body", "the event body is not valid canonical JSON")
             return out
         expected = {
             "case": e.case_id,
@@ -271,6 +268,9 @@ class AuditService:
             "definitions": last.get("definitions"),
             "attributes": canonical_text(chain.attributes),
             "title": str(chain.attributes.get("title", ""))[:512],
+            "catalogue_item": str(chain.attributes["catalogue_item"])[:64]
+            if chain.attributes.get("catalogue_item")
+            else None,
         }
         return findings + [
             Finding(
@@ -346,9 +346,16 @@ class AuditService:
 
     # -- replay ---------------------------------------------------------------------------------
 
+    def _replay_engine(self, fingerprint: str, workflow: str) -> Engine:
+        """An engine over the definitions as *stored* (loaded and hash-checked once per audit service)."""
+        key = (fingerprint, workflow)
+        if key not in self._engines:
+            self._engines[key] = Engine(self.cases.stored_definitions(fingerprint), workflow)
+        return self._engines[key]
+
     def replay(self, case_id: str) -> ReplayReport:
         head, events = self.repository.load(case_id)
-        engine = Engine(self.cases.stored_definitions(head.definitions), head.workflow)
+        engine = self._replay_engine(head.definitions, head.workflow)
         wf = engine.workflow
         case: Case = engine.new_case(case_id)
         steps: list[ReplayStep] = []
@@ -375,10 +382,8 @@ class AuditService:
                 )
             if case.state != record.from_state:
                 flags.append(f"recorded from {record.from_state!r} but the replay is in {case.state!r}")
-            if t is not None and not unmet:
-                replayed = engine.fire(case, action)
-                if replayed.case.state != record.to_state:
-                    flags.append(f"recorded {record.to_state!r} but the rules lead to {replayed.case.state!r}")
+            if t is not None and not unmet and t.dest != record.to_state:
+                flags.append(f"recorded {record.to_state!r} but the workflow leads to {t.dest!r}")
             changed = [
                 n
                 for n in record.fields

@@ -8,11 +8,13 @@ definition texts stored under its fingerprint, not from whatever is in ``workflo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -34,7 +36,8 @@ __all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
 Clock = Callable[[], datetime]
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 _RETRIES = 3
-_CONFLICT_RETRIES = 25  # without an expected version, a lost race simply re-reads and tries again
+_CONFLICT_RETRIES = 25
+_SNAPSHOTS = 1024  # without an expected version, a lost race simply re-reads and tries again
 
 
 def utc_now() -> datetime:
@@ -65,6 +68,9 @@ class CaseService:
         self._definitions: dict[str, Definitions] = {definitions.fingerprint: definitions}
         self._registered = False
         self._lock = threading.Lock()
+        # Snapshots of recently used cases. A stale one is harmless: the write transaction checks the
+        # version and a lost race re-reads. Bounded, so memory does not grow with the number of cases.
+        self._snapshots: OrderedDict[str, CaseView] = OrderedDict()
 
     # -- definitions by fingerprint ---------------------------------------------------------------
 
@@ -100,8 +106,27 @@ class CaseService:
     # -- reading --------------------------------------------------------------------------------
 
     def view(self, case_id: str) -> CaseView:
+        """The case as stored now (read from the database, checked against its projection)."""
         head, events = self.repository.load(case_id)
-        return self._view(head, events)
+        view = self._view(head, events)
+        self._remember(view)
+        return view
+
+    def _remember(self, view: CaseView) -> None:
+        with self._lock:
+            self._snapshots[view.case.id] = view
+            self._snapshots.move_to_end(view.case.id)
+            while len(self._snapshots) > _SNAPSHOTS:
+                self._snapshots.popitem(last=False)
+
+    def _forget(self, case_id: str) -> None:
+        with self._lock:
+            self._snapshots.pop(case_id, None)
+
+    def _recent(self, case_id: str) -> CaseView:
+        with self._lock:
+            cached = self._snapshots.get(case_id)
+        return cached if cached is not None else self.view(case_id)
 
     def _view(self, head: CaseHead, events: list[StoredEvent]) -> CaseView:
         wf = self.definitions_for(head.definitions).workflow(head.workflow)
@@ -145,7 +170,7 @@ class CaseService:
 
     # -- acting -----------------------------------------------------------------------------------
 
-    def start(self, workflow: str, case_id: str, action: Action) -> Fired:
+    def start(self, workflow: str, case_id: str, action: Action, blobs: Mapping[str, bytes] | None = None) -> Fired:
         """Create case ``case_id`` by firing its first action from the workflow's initial state."""
         if not case_id or len(case_id) > 64 or any(c.isspace() or not c.isprintable() for c in case_id):
             raise UsageError(f"无效的编号 / invalid case id {case_id!r}")
@@ -153,22 +178,34 @@ class CaseService:
         engine = self.engine(fingerprint, workflow)
         if self.repository.head(case_id) is not None:
             raise UsageError(f"编号已存在 / case {case_id!r} already exists")
-        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action)
+        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {})
 
-    def act(self, case_id: str, action: Action, expected_version: int | None = None) -> Fired:
+    def act(
+        self,
+        case_id: str,
+        action: Action,
+        expected_version: int | None = None,
+        blobs: Mapping[str, bytes] | None = None,
+    ) -> Fired:
         """Fire ``action`` on a stored case. With ``expected_version``, refuse (conflict) if the case
         has changed since the caller looked at it; without it, a lost race re-reads the case and the
-        action is judged again on its new state."""
+        action is judged again on its new state. ``blobs`` holds the bytes of documents the action
+        carries that are not stored yet (by SHA-256): they are stored only if the action is accepted."""
         retryable_failures = 0
         for attempt in range(_CONFLICT_RETRIES):
-            view = self.view(case_id)
+            view = self._recent(case_id) if attempt == 0 else self.view(case_id)
+            if expected_version is not None and view.version != expected_version:
+                view = self.view(case_id)
             if expected_version is not None and view.version != expected_version:
                 last = view.case.records[-1]
                 raise ConflictError(case_id, expected_version, view.version, last.actor, str(last.on))
             engine = self.engine(view.definitions, view.case.workflow)
             try:
-                return self._commit(engine, view.case, view.version, view.definitions, action)
+                return self._commit(
+                    engine, view.case, view.version, view.definitions, action, view.head_hash, blobs or {}
+                )
             except ConflictError:
+                self._forget(case_id)
                 if expected_version is not None or attempt == _CONFLICT_RETRIES - 1:
                     raise
                 time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
@@ -189,9 +226,25 @@ class CaseService:
             )
         return found
 
-    def _commit(self, engine: Engine, case: Case, version: int, fingerprint: str, action: Action) -> Fired:
-        self._check_dates_and_documents(case, action)
+    def _commit(
+        self,
+        engine: Engine,
+        case: Case,
+        version: int,
+        fingerprint: str,
+        action: Action,
+        prev_hash: str | None,
+        blobs: Mapping[str, bytes],
+    ) -> Fired:
+        self._check_dates_and_documents(case, action, blobs)
         fired = engine.fire(case, action)
+        # Accepted: file the new documents' bytes (content-addressed, atomic); their rows are written
+        # in the event's own transaction, so a refused or lost action leaves no document on record.
+        new_documents = []
+        for d in action.documents:
+            if d.sha256 in blobs:
+                self.documents.put(blobs[d.sha256])
+                new_documents.append((d.sha256, len(blobs[d.sha256])))
         recorded_at = self.clock().astimezone(UTC)
         body = event_body(
             case_id=case.id,
@@ -207,10 +260,18 @@ class CaseService:
             "attributes": fired.case.attributes,
             "title": fired.case.attributes.get("title", ""),
         }
-        self.repository.append(case_id=case.id, expected_version=version, body=body, projection=projection)
+        stored = self.repository.append(
+            case_id=case.id,
+            expected_version=version,
+            body=body,
+            projection=projection,
+            prev_hash=prev_hash,
+            documents=new_documents,
+        )
+        self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired
 
-    def _check_dates_and_documents(self, case: Case, action: Action) -> None:
+    def _check_dates_and_documents(self, case: Case, action: Action, blobs: Mapping[str, bytes]) -> None:
         unmet: list[Unmet] = []
         today = self.today()
         if action.on > today:
@@ -224,7 +285,11 @@ class CaseService:
                 )
             )
         for d in action.documents:
-            problem = self.documents.check(d.sha256)
+            if d.sha256 in blobs:
+                ok = hashlib.sha256(blobs[d.sha256]).hexdigest() == d.sha256
+                problem = None if ok else "its bytes do not match its SHA-256"
+            else:
+                problem = self.documents.check(d.sha256)
             if problem is not None:
                 unmet.append(
                     Unmet(

@@ -11,6 +11,7 @@ errors are `DecisionsError`s with one clear bilingual message, and nothing is wr
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions, versions
 from decisions.config import find_config, load_deployment
-from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items
+from decisions.deadlines import DECIDED_STATES, Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
 from decisions.errors import UsageError
 from decisions.model import Action, Actor, Case, Document, Record, Text
@@ -119,8 +120,14 @@ class Office:
                 )
         if role is not None and role not in wf.roles:
             raise UsageError(f"未知角色 / unknown role {role!r}")
-        docs = tuple(self.cases.attach(kind, data, name) for kind, data, name in attachments)
+        if not all(data for _, data, _ in attachments):
+            raise UsageError("附件为空 / an attachment is empty")
+        docs = tuple(Document(kind, hashlib.sha256(data).hexdigest(), 1, name) for kind, data, name in attachments)
         return Action(trigger, actor, day, fields, docs, role)
+
+    @staticmethod
+    def _blobs(attachments: Sequence[Attachment]) -> dict[str, bytes]:
+        return {hashlib.sha256(data).hexdigest(): data for _, data, _ in attachments}
 
     def start(
         self,
@@ -136,7 +143,7 @@ class Office:
         action = self._action(
             workflow, wf.initial, trigger, self.users.actor(actor), fields or {}, attachments, on, None
         )
-        return self.cases.start(workflow, case_id, action)
+        return self.cases.start(workflow, case_id, action, self._blobs(attachments))
 
     def propose(
         self,
@@ -182,7 +189,7 @@ class Office:
         action = self._action(
             view.case.workflow, view.case.state, trigger, self.users.actor(actor), fields or {}, attachments, on, role
         )
-        return self.cases.act(case_id, action, expected_version)
+        return self.cases.act(case_id, action, expected_version, self._blobs(attachments))
 
     def next_id(self, prefix: str) -> str:
         numbers = [
@@ -227,35 +234,39 @@ class Office:
         """(id, workflow, state, title, version) of every case."""
         return [(c.id, c.workflow, c.state, c.title, c.version) for c in self.cases.repository.cases(workflow)]
 
-    def inbox(self, actor: str) -> Inbox:
-        """What ``actor`` can do now, what waits on them (blocked by a rule, not by their role), with due
-        dates; and catalogue items past their planned time with no decision (久拖不决)."""
+    def inbox(self, actor: str, limit: int = 100) -> Inbox:
+        """What ``actor`` can do now, and what waits on them (blocked by a rule, not by their role),
+        with due dates, over at most ``limit`` cases (an indexed query by state: the cost does not grow
+        with cases the actor has nothing to do on); and catalogue items past their planned time with
+        no decision taken (久拖不决)."""
         who = self.users.actor(actor)
+        today = self.cases.today()
         tasks: list[Task] = []
-        catalogues: list[Case] = []
-        decisions: list[tuple[str | None, str]] = []
-        for head in self.cases.repository.cases():
-            view = self.cases.view(head.id)
-            wf = self.cases.definitions_for(view.definitions).workflow(view.case.workflow)
-            if wf.name == "catalogue":
-                catalogues.append(view.case)
-            else:
-                decisions.append((view.case.attributes.get("catalogue_item"), view.case.state))
-            if wf.states[view.case.state].final:
+        for wf in self.definitions.workflows.values():
+            states = sorted(
+                {t.source for t in wf.transitions if set(t.roles) & who.roles}
+                - {s.id for s in wf.states.values() if s.final}
+            )
+            if not states:
                 continue
-            engine = self.cases.engine(view.definitions, view.case.workflow)
-            due = tuple(self.deadlines(view.case))
-            for option in engine.options(view.case, who, self.cases.today()):
-                if any(u.kind == "role" for u in option.blocked):
-                    continue
-                title = head.title or f"{wf.label.zh} {view.case.attributes.get('year', '')}".strip()
-                tasks.append(Task(head.id, title, wf.states[view.case.state].label, option, due))
+            for head in self.cases.repository.cases_in_states(wf.name, states, limit):
+                view = self.cases.view(head.id)
+                engine = self.cases.engine(view.definitions, view.case.workflow)
+                state_label = engine.workflow.states[view.case.state].label
+                due = tuple(self.deadlines(view.case))
+                title = head.title or f"{engine.workflow.label.zh} {view.case.attributes.get('year', '')}".strip()
+                for option in engine.options(view.case, who, today):
+                    if not any(u.kind == "role" for u in option.blocked):
+                        tasks.append(Task(head.id, title, state_label, option, due))
         late: list[tuple[str, str, str, date]] = []
-        if who.roles & {"office_clerk", "head", "auditor"}:
-            for cat in catalogues:
+        if who.roles & {"office_clerk", "head", "auditor"} and "catalogue" in self.definitions.workflows:
+            for head in self.cases.repository.cases("catalogue"):
+                catalogue = self.cases.view(head.id).case
+                candidates = [item.id for item in planned_items_past_due(catalogue, today)]
+                decided = self.cases.repository.decided_catalogue_items(candidates, list(DECIDED_STATES))
                 late += [
-                    (cat.id, item.id, item.name, planned)
-                    for item, planned in late_catalogue_items(cat, decisions, self.cases.today())
+                    (head.id, item.id, item.name, planned)
+                    for item, planned in late_catalogue_items(catalogue, decided, today)
                 ]
         return Inbox(who.id, tuple(sorted(who.roles)), tuple(tasks), tuple(late))
 

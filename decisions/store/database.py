@@ -44,10 +44,13 @@ def is_retryable(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
-def _head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+SCHEMA_REVISION = "0003"
+"""The newest migration. Kept here so that opening a database need not import Alembic (0.8 s of
+start-up); `test_schema_revision_is_alembics_head` fails when a migration is added without it."""
 
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+def _head_revision() -> str:
+    return SCHEMA_REVISION
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -106,9 +109,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (a consistent snapshot on SQLite's WAL)."""
-        with self._translate(), self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read transaction on one consistent snapshot (SQLite's WAL; REPEATABLE READ on PostgreSQL,
+        whose default READ COMMITTED would let two statements see two different states)."""
+        with self._translate(), self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -152,8 +159,22 @@ class Database:
                 current = hash_algorithm
         return str(current)
 
+    def mark_demo(self) -> None:
+        """Mark this database as made by `decisions demo` (which may then replace it)."""
+        with self.write() as conn:
+            if conn.execute(select(_META.c.value).where(_META.c.key == "demo")).first() is None:
+                conn.execute(_META.insert().values(key="demo", value="true"))
+
     def ensure_ready(self) -> str:
-        """The hash algorithm of an initialised database; a clear error when it is not initialised."""
+        """The hash algorithm of an initialised database; a clear error when it is not initialised.
+        A missing SQLite file is reported without being created (a mistyped path leaves nothing)."""
+        if self.is_sqlite:
+            name = self.engine.url.database or ""
+            if name not in ("", ":memory:") and not Path(name).exists():
+                raise StoreError(
+                    f"数据库文件不存在，请先运行 decisions init / database file {name} does not exist: "
+                    "run `decisions init` (or check --db)"
+                )
         with self.read() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 raise StoreError(

@@ -9,11 +9,11 @@ on, nothing is written and `ConflictError` names who changed it and when. On Pos
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from decisions.audit import GENESIS, Head, canonical_bytes, canonical_text, chain_hash, hasher
@@ -21,7 +21,7 @@ from decisions.definitions import Definitions, Source
 from decisions.errors import ConflictError, UsageError
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
-from decisions.store.tables import CaseRow, DefinitionSetRow, DefinitionSourceRow, EventRow
+from decisions.store.tables import CaseRow, DefinitionSetRow, DefinitionSourceRow, DocumentRow, EventRow
 
 __all__ = ["CaseHead", "Repository"]
 
@@ -29,6 +29,25 @@ _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _SOURCES = DefinitionSourceRow.__table__  # type: ignore[attr-defined]
 _SETS = DefinitionSetRow.__table__  # type: ignore[attr-defined]
+_DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+_INSERT_EVENT = _EVENTS.insert()
+_INSERT_CASE = _CASES.insert()
+_UPDATE_CASE = (
+    _CASES.update()
+    .where(
+        _CASES.c.id == bindparam("b_id"),
+        _CASES.c.version == bindparam("b_version"),
+        _CASES.c.head_hash == bindparam("b_prev"),
+    )
+    .values(
+        state=bindparam("state"),
+        attributes=bindparam("attributes"),
+        version=bindparam("version"),
+        head_hash=bindparam("head_hash"),
+        title=bindparam("title"),
+        catalogue_item=bindparam("catalogue_item"),
+    )
+)
 _EVENT_COLUMNS = (
     _EVENTS.c.case_id,
     _EVENTS.c.seq,
@@ -54,11 +73,25 @@ class CaseHead:
     head_hash: str
     definitions: str
     title: str
+    catalogue_item: str | None = None
+
+
+def _item(attributes: Mapping[str, Any]) -> str | None:
+    item = attributes.get("catalogue_item")
+    return None if item in (None, "") else str(item)[:64]
 
 
 def _head(row: Any) -> CaseHead:
     return CaseHead(
-        row.id, row.workflow, row.state, row.attributes, row.version, row.head_hash, row.definitions, row.title
+        row.id,
+        row.workflow,
+        row.state,
+        row.attributes,
+        row.version,
+        row.head_hash,
+        row.definitions,
+        row.title,
+        row.catalogue_item,
     )
 
 
@@ -116,6 +149,27 @@ class Repository:
                 raise UsageError(f"未知决策事项 / unknown case {case_id!r}")
             rows = conn.execute(select(*_EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
             return head, [StoredEvent(*r) for r in rows]
+
+    def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
+        """Cases of ``workflow`` now in one of ``states`` (indexed), at most ``limit``, oldest id first."""
+        with self.db.read() as conn:
+            query = (
+                select(_CASES)
+                .where(_CASES.c.workflow == workflow, _CASES.c.state.in_(states))
+                .order_by(_CASES.c.id)
+                .limit(limit)
+            )
+            return [_head(r) for r in conn.execute(query)]
+
+    def decided_catalogue_items(self, items: list[str], states: list[str]) -> set[str]:
+        """Which of ``items`` some decision in one of ``states`` implements (indexed lookup)."""
+        if not items:
+            return set()
+        with self.db.read() as conn:
+            query = select(_CASES.c.catalogue_item).where(
+                _CASES.c.catalogue_item.in_(items), _CASES.c.state.in_(states)
+            )
+            return {str(r[0]) for r in conn.execute(query)}
 
     def cases(self, workflow: str | None = None) -> list[CaseHead]:
         with self.db.read() as conn:
@@ -208,50 +262,74 @@ class Repository:
         expected_version: int,
         body: Mapping[str, Any],
         projection: Mapping[str, Any],
+        prev_hash: str | None = None,
+        documents: Sequence[tuple[str, int]] = (),
     ) -> StoredEvent:
         """Append one event and update the projection, in one transaction. ``expected_version`` 0
-        creates the case. Raises `ConflictError` (nothing written) if the case moved on."""
+        creates the case. ``prev_hash`` is the head hash the caller's snapshot ended with (read
+        inside the transaction when not given). Raises `ConflictError`, writing nothing, if the case
+        moved on: the projection is updated only where version *and* head hash are still the ones
+        the event was computed from, and the unique (case, seq) pair stops a second writer."""
         seq = expected_version + 1
         if body["seq"] != seq or body["case"] != case_id:
             raise ValueError("event body does not match the append")  # a programming error, not user input
         data = canonical_bytes(body)
-        text = data.decode("utf-8")
+        on, recorded = (canonical_text(body[k]).strip('"') for k in ("on", "recorded_at"))
+        values = {
+            "state": projection["state"],
+            "attributes": canonical_text(dict(projection["attributes"])),
+            "version": seq,
+            "title": str(projection.get("title") or "")[:512],
+            "catalogue_item": _item(projection["attributes"]),
+        }
         try:
             with self.db.write() as conn:
-                head = self.head(case_id, conn)
-                actual = 0 if head is None else head.version
-                if actual != expected_version:
-                    raise self._conflict(conn, case_id, expected_version, actual)
-                prev = GENESIS if head is None else head.head_hash
+                if expected_version == 0:
+                    prev = GENESIS
+                elif prev_hash is None:
+                    head = self.head(case_id, conn)
+                    if head is None or head.version != expected_version:
+                        raise self._conflict(conn, case_id, expected_version, 0 if head is None else head.version)
+                    prev = head.head_hash
+                else:
+                    prev = prev_hash
                 digest = chain_hash(self.hash, prev, data)
-                on, recorded = (canonical_text(body[k]).strip('"') for k in ("on", "recorded_at"))
-                event = StoredEvent(
-                    case_id, seq, str(body["trigger"]), str(body["actor"]), on, recorded, prev, digest, text
-                )
-                conn.execute(_EVENTS.insert().values(**event.__dict__))
-                values = {
-                    "state": projection["state"],
-                    "attributes": canonical_text(dict(projection["attributes"])),
-                    "version": seq,
-                    "head_hash": digest,
-                    "title": str(projection.get("title") or "")[:512],
-                }
-                if head is None:
+                if expected_version == 0:
                     conn.execute(
-                        _CASES.insert().values(
-                            id=case_id, workflow=body["workflow"], definitions=body["definitions"], **values
-                        )
+                        _INSERT_CASE,
+                        {
+                            "id": case_id,
+                            "workflow": body["workflow"],
+                            "definitions": body["definitions"],
+                            "head_hash": digest,
+                            **values,
+                        },
                     )
                 else:
                     done = conn.execute(
-                        _CASES.update()
-                        .where(_CASES.c.id == case_id, _CASES.c.version == expected_version)
-                        .values(**values)
+                        _UPDATE_CASE,
+                        {"b_id": case_id, "b_version": expected_version, "b_prev": prev, "head_hash": digest, **values},
                     )
                     if done.rowcount != 1:
                         raise self._conflict(conn, case_id, expected_version, expected_version + 1)
-        except SAIntegrityError as exc:  # a concurrent writer took this (case, seq) first
-            raise ConflictError(case_id, expected_version, expected_version + 1) from exc
+                event = StoredEvent(
+                    case_id,
+                    seq,
+                    str(body["trigger"]),
+                    str(body["actor"]),
+                    on,
+                    recorded,
+                    prev,
+                    digest,
+                    data.decode("utf-8"),
+                )
+                conn.execute(_INSERT_EVENT, event.__dict__)
+                for sha, size in documents:
+                    if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha)).first() is None:
+                        conn.execute(_DOCUMENTS.insert().values(sha256=sha, size=size))
+        except SAIntegrityError as exc:  # a concurrent writer took this case id or (case, seq) first
+            with self.db.read() as conn:
+                raise self._conflict(conn, case_id, expected_version, expected_version + 1) from exc
         return event
 
     def _conflict(self, conn: Connection, case_id: str, expected: int, actual: int) -> ConflictError:

@@ -59,6 +59,7 @@ class CaseRow(SQLModel, table=True):
     head_hash: str = Field(max_length=64)
     definitions: str = Field(max_length=64)
     title: str = Field(default="", max_length=512)
+    catalogue_item: str | None = Field(default=None, max_length=64, index=True)
 
 
 class EventRow(SQLModel, table=True):

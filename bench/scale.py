@@ -1,0 +1,241 @@
+"""Scale figures: a generated history (real event format, real hash chain, bulk-loaded), then the
+latency of `show`, `inbox` and one action, bytes per event, and the peak memory of a full verify,
+each at a small and a large size so that growth shows as a ratio."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from decisions.audit import GENESIS, canonical_bytes, canonical_text, chain_hash, hasher
+from decisions.model import Action
+from decisions.service.cases import CaseService
+from decisions.service.office import Office
+from decisions.store.database import Database
+from decisions.store.tables import CaseRow, EventRow
+from tests.stores import play
+from tests.support import MAIN_PATH, PEOPLE, shipped_definitions
+
+PREFIXES = list(range(3, len(MAIN_PATH) + 1))  # decisions stop at every stage of the main path
+
+
+def clock() -> datetime:
+    return datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def generate_history(url: str, documents: Path, decisions: int) -> tuple[Database, int]:
+    """``decisions`` cases whose histories are prefixes of the main path, chained and stored exactly
+    as the service would store them (bodies re-serialised canonically, hashes recomputed)."""
+    db = Database(url, documents=documents)
+    db.migrate()
+    service = CaseService(db, shipped_definitions(), clock=clock)
+    play(service, "TEMPLATE", MAIN_PATH)
+    with db.read() as conn:
+        template = [
+            json.loads(b)
+            for (b,) in conn.execute(text("SELECT body FROM events WHERE case_id='TEMPLATE' ORDER BY seq"))
+        ]
+        attributes_by_seq = []
+        attrs: dict[str, Any] = {}
+        wf = service.current.workflow("major_decision")
+        for body in template:
+            for k, v in body["fields"].items():
+                if k in wf.fields and wf.fields[k].attribute:
+                    attrs[k] = v
+            attributes_by_seq.append(canonical_text(attrs))
+    h = hasher(service.algorithm)
+    events_table = EventRow.__table__  # type: ignore[attr-defined]
+    cases_table = CaseRow.__table__  # type: ignore[attr-defined]
+    total = 0
+    batch_events: list[dict[str, Any]] = []
+    batch_cases: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        with db.write() as conn:
+            if batch_events:
+                conn.execute(events_table.insert(), batch_events)
+            if batch_cases:
+                conn.execute(cases_table.insert(), batch_cases)
+        batch_events.clear()
+        batch_cases.clear()
+
+    for i in range(decisions):
+        case_id = f"G-{i:06d}"
+        length = PREFIXES[i % len(PREFIXES)]
+        prev = GENESIS
+        for body in template[:length]:
+            body = {**body, "case": case_id}
+            data = canonical_bytes(body)
+            digest = chain_hash(h, prev, data)
+            batch_events.append(
+                {
+                    "case_id": case_id,
+                    "seq": body["seq"],
+                    "trigger": body["trigger"],
+                    "actor": body["actor"],
+                    "happened_on": body["on"],
+                    "recorded_at": body["recorded_at"],
+                    "prev_hash": prev,
+                    "hash": digest,
+                    "body": data.decode("utf-8"),
+                }
+            )
+            prev = digest
+        last = template[length - 1]
+        batch_cases.append(
+            {
+                "id": case_id,
+                "workflow": "major_decision",
+                "state": last["to"],
+                "attributes": attributes_by_seq[length - 1],
+                "version": length,
+                "head_hash": prev,
+                "definitions": last["definitions"],
+                "title": "城区公交票价调整",
+                "catalogue_item": "2025-03",
+            }
+        )
+        total += length
+        if len(batch_events) >= 20_000:
+            flush()
+    flush()
+    return db, total + len(template)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def _peak_verify_memory(url: str, documents: Path) -> float:
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from decisions.store.database import Database\n"
+        "from decisions.service.cases import CaseService\n"
+        "from decisions.service.audit import AuditService\n"
+        "from tests.support import shipped_definitions\n"
+        "db = Database(%r, documents=__import__('pathlib').Path(%r))\n"
+        "r = AuditService(CaseService(db, shipped_definitions())).verify()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events, r.ok)\n"
+    ) % (str(Path(__file__).resolve().parent.parent), url, str(documents))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]) / 1024  # MiB
+
+
+def measure(work: Path, decisions: int, label: str) -> dict[str, float]:
+    url = f"sqlite:///{work / f'scale-{label}.sqlite'}"
+    start = time.perf_counter()
+    db, events = generate_history(url, work / f"docs-{label}", decisions)
+    generated = time.perf_counter() - start
+    office = Office(db, shipped_definitions(), clock=clock)
+    office.users.add("赵律师", ["legal_counsel"], "县司法局")
+    office.users.add("李明", ["organiser", "proposer"], "县交通运输局")
+    ids = [f"G-{i:06d}" for i in range(0, decisions, max(decisions // 200, 1))]
+    shows = []
+    for case_id in ids:
+        t = time.perf_counter()
+        office.show(case_id, "李明")
+        shows.append((time.perf_counter() - t) * 1000)
+    inboxes = []
+    for _ in range(20):
+        t = time.perf_counter()
+        office.inbox("赵律师")
+        inboxes.append((time.perf_counter() - t) * 1000)
+    executing = next(i for i in range(decisions) if PREFIXES[i % len(PREFIXES)] == 14)
+    case_id = f"G-{executing:06d}"
+    action = Action("record_public_feedback", PEOPLE["office_chen"], date(2025, 7, 1), {"summary": "来信"})
+    acts = []
+    for _ in range(30):
+        t = time.perf_counter()
+        office.cases.act(case_id, action)
+        acts.append((time.perf_counter() - t) * 1000)
+    size = Path(db.engine.url.database or "").stat().st_size
+    wal = Path(f"{db.engine.url.database}-wal")
+    size += wal.stat().st_size if wal.exists() else 0
+    db.dispose()
+    memory = _peak_verify_memory(url, work / f"docs-{label}")
+    show50, show95 = _percentiles(shows)
+    inbox50, inbox95 = _percentiles(inboxes)
+    act50, _ = _percentiles(acts)
+    return {
+        "decisions": decisions,
+        "events": events,
+        "generated_s": generated,
+        "show_p50": show50,
+        "show_p95": show95,
+        "inbox_p50": inbox50,
+        "inbox_p95": inbox95,
+        "action_p50": act50,
+        "bytes_per_event": size / events,
+        "verify_peak_mib": memory,
+    }
+
+
+def measure_scale(results: Any, work: Path, small: int, large: int, _gen: Callable[..., Any], Figure: Any) -> None:
+    a = measure(work, small, "small")
+    b = measure(work, large, "large")
+    tag = f"{b['decisions']:,} decisions / {b['events']:,} events"
+    results.add(
+        Figure(
+            f"show p95 at {tag}",
+            b["show_p95"],
+            "ms",
+            a["show_p95"],
+            f"p95 at {a['decisions']:,} decisions",
+            "≤ 20 ms and ≤ 1.5×",
+            b["show_p95"] <= 20 and b["show_p95"] <= 1.5 * a["show_p95"],
+            note=f"p50 {b['show_p50']:.1f} ms",
+        )
+    )
+    results.add(
+        Figure(
+            f"inbox p95 at {tag}",
+            b["inbox_p95"],
+            "ms",
+            a["inbox_p95"],
+            f"p95 at {a['decisions']:,} decisions",
+            "≤ 20 ms and ≤ 1.5×",
+            b["inbox_p95"] <= 20 and b["inbox_p95"] <= 1.5 * a["inbox_p95"],
+            note=f"p50 {b['inbox_p50']:.1f} ms",
+        )
+    )
+    results.add(
+        Figure(
+            f"one action, p50 latency at {tag}",
+            b["action_p50"],
+            "ms",
+            a["action_p50"],
+            f"at {a['decisions']:,} decisions",
+            "≤ 1.2×",
+            b["action_p50"] <= 1.2 * a["action_p50"],
+        )
+    )
+    results.add(
+        Figure(
+            f"database bytes per event at {tag}",
+            b["bytes_per_event"],
+            "bytes",
+            a["bytes_per_event"],
+            f"at {a['decisions']:,} decisions",
+        )
+    )
+    results.add(
+        Figure(
+            f"audit verify peak memory at {tag}",
+            b["verify_peak_mib"],
+            "MiB",
+            a["verify_peak_mib"],
+            f"at {a['events']:,} events",
+            "flat: ≤ 1.2×",
+            b["verify_peak_mib"] <= 1.2 * a["verify_peak_mib"],
+        )
+    )
