@@ -27,6 +27,7 @@ from decisions.errors import DecisionsError
 from decisions.model import Action, Case, Document, Text
 from decisions.service.cases import CaseService
 from decisions.store.events import StoredEvent, action_actor, record_from_body
+from decisions.store.repository import CaseHead
 from decisions.store.tables import CheckpointRow, DocumentRow
 from decisions.workflow.engine import Engine
 
@@ -124,6 +125,8 @@ class AuditService:
         self.documents = cases.documents
         self.db = cases.db
         self._engines: dict[tuple[str, str], Engine] = {}
+        self._heads_cache: dict[str, CaseHead] = {}
+        self.events_followed = 0
 
     # -- verify ---------------------------------------------------------------------------------
 
@@ -137,7 +140,8 @@ class AuditService:
         documents_seen: dict[str, str | None] = {}
         chains: set[str] = set()
         events = 0
-        events_iter: Iterator[StoredEvent] = self.repository.iter_events(case_id)
+        self.events_followed = 0
+        events_iter: Iterator[StoredEvent] = self._prefetching(self.repository.iter_events(case_id))
         for cid, group in groupby(events_iter, key=lambda e: e.case_id):
             chains.add(cid)
             chain = _Chain(cid)
@@ -172,9 +176,27 @@ class AuditService:
                     findings.append(Finding(f.chain, f.seq, "checkpoint", f.message))
         if progress is not None:
             progress(events)
+        total = events + self.events_followed  # events of decisions that advanced during the audit count too
         return VerifyReport(
-            len(chains), events, len(documents_seen), tuple(findings), self.repository.algorithm, compared
+            len(chains), total, len(documents_seen), tuple(findings), self.repository.algorithm, compared
         )
+
+    def _prefetching(self, events: Iterator[StoredEvent], batch: int = 2000) -> Iterator[StoredEvent]:
+        """Pass events through, fetching the projection rows of each batch's cases in one query
+        (the rows of the previous batch are kept too: a chain may end just after a batch boundary)."""
+        self._heads_cache = {}
+        pending: list[StoredEvent] = []
+        for e in events:
+            pending.append(e)
+            if len(pending) >= batch:
+                self._heads_cache = self._heads_cache | self.repository.heads_for(sorted({p.case_id for p in pending}))
+                yield from pending
+                self._heads_cache = {
+                    p.case_id: self._heads_cache[p.case_id] for p in pending if p.case_id in self._heads_cache
+                }
+                pending = []
+        self._heads_cache |= self.repository.heads_for(sorted({p.case_id for p in pending}))
+        yield from pending
 
     def _check_event(self, chain: _Chain, e: StoredEvent, documents_seen: dict[str, str | None]) -> list[Finding]:
         out: list[Finding] = []
@@ -249,12 +271,14 @@ class AuditService:
 
     def _check_projection(self, chain: _Chain, documents_seen: dict[str, str | None]) -> list[Finding]:
         findings: list[Finding] = []
-        head = self.repository.head(chain.case_id)
+        cached = getattr(self, "_heads_cache", {}).get(chain.case_id)
+        head = cached if cached is not None else self.repository.head(chain.case_id)
         # A decision may advance while the audit runs: follow its chain to the head it has now.
         for _ in range(5):
             if head is None or head.version <= chain.expected_seq - 1:
                 break
             for e in self.repository.iter_events(chain.case_id, after_seq=chain.expected_seq - 1):
+                self.events_followed += 1
                 findings.extend(self._check_event(chain, e, documents_seen))
             head = self.repository.head(chain.case_id)
         last = chain.last_body

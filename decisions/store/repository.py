@@ -197,6 +197,13 @@ class Repository:
                 return
             last = (rows[-1].case_id, rows[-1].seq)
 
+    def heads_for(self, case_ids: Sequence[str]) -> dict[str, CaseHead]:
+        """The projection rows of ``case_ids``, in one query."""
+        if not case_ids:
+            return {}
+        with self.db.read() as conn:
+            return {r.id: _head(r) for r in conn.execute(select(_CASES).where(_CASES.c.id.in_(list(case_ids))))}
+
     def iter_heads(self, batch: int = 5000) -> Iterator[CaseHead]:
         """Every case projection in id order, streamed."""
         last = ""
