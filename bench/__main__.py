@@ -399,6 +399,36 @@ def write_report(results: Results, elapsed: float) -> None:
             "—" if f.met is None else ("yes" if f.met else "NO"),
         )
     console.print(table)
+    write_markdown(results.mode, data)
+
+
+def write_markdown(mode: str, data: dict[str, Any]) -> None:
+    """Replace this mode's section of docs/benchmarks.md; the hand-written analysis stays."""
+    m = data["machine"]
+    lines = [
+        f"Run: {mode} mode, {data['elapsed_s']} s. Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; "
+        f"{m['platform']}; Python {m['python']}; SQLite {m['sqlite']}.",
+        "",
+        "| figure | value | baseline (same run) | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in data["figures"]:
+        baseline = f"{f['baseline']:,.1f} ({f['baseline_name']})" if f["baseline"] else "—"
+        ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else "—"
+        met = "—" if f["met"] is None else ("yes" if f["met"] else "**no**")
+        note = f" ({f['note']})" if f["note"] else ""
+        lines.append(
+            f"| {f['name']} | {f['value']:,.1f} {f['unit']}{note} | {baseline} | {ratio} | {f['target'] or '—'} | {met} |"
+        )
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    start, end = f"<!-- results:{mode} -->", f"<!-- /results:{mode} -->"
+    block = start + "\n" + "\n".join(lines) + "\n" + end
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text += f"\n## Results ({mode} mode)\n\n{block}\n"
+    doc.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

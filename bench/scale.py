@@ -118,15 +118,15 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 def _peak_verify_memory(url: str, documents: Path) -> float:
     code = (
-        "import resource, sys; sys.path.insert(0, %r)\n"
+        f"import resource, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
         "from decisions.store.database import Database\n"
         "from decisions.service.cases import CaseService\n"
         "from decisions.service.audit import AuditService\n"
         "from tests.support import shipped_definitions\n"
-        "db = Database(%r, documents=__import__('pathlib').Path(%r))\n"
+        f"db = Database({url!r}, documents=__import__('pathlib').Path({str(documents)!r}))\n"
         "r = AuditService(CaseService(db, shipped_definitions())).verify()\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events, r.ok)\n"
-    ) % (str(Path(__file__).resolve().parent.parent), url, str(documents))
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return int(out[0]) / 1024  # MiB
 
