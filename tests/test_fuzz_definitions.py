@@ -921,36 +921,27 @@ def test_hostile_texts_are_located_definition_errors(text: str) -> None:
     check_located(caught.value, [Source("workflow", "hostile.yaml", text)])
 
 
-def test_a_requirement_nested_250_times_in_not_loads() -> None:
-    """Deep but valid: 250 ``not`` around a requirement (even: same meaning) loads."""
+def test_a_requirement_nested_250_times_in_not_is_a_located_refusal() -> None:
+    """250 ``not`` around a requirement is no rule a person wrote: refused, located, never a crash
+    (nesting is capped at `decisions.loading.yamlsafe.MAX_DEPTH`)."""
     data = copy.deepcopy(BASE["rules/national.yaml"])
     inner = flow(data["rules"][0]["require"])
     data["rules"][0]["require"] = Raw("{not: " * 250 + inner + "}" * 250)
-    result = load(sources_with({"rules/national.yaml": dump(data)}))
-    assert isinstance(result, Definitions), result
+    sources = sources_with({"rules/national.yaml": dump(data)})
+    with pytest.raises(DefinitionError) as refused:
+        load_sources(sources)
+    check_located(refused.value, sources)
+    assert any("nested deeper than" in p.message for p in refused.value.problems)
 
 
 # -- known bugs (strict xfail: each turns into a failure once fixed) -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="BUG: decisions/loading/yamlsafe.py _Converter.convert recurses once per YAML level (2 Python "
-    "frames); libyaml accepts up to 1000 levels, so 450-999 levels overflow the stack: RecursionError, "
-    "a traceback from `decisions workflow check`",
-)
 def test_known_bug_yaml_nested_600_levels_is_a_located_error() -> None:
     with pytest.raises(DefinitionError):
         load_yaml_text("[" * 600 + "]" * 600, "deep.yaml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="BUG: a rule requirement nested 250 deep in all: [...] (500 YAML levels) overflows the stack in "
-    "decisions/loading/yamlsafe.py _Converter.convert: RecursionError instead of a DefinitionError",
-)
 def test_known_bug_a_requirement_nested_250_times_in_all_is_loaded_or_refused() -> None:
     data = copy.deepcopy(BASE["rules/national.yaml"])
     inner = flow(data["rules"][0]["require"])
@@ -962,12 +953,6 @@ def test_known_bug_a_requirement_nested_250_times_in_all_is_loaded_or_refused() 
         check_located(exc, sources)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: decisions/loading/yamlsafe.py _Converter._scalar calls int(value) on a plain numeral; "
-    "more than 4300 digits raise ValueError (Python's int max str digits) instead of a located problem",
-)
 def test_known_bug_an_integer_of_5000_digits_is_a_located_error_or_a_value() -> None:
     text = "a: " + "9" * 5000 + "\n"
     try:
@@ -976,12 +961,6 @@ def test_known_bug_an_integer_of_5000_digits_is_a_located_error_or_a_value() -> 
         check_located(exc, [Source("workflow", "big-number.yaml", text)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="BUG: decisions/loading/yamlsafe.py load_yaml_text passes a text with a lone surrogate to "
-    "libyaml (CParser encodes it): UnicodeEncodeError instead of a DefinitionError",
-)
 def test_known_bug_a_lone_surrogate_is_a_located_error() -> None:
     with pytest.raises(DefinitionError):
         load_yaml_text("a: \ud800\n", "surrogate.yaml")

@@ -201,13 +201,6 @@ def _known(door: str, kind: str) -> tuple[str | None, str | None, type[BaseExcep
             "exit 2 'unknown user/case' on SQLite",
             AssertionError,
         )
-    if kind == "rtl" and door in TEXT_FIELDS:
-        return (
-            "BUG: decisions/service/inputs.py _CONTROL lets bidi controls (U+202A-E, U+2066-9) through: "
-            "a text field with a right-to-left override is accepted and written",
-            None,
-            AssertionError,
-        )
     if kind in ("ansi", "nul", "rtl") and door in ("user add --role", "act --attach PATH", "catalogue open --attach"):
         return (
             "BUG: the message echoes the raw value (decisions/service/users.py UserService.add 'unknown role "
@@ -222,13 +215,6 @@ def _known(door: str, kind: str) -> tuple[str | None, str | None, type[BaseExcep
             "{name} does not exist': control characters reach the terminal",
             None,
             AssertionError,
-        )
-    if kind == "long" and door == "--db":
-        return (
-            "BUG: decisions/store/database.py Database.ensure_ready: Path(name).exists() raises OSError "
-            "ENAMETOOLONG for a long SQLite path: traceback instead of exit 6",
-            None,
-            OSError,
         )
     return None, None, AssertionError
 

@@ -46,6 +46,8 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:merge",
 }
 MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64  # deeper nesting is no definition a person wrote; refusing it also bounds recursion
+MAX_NUMBER_DIGITS = 30
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -98,6 +100,9 @@ class _Converter:
 
     def convert(self, node: yaml.Node, path: KeyPath) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if len(path) > MAX_DEPTH:
+            self._problem(node, path, f"nested deeper than {MAX_DEPTH} levels")
+            return None
         # An alias is the same node object reached twice: refused (no "billion laughs").
         if id(node) in self._seen:
             self._problem(node, path, "YAML anchors and aliases are not allowed")
@@ -107,6 +112,9 @@ class _Converter:
             self._problem(node, path, f"YAML tags are not allowed here: {node.tag!r}")
             return None
         if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_NUMBER_DIGITS and _INT.match(node.value) and not node.style:
+                self._problem(node, path, f"number longer than {MAX_NUMBER_DIGITS} digits")
+                return None
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
@@ -154,7 +162,11 @@ class _Converter:
 
 def load_yaml_text(text: str, file: str) -> YamlDocument:
     """Parse one YAML document literally. Raises `DefinitionError` listing every problem found."""
-    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise DefinitionError([Problem(file, None, "", f"text is not valid Unicode (character {exc.start})")]) from exc
+    if size > MAX_BYTES:
         raise DefinitionError([Problem(file, None, "", f"file is larger than {MAX_BYTES} bytes")])
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))

@@ -28,7 +28,7 @@ EARLIEST_DATE = date(1949, 10, 1)
 LATEST_DATE = date(2100, 12, 31)
 MAX_STRING = 512
 MAX_TEXT = 20_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
 _TRUE = {"true", "yes", "y", "1", "是"}
 _FALSE = {"false", "no", "n", "0", "否"}
 

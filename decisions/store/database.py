@@ -170,7 +170,11 @@ class Database:
         A missing SQLite file is reported without being created (a mistyped path leaves nothing)."""
         if self.is_sqlite:
             name = self.engine.url.database or ""
-            if name not in ("", ":memory:") and not Path(name).exists():
+            try:
+                missing = name not in ("", ":memory:") and not Path(name).exists()
+            except OSError as exc:  # e.g. a path longer than the file system allows
+                raise StoreError(f"数据库路径无效 / invalid database path: {exc.strerror}") from exc
+            if missing:
                 raise StoreError(
                     f"数据库文件不存在，请先运行 decisions init / database file {name} does not exist: "
                     "run `decisions init` (or check --db)"
