@@ -13,7 +13,6 @@ installed `decisions` executable to prove the real entry point behaves the same.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import os
@@ -26,17 +25,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-import typer.main
-import typer.testing
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
-from decisions.definitions import Definitions
 from decisions.demo import PEOPLE
 from decisions.errors import DecisionsError
-from decisions.service.definitions import DefinitionsService
 from decisions.store.database import Database
+from tests.cli_support import definitions_parsed_once
 from tests.stores import BACKENDS, new_database_url
 
 runner = CliRunner()
@@ -48,23 +44,8 @@ D1 = "D-2025-001"
 
 @pytest.fixture(scope="module", autouse=True)
 def parse_definitions_once() -> Iterator[None]:
-    """Every invocation parses the deployment's YAML again and Typer rebuilds its click command (together
-    ~0.2 s of each); this module memoises both (the parse by the files' exact bytes), so the ~500 invocations
-    fit the time budget. Everything else runs unchanged; the subprocess test runs the installed command."""
-    original = DefinitionsService.definitions
-    cache: dict[tuple[tuple[str, bytes], ...], Definitions] = {}
-
-    def definitions(self: DefinitionsService) -> Definitions:
-        d = self.deployment
-        files = [*d.workflows, *d.rule_packs, *([d.calendar] if d.calendar else [])]
-        key = tuple((str(f), f.read_bytes()) for f in files)
-        if key not in cache:
-            cache[key] = original(self)
-        return cache[key]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DefinitionsService, "definitions", definitions)
-        patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
+    """~500 invocations fit the time budget; the subprocess tests run the installed command unchanged."""
+    with definitions_parsed_once():
         yield
 
 

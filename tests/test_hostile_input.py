@@ -25,7 +25,6 @@ keeps only the base name, and nothing is written anywhere else.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import shutil
@@ -39,17 +38,14 @@ from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 import pytest
-import typer.main
-import typer.testing
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
-from decisions.definitions import Definitions
 from decisions.errors import DecisionsError
-from decisions.service.definitions import DefinitionsService
 from decisions.store.database import Database
 from decisions.store.documents import MAX_DOCUMENT_BYTES
+from tests.cli_support import definitions_parsed_once
 from tests.stores import new_database_url
 
 runner = CliRunner()
@@ -60,21 +56,8 @@ V = "⟨v⟩"  # where a hostile value goes in a command
 
 @pytest.fixture(scope="module", autouse=True)
 def parse_definitions_once() -> Iterator[None]:
-    """As in test_cli_e2e: parse the deployment once (by the files' bytes) and build Typer's command once."""
-    original = DefinitionsService.definitions
-    cache: dict[tuple[tuple[str, bytes], ...], Definitions] = {}
-
-    def definitions(self: DefinitionsService) -> Definitions:
-        d = self.deployment
-        files = [*d.workflows, *d.rule_packs, *([d.calendar] if d.calendar else [])]
-        key = tuple((str(f), f.read_bytes()) for f in files)
-        if key not in cache:
-            cache[key] = original(self)
-        return cache[key]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DefinitionsService, "definitions", definitions)
-        patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
+    """~500 invocations fit the time budget; the subprocess tests run the installed command unchanged."""
+    with definitions_parsed_once():
         yield
 
 
