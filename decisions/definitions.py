@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from decisions.calendar import WorkCalendar
-from decisions.errors import UsageError
+from decisions.errors import UsageError, shown
 from decisions.rules.definitions import Rule, RuleBook
 from decisions.workflow.definition import TransitionDef, WorkflowDef
 
@@ -62,7 +62,7 @@ class Definitions:
             return self.workflows[name]
         except KeyError:
             known = ", ".join(sorted(self.workflows))
-            raise UsageError(f"未知流程 / unknown workflow {name!r} (known: {known})") from None
+            raise UsageError(f"未知流程 / unknown workflow {shown(name)} (known: {known})") from None
 
     def rules_for(self, wf: WorkflowDef, t: TransitionDef) -> tuple[Rule, ...]:
         """`effective_rules` of ``t``, cached."""

@@ -31,7 +31,22 @@ __all__ = [
     "StoreError",
     "Unmet",
     "UsageError",
+    "shown",
 ]
+
+SHOWN_LIMIT = 60
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """``value`` as it may appear inside an error message: quoted, every control, format (bidi) and
+    surrogate character escaped (``repr`` does that), and longer text cut in the middle to ``limit`` characters
+    with its length said. Messages echo what a person or file supplied; a terminal must never be recoloured, cleared or
+    reordered by one, and 100 000 characters of input must not come back whole."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    tail = limit // 3  # the end of a long path or id says as much as its start
+    return f"{text[: limit - tail] + '…' + text[-tail:]!r}（共 {len(text)} 字 / {len(text)} characters）"
 
 
 class DecisionsError(Exception):

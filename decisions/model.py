@@ -14,15 +14,38 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "MAX_CASE_ID",
     "Action",
     "Actor",
     "Case",
     "Document",
     "Record",
     "Text",
+    "is_case_id",
+    "is_storable_text",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+MAX_CASE_ID = 64
+
+
+def is_storable_text(text: str) -> bool:
+    """Whether ``text`` can be recorded the same way on every backend and hashed: no NUL (PostgreSQL
+    text cannot hold one) and no unpaired surrogate (not Unicode; UTF-8 cannot encode it)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_case_id(text: str) -> bool:
+    """A case id: 1 to 64 printable characters, no white space (``D-2025-001``, ``CAT-2026``).
+    Printable excludes control, format (bidi) and surrogate characters."""
+    return 0 < len(text) <= MAX_CASE_ID and all(c.isprintable() and not c.isspace() for c in text)
 
 
 @dataclass(frozen=True)

@@ -954,6 +954,7 @@ REFUSALS = [
         5,
         ("conflict", D1, "by 李明 at 2025-03-03", "version 0 -> 1", "nothing was written"),
     ),
+    Refusal("expect-version-negative", (*LAUNCH_OK, "--expect-version", "-1"), 2, ("--expect-version", "from 0 to")),
     Refusal(
         "expect-version-not-a-number", (*LAUNCH_OK, "--expect-version", "two"), 2, ("expect-version",), one_line=False
     ),

@@ -25,6 +25,7 @@ from decisions.errors import (
     IntegrityError,
     StoreError,
     UsageError,
+    shown,
 )
 
 __all__ = ["app", "main"]
@@ -56,7 +57,7 @@ def _options(
 ) -> None:
     """重大行政决策程序引擎 / engine for the major administrative decision procedure (Decree 713)."""
     if lang not in ("zh", "en", "both"):
-        raise UsageError(f"--lang 应为 zh、en 或 both / --lang must be zh, en or both, got {lang!r}")
+        raise UsageError(f"--lang 应为 zh、en 或 both / --lang must be zh, en or both, got {shown(lang)}")
     LANG.value = lang
 
 

@@ -31,10 +31,11 @@ def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rul
     Problems are recorded on each workflow's reader.
     """
     for wf, r in workflows.values():
+        index_at_line = _transition_indexes(r)
         for i, t in enumerate(wf.transitions):
             for rule_id in t.rules:
                 rule = rulebook.rules.get(rule_id)
-                where = ("transitions", _index_of(r, t.line, i), "rules")
+                where = ("transitions", index_at_line.get(t.line, i), "rules")
                 if rule is None:
                     r.error(where, f"unknown rule {rule_id!r}")
                 elif rule.workflow != wf.name:
@@ -64,12 +65,13 @@ def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rul
                 )
 
 
-def _index_of(r: Reader, line: int | None, fallback: int) -> int:
-    """The list index of a transition in its file (several sources expand one entry)."""
-    for key, value in r.doc.lines.items():
-        if len(key) == 2 and key[0] == "transitions" and value == line:
-            return int(key[1])
-    return fallback
+def _transition_indexes(r: Reader) -> dict[int | None, int]:
+    """The list index in its file of the transition on each line (several sources expand one entry)."""
+    out: dict[int | None, int] = {}
+    for key, line in r.doc.lines.items():
+        if len(key) == 2 and key[0] == "transitions":
+            out.setdefault(line, int(key[1]))
+    return out
 
 
 def read_sources(

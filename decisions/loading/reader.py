@@ -111,12 +111,12 @@ class Reader:
         if not isinstance(value, list):
             self.error(path, f"expected a list, found {_type_name(value)}")
             return []
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered, with constant-time membership: lists may be long
         for i, item in enumerate(value):
             got = self.identifier(item, (*path, i)) if identifiers else self.string(item, (*path, i))
             if got is not None:
                 if got in out:
                     self.error((*path, i), f"{got!r} is listed twice")
                 else:
-                    out.append(got)
-        return out
+                    out[got] = None
+        return list(out)

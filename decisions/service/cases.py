@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, ConflictError, IntegrityError, StoreError, Unmet, UsageError
+from decisions.errors import ActionRefused, ConflictError, IntegrityError, StoreError, Unmet, UsageError, shown
 from decisions.loading import load_sources
-from decisions.model import Action, Actor, Case, Document
+from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
 from decisions.store.database import Database, is_retryable
 from decisions.store.documents import DocumentStore
 from decisions.store.events import StoredEvent, event_body, record_from_body
@@ -172,12 +172,15 @@ class CaseService:
 
     def start(self, workflow: str, case_id: str, action: Action, blobs: Mapping[str, bytes] | None = None) -> Fired:
         """Create case ``case_id`` by firing its first action from the workflow's initial state."""
-        if not case_id or len(case_id) > 64 or any(c.isspace() or not c.isprintable() for c in case_id):
-            raise UsageError(f"无效的编号 / invalid case id {case_id!r}")
+        if not is_case_id(case_id):
+            raise UsageError(
+                f"无效的编号 / invalid case id {shown(case_id)} "
+                f"(1-{MAX_CASE_ID} 个可打印字符，不含空格 / printable characters, no spaces)"
+            )
         fingerprint = self.register_definitions()
         engine = self.engine(fingerprint, workflow)
         if self.repository.head(case_id) is not None:
-            raise UsageError(f"编号已存在 / case {case_id!r} already exists")
+            raise UsageError(f"编号已存在 / case {shown(case_id)} already exists")
         return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {})
 
     def act(
@@ -272,6 +275,13 @@ class CaseService:
         return fired
 
     def _check_dates_and_documents(self, case: Case, action: Action, blobs: Mapping[str, bytes]) -> None:
+        names = [action.actor.id, action.actor.unit or "", action.role or "", *action.actor.roles]
+        names += [text for d in action.documents for text in (d.kind, d.name)]
+        if not all(is_storable_text(n) for n in names):
+            raise UsageError(
+                "操作人、角色或附件名称含有无法存储的字符 / the actor, a role or a document name contains a NUL "
+                "or an unpaired surrogate"
+            )
         unmet: list[Unmet] = []
         today = self.today()
         if action.on > today:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from decisions.config import Deployment
 from decisions.definitions import Definitions
-from decisions.errors import DefinitionError, Problem, UsageError
+from decisions.errors import DefinitionError, Problem, UsageError, shown
 from decisions.loading import load_definitions
 from decisions.loading.yamlsafe import load_yaml_file
 from decisions.workflow.diagram import to_dot, to_mermaid
@@ -177,4 +177,4 @@ class DefinitionsService:
             return to_mermaid(wf)
         if fmt == "dot":
             return to_dot(wf)
-        raise UsageError(f"未知格式 / unknown diagram format {fmt!r} (mermaid, dot)")
+        raise UsageError(f"未知格式 / unknown diagram format {shown(fmt)} (mermaid, dot)")

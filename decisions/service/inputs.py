@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from decisions.errors import UsageError
+from decisions.errors import UsageError, shown
 from decisions.store.documents import MAX_DOCUMENT_BYTES
 from decisions.workflow.definition import FieldDef, FieldType, TransitionDef, WorkflowDef
 
@@ -40,7 +40,7 @@ def parse_date(text: str, what: str = "date") -> date:
             raise ValueError
         value = date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"日期格式错误 / malformed date for {what}: {text[:40]!r} (expected YYYY-MM-DD)") from None
+        raise UsageError(f"日期格式错误 / malformed date for {what}: {shown(text)} (expected YYYY-MM-DD)") from None
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise UsageError(
             f"日期超出范围 / implausible date for {what}: {value} (allowed {EARLIEST_DATE} .. {LATEST_DATE})"
@@ -89,11 +89,11 @@ def _views(text: str, fdef: FieldDef) -> list[dict[str, Any]]:
         bits = [b.strip() for b in part.split(":")]
         if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2] != "head") or not bits[0]:
             raise UsageError(
-                f"{fdef.name}: 每项应为 成员:意见[:head] / each view is member:position[:head], got {part[:40]!r}"
+                f"{fdef.name}: 每项应为 成员:意见[:head] / each view is member:position[:head], got {shown(part)}"
             )
         if bits[1] not in fdef.values:
             raise UsageError(
-                f"{fdef.name}: 意见应为 {', '.join(fdef.values)} / position must be one of them: {bits[1]!r}"
+                f"{fdef.name}: 意见应为 {', '.join(fdef.values)} / position must be one of them: {shown(bits[1])}"
             )
         view: dict[str, Any] = {"member": _clean(bits[0], fdef.name, MAX_STRING, False), "position": bits[1]}
         if len(bits) == 3:
@@ -114,15 +114,15 @@ def parse_value(fdef: FieldDef, text: str) -> Any:
             return True
         if lowered in _FALSE:
             return False
-        raise UsageError(f"{name}: 应为 true 或 false / expected true or false, got {text[:20]!r}")
+        raise UsageError(f"{name}: 应为 true 或 false / expected true or false, got {shown(text)}")
     if t is FieldType.INTEGER:
         if not re.fullmatch(r"-?\d{1,12}", text.strip()):
-            raise UsageError(f"{name}: 应为整数 / expected an integer, got {text[:20]!r}")
+            raise UsageError(f"{name}: 应为整数 / expected an integer, got {shown(text)}")
         return int(text)
     if t is FieldType.ENUM:
         value = text.strip()
         if value not in fdef.values:
-            raise UsageError(f"{name}: 应为 {', '.join(fdef.values)} 之一 / expected one of them, got {value[:40]!r}")
+            raise UsageError(f"{name}: 应为 {', '.join(fdef.values)} 之一 / expected one of them, got {shown(value)}")
         return value
     if t is FieldType.LIST:
         return _list(text, name)
@@ -138,7 +138,7 @@ def parse_assignments(pairs: Iterable[str], what: str = "--set") -> dict[str, st
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(f"{what} 应为 名称=值 / {what} expects name=value, got {pair[:40]!r}")
+            raise UsageError(f"{what} 应为 名称=值 / {what} expects name=value, got {shown(pair)}")
         if name in out:
             raise UsageError(f"{what} {name} 重复 / {what} {name} given twice")
         out[name] = value
@@ -153,7 +153,7 @@ def parse_fields(wf: WorkflowDef, t: TransitionDef, raw: Mapping[str, str]) -> d
         if name not in accepted:
             hint = ", ".join(accepted) or "—"
             raise UsageError(
-                f"操作 {t.trigger} 不接受字段 {name!r} / {t.trigger} does not take field {name!r} (takes: {hint})"
+                f"操作 {t.trigger} 不接受字段 {shown(name)} / {t.trigger} does not take field {shown(name)} (takes: {hint})"
             )
         fields[name] = parse_value(wf.fields[name], text)
     return fields
@@ -164,20 +164,20 @@ def read_attachment(spec: str) -> tuple[str, bytes, str]:
     kind, sep, path_text = spec.partition("=")
     kind = kind.strip()
     if not sep or not kind or not path_text:
-        raise UsageError(f"--attach 应为 类型=文件路径 / --attach expects KIND=PATH, got {spec[:60]!r}")
+        raise UsageError(f"--attach 应为 类型=文件路径 / --attach expects KIND=PATH, got {shown(spec)}")
     path = Path(path_text)
     try:
         if not path.is_file():
-            raise UsageError(f"附件不存在或不是普通文件 / attachment is not a regular file: {path_text[:200]}")
+            raise UsageError(f"附件不存在或不是普通文件 / attachment is not a regular file: {shown(path_text, 160)}")
         size = path.stat().st_size
         if size == 0:
-            raise UsageError(f"附件为空 / attachment is empty: {path_text[:200]}")
+            raise UsageError(f"附件为空 / attachment is empty: {shown(path_text, 160)}")
         if size > MAX_DOCUMENT_BYTES:
-            raise UsageError(f"附件过大 / attachment exceeds {MAX_DOCUMENT_BYTES} bytes: {path_text[:200]}")
+            raise UsageError(f"附件过大 / attachment exceeds {MAX_DOCUMENT_BYTES} bytes: {shown(path_text, 160)}")
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"附件无法读取 / cannot read attachment {path_text[:200]}: {exc.strerror}") from exc
+        raise UsageError(f"附件无法读取 / cannot read attachment {shown(path_text, 160)}: {exc.strerror}") from exc
     except ValueError as exc:  # e.g. an embedded NUL in the path
-        raise UsageError(f"附件路径无效 / invalid attachment path: {exc}") from exc
+        raise UsageError(f"附件路径无效 / invalid attachment path: {shown(path_text, 160)} ({exc})") from exc
     name = _clean(path.name, "file name", MAX_STRING, False) or "attachment"
     return kind, data, name

@@ -23,7 +23,7 @@ from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions, ver
 from decisions.config import find_config, load_deployment
 from decisions.deadlines import DECIDED_STATES, Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
-from decisions.errors import UsageError
+from decisions.errors import UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, utc_now
@@ -36,6 +36,7 @@ from decisions.workflow.engine import ActionOption, Fired
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
 Attachment = tuple[str, bytes, str]  # (document kind, bytes, file name)
+MAX_VERSION = 2**31 - 1  # a case's version counts its events
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,17 @@ class Office:
         wf = self.definitions.workflow(workflow)
         if trigger not in wf.triggers:
             known = ", ".join(sorted(wf.triggers))
-            raise UsageError(f"未知操作 / unknown action {trigger!r} (actions of {workflow}: {known})")
+            raise UsageError(f"未知操作 / unknown action {shown(trigger)} (actions of {workflow}: {known})")
         t = wf.transition(state, trigger) or next(x for x in wf.transitions if x.trigger == trigger)
         fields = parse_fields(wf, t, raw)
         day = on if isinstance(on, date) else parse_date(on, "--on") if on else self.cases.today()
         for kind, _, _ in attachments:
             if kind not in wf.documents:
                 raise UsageError(
-                    f"未知文件类型 / unknown document kind {kind!r} (kinds: {', '.join(sorted(wf.documents))})"
+                    f"未知文件类型 / unknown document kind {shown(kind)} (kinds: {', '.join(sorted(wf.documents))})"
                 )
         if role is not None and role not in wf.roles:
-            raise UsageError(f"未知角色 / unknown role {role!r}")
+            raise UsageError(f"未知角色 / unknown role {shown(role)}")
         if not all(data for _, data, _ in attachments):
             raise UsageError("附件为空 / an attachment is empty")
         docs = tuple(Document(kind, hashlib.sha256(data).hexdigest(), 1, name) for kind, data, name in attachments)
@@ -185,6 +186,8 @@ class Office:
         role: str | None = None,
         expected_version: int | None = None,
     ) -> Fired:
+        if expected_version is not None and not 0 <= expected_version <= MAX_VERSION:
+            raise UsageError(f"版本号无效 / --expect-version must be a version from 0 to {MAX_VERSION}")
         view = self.cases.view(case_id)
         action = self._action(
             view.case.workflow, view.case.state, trigger, self.users.actor(actor), fields or {}, attachments, on, role

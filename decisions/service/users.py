@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from decisions.audit import canonical_text
-from decisions.errors import UsageError
+from decisions.errors import UsageError, shown
 from decisions.model import Actor, Text
 from decisions.service.cases import Clock, utc_now
 from decisions.store.database import Database
@@ -18,6 +18,7 @@ from decisions.store.tables import UserRow
 __all__ = ["User", "UserService"]
 
 _USERS = UserRow.__table__  # type: ignore[attr-defined]
+MAX_NAME = 128
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ def _user(row: object) -> User:
     return User(row.name, roles, row.unit, bool(row.active))  # type: ignore[attr-defined]
 
 
+def _is_name(text: str) -> bool:
+    return 0 < len(text) <= MAX_NAME and all(c.isprintable() for c in text)
+
+
 def _check_name(name: str, what: str) -> str:
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > 128 or any(not c.isprintable() for c in cleaned):
-        raise UsageError(f"无效的{what} / invalid {what}: {name[:40]!r} (1-128 printable characters)")
+    if not _is_name(cleaned):
+        raise UsageError(f"无效的{what} / invalid {what}: {shown(name)} (1-{MAX_NAME} printable characters)")
     return cleaned
 
 
@@ -61,10 +66,13 @@ class UserService:
             raise UsageError("至少需要一个角色 / at least one --role is required")
         unknown = sorted(set(roles) - set(self.roles))
         if unknown:
-            raise UsageError(f"未知角色 / unknown role {', '.join(unknown)} (known: {', '.join(sorted(self.roles))})")
+            raise UsageError(
+                f"未知角色 / unknown role {', '.join(shown(r) for r in unknown[:5])} "
+                f"(known: {', '.join(sorted(self.roles))})"
+            )
         with self.db.write() as conn:
             if conn.execute(select(_USERS.c.name).where(_USERS.c.name == name)).first():
-                raise UsageError(f"用户已存在 / user {name!r} already exists")
+                raise UsageError(f"用户已存在 / user {shown(name)} already exists")
             now = self._now()
             conn.execute(
                 _USERS.insert().values(
@@ -78,10 +86,12 @@ class UserService:
             return [_user(r) for r in conn.execute(select(_USERS).order_by(_USERS.c.name))]
 
     def get(self, name: str) -> User:
-        with self.db.read() as conn:
-            row = conn.execute(select(_USERS).where(_USERS.c.name == name)).first()
+        row = None
+        if _is_name(name):  # no such user can exist; never hand the driver what it cannot encode
+            with self.db.read() as conn:
+                row = conn.execute(select(_USERS).where(_USERS.c.name == name)).first()
         if row is None:
-            raise UsageError(f"未知用户 / unknown user {name!r} (add with: decisions user add NAME --role ROLE)")
+            raise UsageError(f"未知用户 / unknown user {shown(name)} (add with: decisions user add NAME --role ROLE)")
         return _user(row)
 
     def deactivate(self, name: str) -> User:
@@ -98,5 +108,5 @@ class UserService:
             )
         user = self.get(name)
         if not user.active:
-            raise UsageError(f"用户已停用 / user {name!r} is deactivated")
+            raise UsageError(f"用户已停用 / user {shown(name)} is deactivated")
         return user.actor()

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from decisions.errors import StoreError
+from decisions.errors import StoreError, shown
 from decisions.store.tables import MetaRow
 
 _META = MetaRow.__table__  # type: ignore[attr-defined]
@@ -83,7 +83,9 @@ class Database:
             else:
                 self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         except Exception as exc:  # sqlalchemy raises several types for a malformed URL
-            raise StoreError(f"数据库地址无效 / invalid database URL {self.safe_url()!r}: {exc}") from exc
+            raise StoreError(
+                f"数据库地址无效 / invalid database URL {shown(self.safe_url(), 120)}: {shown(str(exc), 200)}"
+            ) from exc
         self.documents_root = documents or self._default_documents(env)
 
     def safe_url(self) -> str:
@@ -134,7 +136,9 @@ class Database:
             if is_retryable(exc):
                 raise
             reason = " ".join(str(exc.orig).split())
-            raise StoreError(f"数据库无法访问 / database {self.safe_url()} does not answer: {reason}") from exc
+            raise StoreError(
+                f"数据库无法访问 / database {shown(self.safe_url(), 120)} does not answer: {reason}"
+            ) from exc
         except DBAPIError as exc:
             if is_retryable(exc) or "UniqueViolation" in type(exc.orig).__name__ or "UNIQUE" in str(exc.orig):
                 raise
@@ -176,13 +180,13 @@ class Database:
                 raise StoreError(f"数据库路径无效 / invalid database path: {exc.strerror}") from exc
             if missing:
                 raise StoreError(
-                    f"数据库文件不存在，请先运行 decisions init / database file {name} does not exist: "
+                    f"数据库文件不存在，请先运行 decisions init / database file {shown(name, 120)} does not exist: "
                     "run `decisions init` (or check --db)"
                 )
         with self.read() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 raise StoreError(
-                    f"数据库尚未初始化，请先运行 decisions init / database {self.safe_url()} is not initialised: "
+                    f"数据库尚未初始化，请先运行 decisions init / database {shown(self.safe_url(), 120)} is not initialised: "
                     "run `decisions init`"
                 )
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -9,7 +9,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from decisions.errors import IntegrityError, StoreError, UsageError
+from decisions.errors import IntegrityError, StoreError, UsageError, shown
 
 __all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore"]
 
@@ -25,7 +25,7 @@ class DocumentStore:
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA256.match(sha256):
-            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {sha256!r}")
+            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
         return self.root / sha256[:2] / sha256
 
     def put(self, data: bytes) -> str:

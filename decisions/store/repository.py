@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from decisions.audit import GENESIS, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source
-from decisions.errors import ConflictError, UsageError
+from decisions.errors import ConflictError, UsageError, shown
+from decisions.model import is_case_id
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
 from decisions.store.tables import CaseRow, DefinitionSetRow, DefinitionSourceRow, DocumentRow, EventRow
@@ -138,6 +139,8 @@ class Repository:
         if conn is None:
             with self.db.read() as c:
                 return self.head(case_id, c)
+        if not is_case_id(case_id):  # no such case can exist; never hand the driver what it cannot encode
+            return None
         row = conn.execute(select(_CASES).where(_CASES.c.id == case_id)).first()
         return None if row is None else _head(row)
 
@@ -146,7 +149,7 @@ class Repository:
         with self.db.read() as conn:
             head = self.head(case_id, conn)
             if head is None:
-                raise UsageError(f"未知决策事项 / unknown case {case_id!r}")
+                raise UsageError(f"未知决策事项 / unknown case {shown(case_id)}")
             rows = conn.execute(select(*_EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
             return head, [StoredEvent(*r) for r in rows]
 
@@ -181,6 +184,8 @@ class Repository:
     def iter_events(self, case_id: str | None = None, batch: int = 2000, after_seq: int = 0) -> Iterator[StoredEvent]:
         """Every event in (case, seq) order, streamed in batches: memory does not grow with history.
         With ``case_id``, only that case's events after ``after_seq``."""
+        if case_id is not None and not is_case_id(case_id):
+            return
         last: tuple[str, int] = ("", after_seq)
         while True:
             with self.db.read() as conn:
@@ -254,6 +259,8 @@ class Repository:
             return [str(r[0]) for r in conn.execute(select(_CASES.c.id).where(_CASES.c.definitions == fingerprint))]
 
     def hash_at(self, case_id: str, seq: int) -> str | None:
+        if not is_case_id(case_id):
+            return None
         with self.db.read() as conn:
             value = conn.execute(
                 select(_EVENTS.c.hash).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == seq)

@@ -21,8 +21,8 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, Unmet, UsageError
-from decisions.model import Action, Actor, Case, Document, Record, Text
+from decisions.errors import ActionRefused, Unmet, UsageError, shown
+from decisions.model import Action, Actor, Case, Document, Record, Text, is_storable_text
 from decisions.rules.conditions import Env
 from decisions.rules.evaluate import Outcome, RuleResult, evaluate_rule
 from decisions.workflow.definition import FieldDef, FieldType, TransitionDef, WorkflowDef
@@ -126,7 +126,7 @@ class Engine:
         if case.workflow != self.workflow.name:
             raise UsageError(f"case {case.id} follows workflow {case.workflow!r}, not {self.workflow.name!r}")
         if action.trigger not in self.workflow.triggers:
-            raise UsageError(f"未知操作 / unknown action {action.trigger!r} in workflow {self.workflow.name!r}")
+            raise UsageError(f"未知操作 / unknown action {shown(action.trigger)} in workflow {self.workflow.name!r}")
         transition = self.workflow.transition(case.state, action.trigger)
         if transition is None:
             raise ActionRefused(action.trigger, case.state, self._unavailable_with_gates(case, action))
@@ -278,8 +278,8 @@ class Engine:
                     Unmet(
                         f"engine.field.{name}",
                         cite,
-                        f"此操作不接受字段 {name}",
-                        f"field {name!r} is not accepted by {t.trigger}",
+                        f"此操作不接受字段 {shown(name)}",
+                        f"field {shown(name)} is not accepted by {t.trigger}",
                         kind="invalid",
                     )
                 )
@@ -311,8 +311,8 @@ class Engine:
                 Unmet(
                     f"engine.document.{kind}",
                     cite,
-                    f"此操作不接受文件类型 {kind}",
-                    f"document kind {kind!r} is not accepted by {t.trigger}",
+                    f"此操作不接受文件类型 {shown(kind)}",
+                    f"document kind {shown(kind)} is not accepted by {t.trigger}",
                     kind="invalid",
                 )
             )
@@ -393,9 +393,23 @@ class Engine:
         return Fired(new_case, record, results)
 
 
+def _storable(value: Any) -> bool:
+    """Whether every text inside ``value`` (a field value: text, a list, a list of views) can be
+    recorded and hashed the same way on every backend."""
+    if isinstance(value, str):
+        return is_storable_text(value)
+    if isinstance(value, list | tuple):
+        return all(_storable(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    return True
+
+
 def _type_problem(fdef: FieldDef, value: Any) -> str | None:
     """Why ``value`` does not fit ``fdef`` (None when it does). Values arrive already parsed."""
     t = fdef.type
+    if not _storable(value):
+        return "text contains a NUL or an unpaired surrogate (not storable)"
     if t in (FieldType.STRING, FieldType.TEXT):
         return None if isinstance(value, str) else "expected text"
     if t is FieldType.DATE:
