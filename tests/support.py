@@ -219,3 +219,51 @@ class Story:
 
 def rule_ids(exc: ActionRefused) -> set[str]:
     return {u.rule_id for u in exc.unmet}
+
+
+CATALOGUE_ITEM = {  # a suggested item with everything the Hunan rules ask for
+    "item_id": "2025-01",
+    "item_name": "城区公交票价调整",
+    "organiser_unit": "县交通运输局",
+    "category": "public_policy",
+    "planned_by": date(2025, 6, 30),
+    "basis_and_reasons": "《重大行政决策程序暂行条例》第三条",
+    "problem_to_solve": "公交运营亏损",
+    "proposed_measures": "按程序拟定调价方案",
+}
+# The annual catalogue's main path: compiled, screened, approved, published, adjusted once, closed.
+CATALOGUE_PATH: tuple[Step, ...] = (
+    Step(
+        "open_call", "office_chen", date(2024, 11, 10), {"year": 2025, "deadline": date(2024, 12, 10)}, ("call_notice",)
+    ),
+    Step("suggest_item", "office_chen", date(2024, 11, 25), CATALOGUE_ITEM, ("suggestion_form",)),
+    Step("close_call", "office_chen", date(2024, 12, 11)),
+    Step("screen_item", "counsel_zhao", date(2024, 12, 16), {"item_id": "2025-01", "screening_result": "include"}),
+    Step("compile_catalogue", "office_chen", date(2024, 12, 18), {}, ("catalogue_draft",)),
+    Step("certify_screening", "counsel_zhao", date(2024, 12, 19), {}, ("screening_opinion",)),
+    Step("submit_for_approval", "office_chen", date(2024, 12, 20)),
+    Step("approve_at_meeting", "office_chen", date(2025, 1, 8), {"meeting_type": "executive"}, ("minutes",)),
+    Step("record_party_consent", "office_chen", date(2025, 1, 15), {}, ("party_consent",)),
+    Step(
+        "publish_catalogue", "office_chen", date(2025, 1, 20), {"publication_channels": ["website"]}, ("publication",)
+    ),
+    Step(
+        "request_adjustment",
+        "clerk_li",
+        date(2025, 6, 10),
+        {"adjustment_kind": "add", "item_id": "2025-04", "item_name": "城区停车收费标准调整", "reason": "群众反映强烈"},
+        ("adjustment_request",),
+    ),
+    Step("compile_adjustment", "office_chen", date(2025, 6, 12), {}, ("catalogue_draft",)),
+    Step("certify_screening", "counsel_zhao", date(2025, 6, 13), {}, ("screening_opinion",)),
+    Step("submit_adjustment", "office_chen", date(2025, 6, 16)),
+    Step("approve_adjustment", "office_chen", date(2025, 6, 20), {"meeting_type": "executive"}, ("minutes",)),
+    Step("record_adjustment_consent", "office_chen", date(2025, 6, 25), {}, ("party_consent",)),
+    Step(
+        "publish_adjustment", "office_chen", date(2025, 6, 30), {"publication_channels": ["website"]}, ("publication",)
+    ),
+    Step(
+        "disclose_year_end", "office_chen", date(2025, 12, 20), {"completed_items": ["2025-01"]}, ("completion_report",)
+    ),
+    Step("close_year", "office_chen", date(2025, 12, 31)),
+)

@@ -23,7 +23,7 @@ from decisions.errors import ActionRefused
 from decisions.model import Action, Actor, Case, Document
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
-from tests.support import MAIN_PATH, PEOPLE, Step, Story
+from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, Step, Story
 
 WORKFLOWS = ("major_decision", "catalogue")
 
@@ -133,53 +133,6 @@ DECLARED_ROLES = {
 TRANSITIONS = {"major_decision": 76, "catalogue": 26}
 CELLS = {"major_decision": 76 * 8, "catalogue": 26 * 5}
 
-# -- the catalogue's main path (the decision's is tests.support.MAIN_PATH) ------------------------------
-
-_ITEM = {
-    "item_id": "2025-01",
-    "item_name": "城区公交票价调整",
-    "organiser_unit": "县交通运输局",
-    "category": "public_policy",
-    "planned_by": date(2025, 6, 30),
-    "basis_and_reasons": "《重大行政决策程序暂行条例》第三条",
-    "problem_to_solve": "公交运营亏损",
-    "proposed_measures": "按程序拟定调价方案",
-}
-CATALOGUE_PATH: tuple[Step, ...] = (
-    Step(
-        "open_call", "office_chen", date(2024, 11, 10), {"year": 2025, "deadline": date(2024, 12, 10)}, ("call_notice",)
-    ),
-    Step("suggest_item", "office_chen", date(2024, 11, 25), _ITEM, ("suggestion_form",)),
-    Step("close_call", "office_chen", date(2024, 12, 11)),
-    Step("screen_item", "counsel_zhao", date(2024, 12, 16), {"item_id": "2025-01", "screening_result": "include"}),
-    Step("compile_catalogue", "office_chen", date(2024, 12, 18), {}, ("catalogue_draft",)),
-    Step("certify_screening", "counsel_zhao", date(2024, 12, 19), {}, ("screening_opinion",)),
-    Step("submit_for_approval", "office_chen", date(2024, 12, 20)),
-    Step("approve_at_meeting", "office_chen", date(2025, 1, 8), {"meeting_type": "executive"}, ("minutes",)),
-    Step("record_party_consent", "office_chen", date(2025, 1, 15), {}, ("party_consent",)),
-    Step(
-        "publish_catalogue", "office_chen", date(2025, 1, 20), {"publication_channels": ["website"]}, ("publication",)
-    ),
-    Step(
-        "request_adjustment",
-        "clerk_li",
-        date(2025, 6, 10),
-        {"adjustment_kind": "add", "item_id": "2025-04", "item_name": "城区停车收费标准调整", "reason": "群众反映强烈"},
-        ("adjustment_request",),
-    ),
-    Step("compile_adjustment", "office_chen", date(2025, 6, 12), {}, ("catalogue_draft",)),
-    Step("certify_screening", "counsel_zhao", date(2025, 6, 13), {}, ("screening_opinion",)),
-    Step("submit_adjustment", "office_chen", date(2025, 6, 16)),
-    Step("approve_adjustment", "office_chen", date(2025, 6, 20), {"meeting_type": "executive"}, ("minutes",)),
-    Step("record_adjustment_consent", "office_chen", date(2025, 6, 25), {}, ("party_consent",)),
-    Step(
-        "publish_adjustment", "office_chen", date(2025, 6, 30), {"publication_channels": ["website"]}, ("publication",)
-    ),
-    Step(
-        "disclose_year_end", "office_chen", date(2025, 12, 20), {"completed_items": ["2025-01"]}, ("completion_report",)
-    ),
-    Step("close_year", "office_chen", date(2025, 12, 31)),
-)
 PATHS = {"major_decision": MAIN_PATH, "catalogue": CATALOGUE_PATH}
 CASE_IDS = {"major_decision": "D-2025-001", "catalogue": "CAT-2025"}
 
