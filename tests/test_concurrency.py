@@ -15,12 +15,14 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from decisions.definitions import Definitions
 from decisions.errors import ConflictError
@@ -29,6 +31,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
+from decisions.store.tables import EventRow
 from tests.stores import BACKENDS, fixed_clock, new_database_url, play
 from tests.support import MAIN_PATH, PEOPLE
 
@@ -101,6 +104,36 @@ def before_statement(
         yield done
     finally:
         event.remove(db.engine, "before_cursor_execute", hook)
+
+
+# -- each guard alone ----------------------------------------------------------------------------------
+# Two guards stop a stale writer: the case row is updated only where its version *and* head hash are
+# still those the event was computed from, and the events table holds each (case, seq) pair once. The
+# races below pass with either guard removed (the other one stops them), so each is also tested alone.
+
+
+def test_the_database_itself_refuses_a_second_event_with_the_same_number(service: CaseService, db: Database) -> None:
+    play(service, "D-1", MAIN_PATH[:2])
+    table = EventRow.__table__  # type: ignore[attr-defined]
+    with db.read() as conn:
+        second = dict(conn.execute(select(table).where(table.c.case_id == "D-1", table.c.seq == 2)).mappings().one())
+    del second["id"]
+    with pytest.raises(SAIntegrityError), db.write() as conn:
+        conn.execute(table.insert().values(**{**second, "hash": "f" * 64}))
+    assert [e.seq for e in history(service, "D-1")] == [1, 2]
+
+
+def test_a_writer_whose_snapshot_ends_in_another_head_hash_writes_nothing(service: CaseService) -> None:
+    """Same version, another head hash (the history under it was replaced): the conditional update
+    alone refuses, since the event's number is new and the unique pair cannot."""
+    play(service, "D-1", MAIN_PATH[:EXECUTING])
+    doc = service.attach("execution_report", b"report", "report.pdf")
+    stored = service.view("D-1")
+    service._remember(replace(stored, head_hash="0" * 64))  # what this service believes it read
+    with pytest.raises(ConflictError):
+        service.act("D-1", report(1, doc), expected_version=EXECUTING)
+    assert service.view("D-1") == stored
+    assert_verifies(service)
 
 
 # -- threads ------------------------------------------------------------------------------------------
