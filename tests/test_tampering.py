@@ -188,6 +188,39 @@ def reserialise_body_and_rehash(db: Database) -> None:
     update_event(db, (TARGET, MIDDLE), {"body": text, "hash": digest})
 
 
+# Every key of an event body: each is changed in turn (below), so a hash that skipped one would show.
+BODY_KEYS = (
+    *("format", "case", "seq", "workflow", "definitions", "trigger", "record", "actor", "roles", "role", "unit"),
+    *("on", "recorded_at", "from", "to", "fields", "documents", "draft_version", "changes_draft", "rules"),
+)
+
+
+def _changed(value: Any) -> Any:
+    """Another value of the same JSON kind."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, list):
+        return [*value, value[0]] if value else ["x"]
+    if isinstance(value, dict):
+        return {**value, "x": 1}
+    return "x"
+
+
+def edit_body_key(key: str) -> Callable[[Database], None]:
+    """The body's ``key`` gets another value; the body stays canonical JSON."""
+
+    def tamper(db: Database) -> None:
+        body = body_of(db, TARGET, MIDDLE)
+        body[key] = _changed(body[key])
+        update_event(db, (TARGET, MIDDLE), {"body": canonical_bytes(body).decode("utf-8")})
+
+    return tamper
+
+
 def delete_event(seq: int) -> Callable[[Database], None]:
     def tamper(db: Database) -> None:
         with db.write() as conn:
@@ -333,6 +366,7 @@ TAMPERING: dict[str, Tamper] = {
         event_column("hash", lambda r: other_digest("forged")), (TARGET, M, "hash"), (TARGET, NEXT, "link")
     ),
     "events.body:one_character": T(edit_body_value, (TARGET, M, "hash")),
+    **{f"events.body:{key}": T(edit_body_key(key), (TARGET, M, "hash")) for key in BODY_KEYS},
     "events.body:not_canonical": T(reserialise_body, (TARGET, M, "hash"), (TARGET, M, "body")),
     "events.body:not_canonical_rehashed": T(reserialise_body_and_rehash, (TARGET, M, "body"), (TARGET, NEXT, "link")),
     # every column of cases (D-2's row)
@@ -398,6 +432,11 @@ def test_every_column_of_events_cases_and_documents_is_tampered_with() -> None:
     schema = {f"{t.name}.{c.name}" for t in (EVENTS, CASES, DOCUMENTS) for c in t.columns}
     # events.id is a surrogate key: nothing reads it (chains are ordered by seq), so changing it changes nothing.
     assert covered == schema - {"events.id"}
+
+
+def test_every_key_of_the_event_body_is_tampered_with(db: Database) -> None:
+    """BODY_KEYS covers the body: a new key needs a new tampering case."""
+    assert set(BODY_KEYS) == set(body_of(db, TARGET, MIDDLE))
 
 
 def test_a_forged_event_on_an_unchanged_case_row_is_named_by_its_number(audit: AuditService, db: Database) -> None:
