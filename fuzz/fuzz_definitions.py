@@ -19,9 +19,10 @@ Usage (from the repository root)::
 arguments go to libFuzzer (``-max_total_time``, ``-timeout``, ``-jobs``, ``-dict`` ...); with
 ``-timeout`` a hang (e.g. quadratic time on a long list) is reported as a crash too.
 
-Known loader bugs (see ``tests/test_fuzz_definitions.py``, the ``known_bug`` tests) are found within
-seconds; ``--ignore-known`` lets the fuzzer go on past them (RecursionError from deep nesting, the
-ValueError of integers longer than 4300 digits).
+The loader bugs this harness used to find within seconds (a RecursionError from deep nesting, the
+ValueError of integers longer than 4300 digits) are fixed; ``tests/test_fuzz_definitions.py`` keeps
+regression tests for them. ``--ignore-known`` still skips those two kinds of exception, should they
+come back, to let a long run look past them.
 
 Without atheris installed, the harness prints how to install it and exits 0 (``--replay`` still works).
 """
