@@ -1,9 +1,42 @@
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
 from decisions.definitions import Definitions
-from tests.support import Story, shipped_definitions
+from tests.support import COUNTS, Story, shipped_definitions
+
+# The suites that try to break the engine's promises (docs/reliability.md): their test counts are
+# printed at the end of every run, beside the lines they record with `tests.support.report_count`.
+ADVERSARIAL = (
+    "test_properties.py",
+    "test_role_matrix.py",
+    "test_fuzz_definitions.py",
+    "test_crash_consistency.py",
+    "test_concurrency.py",
+    "test_tampering.py",
+    "test_hostile_input.py",
+)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    tally: Counter[tuple[str, str]] = Counter()
+    for outcome in ("passed", "failed", "skipped", "xfailed", "xpassed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            file = Path(str(getattr(report, "nodeid", "")).split("::")[0]).name
+            if file in ADVERSARIAL and (report.when == "call" or outcome in ("skipped", "error")):
+                tally[file, outcome] += 1
+    if not tally and not COUNTS:
+        return
+    terminalreporter.section("adversarial suites: what ran (docs/reliability.md)")
+    for file in ADVERSARIAL:
+        ran = {outcome: n for (f, outcome), n in tally.items() if f == file}
+        if ran:
+            terminalreporter.write_line(f"{file}: " + ", ".join(f"{n} {o}" for o, n in sorted(ran.items())))
+    for line in COUNTS:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -267,3 +267,13 @@ CATALOGUE_PATH: tuple[Step, ...] = (
     ),
     Step("close_year", "office_chen", date(2025, 12, 31)),
 )
+
+
+# -- counts: what the adversarial suites ran, printed in the terminal summary of every run (CI's too) ----
+
+COUNTS: list[str] = []
+
+
+def report_count(line: str) -> None:
+    """Record one line saying how many cases a suite ran (tests.conftest prints them at the end)."""
+    COUNTS.append(" ".join(line.split()))

@@ -45,7 +45,7 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import DocumentRow
 from tests.stores import BACKENDS, fixed_clock, new_database_url
-from tests.support import PEOPLE, ROOT
+from tests.support import PEOPLE, ROOT, report_count
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "12"))
@@ -229,7 +229,6 @@ def test_sigkill_at_random_moments_leaves_a_consistent_database(
     backend: str, tmp_path: Path, definitions: Definitions
 ) -> None:
     rng = random.Random(f"{SEED}-{backend}")
-    print(f"\ncrash consistency ({backend}): CRASH_SEED={SEED} CRASH_ROUNDS={ROUNDS}")
     started = time.monotonic()
     for url in new_database_url(backend, tmp_path):
         documents = tmp_path / "documents"
@@ -258,8 +257,8 @@ def test_sigkill_at_random_moments_leaves_a_consistent_database(
         finally:
             child.stop()
         tally.acknowledged = len(acks)
-        print(
-            f"{backend}: {tally.rounds} kills, {tally.acknowledged} acknowledged actions, {tally.events} events, "
+        report_count(
+            f"[crash consistency/{backend}] CRASH_SEED={SEED}: {tally.rounds} kills, {tally.acknowledged} acknowledged actions, {tally.events} events, "
             f"{tally.cases} cases, {tally.documents} documents; {tally.unacknowledged_commits} committed but "
             f"unacknowledged, {tally.orphan_files} orphan document files, {tally.incoming_files} cut-short "
             f"document writes, -wal left by {tally.wal_left} kills; child seeds {tally.seeds}; "

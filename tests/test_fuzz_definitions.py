@@ -49,7 +49,7 @@ from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError
 from decisions.loading import load_sources
 from decisions.loading.yamlsafe import MAX_BYTES, load_yaml_text
-from tests.support import ROOT
+from tests.support import ROOT, report_count
 
 # -- profiles -----------------------------------------------------------------------------------------
 
@@ -782,7 +782,7 @@ def test_mutated_workflows_load_or_fail_located_and_never_accept_a_bypass() -> N
             check_major_workflow(data, result, stats)
 
     run()
-    print(f"\n[fuzz workflows, profile {PROFILE}] {dict(stats)}")
+    report_count(f"[fuzz workflows, profile {PROFILE}] {dict(stats)}")
 
 
 def test_mutated_rule_packs_and_calendar_load_or_fail_located() -> None:
@@ -798,7 +798,7 @@ def test_mutated_rule_packs_and_calendar_load_or_fail_located() -> None:
         stats["loaded" if isinstance(result, Definitions) else "refused"] += 1
 
     run()
-    print(f"\n[fuzz rule packs, profile {PROFILE}] {dict(stats)}")
+    report_count(f"[fuzz rule packs, profile {PROFILE}] {dict(stats)}")
 
 
 # -- raw text -----------------------------------------------------------------------------------------
@@ -893,7 +893,7 @@ def test_raw_text_is_a_document_or_a_located_error() -> None:
         stats["loaded" if isinstance(result, Definitions) else "refused by the loader"] += 1
 
     run()
-    print(f"\n[fuzz raw text, profile {PROFILE}] {dict(stats)}")
+    report_count(f"[fuzz raw text, profile {PROFILE}] {dict(stats)}")
 
 
 @pytest.mark.parametrize(

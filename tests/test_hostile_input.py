@@ -47,6 +47,7 @@ from decisions.store.database import Database
 from decisions.store.documents import MAX_DOCUMENT_BYTES
 from tests.cli_support import definitions_parsed_once
 from tests.stores import new_database_url
+from tests.support import report_count
 
 runner = CliRunner()
 EXECUTABLE = str(Path(sys.executable).parent / "decisions")
@@ -418,7 +419,7 @@ def test_hostile_value_is_one_clear_error_and_writes_nothing(
 def test_the_number_of_hostile_cases() -> None:
     sqlite = len(CASES)
     postgres = sum(c.postgres for c in CASES)
-    print(f"\n[hostile input] {sqlite + postgres} cases: {sqlite} on SQLite, {postgres} on PostgreSQL")
+    report_count(f"[hostile input] {sqlite + postgres} cases: {sqlite} on SQLite, {postgres} on PostgreSQL")
     assert sqlite > 150 and postgres > 30
 
 
@@ -466,7 +467,7 @@ def test_an_error_message_stays_short_whatever_the_input(offices: Offices, monke
     errors = {case.id: office(*case.args).err for case in long_cases}
     office.baseline = office.snapshot()
     longest = max(len(e) for e in errors.values())
-    print(f"\n[hostile input] longest message for 100 000 characters of input: {longest} characters")
+    report_count(f"[hostile input] longest message for 100 000 characters of input: {longest} characters")
     echoed = {k: len(e) for k, e in errors.items() if "x" * 200 in e}  # input is cut to 60 (a path: 160)
     assert not echoed, f"messages echoing 200 characters of the input or more: {echoed}"
     assert longest <= 2000

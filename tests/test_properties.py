@@ -74,7 +74,16 @@ from decisions.service.cases import CHINA_STANDARD_TIME, CaseService
 from decisions.store.database import Database
 from decisions.workflow.definition import FieldType, TransitionDef, WorkflowDef
 from tests.stores import BACKENDS, NOW, fixed_clock, new_database_url
-from tests.support import CATALOGUE_ITEM, CATALOGUE_PATH, MAIN_PATH, MEETING, PEOPLE, Story, shipped_definitions
+from tests.support import (
+    CATALOGUE_ITEM,
+    CATALOGUE_PATH,
+    MAIN_PATH,
+    MEETING,
+    PEOPLE,
+    Story,
+    report_count,
+    shipped_definitions,
+)
 
 # -- profiles ---------------------------------------------------------------------------------------
 
@@ -987,7 +996,7 @@ class CatalogueHistories(DecisionHistories):
 
 def _summary(key: str, ran: Mapping[str, int], states: Mapping[str, int]) -> str:
     return (
-        f"\n[test_properties/{key}] profile={PROFILE}: {ran['examples']} examples, {ran['steps']} steps "
+        f"[test_properties/{key}] profile={PROFILE}: {ran['examples']} examples, {ran['steps']} steps "
         f"({ran['proposals']} proposals, {ran['actions']} actions), {ran['accepted']} accepted, "
         f"{ran['refused']} refused ({ran['refused_for_role']} for the role, {ran['refused_at_gate']} at a gate, "
         f"{ran['refused_drafter_reviewing']} a drafter reviewing), {ran['conflicts']} conflicts, "
@@ -1002,9 +1011,7 @@ MACHINES: dict[str, type[DecisionHistories]] = {"major_decision": DecisionHistor
 
 @pytest.mark.parametrize("workflow", sorted(MACHINES))
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_random_histories_keep_every_invariant(
-    backend: str, workflow: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_random_histories_keep_every_invariant(backend: str, workflow: str, tmp_path: Path) -> None:
     probe = new_database_url(backend, tmp_path)  # skips (or, under CI=true, fails) if PostgreSQL is unreachable
     next(probe)
     probe.close()
@@ -1016,8 +1023,7 @@ def test_random_histories_keep_every_invariant(
     ran, states = Counter(STATS[key]), Counter(STATES[key])
     ran.subtract(before)
     states.subtract(states_before)
-    with capsys.disabled():
-        print(_summary(key, ran, states))
+    report_count(_summary(key, ran, states))
     assert ran["steps"] > 0 and ran["accepted"] > 0 and ran["checks"] > 0
 
 

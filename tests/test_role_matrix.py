@@ -23,7 +23,7 @@ from decisions.errors import ActionRefused
 from decisions.model import Action, Actor, Case, Document
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
-from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, Step, Story
+from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, Step, Story, report_count
 
 WORKFLOWS = ("major_decision", "catalogue")
 
@@ -230,6 +230,7 @@ def test_every_cell_of_the_role_matrix(definitions: Definitions, workflow: str) 
                     wrong.append(f"{cell}: the main path's step is refused: {ids}")
     assert not wrong, f"{len(wrong)} of {cells} cells disagree with the table:\n" + "\n".join(wrong)
     assert cells == CELLS[workflow]
+    report_count(f"[role matrix/{workflow}] {cells} cells (transition × role), each judged twice on the engine")
 
 
 def test_a_role_the_actor_does_not_hold_is_refused_even_where_the_transition_allows_it(
