@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 __all__ = [
     "ActionRefused",
@@ -142,13 +143,24 @@ class StoreError(DecisionsError):
     """The database or the document store cannot be reached or used (the cause is chained)."""
 
 
+def _beijing_minute(recorded_at: str) -> str:
+    """An event's ``recorded_at`` (UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) as Beijing time to the minute;
+    anything else unchanged."""
+    try:
+        moment = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return recorded_at
+    return (moment + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+
 class ConflictError(StoreError):
     """Another action changed the case after it was read: nothing was written; read it again."""
 
     def __init__(self, case_id: str, expected: int, actual: int, by: str = "", at: str = "") -> None:
         self.case_id, self.expected, self.actual, self.by, self.at = case_id, expected, actual, by, at
-        who = f"{by} 于 {at}" if by else "他人"
-        who_en = f"by {by} at {at}" if by else "by someone else"
+        when = _beijing_minute(at)
+        who = f"{by}于{when}（北京时间）" if by and when else by or "他人"
+        who_en = f"by {by} at {when} Beijing time" if by and when else f"by {by}" if by else "by someone else"
         super().__init__(
             f"并发冲突：{case_id} 已被{who}修改（版本 {expected} → {actual}），本次操作未写入，请刷新后重试 / "
             f"conflict: {case_id} was changed {who_en} (version {expected} -> {actual}); nothing was written, "

@@ -952,7 +952,7 @@ REFUSALS = [
         "stale-version",
         (*LAUNCH_OK, "--on", "2025-03-05", "--expect-version", "0"),
         5,
-        ("conflict", D1, "by 李明 at 2025-03-03", "version 0 -> 1", "nothing was written"),
+        ("conflict", D1, "by 李明 at 20", "Beijing time", "version 0 -> 1", "nothing was written"),
     ),
     Refusal("expect-version-negative", (*LAUNCH_OK, "--expect-version", "-1"), 2, ("--expect-version", "from 0 to")),
     Refusal(

@@ -74,6 +74,9 @@ def test_stale_version_is_a_conflict_naming_who_changed_it(service: CaseService)
     with pytest.raises(ConflictError) as conflict:
         service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, {}, docs), expected_version=1)
     assert conflict.value.by == "head_wang" and conflict.value.actual == 2
+    # when the change was recorded (the clock: 2026-01-05 09:30 UTC), in Beijing time, not the date it declared
+    assert "于2026-01-05 17:30（北京时间）" in str(conflict.value)
+    assert "by head_wang at 2026-01-05 17:30 Beijing time" in str(conflict.value)
     assert service.view("D-1").version == 2
 
 

@@ -200,8 +200,7 @@ class CaseService:
             if expected_version is not None and view.version != expected_version:
                 view = self.view(case_id)
             if expected_version is not None and view.version != expected_version:
-                last = view.case.records[-1]
-                raise ConflictError(case_id, expected_version, view.version, last.actor, str(last.on))
+                raise self.repository.conflict(case_id, expected_version, view.version)
             engine = self.engine(view.definitions, view.case.workflow)
             try:
                 return self._commit(

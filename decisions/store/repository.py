@@ -303,7 +303,7 @@ class Repository:
                 elif prev_hash is None:
                     head = self.head(case_id, conn)
                     if head is None or head.version != expected_version:
-                        raise self._conflict(conn, case_id, expected_version, 0 if head is None else head.version)
+                        raise self.conflict(case_id, expected_version, 0 if head is None else head.version, conn)
                     prev = head.head_hash
                 else:
                     prev = prev_hash
@@ -325,7 +325,7 @@ class Repository:
                         {"b_id": case_id, "b_version": expected_version, "b_prev": prev, "head_hash": digest, **values},
                     )
                     if done.rowcount != 1:
-                        raise self._conflict(conn, case_id, expected_version, expected_version + 1)
+                        raise self.conflict(case_id, expected_version, expected_version + 1, conn)
                 event = StoredEvent(
                     case_id,
                     seq,
@@ -343,10 +343,15 @@ class Repository:
                         conn.execute(_DOCUMENTS.insert().values(sha256=sha, size=size))
         except SAIntegrityError as exc:  # a concurrent writer took this case id or (case, seq) first
             with self.db.read() as conn:
-                raise self._conflict(conn, case_id, expected_version, expected_version + 1) from exc
+                raise self.conflict(case_id, expected_version, expected_version + 1, conn) from exc
         return event
 
-    def _conflict(self, conn: Connection, case_id: str, expected: int, actual: int) -> ConflictError:
+    def conflict(self, case_id: str, expected: int, actual: int, conn: Connection | None = None) -> ConflictError:
+        """The conflict of a writer that expected ``expected`` while the case is at ``actual``, naming
+        who recorded event ``actual`` and when it was recorded (empty when it is not there)."""
+        if conn is None:
+            with self.db.read() as c:
+                return self.conflict(case_id, expected, actual, c)
         last = conn.execute(
             select(_EVENTS.c.actor, _EVENTS.c.recorded_at).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == actual)
         ).first()
