@@ -357,21 +357,24 @@ class DecisionHistories(RuleBasedStateMachine):
         fields |= {flag: True for flag in flags}
         if "non_disclosable" in flags:
             fields["nondisclosure_basis"] = "《保守国家秘密法》"
-        t = self.wf.transition("new", "propose")
-        assert t is not None
+        start = date(2025, 1, 2) + timedelta(days=data.draw(st.integers(0, 120), label="start"))
+        return self._start(data, case_id, start, fields, wild)
+
+    def _start(self, data: st.DataObject, case_id: str, on: date, fields: dict[str, Any], wild: bool) -> str | None:
+        """Start ``case_id`` with the workflow's first action carrying ``fields`` (mutated when wild)."""
+        (t,) = self.wf.transitions_from(self.wf.initial)
         if wild:
             fields = self._mutate_fields(data, fields, t)
-        start = date(2025, 1, 2) + timedelta(days=data.draw(st.integers(0, 120), label="start"))
         actor = self._actor(data, t, wild)
         docs, blobs = self._documents(data, case_id, 0, t, wild)
-        action = Action("propose", actor, start, fields, docs)
+        action = Action(t.trigger, actor, on, fields, docs)
         try:
-            fired = self.service.start("major_decision", case_id, action, blobs)
+            fired = self.service.start(self.wf.name, case_id, action, blobs)
         except ActionRefused as exc:
             self._refused(exc, action, t)
             assert self.service.repository.head(case_id) is None, f"refused start of {case_id} wrote a case"
             return None
-        self._accepted(fired.record, action, "new")
+        self._accepted(fired.record, action, self.wf.initial)
         self.versions[case_id] = 1
         self.states[case_id] = True
         return case_id
@@ -972,23 +975,7 @@ class CatalogueHistories(DecisionHistories):
         case_id = f"CAT-{year}-{self.attempts}"
         start = date(2024, 11, 1) + timedelta(days=data.draw(st.integers(0, 60), label="start"))
         fields: dict[str, Any] = {"year": year, "deadline": start + timedelta(days=30)}
-        t = self.wf.transition("new", "open_call")
-        assert t is not None
-        if wild:
-            fields = self._mutate_fields(data, fields, t)
-        actor = self._actor(data, t, wild)
-        docs, blobs = self._documents(data, case_id, 0, t, wild)
-        action = Action("open_call", actor, start, fields, docs)
-        try:
-            fired = self.service.start("catalogue", case_id, action, blobs)
-        except ActionRefused as exc:
-            self._refused(exc, action, t)
-            assert self.service.repository.head(case_id) is None, f"refused start of {case_id} wrote a case"
-            return None
-        self._accepted(fired.record, action, "new")
-        self.versions[case_id] = 1
-        self.states[case_id] = True
-        return case_id
+        return self._start(data, case_id, start, fields, wild)
 
     def _open(self, state: str) -> bool:
         return state != "closed"
