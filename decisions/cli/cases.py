@@ -16,7 +16,7 @@ from decisions.errors import Unmet
 from decisions.model import Document, Text
 
 if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
-    from decisions.service.office import CaseDetails, Office
+    from decisions.service.office import Attachment, CaseDetails, Office
     from decisions.workflow.engine import Fired
 
 console = Console(soft_wrap=True, highlight=False)
@@ -152,6 +152,16 @@ def user_deactivate(name: str, db: DbOption = None, config: ConfigOption = None)
 # -- decisions ----------------------------------------------------------------------------------
 
 
+def _acting(
+    db: str | None, config: Path | None, set_: list[str] | None, attach: list[str] | None
+) -> tuple[Office, dict[str, str], list[Attachment]]:
+    """The office, the ``--set`` fields and the ``--attach`` files of a command that acts."""
+    from decisions.service.inputs import parse_assignments
+
+    office = _office(db, config)
+    return office, parse_assignments(set_ or []), office.read_attachments(attach or [])
+
+
 def propose(
     as_: AsOption = None,
     set_: SetOption = None,
@@ -163,11 +173,7 @@ def propose(
     as_json: JsonOption = False,
 ) -> None:
     """提出重大行政决策建议 / propose a major decision (fields: title, category, source, ...)."""
-    from decisions.service.inputs import parse_assignments
-
-    office = _office(db, config)
-    fields = parse_assignments(set_ or [])
-    attachments = office.read_attachments(attach or [])
+    office, fields, attachments = _acting(db, config, set_, attach)
     _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json)
 
 
@@ -187,11 +193,7 @@ def act(
     as_json: JsonOption = False,
 ) -> None:
     """执行一项操作 / take an action on a decision or catalogue."""
-    from decisions.service.inputs import parse_assignments
-
-    office = _office(db, config)
-    fields = parse_assignments(set_ or [])
-    attachments = office.read_attachments(attach or [])
+    office, fields, attachments = _acting(db, config, set_, attach)
     _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json)
 
 
@@ -437,15 +439,8 @@ def catalogue_open(
     as_json: JsonOption = False,
 ) -> None:
     """开启年度目录并发布征集通知 / open the year's catalogue with its call for items (CAT-<year>)."""
-    from decisions.service.inputs import parse_assignments
-
-    office = _office(db, config)
-    _fired(
-        office.open_catalogue(
-            year, as_ or "", parse_assignments(set_ or []), office.read_attachments(attach or []), on
-        ),
-        as_json,
-    )
+    office, fields, attachments = _acting(db, config, set_, attach)
+    _fired(office.open_catalogue(year, as_ or "", fields, attachments, on), as_json)
 
 
 @catalogue_app.command("show")
