@@ -132,6 +132,52 @@ FLAWS = [
         "legality_review:",
     ),
     Flaw(
+        "discussion_state_unprotected",
+        "    protects: [in_discussion, decided, published]\n",
+        "    protects: [decided, published]\n",
+        "discussion state 'in_discussion' is not protected by the review gate 'legality_review'",
+        "protects: [decided, published]",
+    ),
+    Flaw(
+        "no_discussion_state",
+        "stage: collective_discussion, discussion: true}",
+        "stage: collective_discussion}",
+        "the workflow declares no discussion state",
+        "states:",
+    ),
+    Flaw(
+        "decided_without_discussion",
+        *_insert_transition(
+            "  - trigger: decide_directly\n    source: reviewed_lawful\n    dest: decided\n"
+            "    label: {zh: 不经讨论直接决定, en: decide without a meeting}\n    roles: [head]\n"
+            "    rules: [national.legality_review_lawful_for_current_draft]\n"
+        ),
+        "approval state 'decided' is reachable without collective discussion",
+        "decided: {label",
+    ),
+    Flaw(
+        # the review gate stops protecting the meeting, the flag moves to a state after it, and an
+        # unreviewed draft gets an edge into the meeting: refused, since the decision is then reached
+        # without passing the flagged state
+        "meeting_unguarded_and_flag_moved",
+        "  in_discussion: {label: {zh: 已提请集体讨论, en: Submitted for collective discussion}, stage: "
+        "collective_discussion, discussion: true}\n  deferred: {label: {zh: 暂缓决策, en: Deferred}, stage: "
+        "collective_discussion}",
+        "  in_discussion: {label: {zh: 已提请集体讨论, en: Submitted for collective discussion}, stage: "
+        "collective_discussion}\n  deferred: {label: {zh: 暂缓决策, en: Deferred}, stage: "
+        "collective_discussion, discussion: true}",
+        "approval state 'decided' is reachable without collective discussion",
+        "decided: {label",
+    ),
+    Flaw(
+        # the flag moved onto the decision itself would let the decision count as its own meeting
+        "decision_flagged_as_its_own_meeting",
+        "stage: collective_discussion, approval: true}",
+        "stage: collective_discussion, approval: true, discussion: true}",
+        "cannot be both an approval state and a discussion state",
+        "decided: {label",
+    ),
+    Flaw(
         "syntax_error",
         "states:\n  new: {label",
         "states:\n  new: {label: [",
@@ -171,11 +217,12 @@ def test_each_broken_copy_is_refused_with_file_line_and_offender(
     assert not check.ok
     matching = [p for p in check.problems if flaw.expect in p.message]
     assert matching, [str(p) for p in check.problems]
-    problem = matching[0]
-    assert problem.file == str(path)
-    assert problem.line is not None
-    line_text = path.read_text(encoding="utf-8").splitlines()[problem.line - 1]
-    assert flaw.at in line_text, (problem, line_text)
+    assert all(p.file == str(path) and p.line is not None for p in matching), matching
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # one flaw may break several checks (a jump to a decision skips both the review and the meeting)
+    assert any(flaw.at in lines[p.line - 1] for p in matching if p.line), [
+        (p, lines[p.line - 1]) for p in matching if p.line
+    ]
 
 
 def test_check_command_rejects_the_broken_directory_and_prints_every_file(broken_dir: Path) -> None:

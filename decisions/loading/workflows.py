@@ -122,7 +122,7 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
         path = ("states", name)
         if r.identifier(name, path, "state id") is None:
             continue
-        m = r.mapping(raw, path, required=("label", "stage"), optional=("final", "approval"))
+        m = r.mapping(raw, path, required=("label", "stage"), optional=("final", "approval", "discussion"))
         if m is None:
             continue
         label = r.text(m.get("label"), (*path, "label"))
@@ -131,12 +131,17 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
             r.error((*path, "stage"), f"unknown stage {stage!r}")
         if label is None or stage is None:
             continue
+        approval = r.boolean(m.get("approval"), (*path, "approval"))
+        discussion = r.boolean(m.get("discussion"), (*path, "discussion"))
+        if approval and discussion:  # the meeting considers a case before it is decided, never in the same state
+            r.error((*path, "discussion"), "a state cannot be both an approval state and a discussion state")
         states[name] = StateDef(
             name,
             label,
             stage,
             final=r.boolean(m.get("final"), (*path, "final")),
-            approval=r.boolean(m.get("approval"), (*path, "approval")),
+            approval=approval,
+            discussion=discussion,
             line=r.doc.line_of(path),
         )
     return states
@@ -331,9 +336,10 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
         r.error(finding.key_path, finding.message)
     review = gates.get(review_gate)
     if review is not None:
-        for state in sorted(workflow.approval_states - review.protects):
+        for state in sorted((workflow.approval_states | workflow.discussion_states) - review.protects):
+            kind = "approval" if state in workflow.approval_states else "discussion"
             r.error(
                 ("gates", review_gate, "protects"),
-                f"approval state {state!r} is not protected by the review gate {review_gate!r}",
+                f"{kind} state {state!r} is not protected by the review gate {review_gate!r}",
             )
     return workflow, r

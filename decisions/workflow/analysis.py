@@ -14,9 +14,10 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from decisions.model import Text
 from decisions.workflow.definition import Gate, TransitionDef, WorkflowDef
 
-__all__ = ["Bypass", "find_bypass", "reachable_states", "structural_findings"]
+__all__ = ["Bypass", "find_bypass", "find_undiscussed", "reachable_states", "structural_findings"]
 
 
 def reachable_states(wf: WorkflowDef) -> set[str]:
@@ -41,8 +42,8 @@ class Finding:
 
 
 def structural_findings(wf: WorkflowDef) -> list[Finding]:
-    """Unreachable states, non-final states with no way out, final states with a way out, and
-    approval states that cannot be reached at all."""
+    """Unreachable states, non-final states with no way out, final states with a way out, approval
+    states that cannot be reached at all, and approval states reachable without collective discussion."""
     findings: list[Finding] = []
     reachable = reachable_states(wf)
     outgoing = {t.source for t in wf.transitions}
@@ -59,7 +60,34 @@ def structural_findings(wf: WorkflowDef) -> list[Finding]:
         findings.append(Finding(("states",), "the workflow has no final state"))
     if not wf.approval_states:
         findings.append(Finding(("states",), "the workflow declares no approval state"))
+    if not wf.discussion_states:
+        findings.append(Finding(("states",), "the workflow declares no discussion state (集体讨论)"))
+    elif (undiscussed := find_undiscussed(wf)) is not None:
+        last = undiscussed.path[-1]
+        findings.append(
+            Finding(
+                ("states", last.dest),
+                f"approval state {last.dest!r} is reachable without collective discussion of the current "
+                f"draft (no discussion state since the draft last changed): {undiscussed.describe()}",
+            )
+        )
     return findings
+
+
+def find_undiscussed(wf: WorkflowDef) -> Bypass | None:
+    """A shortest path into an approval state that has not been through a discussion state since
+    the draft last changed, or None. The same search as the gate proof, with entering a discussion
+    state as the gate: so flagging the meeting's state is what anchors the review gate's protection
+    of it (an approval state must be reached through one, and the review gate must protect it)."""
+    meeting = Gate(
+        "discussion_state",
+        "",
+        wf.approval_states,
+        Text("集体讨论", "collective discussion"),
+        reset_on_draft_change=True,
+    )
+    entering = frozenset(i for i, t in enumerate(wf.transitions) if t.dest in wf.discussion_states)
+    return find_bypass(wf, meeting, entering)
 
 
 @dataclass(frozen=True)

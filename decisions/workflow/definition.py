@@ -97,6 +97,7 @@ class StateDef:
     stage: str
     final: bool = False
     approval: bool = False
+    discussion: bool = False  # the meeting considers the case here (集体讨论, 常务会议审议)
     line: int | None = None
 
 
@@ -184,6 +185,10 @@ class WorkflowDef:
     @cached_property
     def approval_states(self) -> frozenset[str]:
         return frozenset(s.id for s in self.states.values() if s.approval)
+
+    @cached_property
+    def discussion_states(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.states.values() if s.discussion)
 
     def attribute_defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.fields.values() if f.attribute and f.default is not None}
