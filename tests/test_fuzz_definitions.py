@@ -352,6 +352,14 @@ def check_major_workflow(data: dict[str, Any], result: Definitions | DefinitionE
     bypass = statutory_bypass(data)
     if not gate_declared_as_shipped(data):
         stats["loaded with the legality gate re-declared" + (" (statutory bypass)" if bypass else "")] += 1
+        # whatever the file says its review gate protects, the gate may not be skipped on the way into a
+        # state the file itself flags as the meeting or a decision while the gate still checks the review
+        entered = (data.get("states") or {}).get(bypass[-1].split()[-1]) if bypass else None
+        flagged = isinstance(entered, dict) and (entered.get("discussion") is True or entered.get("approval") is True)
+        review = (data.get("gates") or {}).get(data["workflow"].get("review_gate")) or {}
+        assert not (flagged and review.get("rule") == GATE_RULE), (
+            "ACCEPTED BYPASS of the legality review into a flagged state: " + " ".join(bypass or [])
+        )
         return
     assert bypass is None, "ACCEPTED BYPASS of the legality review: " + " ".join(bypass)
 
