@@ -306,6 +306,22 @@ def test_verifying_while_a_decision_advances_reports_no_false_findings(
     assert_verifies(service)
 
 
+def test_verifying_while_a_decision_is_proposed_reports_no_false_findings(
+    service: CaseService, definitions: Definitions
+) -> None:
+    """A clerk proposes a decision (its id sorting first) after the auditor has streamed the events and
+    before it lists the case rows: the new decision is not "a case without events"."""
+    to_executing(service, "D-2")
+    with other_user(service, definitions) as auditing:
+        auditor = AuditService(auditing)
+        propose = lambda: play(service, "D-1", MAIN_PATH[:1]) or "D-1"  # noqa: E731
+        with before_statement(auditing.db, ("SELECT",), "ORDER BY CASES.ID", propose) as wrote:
+            found = auditor.verify()
+        assert wrote == ["D-1"]
+        assert found.ok, found.findings
+    assert_verifies(service)
+
+
 # -- processes ----------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from decisions.audit import GENESIS, Head, canonical_bytes, canonical_text, chain_hash, hasher
@@ -208,6 +208,17 @@ class Repository:
             return {}
         with self.db.read() as conn:
             return {r.id: _head(r) for r in conn.execute(select(_CASES).where(_CASES.c.id.in_(list(case_ids))))}
+
+    def cases_without_events(self, case_id: str | None = None) -> list[str]:
+        """The ids of case rows that have no event at all (every case is created with its first event,
+        in one transaction, so in one snapshot this is empty unless rows were tampered with)."""
+        query = select(_CASES.c.id).where(~exists().where(_EVENTS.c.case_id == _CASES.c.id)).order_by(_CASES.c.id)
+        if case_id is not None:
+            if not is_case_id(case_id):
+                return []
+            query = query.where(_CASES.c.id == case_id)
+        with self.db.read() as conn:
+            return [str(r.id) for r in conn.execute(query)]
 
     def iter_heads(self, batch: int = 5000) -> Iterator[CaseHead]:
         """Every case projection in id order, streamed."""
