@@ -5,14 +5,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import typer
 import typer.main
 import typer.testing
+from sqlalchemy import inspect, text
 
 from decisions.definitions import Definitions
 from decisions.service.definitions import DefinitionsService
+from decisions.store.database import Database
 
 
 @contextmanager
@@ -35,3 +38,17 @@ def definitions_parsed_once() -> Iterator[None]:
         patch.setattr(DefinitionsService, "definitions", definitions)
         patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
         yield
+
+
+def every_row(url: str, documents: Path) -> dict[str, list[str]]:
+    """Every row of every table of the database at ``url``, sorted per table: what "nothing was
+    written" is checked against."""
+    database = Database(url, documents=documents)
+    try:
+        with database.engine.connect() as conn:
+            return {
+                t: sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{t}"')))
+                for t in inspect(conn).get_table_names()
+            }
+    finally:
+        database.dispose()

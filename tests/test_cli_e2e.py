@@ -25,14 +25,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
 from decisions.demo import PEOPLE
 from decisions.errors import DecisionsError
-from decisions.store.database import Database
-from tests.cli_support import definitions_parsed_once
+from tests.cli_support import definitions_parsed_once, every_row
 from tests.stores import BACKENDS, new_database_url
 
 runner = CliRunner()
@@ -986,15 +984,7 @@ class SmallOffice:
 
     def snapshot(self) -> dict[str, Any]:
         """What the CLI shows, every row of every table, and every file of the document store."""
-        database = Database(self.cli.url, documents=self.cli.documents)
-        try:
-            with database.engine.connect() as conn:
-                tables = {
-                    t: sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{t}"')))
-                    for t in inspect(conn).get_table_names()
-                }
-        finally:
-            database.dispose()
+        tables = every_row(self.cli.url, self.cli.documents)
         verified = self.cli.json("audit", "verify")
         return {
             "list": self.cli.json("list"),

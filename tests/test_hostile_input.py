@@ -38,14 +38,12 @@ from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 import pytest
-from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
 from decisions.errors import DecisionsError
-from decisions.store.database import Database
 from decisions.store.documents import MAX_DOCUMENT_BYTES
-from tests.cli_support import definitions_parsed_once
+from tests.cli_support import definitions_parsed_once, every_row
 from tests.stores import new_database_url
 from tests.support import report_count
 
@@ -273,17 +271,8 @@ class Office:
         return r
 
     def snapshot(self) -> dict[str, Any]:
-        database = Database(self.url, documents=self.documents)
-        try:
-            with database.engine.connect() as conn:
-                tables = {
-                    t: sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{t}"')))
-                    for t in inspect(conn).get_table_names()
-                }
-        finally:
-            database.dispose()
         return {
-            "tables": tables,
+            "tables": every_row(self.url, self.documents),
             "store": _listing(self.documents),
             # the database is compared row by row, the store above
             "work": _listing(self.work, exclude=("office.sqlite", self.documents.name)),

@@ -27,7 +27,7 @@ from decisions.errors import DecisionsError
 from decisions.model import Action, Case, Document, Text
 from decisions.service.cases import CaseService
 from decisions.store.events import StoredEvent, action_actor, record_from_body
-from decisions.store.repository import CaseHead
+from decisions.store.repository import CaseHead, projected_columns
 from decisions.store.tables import CheckpointRow, DocumentRow
 from decisions.workflow.engine import Engine
 
@@ -270,7 +270,7 @@ class AuditService:
 
     def _check_projection(self, chain: _Chain, documents_seen: dict[str, str | None]) -> list[Finding]:
         findings: list[Finding] = []
-        cached = getattr(self, "_heads_cache", {}).get(chain.case_id)
+        cached = self._heads_cache.get(chain.case_id)
         head = cached if cached is not None else self.repository.head(chain.case_id)
         # A decision may advance while the audit runs: follow its chain to the head it has now.
         for _ in range(5):
@@ -289,11 +289,7 @@ class AuditService:
             "state": last.get("to"),
             "workflow": last.get("workflow"),
             "definitions": last.get("definitions"),
-            "attributes": canonical_text(chain.attributes),
-            "title": str(chain.attributes.get("title", ""))[:512],
-            "catalogue_item": str(chain.attributes["catalogue_item"])[:64]
-            if chain.attributes.get("catalogue_item")
-            else None,
+            **projected_columns(chain.attributes),
         }
         return findings + [
             Finding(

@@ -36,8 +36,8 @@ __all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
 Clock = Callable[[], datetime]
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 _RETRIES = 3
-_CONFLICT_RETRIES = 25
-_SNAPSHOTS = 1024  # without an expected version, a lost race simply re-reads and tries again
+_CONFLICT_RETRIES = 25  # without an expected version, a lost race simply re-reads and tries again
+_SNAPSHOTS = 1024  # recently used cases kept in memory
 
 
 def utc_now() -> datetime:
@@ -257,11 +257,7 @@ class CaseService:
             results=fired.results,
             recorded_at=recorded_at,
         )
-        projection = {
-            "state": fired.case.state,
-            "attributes": fired.case.attributes,
-            "title": fired.case.attributes.get("title", ""),
-        }
+        projection = {"state": fired.case.state, "attributes": fired.case.attributes}
         stored = self.repository.append(
             case_id=case.id,
             expected_version=version,

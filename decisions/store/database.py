@@ -49,10 +49,6 @@ SCHEMA_REVISION = "0003"
 start-up); `test_schema_revision_is_alembics_head` fails when a migration is added without it."""
 
 
-def _head_revision() -> str:
-    return SCHEMA_REVISION
-
-
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -190,7 +186,7 @@ class Database:
                     "run `decisions init`"
                 )
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            if revision != _head_revision():
+            if revision != SCHEMA_REVISION:
                 raise StoreError(
                     f"数据库版本 {revision} 需要迁移，请运行 decisions init / run `decisions init` to migrate"
                 )

@@ -24,7 +24,7 @@ from decisions.store.database import Database
 from decisions.store.events import StoredEvent
 from decisions.store.tables import CaseRow, DefinitionSetRow, DefinitionSourceRow, DocumentRow, EventRow
 
-__all__ = ["CaseHead", "Repository"]
+__all__ = ["CaseHead", "Repository", "projected_columns"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -77,9 +77,15 @@ class CaseHead:
     catalogue_item: str | None = None
 
 
-def _item(attributes: Mapping[str, Any]) -> str | None:
+def projected_columns(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The case-row columns derived from a case's attributes: what an append writes and what
+    verification expects to find."""
     item = attributes.get("catalogue_item")
-    return None if item in (None, "") else str(item)[:64]
+    return {
+        "attributes": canonical_text(dict(attributes)),
+        "title": str(attributes.get("title") or "")[:512],
+        "catalogue_item": None if item in (None, "") else str(item)[:64],
+    }
 
 
 def _head(row: Any) -> CaseHead:
@@ -300,13 +306,7 @@ class Repository:
             raise ValueError("event body does not match the append")  # a programming error, not user input
         data = canonical_bytes(body)
         on, recorded = (canonical_text(body[k]).strip('"') for k in ("on", "recorded_at"))
-        values = {
-            "state": projection["state"],
-            "attributes": canonical_text(dict(projection["attributes"])),
-            "version": seq,
-            "title": str(projection.get("title") or "")[:512],
-            "catalogue_item": _item(projection["attributes"]),
-        }
+        values = {"state": projection["state"], "version": seq, **projected_columns(projection["attributes"])}
         try:
             with self.db.write() as conn:
                 if expected_version == 0:
@@ -353,8 +353,7 @@ class Repository:
                     if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha)).first() is None:
                         conn.execute(_DOCUMENTS.insert().values(sha256=sha, size=size))
         except SAIntegrityError as exc:  # a concurrent writer took this case id or (case, seq) first
-            with self.db.read() as conn:
-                raise self.conflict(case_id, expected_version, expected_version + 1, conn) from exc
+            raise self.conflict(case_id, expected_version, expected_version + 1) from exc
         return event
 
     def conflict(self, case_id: str, expected: int, actual: int, conn: Connection | None = None) -> ConflictError:
