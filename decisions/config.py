@@ -22,8 +22,11 @@ CONFIG_NAME = "decisions.yaml"
 
 
 def shipped_root() -> Path:
-    """The directory holding the shipped ``workflows/``, ``rules/`` and ``decisions.yaml``."""
-    return Path(__file__).resolve().parent.parent
+    """The directory holding the shipped ``workflows/``, ``rules/`` and ``decisions.yaml``: the copy
+    inside an installed wheel (``decisions/_shipped/``, written by setup.py), else the source checkout."""
+    package = Path(__file__).resolve().parent
+    inside = package / "_shipped"
+    return inside if (inside / CONFIG_NAME).is_file() else package.parent
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,8 @@ def test_readme_main_job_runs_the_demo_twice_and_the_python_api_example_works(tm
 @pytest.mark.parametrize(
     "tool",
     [
-        ["ruff", "check", "decisions", "tests", "bench"],
-        ["ruff", "format", "--check", "decisions", "tests", "bench"],
+        ["ruff", "check", "decisions", "tests", "bench", "setup.py"],
+        ["ruff", "format", "--check", "decisions", "tests", "bench", "setup.py"],
         ["mypy"],
     ],
     ids=lambda t: " ".join(t[:2]),

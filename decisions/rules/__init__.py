@@ -1,0 +1,1 @@
+"""Rule packs as data: conditions, rules and parameters, layering, evaluation. Pure."""

@@ -1,0 +1,1 @@
+"""Workflows as data: definitions, the static gate proof, the `transitions` wrapper, diagrams. Pure."""

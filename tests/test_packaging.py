@@ -1,0 +1,96 @@
+"""The package installs anywhere and its surface is deliberate: a built wheel carries the shipped
+definitions and the migrations, `decisions.yaml` is found in the documented order, ``import
+decisions`` loads nothing, and the pure core and `workflow check` never import the store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import decisions
+from decisions.config import CONFIG_ENV, find_config, load_deployment, shipped_root
+from tests.support import ROOT
+
+STORAGE = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "decisions.store")
+HEAVY = (*STORAGE, "chinese_calendar")
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(result.stdout.split())
+
+
+def test_the_public_api_is_the_sorted_all_and_every_name_resolves() -> None:
+    assert decisions.__all__ == sorted(decisions.__all__, key=lambda n: (not n[0].isupper(), n.lower()))
+    for name in decisions.__all__:
+        assert getattr(decisions, name) is not None, name
+    assert decisions.Office.__module__ == "decisions.service.office"
+    assert issubclass(decisions.ActionRefused, decisions.DecisionsError)
+    with pytest.raises(AttributeError):
+        _ = decisions.engine  # internals are not part of the surface
+
+
+def test_importing_the_package_loads_none_of_its_modules() -> None:
+    loaded = _modules_after("import decisions")
+    assert sorted(m for m in loaded if m.startswith("decisions.")) == []
+
+
+def test_the_pure_core_imports_no_storage_no_yaml_and_no_calendar_data() -> None:
+    loaded = _modules_after(
+        "import decisions.model, decisions.definitions, decisions.rules.evaluate, decisions.workflow.engine, "
+        "decisions.workflow.analysis, decisions.calendar.core, decisions.deadlines, decisions.catalogue"
+    )
+    assert sorted(m for m in loaded if m.startswith((*HEAVY, "yaml"))) == []
+
+
+def test_workflow_check_imports_no_store() -> None:
+    loaded = _modules_after(
+        "import sys\nfrom decisions.cli import main\nsys.argv = ['decisions', 'workflow', 'check']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code"
+    )
+    assert "decisions.loading" in loaded  # it did check the definitions (and read the calendar)
+    assert sorted(m for m in loaded if m.startswith(STORAGE)) == []
+
+
+def test_the_configuration_is_found_in_the_documented_order(tmp_path: Path) -> None:
+    explicit, from_env, local = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "decisions.yaml"
+    local.write_text("x", encoding="utf-8")
+    env = {CONFIG_ENV: str(from_env)}
+    assert find_config(explicit, env, tmp_path) == explicit
+    assert find_config(None, env, tmp_path) == from_env
+    assert find_config(None, {}, tmp_path) == local
+    assert find_config(None, {}, tmp_path / "empty") == shipped_root() / "decisions.yaml"
+    shipped = load_deployment(shipped_root() / "decisions.yaml")
+    assert shipped.workflows and shipped.rule_packs and shipped.calendar is not None
+
+
+def test_a_built_wheel_carries_the_definitions_the_migrations_and_the_type_marker(tmp_path: Path) -> None:
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (wheel,) = tmp_path.glob("decisions-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {"decisions.yaml"} | {
+        str(p.relative_to(ROOT)) for d in ("workflows", "rules") for p in (ROOT / d).glob("*.yaml")
+    }
+    assert {f"decisions/_shipped/{n}" for n in shipped} <= names
+    migrations = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions/store/migrations").rglob("*.py")}
+    assert migrations | {"decisions/store/migrations/script.py.mako", "decisions/py.typed"} <= names
+    packages = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions").rglob("__init__.py")}
+    assert packages <= names
+    for directory in (p for p in (ROOT / "decisions").rglob("*") if p.is_dir() and p.name != "__pycache__"):
+        if any(directory.glob("*.py")) and "migrations" not in directory.parts:
+            assert (directory / "__init__.py").is_file(), f"{directory} is not a package: left out of the wheel"
