@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from decisions.calendar import WorkCalendar
@@ -11,7 +11,20 @@ from decisions.errors import UsageError, shown
 from decisions.rules.definitions import Rule, RuleBook
 from decisions.workflow.definition import TransitionDef, WorkflowDef
 
-__all__ = ["Definitions", "Source", "effective_rules"]
+__all__ = ["Definitions", "Source", "effective_rules", "fingerprint_of", "source_digest"]
+
+
+def source_digest(text: str) -> str:
+    """The content hash a definition text is stored under (SHA-256 of its UTF-8 bytes)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint_of(manifest: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint of a definition set from its ordered (kind, content hash) pairs: SHA-256 over
+    the kinds, order and content hashes (file names do not count). The one derivation, used when a
+    set is loaded and when audit checks a stored set."""
+    text = "\n".join(f"{kind}:{sha}" for kind, sha in manifest)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -24,7 +37,7 @@ class Source:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return source_digest(self.text)
 
 
 def effective_rules(rulebook: RuleBook, wf: WorkflowDef, t: TransitionDef) -> tuple[Rule, ...]:
@@ -54,8 +67,7 @@ class Definitions:
     def fingerprint(self) -> str:
         """SHA-256 over the kinds, order and content hashes of the sources: one id for the set
         of definitions a decision is recorded under (file names do not count)."""
-        manifest = "\n".join(f"{s.kind}:{s.sha256}" for s in self.sources)
-        return hashlib.sha256(manifest.encode("ascii")).hexdigest()
+        return fingerprint_of((s.kind, s.sha256) for s in self.sources)
 
     def workflow(self, name: str) -> WorkflowDef:
         try:

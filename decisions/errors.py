@@ -10,7 +10,9 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
     ├── ActionRefused            an action is not allowed now; lists every unmet requirement with its citation
     ├── UsageError               the caller asked for something that does not exist (unknown workflow, trigger ...)
     ├── StoreError               the database or document store cannot be reached or used
-    │   └── ConflictError        someone else changed the case since it was read (optimistic concurrency)
+    │   ├── ConflictError        someone else changed the case since it was read (optimistic concurrency)
+    │   ├── TransientStoreError  the database asks for the transaction to be run again (serialization, deadlock)
+    │   └── DuplicateKeyError    a row with that key exists (raised by the store, turned into a conflict there)
     └── IntegrityError           stored history does not verify (edited, reordered, deleted, or bytes changed)
 """
 
@@ -27,9 +29,11 @@ __all__ = [
     "ConflictError",
     "DecisionsError",
     "DefinitionError",
+    "DuplicateKeyError",
     "IntegrityError",
     "Problem",
     "StoreError",
+    "TransientStoreError",
     "Unmet",
     "UsageError",
     "shown",
@@ -141,6 +145,16 @@ class UsageError(DecisionsError):
 
 class StoreError(DecisionsError):
     """The database or the document store cannot be reached or used (the cause is chained)."""
+
+
+class TransientStoreError(StoreError):
+    """The database refused the transaction for now (a PostgreSQL serialization failure or deadlock):
+    running it again may succeed. The service layer retries a bounded number of times."""
+
+
+class DuplicateKeyError(StoreError):
+    """A unique key is taken (a concurrent writer got there first). The store raises it and turns it
+    into a `ConflictError` where a race is the meaning; it never reaches a user as itself."""
 
 
 def _beijing_minute(recorded_at: str) -> str:

@@ -22,10 +22,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from decisions.definitions import Definitions
-from decisions.errors import ConflictError
+from decisions.errors import ConflictError, DuplicateKeyError
 from decisions.model import Action, Document
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
@@ -118,7 +117,7 @@ def test_the_database_itself_refuses_a_second_event_with_the_same_number(service
     with db.read() as conn:
         second = dict(conn.execute(select(table).where(table.c.case_id == "D-1", table.c.seq == 2)).mappings().one())
     del second["id"]
-    with pytest.raises(SAIntegrityError), db.write() as conn:
+    with pytest.raises(DuplicateKeyError), db.write() as conn:
         conn.execute(table.insert().values(**{**second, "hash": "f" * 64}))
     assert [e.seq for e in history(service, "D-1")] == [1, 2]
 

@@ -16,18 +16,6 @@ from decisions.errors import UsageError
 DEMO_FILE = "decisions-demo.sqlite"
 
 
-def _is_demo(file: Path) -> bool:
-    """Whether an SQLite file is a database the demo made (marked in its meta table)."""
-    import sqlite3
-
-    try:
-        with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
-    except sqlite3.Error:
-        return False
-    return row is not None and row[0] == "true"
-
-
 def demo(
     db: Annotated[str | None, typer.Option("--db", help=f"database URL (default: a fresh ./{DEMO_FILE})")] = None,
     config: ConfigOption = None,
@@ -35,7 +23,7 @@ def demo(
     """演示：一个县一年的目录与决策 / demo: a county's year of catalogue and decisions, then audit."""
     from decisions.demo import run_demo
     from decisions.service.office import Office
-    from decisions.store.database import Database
+    from decisions.store.database import Database, is_demo_database
 
     console = Console(soft_wrap=True, highlight=False)
     url = db or f"sqlite:///{DEMO_FILE}"
@@ -45,7 +33,7 @@ def demo(
         # (never in $DECISIONS_DOCUMENTS, which may be an office's real store).
         file = Path(database.engine.url.database or "")
         database.dispose()
-        if file.exists() and not _is_demo(file):
+        if file.exists() and not is_demo_database(file):
             raise UsageError(
                 f"{file} 不是演示数据库，演示不会覆盖它 / {file} is not a demo database; the demo will not replace it"
             )

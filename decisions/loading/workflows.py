@@ -6,9 +6,9 @@ Cross-file meaning (rules named by transitions and gates, the gate proof) is che
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from decisions.definitions import source_digest
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
 from decisions.workflow.analysis import structural_findings
@@ -330,7 +330,7 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
         roles=wf["roles"],
         gates=gates,
         file=doc.file,
-        sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+        sha256=source_digest(doc.text),
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

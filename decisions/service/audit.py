@@ -21,14 +21,15 @@ from decisions.audit import (
     canonical_text,
     chain_hash,
     compare_to_checkpoint,
+    is_digest,
     parse_if_canonical,
 )
+from decisions.definitions import fingerprint_of, source_digest
 from decisions.errors import DecisionsError
 from decisions.model import Action, Case, Document, Text
 from decisions.service.cases import CaseService
 from decisions.store.events import StoredEvent, action_actor, record_from_body
 from decisions.store.repository import CaseHead, projected_columns
-from decisions.store.tables import CheckpointRow, DocumentRow
 from decisions.workflow.engine import Engine
 
 __all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport"]
@@ -249,10 +250,9 @@ class AuditService:
             wf = self.cases.definitions_for(str(body["definitions"])).workflow(str(body["workflow"]))
         except (DecisionsError, KeyError):
             return
-        for name, value in body.get("fields", {}).items():
-            fdef = wf.fields.get(name)
-            if fdef is not None and fdef.attribute:
-                chain.attributes[name] = value
+        fields = body.get("fields")
+        if isinstance(fields, dict):
+            chain.attributes = wf.attributes_after(chain.attributes, fields)
 
     def _document_problem(self, sha: str) -> str | None:
         """What is wrong with a stored document: its row, its recorded size, its bytes."""
@@ -304,27 +304,20 @@ class AuditService:
 
     def _check_orphan_documents(self, documents_seen: dict[str, str | None]) -> list[Finding]:
         """Document rows that no event carries (a full verify only): their bytes must still match."""
-        from sqlalchemy import select
-
-        table = DocumentRow.__table__  # type: ignore[attr-defined]
         out = []
-        with self.db.read() as conn:
-            rows = conn.execute(select(table.c.sha256)).all()
-        for (sha,) in rows:
+        for sha in self.repository.document_digests():
             if sha in documents_seen:
                 continue
-            problem = self._document_problem(sha) if _looks_like_digest(sha) else "not a SHA-256 digest"
+            problem = self._document_problem(sha) if is_digest(sha) else "not a SHA-256 digest"
             if problem is not None:
                 out.append(Finding("documents", None, "document", f"unattached document {str(sha)[:16]}…: {problem}"))
         return out
 
     def _check_definitions(self, case_id: str | None) -> list[Finding]:
         """Stored definition texts still hash to their recorded SHA-256, and every set to its fingerprint."""
-        import hashlib
-
         damaged: dict[str, str] = {}
         for sha, name, text_ in self.repository.definition_texts():
-            if hashlib.sha256(text_.encode("utf-8")).hexdigest() != sha:
+            if source_digest(text_) != sha:
                 damaged[sha] = name
         scope = None if case_id is None else {h.definitions for h in [self.repository.head(case_id)] if h is not None}
         out: list[Finding] = []
@@ -332,10 +325,7 @@ class AuditService:
             if scope is not None and fingerprint not in scope:
                 continue
             problems = [f"{name} ({kind}) was edited" for kind, name, sha in manifest if sha in damaged]
-            recomputed = hashlib.sha256(
-                "\n".join(f"{kind}:{sha}" for kind, _, sha in manifest).encode("ascii")
-            ).hexdigest()
-            if recomputed != fingerprint:
+            if fingerprint_of((kind, sha) for kind, _, sha in manifest) != fingerprint:
                 problems.append("the set's manifest no longer matches its fingerprint")
             if problems:
                 users = self.repository.cases_using(fingerprint) or ["*"]
@@ -354,13 +344,7 @@ class AuditService:
         cp = build_checkpoint(
             self.repository.hash, self.repository.algorithm, self.repository.chain_heads(), self.cases.clock()
         )
-        table = CheckpointRow.__table__  # type: ignore[attr-defined]
-        with self.db.write() as conn:
-            conn.execute(
-                table.insert().values(
-                    created_at=canonical_text(cp.created_at).strip('"'), root=cp.root, body=cp.to_json()
-                )
-            )
+        self.repository.save_checkpoint(canonical_text(cp.created_at).strip('"'), cp.root, cp.to_json())
         return cp
 
     # -- replay ---------------------------------------------------------------------------------
@@ -403,23 +387,13 @@ class AuditService:
                 flags.append(f"recorded from {record.from_state!r} but the replay is in {case.state!r}")
             if t is not None and not unmet and t.dest != record.to_state:
                 flags.append(f"recorded {record.to_state!r} but the workflow leads to {t.dest!r}")
-            changed = [
-                n
-                for n in record.fields
-                if n in wf.fields
-                and wf.fields[n].attribute
-                and case.attributes.get(n) != record.fields[n]
-                and n in case.attributes
-            ]
+            attributes = wf.attributes_after(case.attributes, record.fields)
+            changed = [n for n, v in attributes.items() if n in case.attributes and case.attributes[n] != v]
             if changed:
                 flags.append(
                     "note: attributes changed: "
-                    + ", ".join(f"{n} {case.attributes.get(n)!r}→{record.fields[n]!r}" for n in changed)
+                    + ", ".join(f"{n} {case.attributes[n]!r}→{attributes[n]!r}" for n in changed)
                 )
-            attributes = dict(case.attributes)
-            for n, v in record.fields.items():
-                if n in wf.fields and wf.fields[n].attribute:
-                    attributes[n] = v
             case = replace(case, state=record.to_state, attributes=attributes, records=(*case.records, record))
             steps.append(
                 ReplayStep(
@@ -437,7 +411,3 @@ class AuditService:
                 )
             )
         return ReplayReport(case_id, head.workflow, head.definitions, tuple(steps), case.state, head.state)
-
-
-def _looks_like_digest(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)

@@ -19,13 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, ConflictError, IntegrityError, StoreError, Unmet, UsageError, shown
+from decisions.errors import (
+    ActionRefused,
+    ConflictError,
+    IntegrityError,
+    StoreError,
+    TransientStoreError,
+    Unmet,
+    UsageError,
+    shown,
+)
 from decisions.loading import load_sources
 from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
-from decisions.store.database import Database, is_retryable
+from decisions.store.database import Database
 from decisions.store.documents import DocumentStore
 from decisions.store.events import StoredEvent, event_body, record_from_body
 from decisions.store.repository import CaseHead, Repository
@@ -79,9 +86,7 @@ class CaseService:
         with self._lock:
             found = self._definitions.get(fingerprint)
         if found is None:
-            found = load_sources(self.repository.definition_sources(fingerprint))
-            if found.fingerprint != fingerprint:
-                raise IntegrityError(f"definition set {fingerprint} does not hash to its fingerprint")
+            found = self.stored_definitions(fingerprint)
             with self._lock:
                 self._definitions[fingerprint] = found
         return found
@@ -138,10 +143,7 @@ class CaseService:
             )
         attributes: dict[str, Any] = {}
         for r in records:
-            for name, value in r.fields.items():
-                fdef = wf.fields.get(name)
-                if fdef is not None and fdef.attribute:
-                    attributes[name] = value
+            attributes = wf.attributes_after(attributes, r.fields)
         case = Case(head.id, head.workflow, head.state, attributes, records)
         return CaseView(case, head.version, head.head_hash, head.definitions)
 
@@ -158,14 +160,7 @@ class CaseService:
     def attach(self, kind: str, data: bytes, name: str) -> Document:
         """File a document's bytes in the store; returns the reference an action carries."""
         sha = self.documents.put(data)
-        with self.db.write() as conn:
-            from sqlalchemy import select
-
-            from decisions.store.tables import DocumentRow
-
-            table = DocumentRow.__table__  # type: ignore[attr-defined]
-            if conn.execute(select(table.c.sha256).where(table.c.sha256 == sha)).first() is None:
-                conn.execute(table.insert().values(sha256=sha, size=len(data)))
+        self.repository.register_document(sha, len(data))
         return Document(kind=kind, sha256=sha, name=name)
 
     # -- acting -----------------------------------------------------------------------------------
@@ -211,10 +206,10 @@ class CaseService:
                 if expected_version is not None or attempt == _CONFLICT_RETRIES - 1:
                     raise
                 time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
-            except DBAPIError as exc:  # only PostgreSQL serialization failures and deadlocks get here
+            except TransientStoreError as exc:  # PostgreSQL serialization failures and deadlocks
                 retryable_failures += 1
-                if not is_retryable(exc) or retryable_failures >= _RETRIES:
-                    raise StoreError(f"数据库事务失败 / the transaction failed: {exc.orig}") from exc
+                if retryable_failures >= _RETRIES:
+                    raise StoreError(f"数据库事务失败 / the transaction failed: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def stored_definitions(self, fingerprint: str) -> Definitions:

@@ -6,18 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from decisions.audit import canonical_text
 from decisions.errors import UsageError, shown
 from decisions.model import Actor, Text
 from decisions.service.cases import Clock, utc_now
 from decisions.store.database import Database
-from decisions.store.tables import UserRow
+from decisions.store.people import People, StoredPerson
 
 __all__ = ["User", "UserService"]
 
-_USERS = UserRow.__table__  # type: ignore[attr-defined]
 MAX_NAME = 128
 
 
@@ -32,9 +29,8 @@ class User:
         return Actor(self.name, frozenset(self.roles), self.unit or None)
 
 
-def _user(row: object) -> User:
-    roles = tuple(r for r in str(row.roles).split(",") if r)  # type: ignore[attr-defined]
-    return User(row.name, roles, row.unit, bool(row.active))  # type: ignore[attr-defined]
+def _user(person: StoredPerson) -> User:
+    return User(person.name, person.roles, person.unit, person.active)
 
 
 def _is_name(text: str) -> bool:
@@ -52,7 +48,7 @@ class UserService:
     """Adds, lists and deactivates users; resolves a name to the actor who acts."""
 
     def __init__(self, db: Database, roles: Mapping[str, Text], *, clock: Clock = utc_now) -> None:
-        self.db = db
+        self.people = People(db)
         self.roles = roles
         self.clock = clock
 
@@ -70,34 +66,24 @@ class UserService:
                 f"未知角色 / unknown role {', '.join(shown(r) for r in unknown[:5])} "
                 f"(known: {', '.join(sorted(self.roles))})"
             )
-        with self.db.write() as conn:
-            if conn.execute(select(_USERS.c.name).where(_USERS.c.name == name)).first():
-                raise UsageError(f"用户已存在 / user {shown(name)} already exists")
-            now = self._now()
-            conn.execute(
-                _USERS.insert().values(
-                    name=name, roles=",".join(sorted(set(roles))), unit=unit, active=True, added_at=now, changed_at=now
-                )
-            )
-        return User(name, tuple(sorted(set(roles))), unit, True)
+        granted = tuple(sorted(set(roles)))
+        if not self.people.add(name, granted, unit, self._now()):
+            raise UsageError(f"用户已存在 / user {shown(name)} already exists")
+        return User(name, granted, unit, True)
 
     def list(self) -> list[User]:
-        with self.db.read() as conn:
-            return [_user(r) for r in conn.execute(select(_USERS).order_by(_USERS.c.name))]
+        return [_user(p) for p in self.people.all()]
 
     def get(self, name: str) -> User:
-        row = None
-        if _is_name(name):  # no such user can exist; never hand the driver what it cannot encode
-            with self.db.read() as conn:
-                row = conn.execute(select(_USERS).where(_USERS.c.name == name)).first()
+        # a name that cannot exist is never handed to the driver (it may not be able to encode it)
+        row = self.people.get(name) if _is_name(name) else None
         if row is None:
             raise UsageError(f"未知用户 / unknown user {shown(name)} (add with: decisions user add NAME --role ROLE)")
         return _user(row)
 
     def deactivate(self, name: str) -> User:
         user = self.get(name)
-        with self.db.write() as conn:
-            conn.execute(_USERS.update().where(_USERS.c.name == name).values(active=False, changed_at=self._now()))
+        self.people.set_active(user.name, False, self._now())
         return User(user.name, user.roles, user.unit, False)
 
     def actor(self, name: str | None) -> Actor:

@@ -1,7 +1,9 @@
 """The database: an SQLite file by default (WAL, ``synchronous=FULL``, writes in ``BEGIN IMMEDIATE``),
 PostgreSQL for many offices on one server. Chosen by URL (``--db`` or ``DECISIONS_DATABASE_URL``).
 
-Driver errors are translated here into `StoreError` / `ConflictError`, with the cause chained.
+Driver errors are translated here, and only here, by type and SQLSTATE (never by message text):
+a serialization failure or deadlock becomes `TransientStoreError`, a taken unique key
+`DuplicateKeyError`, anything else `StoreError`; the cause is chained.
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from decisions.errors import StoreError, shown
+from decisions.errors import DuplicateKeyError, StoreError, TransientStoreError, shown
 from decisions.store.tables import MetaRow
 
 _META = MetaRow.__table__  # type: ignore[attr-defined]
 
-__all__ = ["DATABASE_ENV", "DEFAULT_URL", "DOCUMENTS_ENV", "Database", "is_retryable", "resolve_url"]
+__all__ = ["DATABASE_ENV", "DEFAULT_URL", "DOCUMENTS_ENV", "Database", "is_demo_database", "resolve_url"]
 
 DATABASE_ENV = "DECISIONS_DATABASE_URL"
 DOCUMENTS_ENV = "DECISIONS_DOCUMENTS"
 DEFAULT_URL = "sqlite:///decisions.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+_UNIQUE_SQLSTATE = "23505"  # PostgreSQL unique_violation
+_SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}  # sqlite3's error names
 
 
 def resolve_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -38,10 +42,29 @@ def resolve_url(explicit: str | None = None, environ: Mapping[str, str] | None =
     return url
 
 
-def is_retryable(exc: BaseException) -> bool:
-    """A PostgreSQL serialization failure or deadlock: the transaction may simply be run again."""
-    orig = getattr(exc, "orig", None)
-    return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+def _driver_failure(exc: DBAPIError) -> str:
+    """What a driver error means, from its type and SQLSTATE (psycopg) or error name (sqlite3):
+    ``transient``, ``duplicate`` or ``other``."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state in _RETRYABLE_SQLSTATES:
+        return "transient"
+    if state == _UNIQUE_SQLSTATE or getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE:
+        return "duplicate"
+    return "other"
+
+
+def is_demo_database(file: Path) -> bool:
+    """Whether an SQLite file is a database `decisions demo` made (marked in its meta table). Opened
+    read-only, with the standard library's driver: nothing is created or migrated by asking."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == "true"
 
 
 SCHEMA_REVISION = "0003"
@@ -128,17 +151,18 @@ class Database:
     def _translate(self) -> Iterator[None]:
         try:
             yield
-        except OperationalError as exc:
-            if is_retryable(exc):
-                raise
-            reason = " ".join(str(exc.orig).split())
-            raise StoreError(
-                f"数据库无法访问 / database {shown(self.safe_url(), 120)} does not answer: {reason}"
-            ) from exc
         except DBAPIError as exc:
-            if is_retryable(exc) or "UniqueViolation" in type(exc.orig).__name__ or "UNIQUE" in str(exc.orig):
-                raise
-            raise StoreError(f"数据库错误 / database error: {' '.join(str(exc.orig).split())}") from exc
+            reason = " ".join(str(exc.orig).split())
+            kind = _driver_failure(exc)
+            if kind == "transient":
+                raise TransientStoreError(f"数据库要求重试事务 / the database asks to retry: {reason}") from exc
+            if kind == "duplicate":
+                raise DuplicateKeyError(f"键已存在 / key already taken: {reason}") from exc
+            if isinstance(exc, OperationalError):
+                raise StoreError(
+                    f"数据库无法访问 / database {shown(self.safe_url(), 120)} does not answer: {reason}"
+                ) from exc
+            raise StoreError(f"数据库错误 / database error: {reason}") from exc
 
     # -- schema -----------------------------------------------------------------------------------
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 
+from decisions.audit import is_digest
 from decisions.errors import IntegrityError, StoreError, UsageError, shown
 
 __all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore"]
 
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
 
@@ -24,7 +23,7 @@ class DocumentStore:
         self.root = root
 
     def path_for(self, sha256: str) -> Path:
-        if not _SHA256.match(sha256):
+        if not is_digest(sha256):
             raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
         return self.root / sha256[:2] / sha256
 

@@ -14,15 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, select
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from decisions.audit import GENESIS, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source
-from decisions.errors import ConflictError, UsageError, shown
+from decisions.errors import ConflictError, DuplicateKeyError, UsageError, shown
 from decisions.model import is_case_id
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
-from decisions.store.tables import CaseRow, DefinitionSetRow, DefinitionSourceRow, DocumentRow, EventRow
+from decisions.store.tables import (
+    CaseRow,
+    CheckpointRow,
+    DefinitionSetRow,
+    DefinitionSourceRow,
+    DocumentRow,
+    EventRow,
+)
 
 __all__ = ["CaseHead", "Repository", "projected_columns"]
 
@@ -31,6 +37,7 @@ _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _SOURCES = DefinitionSourceRow.__table__  # type: ignore[attr-defined]
 _SETS = DefinitionSetRow.__table__  # type: ignore[attr-defined]
 _DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+_CHECKPOINTS = CheckpointRow.__table__  # type: ignore[attr-defined]
 _INSERT_EVENT = _EVENTS.insert()
 _INSERT_CASE = _CASES.insert()
 _UPDATE_CASE = (
@@ -249,12 +256,28 @@ class Repository:
 
     def document_size(self, sha256: str) -> int | None:
         """The size recorded for a stored document, or None when it has no row."""
-        from decisions.store.tables import DocumentRow
-
-        table = DocumentRow.__table__  # type: ignore[attr-defined]
         with self.db.read() as conn:
-            value = conn.execute(select(table.c.size).where(table.c.sha256 == sha256)).scalar()
+            value = conn.execute(select(_DOCUMENTS.c.size).where(_DOCUMENTS.c.sha256 == sha256)).scalar()
         return None if value is None else int(value)
+
+    def document_digests(self) -> list[str]:
+        """The digest column of every document row (as stored: it may have been tampered with)."""
+        with self.db.read() as conn:
+            return [str(sha) for (sha,) in conn.execute(select(_DOCUMENTS.c.sha256))]
+
+    def register_document(self, sha256: str, size: int) -> None:
+        """Record a document's row (idempotent: the same bytes are filed once)."""
+        try:
+            with self.db.write() as conn:
+                if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha256)).first() is None:
+                    conn.execute(_DOCUMENTS.insert().values(sha256=sha256, size=size))
+        except DuplicateKeyError:  # filed at the same moment by another writer: the row is there
+            pass
+
+    def save_checkpoint(self, created_at: str, root: str, body: str) -> None:
+        """Keep a published checkpoint (rows are only ever added)."""
+        with self.db.write() as conn:
+            conn.execute(_CHECKPOINTS.insert().values(created_at=created_at, root=root, body=body))
 
     def definition_sets(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
         """Every stored definition set: (fingerprint, [(kind, name, sha256), ...])."""
@@ -352,7 +375,7 @@ class Repository:
                 for sha, size in documents:
                     if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha)).first() is None:
                         conn.execute(_DOCUMENTS.insert().values(sha256=sha, size=size))
-        except SAIntegrityError as exc:  # a concurrent writer took this case id or (case, seq) first
+        except DuplicateKeyError as exc:  # a concurrent writer took this case id or (case, seq) first
             raise self.conflict(case_id, expected_version, expected_version + 1) from exc
         return event
 

@@ -192,3 +192,13 @@ class WorkflowDef:
 
     def attribute_defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.fields.values() if f.attribute and f.default is not None}
+
+    def attributes_after(self, attributes: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+        """A case's attributes after a record carrying ``fields``: every attribute field it carries
+        sets the attribute. The one derivation, used by the engine, the store's reader and audit."""
+        attributes = dict(attributes)
+        for name, value in fields.items():
+            fdef = self.fields.get(name)
+            if fdef is not None and fdef.attribute:
+                attributes[name] = value
+        return attributes

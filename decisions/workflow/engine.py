@@ -385,10 +385,7 @@ class Engine:
             draft_version=case.draft_version + 1 if changes_draft else case.draft_version,
             changes_draft=changes_draft,
         )
-        attributes = dict(case.attributes)
-        for name, value in fields.items():
-            if self.workflow.fields[name].attribute:
-                attributes[name] = value
+        attributes = self.workflow.attributes_after(case.attributes, fields)
         new_case = replace(case, state=new_state, attributes=attributes, records=(*case.records, record))
         return Fired(new_case, record, results)
 
