@@ -49,4 +49,4 @@ def story(definitions: Definitions) -> Story:
     return Story(definitions)
 
 
-from tests.stores import database_url, db, service  # noqa: E402,F401  (fixtures shared by store tests)
+from tests.stores import contract_service, database_url, db, service  # noqa: E402,F401  (fixtures shared by store tests)

@@ -1,4 +1,5 @@
-"""Databases for contract tests: every store test runs on SQLite and on PostgreSQL.
+"""Databases for contract tests: every store test runs on SQLite and on PostgreSQL; the store's
+contract (`contract_service`) runs on the in-memory store too.
 
 PostgreSQL: a fresh database per test on the server at ``$DECISIONS_TEST_PG`` (default
 127.0.0.1:5432, user postgres, trust auth). Where it cannot be reached the PostgreSQL cases are
@@ -20,6 +21,7 @@ from decisions.definitions import Definitions
 from decisions.model import Action
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
+from decisions.store.memory import memory_store
 from tests.support import MAIN_PATH, PEOPLE, Step
 
 PG_SERVER = os.environ.get("DECISIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -82,3 +84,18 @@ def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def service(db: Database, definitions: Definitions) -> CaseService:
     return CaseService(db, definitions, clock=fixed_clock)
+
+
+@pytest.fixture(params=["memory", *BACKENDS])
+def contract_service(request: pytest.FixtureRequest, tmp_path: Path, definitions: Definitions) -> Iterator[CaseService]:
+    """A case service over each implementation of the store: in memory, SQLite and PostgreSQL."""
+    if request.param == "memory":
+        yield CaseService(memory_store(), definitions, clock=fixed_clock)
+        return
+    for url in new_database_url(request.param, tmp_path):
+        database = Database(url, documents=tmp_path / "documents")
+        database.migrate()
+        try:
+            yield CaseService(database, definitions, clock=fixed_clock)
+        finally:
+            database.dispose()

@@ -1,4 +1,5 @@
-"""The store's contract, on SQLite and PostgreSQL alike."""
+"""The store's contract, on SQLite and PostgreSQL alike; what goes through the service layer runs on
+the in-memory store as well (`contract_service`)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ from tests.stores import play
 from tests.support import MAIN_PATH, PEOPLE
 
 
-def test_a_decision_is_stored_event_by_event_and_reloads_identically(service: CaseService) -> None:
-    play(service, "D-2025-001")
-    view = service.view("D-2025-001")
+def test_a_decision_is_stored_event_by_event_and_reloads_identically(contract_service: CaseService) -> None:
+    play(contract_service, "D-2025-001")
+    view = contract_service.view("D-2025-001")
     assert view.case.state == "archived" and view.version == len(MAIN_PATH)
     assert [r.trigger for r in view.case.records] == [s.trigger for s in MAIN_PATH]
     assert view.case.records[3].fields["comment_deadline"] == date(2025, 4, 14)
-    assert AuditService(service).verify().ok
+    assert AuditService(contract_service).verify().ok
 
 
 def test_each_event_links_to_the_previous_one(service: CaseService, db: Database) -> None:
@@ -38,61 +39,63 @@ def test_each_event_links_to_the_previous_one(service: CaseService, db: Database
     assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
 
 
-def test_a_refused_action_writes_nothing(service: CaseService, db: Database) -> None:
+def test_a_refused_action_writes_nothing(contract_service: CaseService) -> None:
+    service = contract_service
     play(service, "D-1", MAIN_PATH[:2])
-    before = service.view("D-1")
+    before = service.view("D-1"), list(service.repository.iter_events())
     with pytest.raises(ActionRefused):
         service.act("D-1", Action("submit_for_discussion", PEOPLE["clerk_li"], date(2025, 3, 6)))
-    assert service.view("D-1") == before
+    assert (service.view("D-1"), list(service.repository.iter_events())) == before
 
 
-def test_dates_in_the_future_and_missing_documents_are_refused(service: CaseService) -> None:
-    play(service, "D-1", MAIN_PATH[:1])
+def test_dates_in_the_future_and_missing_documents_are_refused(contract_service: CaseService) -> None:
+    play(contract_service, "D-1", MAIN_PATH[:1])
     step = MAIN_PATH[1]
     with pytest.raises(ActionRefused) as future:
-        service.act(
+        contract_service.act(
             "D-1",
             Action(
                 step.trigger,
                 PEOPLE[step.actor],
                 date(2026, 1, 6),
                 dict(step.fields),
-                (service.attach("launch_decision", b"x", "l.pdf"),),
+                (contract_service.attach("launch_decision", b"x", "l.pdf"),),
             ),
         )
     assert "service.future_date" in {u.rule_id for u in future.value.unmet}
-    ghost = replace(service.attach("launch_decision", b"y", "l.pdf"), sha256="0" * 64)
+    ghost = replace(contract_service.attach("launch_decision", b"y", "l.pdf"), sha256="0" * 64)
     with pytest.raises(ActionRefused) as missing:
-        service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), (ghost,)))
+        contract_service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), (ghost,)))
     assert "service.document.launch_decision" in {u.rule_id for u in missing.value.unmet}
 
 
-def test_stale_version_is_a_conflict_naming_who_changed_it(service: CaseService) -> None:
-    play(service, "D-1", MAIN_PATH[:2])
+def test_stale_version_is_a_conflict_naming_who_changed_it(contract_service: CaseService) -> None:
+    play(contract_service, "D-1", MAIN_PATH[:2])
     step = MAIN_PATH[2]
-    docs = tuple(service.attach(k, k.encode(), k) for k in step.docs)
+    docs = tuple(contract_service.attach(k, k.encode(), k) for k in step.docs)
     with pytest.raises(ConflictError) as conflict:
-        service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, {}, docs), expected_version=1)
+        contract_service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, {}, docs), expected_version=1)
     assert conflict.value.by == "head_wang" and conflict.value.actual == 2
     # when the change was recorded (the clock: 2026-01-05 09:30 UTC), in Beijing time, not the date it declared
     assert "于2026-01-05 17:30（北京时间）" in str(conflict.value)
     assert "by head_wang at 2026-01-05 17:30 Beijing time" in str(conflict.value)
-    assert service.view("D-1").version == 2
+    assert contract_service.view("D-1").version == 2
 
 
-def test_unknown_case_and_duplicate_case_id_are_usage_errors(service: CaseService) -> None:
+def test_unknown_case_and_duplicate_case_id_are_usage_errors(contract_service: CaseService) -> None:
     with pytest.raises(UsageError):
-        service.view("D-404")
-    play(service, "D-1", MAIN_PATH[:1])
+        contract_service.view("D-404")
+    play(contract_service, "D-1", MAIN_PATH[:1])
     with pytest.raises(UsageError):
-        play(service, "D-1", MAIN_PATH[:1])
+        play(contract_service, "D-1", MAIN_PATH[:1])
 
 
-def test_a_case_keeps_the_definitions_it_started_under(service: CaseService, db: Database, definitions) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_keeps_the_definitions_it_started_under(contract_service: CaseService, definitions) -> None:  # type: ignore[no-untyped-def]
+    service = contract_service
     play(service, "D-1", MAIN_PATH[:3])
     fingerprint = service.view("D-1").definitions
     assert fingerprint == definitions.fingerprint
-    fresh = CaseService(db, definitions)
+    fresh = CaseService(service.store, definitions)
     sources = fresh.repository.definition_sources(fingerprint)
     assert [s.sha256 for s in sources] == [s.sha256 for s in definitions.sources]
 
@@ -116,9 +119,9 @@ def test_migrations_build_exactly_the_declared_schema(db: Database) -> None:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
 
 
-def test_replay_reproduces_the_stored_state_with_rules_and_citations(service: CaseService) -> None:
-    play(service, "D-1")
-    report = AuditService(service).replay("D-1")
+def test_replay_reproduces_the_stored_state_with_rules_and_citations(contract_service: CaseService) -> None:
+    play(contract_service, "D-1")
+    report = AuditService(contract_service).replay("D-1")
     assert report.ok and report.replayed_state == report.stored_state == "archived"
     submit = next(s for s in report.steps if s.trigger == "submit_for_discussion")
     gate = next(r for r in submit.rules if r[0] == "national.legality_review_lawful_for_current_draft")

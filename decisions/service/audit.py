@@ -124,7 +124,6 @@ class AuditService:
         self.cases = cases
         self.repository = cases.repository
         self.documents = cases.documents
-        self.db = cases.db
         self._engines: dict[tuple[str, str], Engine] = {}
         self._heads_cache: dict[str, CaseHead] = {}
         self.events_followed = 0
@@ -263,7 +262,7 @@ class AuditService:
             problem = self.documents.check(sha)
             if problem is not None:
                 return problem
-            actual = self.documents.path_for(sha).stat().st_size
+            actual = self.documents.size(sha)
             return None if actual == size else f"recorded size {size} differs from the stored bytes ({actual})"
         except (DecisionsError, OSError) as exc:
             return str(exc)

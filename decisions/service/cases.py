@@ -33,9 +33,9 @@ from decisions.errors import (
 from decisions.loading import load_sources
 from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
 from decisions.store.database import Database
-from decisions.store.documents import DocumentStore
 from decisions.store.events import StoredEvent, event_body, record_from_body
-from decisions.store.repository import CaseHead, Repository
+from decisions.store.interface import Store
+from decisions.store.repository import CaseHead, sql_store
 from decisions.workflow.engine import ActionOption, Engine, Fired
 
 __all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
@@ -64,11 +64,12 @@ class CaseView:
 class CaseService:
     """Starts and advances cases in one database under one deployment's definitions."""
 
-    def __init__(self, db: Database, definitions: Definitions, *, clock: Clock = utc_now) -> None:
-        self.db = db
-        self.algorithm = db.ensure_ready()
-        self.repository = Repository(db, self.algorithm)
-        self.documents = DocumentStore(db.documents_root)
+    def __init__(self, store: Store | Database, definitions: Definitions, *, clock: Clock = utc_now) -> None:
+        self.db = store if isinstance(store, Database) else None  # for tests that inspect the SQL rows
+        self.store = sql_store(store) if isinstance(store, Database) else store
+        self.algorithm = self.store.algorithm
+        self.repository = self.store.repository
+        self.documents = self.store.documents
         self.current = definitions
         self.clock = clock
         self._engines: dict[tuple[str, str], Engine] = {}

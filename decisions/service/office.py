@@ -31,6 +31,7 @@ from decisions.service.definitions import DefinitionsService
 from decisions.service.inputs import parse_date, parse_fields, read_attachment
 from decisions.service.users import UserService
 from decisions.store.database import Database
+from decisions.store.interface import Store
 from decisions.workflow.engine import ActionOption, Fired
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
@@ -79,13 +80,12 @@ class Inbox:
 class Office:
     """One office's database under one deployment."""
 
-    def __init__(self, db: Database, definitions: Definitions, *, clock: Clock = utc_now) -> None:
-        self.db = db
+    def __init__(self, store: Store | Database, definitions: Definitions, *, clock: Clock = utc_now) -> None:
         self.definitions = definitions
         self.clock = clock
-        self.cases = CaseService(db, definitions, clock=clock)
+        self.cases = CaseService(store, definitions, clock=clock)
         roles = {name: role.label for wf in definitions.workflows.values() for name, role in wf.roles.items()}
-        self.users = UserService(db, roles, clock=clock)
+        self.users = UserService(self.cases.store.people, roles, clock=clock)
         self.audit = AuditService(self.cases)
 
     @classmethod

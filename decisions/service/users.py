@@ -10,8 +10,8 @@ from decisions.audit import canonical_text
 from decisions.errors import UsageError, shown
 from decisions.model import Actor, Text
 from decisions.service.cases import Clock, utc_now
-from decisions.store.database import Database
-from decisions.store.people import People, StoredPerson
+from decisions.store.interface import PeopleStore
+from decisions.store.people import StoredPerson
 
 __all__ = ["User", "UserService"]
 
@@ -47,8 +47,8 @@ def _check_name(name: str, what: str) -> str:
 class UserService:
     """Adds, lists and deactivates users; resolves a name to the actor who acts."""
 
-    def __init__(self, db: Database, roles: Mapping[str, Text], *, clock: Clock = utc_now) -> None:
-        self.people = People(db)
+    def __init__(self, people: PeopleStore, roles: Mapping[str, Text], *, clock: Clock = utc_now) -> None:
+        self.people = people
         self.roles = roles
         self.clock = clock
 

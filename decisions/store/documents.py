@@ -78,6 +78,13 @@ class DocumentStore:
             return "missing"
         return None if self._digest(path) == sha256 else "bytes do not match the hash"
 
+    def size(self, sha256: str) -> int:
+        """The number of bytes filed under ``sha256`` (`IntegrityError` when missing)."""
+        try:
+            return self.path_for(sha256).stat().st_size
+        except FileNotFoundError as exc:
+            raise IntegrityError(f"文档缺失 / document {sha256} is missing from {self.root}") from exc
+
     @staticmethod
     def _digest(path: Path) -> str:
         h = hashlib.sha256()

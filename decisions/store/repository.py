@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, select
 
-from decisions.audit import GENESIS, Head, canonical_bytes, canonical_text, chain_hash, hasher
+from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source
 from decisions.errors import ConflictError, DuplicateKeyError, UsageError, shown
 from decisions.model import is_case_id
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
+from decisions.store.interface import Store
 from decisions.store.tables import (
     CaseRow,
     CheckpointRow,
@@ -30,7 +31,7 @@ from decisions.store.tables import (
     EventRow,
 )
 
-__all__ = ["CaseHead", "Repository", "projected_columns"]
+__all__ = ["CaseHead", "Repository", "chained_event", "projected_columns", "sql_store"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -93,6 +94,33 @@ def projected_columns(attributes: Mapping[str, Any]) -> dict[str, Any]:
         "title": str(attributes.get("title") or "")[:512],
         "catalogue_item": None if item in (None, "") else str(item)[:64],
     }
+
+
+def chained_event(hash_: Hasher, body: Mapping[str, Any], prev: str) -> StoredEvent:
+    """The event that stores ``body`` after an event whose hash is ``prev``: its canonical bytes,
+    the columns that repeat the body, and its chain hash. Every implementation appends these."""
+    data = canonical_bytes(body)
+    on, recorded = (canonical_text(body[k]).strip('"') for k in ("on", "recorded_at"))
+    return StoredEvent(
+        str(body["case"]),
+        int(body["seq"]),
+        str(body["trigger"]),
+        str(body["actor"]),
+        on,
+        recorded,
+        prev,
+        chain_hash(hash_, prev, data),
+        data.decode("utf-8"),
+    )
+
+
+def sql_store(db: Database) -> Store:
+    """The storage of an initialised database: its repository, document bytes and people."""
+    from decisions.store.documents import DocumentStore
+    from decisions.store.people import People
+
+    algorithm = db.ensure_ready()
+    return Store(Repository(db, algorithm), DocumentStore(db.documents_root), People(db), algorithm, db.safe_url())
 
 
 def _head(row: Any) -> CaseHead:
@@ -327,8 +355,6 @@ class Repository:
         seq = expected_version + 1
         if body["seq"] != seq or body["case"] != case_id:
             raise ValueError("event body does not match the append")  # a programming error, not user input
-        data = canonical_bytes(body)
-        on, recorded = (canonical_text(body[k]).strip('"') for k in ("on", "recorded_at"))
         values = {"state": projection["state"], "version": seq, **projected_columns(projection["attributes"])}
         try:
             with self.db.write() as conn:
@@ -341,7 +367,8 @@ class Repository:
                     prev = head.head_hash
                 else:
                     prev = prev_hash
-                digest = chain_hash(self.hash, prev, data)
+                event = chained_event(self.hash, body, prev)
+                digest = event.hash
                 if expected_version == 0:
                     conn.execute(
                         _INSERT_CASE,
@@ -360,17 +387,6 @@ class Repository:
                     )
                     if done.rowcount != 1:
                         raise self.conflict(case_id, expected_version, expected_version + 1, conn)
-                event = StoredEvent(
-                    case_id,
-                    seq,
-                    str(body["trigger"]),
-                    str(body["actor"]),
-                    on,
-                    recorded,
-                    prev,
-                    digest,
-                    data.decode("utf-8"),
-                )
                 conn.execute(_INSERT_EVENT, event.__dict__)
                 for sha, size in documents:
                     if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha)).first() is None:

@@ -1,0 +1,312 @@
+"""An in-memory store with the same contract as the SQL one: for service-layer tests where a
+database adds nothing, and for scripts that want a scratch office. Nothing survives the process.
+
+Every method keeps the SQL store's meaning (`tests/test_store_contract.py` runs on both): the same
+chain hashes and projection columns, the same conflicts, the same errors for unknown cases and
+definition sets. One lock makes each call atomic, as one transaction is in the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from decisions.audit import GENESIS, Head, hasher, is_digest
+from decisions.definitions import Definitions, Source
+from decisions.errors import ConflictError, IntegrityError, UsageError, shown
+from decisions.model import is_case_id
+from decisions.store.documents import MAX_DOCUMENT_BYTES
+from decisions.store.events import StoredEvent
+from decisions.store.interface import Store
+from decisions.store.people import StoredPerson
+from decisions.store.repository import CaseHead, chained_event, projected_columns
+
+__all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
+
+
+@dataclass
+class _Case:
+    head: CaseHead
+    events: list[StoredEvent]
+
+
+class MemoryRepository:
+    """Case histories in a dictionary."""
+
+    def __init__(self, algorithm: str = "sha256") -> None:
+        self.algorithm = algorithm
+        self.hash = hasher(algorithm)
+        self._lock = threading.Lock()
+        self._cases: dict[str, _Case] = {}
+        self._sources: dict[str, Source] = {}
+        self._sets: dict[str, str] = {}  # fingerprint -> manifest (JSON text, as the SQL store keeps it)
+        self._documents: dict[str, int] = {}
+        self._checkpoints: list[tuple[str, str, str]] = []
+
+    # -- definitions ----------------------------------------------------------------------------
+
+    def save_definitions(self, definitions: Definitions) -> str:
+        fingerprint = definitions.fingerprint
+        with self._lock:
+            if fingerprint not in self._sets:
+                for s in definitions.sources:
+                    self._sources.setdefault(s.sha256, s)
+                self._sets[fingerprint] = json.dumps(
+                    [[s.kind, s.name, s.sha256] for s in definitions.sources], ensure_ascii=False
+                )
+        return fingerprint
+
+    def definition_sources(self, fingerprint: str) -> list[Source]:
+        with self._lock:
+            manifest = self._sets.get(fingerprint)
+            if manifest is None:
+                raise UsageError(f"未知定义集 / unknown definition set {fingerprint}")
+            out = []
+            for kind, name, sha in json.loads(manifest):
+                source = self._sources.get(sha)
+                if source is None:
+                    raise UsageError(f"定义文件缺失 / definition source {sha} ({name}) is missing")
+                out.append(Source(kind, name, source.text))
+        return out
+
+    def definition_sets(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        with self._lock:
+            return [(fp, [(k, n, s) for k, n, s in json.loads(m)]) for fp, m in self._sets.items()]
+
+    def definition_texts(self) -> Iterator[tuple[str, str, str]]:
+        with self._lock:
+            rows = [(sha, s.name, s.text) for sha, s in self._sources.items()]
+        yield from rows
+
+    def cases_using(self, fingerprint: str) -> list[str]:
+        with self._lock:
+            return sorted(cid for cid, c in self._cases.items() if c.head.definitions == fingerprint)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def head(self, case_id: str) -> CaseHead | None:
+        if not is_case_id(case_id):
+            return None
+        with self._lock:
+            found = self._cases.get(case_id)
+        return None if found is None else found.head
+
+    def load(self, case_id: str) -> tuple[CaseHead, list[StoredEvent]]:
+        with self._lock:
+            found = self._cases.get(case_id) if is_case_id(case_id) else None
+            if found is None:
+                raise UsageError(f"未知决策事项 / unknown case {shown(case_id)}")
+            return found.head, list(found.events)
+
+    def _heads(self) -> list[CaseHead]:
+        with self._lock:
+            return [self._cases[cid].head for cid in sorted(self._cases)]
+
+    def cases(self, workflow: str | None = None) -> list[CaseHead]:
+        return [h for h in self._heads() if workflow is None or h.workflow == workflow]
+
+    def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
+        return [h for h in self._heads() if h.workflow == workflow and h.state in states][:limit]
+
+    def decided_catalogue_items(self, items: list[str], states: list[str]) -> set[str]:
+        return {
+            str(h.catalogue_item)
+            for h in self._heads()
+            if h.catalogue_item is not None and h.catalogue_item in items and h.state in states
+        }
+
+    def iter_events(self, case_id: str | None = None, batch: int = 2000, after_seq: int = 0) -> Iterator[StoredEvent]:
+        if case_id is not None:
+            if not is_case_id(case_id):
+                return
+            with self._lock:
+                found = self._cases.get(case_id)
+                events = [] if found is None else [e for e in found.events if e.seq > after_seq]
+            yield from events
+            return
+        with self._lock:
+            ids = sorted(self._cases)
+        for cid in ids:
+            with self._lock:
+                found = self._cases.get(cid)
+                events = [] if found is None else list(found.events)
+            yield from events
+
+    def heads_for(self, case_ids: Sequence[str]) -> dict[str, CaseHead]:
+        with self._lock:
+            return {cid: self._cases[cid].head for cid in case_ids if cid in self._cases}
+
+    def iter_heads(self, batch: int = 5000) -> Iterator[CaseHead]:
+        yield from self._heads()
+
+    def cases_without_events(self, case_id: str | None = None) -> list[str]:
+        with self._lock:
+            return sorted(cid for cid, c in self._cases.items() if not c.events and (case_id is None or cid == case_id))
+
+    def chain_heads(self) -> list[Head]:
+        with self._lock:
+            return [
+                Head(cid, c.events[-1].seq, c.events[-1].hash) for cid, c in sorted(self._cases.items()) if c.events
+            ]
+
+    def hash_at(self, case_id: str, seq: int) -> str | None:
+        with self._lock:
+            found = self._cases.get(case_id)
+            if found is None or not 1 <= seq <= len(found.events):
+                return None
+            return found.events[seq - 1].hash
+
+    def document_size(self, sha256: str) -> int | None:
+        with self._lock:
+            return self._documents.get(sha256)
+
+    def document_digests(self) -> list[str]:
+        with self._lock:
+            return list(self._documents)
+
+    def register_document(self, sha256: str, size: int) -> None:
+        with self._lock:
+            self._documents.setdefault(sha256, size)
+
+    def save_checkpoint(self, created_at: str, root: str, body: str) -> None:
+        with self._lock:
+            self._checkpoints.append((created_at, root, body))
+
+    # -- appending ------------------------------------------------------------------------------
+
+    def append(
+        self,
+        *,
+        case_id: str,
+        expected_version: int,
+        body: Mapping[str, Any],
+        projection: Mapping[str, Any],
+        prev_hash: str | None = None,
+        documents: Sequence[tuple[str, int]] = (),
+    ) -> StoredEvent:
+        seq = expected_version + 1
+        if body["seq"] != seq or body["case"] != case_id:
+            raise ValueError("event body does not match the append")  # a programming error, not user input
+        with self._lock:
+            found = self._cases.get(case_id)
+            if expected_version == 0:
+                if found is not None:
+                    raise self._conflict(case_id, expected_version, found.head.version)
+                prev = GENESIS
+            else:
+                if found is None or found.head.version != expected_version:
+                    raise self._conflict(case_id, expected_version, 0 if found is None else found.head.version)
+                prev = found.head.head_hash if prev_hash is None else prev_hash
+                if prev != found.head.head_hash:
+                    raise self._conflict(case_id, expected_version, expected_version + 1)
+            event = chained_event(self.hash, body, prev)
+            columns = projected_columns(projection["attributes"])
+            head = CaseHead(
+                case_id,
+                str(body["workflow"]),
+                str(projection["state"]),
+                columns["attributes"],
+                seq,
+                event.hash,
+                str(body["definitions"]),
+                columns["title"],
+                columns["catalogue_item"],
+            )
+            if found is None:
+                self._cases[case_id] = _Case(head, [event])
+            else:
+                found.head = replace(head, workflow=found.head.workflow, definitions=found.head.definitions)
+                found.events.append(event)
+            for sha, size in documents:
+                self._documents.setdefault(sha, size)
+        return event
+
+    def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError:
+        with self._lock:
+            return self._conflict(case_id, expected, actual)
+
+    def _conflict(self, case_id: str, expected: int, actual: int) -> ConflictError:
+        found = self._cases.get(case_id)
+        last = found.events[actual - 1] if found is not None and 1 <= actual <= len(found.events) else None
+        return ConflictError(case_id, expected, actual, *((last.actor, last.recorded_at) if last else ("", "")))
+
+
+class MemoryDocuments:
+    """Document bytes in a dictionary, checked against their SHA-256 on every read."""
+
+    def __init__(self) -> None:
+        self._bytes: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def put(self, data: bytes) -> str:
+        if not data:
+            raise UsageError("附件为空 / the attachment is empty")
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise UsageError(f"附件过大 / the attachment exceeds {MAX_DOCUMENT_BYTES} bytes")
+        digest = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            self._bytes[digest] = bytes(data)
+        return digest
+
+    def _stored(self, sha256: str) -> bytes | None:
+        if not is_digest(sha256):
+            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
+        with self._lock:
+            return self._bytes.get(sha256)
+
+    def get(self, sha256: str) -> bytes:
+        data = self._stored(sha256)
+        if data is None:
+            raise IntegrityError(f"文档缺失 / document {sha256} is missing from memory")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise IntegrityError(f"文档内容与其哈希不符 / document {sha256}: its bytes no longer match the hash")
+        return data
+
+    def check(self, sha256: str) -> str | None:
+        data = self._stored(sha256)
+        if data is None:
+            return "missing"
+        return None if hashlib.sha256(data).hexdigest() == sha256 else "bytes do not match the hash"
+
+    def size(self, sha256: str) -> int:
+        data = self._stored(sha256)
+        if data is None:
+            raise IntegrityError(f"文档缺失 / document {sha256} is missing from memory")
+        return len(data)
+
+
+class MemoryPeople:
+    """People in a dictionary."""
+
+    def __init__(self) -> None:
+        self._people: dict[str, StoredPerson] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, roles: tuple[str, ...], unit: str, now: str) -> bool:
+        with self._lock:
+            if name in self._people:
+                return False
+            self._people[name] = StoredPerson(name, roles, unit, True)
+        return True
+
+    def all(self) -> list[StoredPerson]:
+        with self._lock:
+            return [self._people[n] for n in sorted(self._people)]
+
+    def get(self, name: str) -> StoredPerson | None:
+        with self._lock:
+            return self._people.get(name)
+
+    def set_active(self, name: str, active: bool, now: str) -> None:
+        with self._lock:
+            if name in self._people:
+                self._people[name] = replace(self._people[name], active=active)
+
+
+def memory_store(algorithm: str = "sha256") -> Store:
+    """A fresh, empty in-memory store."""
+    return Store(MemoryRepository(algorithm), MemoryDocuments(), MemoryPeople(), algorithm, "memory")
