@@ -40,6 +40,7 @@ class FieldType(enum.StrEnum):
     ENUM = "enum"
     LIST = "list"  # a list of strings
     VIEWS = "views"  # a meeting's views in speaking order: [{member, position, head?}]
+    CASE = "case"  # the id of another case of the same workflow in the same office (a link)
 
     @property
     def fact_type(self) -> str:
@@ -53,6 +54,7 @@ class FieldType(enum.StrEnum):
             FieldType.BOOLEAN: "bool",
             FieldType.LIST: "list",
             FieldType.VIEWS: "views",
+            FieldType.CASE: "str",
         }[self]
 
 
