@@ -177,3 +177,16 @@ def test_a_union_of_a_date_is_a_located_load_error(tmp_path: Path) -> None:
         == text.splitlines().index("        - {union: [{fact: action.signed_by}, {fact: action.hearing_date}]}") + 1
     )
     assert "hearing_date" in problem.message and "date" in problem.message
+
+
+def test_an_unpublished_decision_the_law_puts_before_the_peoples_congress_is_reported_first(
+    definitions: Definitions,
+) -> None:
+    """Art. 8 binds issuance, published or not."""
+    steps = path(
+        swap={"propose": main("propose", non_disclosable=True, nondisclosure_basis="涉密", npc_report_required=True)}
+    )
+    story = Story(definitions).walk("publish", steps)
+    attempt_refused(story, EXECUTE_UNPUBLISHED, "national.npc_report_when_required")
+    story.do("report_to_npc", "office_chen", D(2025, 5, 8), docs=("npc_report",))
+    attempt_allowed(story, EXECUTE_UNPUBLISHED, "national.npc_report_when_required")
