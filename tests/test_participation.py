@@ -4,8 +4,8 @@ follows a suspension, and the links between decisions.
 The rule-by-rule cases (allowed and refused, with citations) are in `tests.test_rules` (`ISSUE_11`);
 these tests follow whole stories a clerk would notice: a forum-only matter reaching the legality
 review, a non-disclosable decision executed without publication but not without the Party report,
-a stopped decision archived, an adjustment naming a decision the office has (on both databases), and
-the condition language's `union` checked at load.
+a stopped decision archived, an adjustment naming a decision the office has (on both databases), the
+participation methods named in Chinese, and the condition language's `union` checked at load.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import pytest
 
 from decisions.deadlines import case_deadlines
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, DefinitionError
+from decisions.errors import ActionRefused, DefinitionError, UsageError
+from decisions.loading import load_definitions
 from decisions.model import Action
 from decisions.service.cases import CaseService
+from decisions.service.inputs import parse_value
 from tests.stores import play
-from tests.support import MAIN_PATH, PEOPLE, Story, rule_ids
+from tests.support import MAIN_PATH, PEOPLE, ROOT, Story, rule_ids
 from tests.test_packs import county, load
 from tests.test_rules import (
     EXECUTE_UNPUBLISHED,
@@ -190,3 +192,39 @@ def test_an_unpublished_decision_the_law_puts_before_the_peoples_congress_is_rep
     attempt_refused(story, EXECUTE_UNPUBLISHED, "national.npc_report_when_required")
     story.do("report_to_npc", "office_chen", D(2025, 5, 8), docs=("npc_report",))
     attempt_allowed(story, EXECUTE_UNPUBLISHED, "national.npc_report_when_required")
+
+
+# -- the participation methods carry their Chinese names ------------------------------------------
+def test_an_unknown_participation_method_is_refused_with_the_methods_named_in_chinese(
+    definitions: Definitions,
+) -> None:
+    fdef = definitions.workflow("major_decision").fields["participation_method"]
+    assert parse_value(fdef, " site_visit ") == "site_visit"
+    with pytest.raises(UsageError) as info:
+        parse_value(fdef, "town_hall")
+    message = str(info.value)
+    for shown_label in (
+        "forum（座谈会 / forum）",
+        "site_visit（实地走访 / site visit）",
+        "opinion_poll（民意调查 / opinion poll）",
+    ):
+        assert shown_label in message
+    assert "town_hall" in message
+
+
+def test_a_label_for_a_value_the_field_lacks_is_a_located_load_error(tmp_path: Path) -> None:
+    text = (ROOT / "workflows" / "major_decision.yaml").read_text(encoding="utf-8")
+    line = "      opinion_poll: {zh: 民意调查, en: opinion poll}\n"
+    assert text.count(line) == 1
+    text = text.replace(line, line + "      town_hall: {zh: 议事会, en: town hall}\n")
+    edited = tmp_path / "major_decision.yaml"
+    edited.write_text(text, encoding="utf-8")
+    with pytest.raises(DefinitionError) as info:
+        load_definitions(
+            [edited, ROOT / "workflows" / "catalogue.yaml"],
+            [ROOT / "rules" / "national.yaml"],
+            ROOT / "rules" / "calendar.yaml",
+        )
+    (problem,) = [p for p in info.value.problems if "town_hall" in p.message]
+    assert problem.line == text.splitlines().index("      town_hall: {zh: 议事会, en: town hall}") + 1
+    assert "forum" in problem.message

@@ -68,6 +68,13 @@ class FieldDef:
     values: tuple[str, ...] = ()
     attribute: bool = False
     default: Any = None
+    value_labels: Mapping[str, Text] = field(default_factory=dict)
+    """What an enum's values mean, in both languages (``forum`` → 座谈会 / forum); optional."""
+
+    def value_label(self, value: str) -> str:
+        """``value``, with its label where the definition gives one: ``forum（座谈会 / forum）``."""
+        label = self.value_labels.get(value)
+        return f"{value}（{label.zh} / {label.en}）" if label is not None else value
 
 
 @dataclass(frozen=True)
