@@ -1382,6 +1382,20 @@ ISSUE_11 = [
         until=AFTER_CLOSE,
         then=(announce(),),
     ),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "signed-and-refused",
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "signed_by": PARTICIPANTS}),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "absent-and-refused",
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "refused_to_sign": PARTICIPANTS[3:]}),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
     allowed(R + "unsigned_participants_noted", "noted", HEARD_WITH_ABSENTEES, until=AFTER_CLOSE, then=(announce(),)),
     refused(
         R + "unsigned_participants_noted",

@@ -216,10 +216,10 @@ def _check_types(reader: Reader, op: str, a: Value, b: Value, path: Path, scope:
     elif op in ("in", "not_in"):
         if tb not in ("list", "any"):
             reader.error(path, f"{op} needs a list on the right; {b.describe()} is {tb}")
-    elif op == "contains_all":
+    elif op in ("contains_all", "disjoint"):
         for v in (a, b):
             if v.type not in ("list", "any"):
-                reader.error(path, f"contains_all compares lists; {v.describe()} is {v.type}")
+                reader.error(path, f"{op} compares lists; {v.describe()} is {v.type}")
     # Enumerated facts compared with literals must use one of their declared values.
     for fact, lit in ((a, b), (b, a)):
         if isinstance(fact, Fact) and isinstance(lit, Literal) and fact.path in scope.enums:

@@ -20,7 +20,7 @@ Values (what a comparison compares)::
 Conditions::
 
     {all: [...]}  {any: [...]}  {not: ...}
-    {eq|ne|gt|gte|lt|lte|in|not_in|contains_all: [<value>, <value>]}
+    {eq|ne|gt|gte|lt|lte|in|not_in|contains_all|disjoint: [<value>, <value>]}
     {present: <value>}
 
 Evaluation is three-valued plus *pending*: a comparison whose operand has no value, or a date in a
@@ -505,7 +505,7 @@ _ORDERED: Mapping[str, Callable[[Any, Any], bool]] = {
     "lt": _lt,
     "lte": lambda a, b: not _lt(b, a),
 }
-COMPARISON_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains_all")
+COMPARISON_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains_all", "disjoint")
 
 
 @dataclass(frozen=True)
@@ -549,9 +549,11 @@ class Compare(Condition):
             if not isinstance(b, list | tuple | frozenset | set):
                 raise TypeError
             return (a in b) == (self.op == "in")
-        if self.op == "contains_all":
+        if self.op in ("contains_all", "disjoint"):
             if not isinstance(a, list | tuple) or not isinstance(b, list | tuple):
                 raise TypeError
+            if self.op == "disjoint":  # no element of the one list is in the other
+                return not set(map(str, a)) & set(map(str, b))
             return set(map(str, b)) <= set(map(str, a))
         raise TypeError  # pragma: no cover - the loader admits only the operators above
 
