@@ -18,7 +18,7 @@ from decisions.rules.definitions import Parameter
 
 __all__ = ["DECIDED_STATES", "Deadline", "case_deadlines", "late_catalogue_items", "planned_items_past_due"]
 
-_TERMINAL = ("completed", "superseded", "rejected", "withdrawn", "lapsed", "not_launched", "excluded")
+_TERMINAL = ("completed", "superseded", "terminated", "rejected", "withdrawn", "lapsed", "not_launched", "excluded")
 DECIDED_STATES = (
     "decided",
     "published",
@@ -27,6 +27,7 @@ DECIDED_STATES = (
     "suspended",
     "completed",
     "superseded",
+    "terminated",
     "archived",
     "rejected",
 )

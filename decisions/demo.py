@@ -1,9 +1,9 @@
 """The demo: one realistic county year, played through the service layer exactly as clerks would.
 
 攸县-style county, 2025: the annual catalogue (three items, a mid-year adjustment), a bus-fare decision
-carried through the full procedure (hearing, a legality review sent back for revision and reviewed
-again, a refused attempt to skip the review, a meeting with a dissenting member, Party report,
-publication, execution report), and a hospital project with expert argumentation and risk assessment
+carried through the full procedure (the price hearing the Price Law requires, one participant absent
+and noted; a legality review sent back for revision and reviewed again, a refused attempt to skip the
+review, a meeting with a dissenting member, Party report, publication, execution report), and a hospital project with expert argumentation and risk assessment
 waiting on legal counsel. Output goes to the injected ``say``; nothing here prints.
 """
 
@@ -163,7 +163,7 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         [("publication", "调整后目录公布页面")],
     )
 
-    say("\nD-2025-001 城区公交票价调整（听证、合法性审查退回修改后重审）/ bus fares")
+    say("\nD-2025-001 城区公交票价调整（价格听证、合法性审查退回修改后重审）/ bus fares")
     office.propose(
         "李明",
         {
@@ -178,6 +178,7 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
             "feasibility": "财政补贴与票价联动，企业减亏",
             "major_public_interest": "true",
             "high_public_interest": "true",
+            "regulated_public_price": "true",
         },
         [p.doc("proposal", "关于调整城区公交票价的建议")],
         "2025-03-03",
@@ -219,6 +220,9 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         "2025-04-15",
         docs=[("opinion_summary", "意见汇总"), ("adoption_statement", "采纳情况说明")],
     )
+    say(
+        "  公交票价属公用事业价格：依《价格法》第二十三条须举行价格听证 / a bus fare is a public-utility price: hearing required"
+    )
     participants = "市民代表甲,市民代表乙,公交企业代表,人大代表丙,价格专家丁"
     p.act(
         d,
@@ -238,8 +242,14 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         "hold_hearing",
         "李明",
         "2025-04-28",
-        {"materials_delivered_on": "2025-04-21", "participants": participants, "signed_by": participants},
-        [("hearing_record", "听证笔录（全体签字）")],
+        {
+            "materials_delivered_on": "2025-04-21",
+            "participants": participants,
+            "signed_by": "市民代表甲,市民代表乙,公交企业代表,价格专家丁",
+            "absent": "人大代表丙",
+            "signature_note": "人大代表丙因公出差未到场，已书面提交意见",
+        },
+        [("hearing_record", "听证笔录（缺席者已注明）")],
     )
 
     say("  尝试未经合法性审查直接提请审议 / attempt to skip the legality review:")

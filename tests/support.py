@@ -2,7 +2,8 @@
 
 `Story` fires actions through the real engine and keeps the resulting case; `MAIN_PATH` is the
 main path of a bus-fare decision in a Hunan county, from proposal to archiving, with realistic
-dates (2025, so the official calendar knows them).
+dates (2025, so the official calendar knows them). Its proposal leaves `regulated_public_price`
+unset, so the Price Law hearing (《价格法》第二十三条) is not required of it; the demo's bus fare sets it.
 """
 
 from __future__ import annotations

@@ -388,6 +388,7 @@ def play_story(cli: Cli, tmp: Path) -> Story:
         "feasibility": "财政补贴与票价联动，企业减亏",
         "major_public_interest": "true",
         "high_public_interest": "true",
+        "regulated_public_price": "true",
     }
     propose = ["propose", "--as", "李明", "--on", "2025-03-03", "--id", D1]
     for name, value in proposal.items():
@@ -452,8 +453,14 @@ def play_story(cli: Cli, tmp: Path) -> Story:
         "李明",
         "2025-04-28",
         "argumentation",
-        {"materials_delivered_on": "2025-04-21", "participants": PARTICIPANTS, "signed_by": PARTICIPANTS},
-        [("hearing_record", "听证笔录（全体签字）")],
+        {
+            "materials_delivered_on": "2025-04-21",
+            "participants": PARTICIPANTS,
+            "signed_by": "市民代表甲,市民代表乙,公交企业代表,价格专家丁",
+            "absent": "人大代表丙",
+            "signature_note": "人大代表丙因公出差未到场，已书面提交意见",
+        },
+        [("hearing_record", "听证笔录（缺席者已注明）")],
     )
     p.show(D1, "李明")
 

@@ -612,8 +612,9 @@ def _plan(case: Case) -> list[str]:
     if s == "drafting":
         if not _documents_of(case, "draft"):
             return ["submit_draft"] * 4 + ["reassess_attributes"]
-        onward = "exempt_participation" if a.get("non_disclosable") else "open_consultation"
-        return [onward] * 4 + ["submit_draft", "reassess_attributes"]
+        if a.get("non_disclosable"):
+            return ["exempt_participation"] * 4 + ["submit_draft", "reassess_attributes"]
+        return ["open_consultation"] * 3 + ["record_participation", "submit_draft", "reassess_attributes"]
     if s == "public_consultation":
         return ["close_consultation"]
     if s == "argumentation":
@@ -628,7 +629,8 @@ def _plan(case: Case) -> list[str]:
             needs.append("start_fair_competition_review")
         if any(a.get(f) for f in HEARING_FLAGS) and not _records(case, "hearing"):
             needs.append("announce_hearing")
-        if not a.get("non_disclosable") and not _records(case, "close_consultation"):
+        heard = _records(case, "close_consultation") or _records(case, "participation") or _records(case, "hearing")
+        if not a.get("non_disclosable") and not heard:
             needs.append("open_consultation")
         return (needs[:1] or ["submit_legality_review"]) * 5 + ["revise_draft", "reassess_attributes"]
     if s == "hearing_preparation":
@@ -663,7 +665,9 @@ def _plan(case: Case) -> list[str]:
             return ["report_to_party_committee"] * 4 + ["publish"]
         if a.get("npc_report_required") and not _records(case, "npc_report"):
             return ["report_to_npc"] * 4 + ["publish"]
-        return ["publish"] * 4 + ["report_to_npc"]
+        if a.get("non_disclosable"):
+            return ["execute_without_publication"] * 4 + ["publish"]
+        return ["publish"] * 4 + ["report_to_npc", "execute_without_publication"]
     if s == "published":
         return ["assign_execution"]
     if s == "executing":
@@ -679,10 +683,10 @@ def _plan(case: Case) -> list[str]:
             "complete_execution",
         ]
     if s == "suspended":
-        return ["resume_execution"] * 2 + ["record_public_feedback", "open_adjustment"]
+        return ["resume_execution"] * 2 + ["record_public_feedback", "open_adjustment", "terminate_execution"]
     if s == "post_evaluation":
         return ["complete_post_evaluation"]
-    if s in ("completed", "superseded", "rejected", "withdrawn", "lapsed", "not_launched", "excluded"):
+    if s in ("completed", "superseded", "terminated", "rejected", "withdrawn", "lapsed", "not_launched", "excluded"):
         return ["archive"]
     return []
 
@@ -784,10 +788,21 @@ def _seed_fields(data: st.DataObject, case: Case, trigger: str, on: date) -> dic
         "report_problem": lambda: {"problem": "部分线路客流下降"},
         "record_public_feedback": lambda: {"summary": "群众反映良好"},
         "suspend": lambda: {"urgency_reason": "突发事件"},
-        "resume_execution": reason,
+        "resume_execution": lambda: {**reason(), **meeting, "views": _views("approve")},
+        "terminate_execution": lambda: {**reason(), **meeting, "views": _views("approve")},
         "start_post_evaluation": lambda: {"evaluator_unit": "第三方评估机构", "evaluation_trigger": "discretionary"},
-        "complete_post_evaluation": lambda: {"summary": "效果良好"},
-        "open_adjustment": lambda: {**reason(), "new_decision": "D-2026-001"},
+        "complete_post_evaluation": lambda: {
+            "summary": "效果良好",
+            "public_opinion_heard": "问卷调查",
+            "participating_bodies": ["人大代表"],
+        },
+        "open_adjustment": lambda: {**reason(), **meeting, "views": _views("approve"), "new_decision": "D-2026-001"},
+        "record_participation": lambda: {
+            "participation_method": "forum",
+            "participation_date": on,
+            "summary": "座谈会",
+        },
+        "execute_without_publication": lambda: {"executor_unit": "县人防办"},
         "complete_execution": lambda: {"summary": "执行完毕"},
     }
     seed = seeds.get(trigger)
@@ -1082,7 +1097,7 @@ def test_the_history_check_catches_a_drafter_reviewing(decided_case: Case) -> No
 
 def test_after_discussion_states_are_the_ones_only_discussion_reaches() -> None:
     expected = {"in_discussion", "deferred", "decided", "published", "executing", "post_evaluation", "suspended"}
-    assert expected | {"completed", "superseded", "rejected", "lapsed"} == AFTER_DISCUSSION
+    assert expected | {"completed", "superseded", "terminated", "rejected", "lapsed"} == AFTER_DISCUSSION
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,7 @@ WORKFLOWS = ("major_decision", "catalogue")
 # The citation each rule's refusal must carry: fragments of the legal text, written out by hand.
 # ------------------------------------------------------------------------------------------------
 DECREE = "国务院令第713号"
+PRICE_LAW = "《中华人民共和国价格法》"
 HUNAN_PROCEDURE = "《湖南省行政程序规定》"
 HUNAN_CATALOGUE = "湘政办发〔2022〕33号"
 YOUXIAN = "《攸县人民政府重大行政决策程序规定》"
@@ -69,6 +70,15 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "national.hearing_materials_in_advance": (DECREE, "第十六条第三款", "Art. 16(3)"),
     "national.hearing_held_as_announced": (DECREE, "第十六条第二款", "Art. 16(2)"),
     "national.hearing_record_signed_by_all": (DECREE, "第十七条第三项", "Art. 17(3)"),
+    "national.unsigned_participants_noted": (DECREE, "第十七条第三项", "Art. 17(3)"),
+    "national.hearing_when_law_requires": (DECREE, "第十六条第一款", "Art. 16(1)"),
+    "national.price_hearing_held": (PRICE_LAW, "第二十三条", "Price Law Art. 23"),
+    "national.participation_recorded_after_it_took_place": (DECREE, "第十四条第一款", "Art. 14(1)"),
+    "national.open_consultation_when_required": (DECREE, "第十五条第一款", "Art. 15(1)"),
+    "national.stability_risk_is_a_risk": (DECREE, "第二十二条第一款", "Art. 22(1)"),
+    "national.post_evaluation_heard_public_and_bodies": (DECREE, "第三十六条第三款", "Art. 36(3)"),
+    "national.unpublished_only_when_non_disclosable": (DECREE, "第三十二条第一款", "Art. 32(1)"),
+    "national.follow_up_decided_collectively": (DECREE, "第三十七条", "Art. 37"),
     "national.expert_opinion_signed": (DECREE, "第十九条第二款", "Art. 19(2)"),
     "national.expert_without_conflict": (DECREE, "第二十条", "Art. 20"),
     "national.expert_argumentation_when_technical": (DECREE, "第十九条第一款", "Art. 19(1)"),
@@ -435,7 +445,7 @@ class RuleCase:
     until: str | None = None  # ... up to this trigger (default: the attempt's)
     then: tuple[Step, ...] = ()  # extra steps fired before the attempt
     workflow: str = "major_decision"
-    deployment: str = "shipped"  # or "party_first": the county pack reports to the Party first
+    deployment: str = "shipped"  # "party_first": Party report before the meeting; "consultation_required"
     tamper: Callable[[Case], Case] | None = None  # only for requirements the workflow already forces
 
     @property
@@ -766,11 +776,13 @@ HEARING = [
         main("submit_legality_review"),
         steps=main_with(stability_risk=True),
     ),
-    refused(
+    allowed(
         "hunan.hearing_mandatory",
-        "law-requires-hearing-unheard",
-        main("submit_legality_review"),
-        steps=main_with(law_requires_hearing=True),
+        "law-required-hearing-is-national",
+        NOT_APPLICABLE,
+        SUBMIT_AFTER_HEARING,
+        steps=main_with(law_requires_hearing=True, regulated_public_price=True),
+        then=(announce(), hold()),
     ),
     allowed("hunan.hearing_mandatory", "ordinary-matter", NOT_APPLICABLE, main("submit_legality_review")),
     allowed("hunan.hearing_mandatory", "thorough-hearing-held", T_END[0], steps=THOROUGH),
@@ -1260,6 +1272,254 @@ CATALOGUE = [
     ),
 ]
 
+# -- issue 11: participation by any method, hearings a law requires, unpublished non-disclosable
+#    decisions, the follow-up of a suspension, participation in the post-evaluation ---------------
+NO_CONSULTATION = ("open_consultation", "close_consultation")
+FORUM = Step(
+    "record_participation",
+    "clerk_li",
+    D(2025, 3, 20),
+    {
+        "participation_method": "forum",
+        "participation_date": D(2025, 3, 18),
+        "summary": "召开市民、公交企业座谈会，听取对票价方案的意见",
+        "participants": ["市民代表甲", "公交企业代表"],
+    },
+    ("participation_record",),
+)
+FORUM_ONLY = path(drop=NO_CONSULTATION)
+LAW_HEARING = main_with(law_requires_hearing=True)
+PRICE = main_with(regulated_public_price=True)
+STABILITY = main_with(stability_risk=True, risk=True)
+STABILITY_ASSESSED = (
+    announce(),
+    hold(),
+    start_risk(D(2025, 4, 29)),
+    complete_risk(D(2025, 4, 30)),
+)
+SUBMIT_AFTER_RISK = submit_review(D(2025, 5, 6), D(2025, 5, 16))
+HEARD_WITH_ABSENTEES = hold(
+    signed_by=PARTICIPANTS[:3],
+    absent=[PARTICIPANTS[3]],
+    refused_to_sign=[PARTICIPANTS[4]],
+    signature_note="人大代表丙因公出差未到场；价格专家丁对笔录第三页记载有异议，拒绝签字",
+)
+BASIS = "《保守国家秘密法》第十三条：涉及国家秘密"
+SECRET = main_with(non_disclosable=True, nondisclosure_basis=BASIS)
+EXECUTE_UNPUBLISHED = Step("execute_without_publication", "head_wang", D(2025, 5, 9), {"executor_unit": "县人防办"})
+SUSPENDED = (REPORT_PROBLEM, SUSPEND)
+FOLLOW_UP_VIEWS = spoken("approve", "approve", "reject", head="approve")
+
+
+def follow_up(trigger: str, **extra: Any) -> Step:
+    """A meeting of 2025-08-05 after the suspension, recorded by the head as ``trigger``."""
+    return replace(
+        meeting(trigger, D(2025, 8, 5), FOLLOW_UP_VIEWS, reason="问题已整改，经常务会议研究", **extra),
+        actor="head_wang",
+    )
+
+
+RESUME_EXECUTION = follow_up("resume_execution")
+COMPLETE_EVALUATION = Step(
+    "complete_post_evaluation",
+    "eval_zhou",
+    D(2025, 11, 20),
+    {
+        "summary": "新票价总体达到预期，早高峰运力仍需加强",
+        "public_opinion_heard": "网上问卷1,200份，召开乘客座谈会2场",
+        "participating_bodies": ["人大代表丙", "政协委员戊", "县总工会", "城关镇社区居委会"],
+    },
+    ("evaluation_report",),
+)
+ISSUE_11 = [
+    allowed(
+        R + "public_participation_done",
+        "forum-without-open-consultation",
+        main("submit_legality_review"),
+        steps=FORUM_ONLY,
+        then=(FORUM,),
+    ),
+    allowed(R + "participation_recorded_after_it_took_place", "forum-held-before", FORUM, until="open_consultation"),
+    refused(
+        R + "participation_recorded_after_it_took_place",
+        "forum-dated-in-the-future",
+        replace(FORUM, fields={**FORUM.fields, "participation_date": D(2025, 3, 25)}),
+        until="open_consultation",
+    ),
+    allowed(
+        R + "open_consultation_when_required",
+        "county-requires-consultation-held",
+        main("submit_legality_review"),
+        deployment="consultation_required",
+    ),
+    refused(
+        R + "open_consultation_when_required",
+        "county-requires-forum-only",
+        main("submit_legality_review"),
+        steps=FORUM_ONLY,
+        then=(FORUM,),
+        deployment="consultation_required",
+    ),
+    allowed(
+        R + "open_consultation_when_required",
+        "organiser-chooses-nationally",
+        NOT_APPLICABLE,
+        main("submit_legality_review"),
+        steps=FORUM_ONLY,
+        then=(FORUM,),
+    ),
+    allowed(
+        R + "hearing_record_signed_by_all",
+        "absent-and-refusing-listed",
+        HEARD_WITH_ABSENTEES,
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "absent-not-listed",
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "absent": []}),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "signed-and-refused",
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "signed_by": PARTICIPANTS}),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    refused(
+        R + "hearing_record_signed_by_all",
+        "absent-and-refused",
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "refused_to_sign": PARTICIPANTS[3:]}),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    allowed(R + "unsigned_participants_noted", "noted", HEARD_WITH_ABSENTEES, until=AFTER_CLOSE, then=(announce(),)),
+    refused(
+        R + "unsigned_participants_noted",
+        "refusal-without-note",
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "signature_note": ""}),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    allowed(
+        R + "unsigned_participants_noted", "all-signed", NOT_APPLICABLE, hold(), until=AFTER_CLOSE, then=(announce(),)
+    ),
+    allowed(
+        R + "hearing_when_law_requires",
+        "hearing-held",
+        SUBMIT_AFTER_HEARING,
+        steps=LAW_HEARING,
+        then=(announce(), hold()),
+    ),
+    refused(
+        R + "hearing_when_law_requires",
+        "law-requires-hearing-unheard",
+        main("submit_legality_review"),
+        steps=LAW_HEARING,
+    ),
+    allowed(R + "hearing_when_law_requires", "no-law-requires-it", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(
+        R + "price_hearing_held", "price-hearing-held", SUBMIT_AFTER_HEARING, steps=PRICE, then=(announce(), hold())
+    ),
+    refused(R + "price_hearing_held", "bus-fare-unheard", main("submit_legality_review"), steps=PRICE),
+    allowed(R + "price_hearing_held", "not-a-regulated-price", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(
+        R + "stability_risk_is_a_risk", "flagged-as-risk", SUBMIT_AFTER_RISK, steps=STABILITY, then=STABILITY_ASSESSED
+    ),
+    refused(
+        R + "stability_risk_is_a_risk",
+        "stability-risk-without-risk",
+        SUBMIT_AFTER_HEARING,
+        steps=main_with(stability_risk=True),
+        then=(announce(), hold()),
+    ),
+    allowed(R + "stability_risk_is_a_risk", "no-stability-risk", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(
+        R + "post_evaluation_heard_public_and_bodies",
+        "public-and-deputies-took-part",
+        COMPLETE_EVALUATION,
+        until="complete_execution",
+        then=(EVALUATE,),
+    ),
+    refused(
+        R + "post_evaluation_heard_public_and_bodies",
+        "public-not-heard",
+        replace(
+            COMPLETE_EVALUATION,
+            fields={k: v for k, v in COMPLETE_EVALUATION.fields.items() if k != "public_opinion_heard"},
+        ),
+        until="complete_execution",
+        then=(EVALUATE,),
+    ),
+    refused(
+        R + "post_evaluation_heard_public_and_bodies",
+        "no-deputies-or-organisations",
+        replace(COMPLETE_EVALUATION, fields={**COMPLETE_EVALUATION.fields, "participating_bodies": []}),
+        until="complete_execution",
+        then=(EVALUATE,),
+    ),
+    allowed(
+        R + "unpublished_only_when_non_disclosable",
+        "secret-with-basis",
+        EXECUTE_UNPUBLISHED,
+        steps=SECRET,
+        until="publish",
+    ),
+    refused(R + "unpublished_only_when_non_disclosable", "disclosable-matter", EXECUTE_UNPUBLISHED, until="publish"),
+    refused(
+        R + "unpublished_only_when_non_disclosable",
+        "flag-without-basis",
+        EXECUTE_UNPUBLISHED,
+        steps=main_with(non_disclosable=True),
+        until="publish",
+    ),
+    allowed(
+        R + "follow_up_decided_collectively",
+        "resumed-at-a-meeting",
+        RESUME_EXECUTION,
+        until="complete_execution",
+        then=SUSPENDED,
+    ),
+    refused(
+        R + "follow_up_decided_collectively",
+        "resumed-head-first",
+        replace(
+            RESUME_EXECUTION,
+            fields={
+                **RESUME_EXECUTION.fields,
+                "views": spoken("approve", head="approve", head_first=True),
+                "attendees": ["head_wang", "deputy_a"],
+            },
+        ),
+        until="complete_execution",
+        then=SUSPENDED,
+    ),
+    allowed(
+        R + "follow_up_decided_collectively",
+        "stopped-at-a-meeting",
+        follow_up("terminate_execution"),
+        until="complete_execution",
+        then=SUSPENDED,
+    ),
+    refused(
+        R + "follow_up_decided_collectively",
+        "stopped-attendee-without-view",
+        follow_up("terminate_execution", attendees=["deputy_a", "deputy_b", "deputy_c", "deputy_d", "head_wang"]),
+        until="complete_execution",
+        then=SUSPENDED,
+    ),
+    allowed(
+        R + "follow_up_decided_collectively",
+        "adjusted-at-a-meeting",
+        follow_up("open_adjustment", new_decision="D-2025-009", docs=("adjustment_plan", "minutes")),
+        until="complete_execution",
+        then=SUSPENDED,
+    ),
+]
+
 TABLE: list[RuleCase] = [
     *PROPOSAL,
     *LAUNCH,
@@ -1275,6 +1535,7 @@ TABLE: list[RuleCase] = [
     *EXECUTION,
     *DEFERRAL,
     *CATALOGUE,
+    *ISSUE_11,
 ]
 
 
@@ -1314,8 +1575,28 @@ def party_first(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
     return definitions_at(write_deployment(tmp_path_factory.mktemp("party_first"), text))
 
 
+@pytest.fixture(scope="module")
+def consultation_required(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
+    """A county pack that requires every disclosable draft to be put out for open comment."""
+    text = (ROOT / "rules" / "youxian.yaml").read_text(encoding="utf-8")
+    assert "\nparameters:\n" in text
+    text = text.replace(
+        "\nparameters:\n",
+        "\nparameters:\n"
+        "  open_consultation_required:\n"
+        "    value: required\n"
+        "    citation: {source: youxian_procedure, article: 公众参与条款（条号待核）, article_en: participation (to be verified)}\n",
+    )
+    return definitions_at(write_deployment(tmp_path_factory.mktemp("consultation_required"), text))
+
+
 def definitions_for(request: pytest.FixtureRequest, deployment: str) -> Definitions:
-    return request.getfixturevalue({"shipped": "definitions", "party_first": "party_first"}[deployment])
+    fixtures = {
+        "shipped": "definitions",
+        "party_first": "party_first",
+        "consultation_required": "consultation_required",
+    }
+    return request.getfixturevalue(fixtures[deployment])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1334,7 +1615,7 @@ def test_table_covers_every_rule(definitions: Definitions) -> None:
     """Each rule of both workflows has a refused and an allowed case, and its citation on file; a rule
     with a `when` has a not-applicable case, a waivable one a waived case."""
     rules = {r.id: r for r in definitions.rulebook.rules.values() if r.workflow in WORKFLOWS}
-    assert len(rules) == 55
+    assert len(rules) == 64
     ids = [c.id for c in TABLE]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     by_rule: dict[str, set[str]] = {}

@@ -25,13 +25,14 @@ from decisions.rules.conditions import (
     Not,
     Param,
     Present,
+    Union,
     Value,
 )
 
 __all__ = ["FactScope", "parse_condition", "parse_value"]
 
 Path = tuple[str | int, ...]
-_VALUE_FORMS = ("fact", "param", "count", "latest", "length", "days", "collect")
+_VALUE_FORMS = ("fact", "param", "count", "latest", "length", "days", "collect", "union")
 _CONDITION_FORMS = ("all", "any", "not", "present", *COMPARISON_OPERATORS)
 
 
@@ -122,6 +123,17 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
         if inner.type not in ("list", "any", "str"):
             reader.error(at, f"length needs a list, {inner.describe()} is {inner.type}")
         return Length(inner)
+    if form == "union":
+        if not isinstance(arg, list) or not arg:
+            reader.error(at, "union takes a non-empty list of list values")
+            return None
+        parts = [parse_value(reader, item, (*at, i), scope, params) for i, item in enumerate(arg)]
+        for i, part in enumerate(parts):
+            if part is not None and part.type not in ("list", "any"):
+                reader.error((*at, i), f"union joins lists, {part.describe()} is {part.type}")
+        if any(p is None for p in parts):
+            return None
+        return Union(tuple(p for p in parts if p is not None))
     if form == "count":
         m = reader.mapping(arg, at, optional=("record", "document", "where", "distinct"))
         if m is None:
@@ -204,10 +216,10 @@ def _check_types(reader: Reader, op: str, a: Value, b: Value, path: Path, scope:
     elif op in ("in", "not_in"):
         if tb not in ("list", "any"):
             reader.error(path, f"{op} needs a list on the right; {b.describe()} is {tb}")
-    elif op == "contains_all":
+    elif op in ("contains_all", "disjoint"):
         for v in (a, b):
             if v.type not in ("list", "any"):
-                reader.error(path, f"contains_all compares lists; {v.describe()} is {v.type}")
+                reader.error(path, f"{op} compares lists; {v.describe()} is {v.type}")
     # Enumerated facts compared with literals must use one of their declared values.
     for fact, lit in ((a, b), (b, a)):
         if isinstance(fact, Fact) and isinstance(lit, Literal) and fact.path in scope.enums:

@@ -11,6 +11,7 @@ from typing import Any
 from decisions.definitions import source_digest
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
+from decisions.model import Text
 from decisions.workflow.analysis import structural_findings
 from decisions.workflow.definition import (
     DocumentKind,
@@ -58,7 +59,9 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
         path = ("fields", name)
         if r.identifier(name, path, "field name") is None:
             continue
-        m = r.mapping(raw, path, required=("type", "label"), optional=("values", "attribute", "default"))
+        m = r.mapping(
+            raw, path, required=("type", "label"), optional=("values", "value_labels", "attribute", "default")
+        )
         if m is None:
             continue
         try:
@@ -75,6 +78,15 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
             r.error(path, f"a {ftype} field lists its allowed 'values'")
         if ftype not in (FieldType.ENUM, FieldType.VIEWS) and values:
             r.error((*path, "values"), f"only enum and views fields have 'values', not {ftype}")
+        value_labels: dict[str, Text] = {}
+        for value, raw_label in (
+            r.mapping(m.get("value_labels", {}), (*path, "value_labels"), open_keys=True) or {}
+        ).items():
+            at = (*path, "value_labels", value)
+            if ftype is not FieldType.ENUM or value not in values:
+                r.error(at, f"{value!r} is not one of the field's enum values ({', '.join(values) or 'none'})")
+            elif (text := r.text(raw_label, at)) is not None:
+                value_labels[str(value)] = text
         default = m.get("default")
         fits = (ftype is FieldType.BOOLEAN and isinstance(default, bool)) or (
             ftype is FieldType.ENUM and default in values
@@ -90,6 +102,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
                 values,
                 r.boolean(m.get("attribute"), (*path, "attribute")),
                 default,
+                value_labels,
             )
     return fields
 

@@ -15,11 +15,12 @@ Values (what a comparison compares)::
     {length: <value>}                                            the length of a list (absent = 0)
     {days: {from: <value>, to: <value>, unit: working}}          days between two dates
     {collect: {record: [risk_report], field: unit}}              every value of a field over records
+    {union: [<value>, <value>, ...]}                              the lists joined (absent = empty)
 
 Conditions::
 
     {all: [...]}  {any: [...]}  {not: ...}
-    {eq|ne|gt|gte|lt|lte|in|not_in|contains_all: [<value>, <value>]}
+    {eq|ne|gt|gte|lt|lte|in|not_in|contains_all|disjoint: [<value>, <value>]}
     {present: <value>}
 
 Evaluation is three-valued plus *pending*: a comparison whose operand has no value, or a date in a
@@ -60,6 +61,7 @@ __all__ = [
     "Param",
     "Present",
     "Status",
+    "Union",
     "Value",
     "Verdict",
     "views_fact",
@@ -381,6 +383,31 @@ class Days(Value):
         return f"{self.unit.value} days from {self.start.describe()} to {self.end.describe()}"
 
 
+@dataclass(frozen=True)
+class Union(Value):
+    """Several lists as one (a value that has no value counts as an empty list): e.g. the hearing
+    participants who signed, were absent or refused to sign."""
+
+    items: tuple[Value, ...]
+    type: str = "list"
+
+    def value(self, env: Env) -> Any:
+        out: list[Any] = []
+        for item in self.items:
+            v = item.value(env)
+            if v is PENDING:
+                return PENDING
+            if v is MISSING:
+                continue
+            if not isinstance(v, list | tuple):
+                raise EvalFailure(f"{item.describe()} is not a list")
+            out.extend(x for x in v if x not in out)
+        return out
+
+    def describe(self) -> str:
+        return " + ".join(i.describe() for i in self.items)
+
+
 class Condition:
     """A condition node."""
 
@@ -401,6 +428,8 @@ def _value_refs(v: Value) -> frozenset[str]:
         return _value_refs(v.of)
     if isinstance(v, Days):
         return _value_refs(v.start) | _value_refs(v.end)
+    if isinstance(v, Union):
+        return frozenset().union(*(_value_refs(i) for i in v.items))
     return frozenset()
 
 
@@ -476,7 +505,7 @@ _ORDERED: Mapping[str, Callable[[Any, Any], bool]] = {
     "lt": _lt,
     "lte": lambda a, b: not _lt(b, a),
 }
-COMPARISON_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains_all")
+COMPARISON_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains_all", "disjoint")
 
 
 @dataclass(frozen=True)
@@ -520,9 +549,11 @@ class Compare(Condition):
             if not isinstance(b, list | tuple | frozenset | set):
                 raise TypeError
             return (a in b) == (self.op == "in")
-        if self.op == "contains_all":
+        if self.op in ("contains_all", "disjoint"):
             if not isinstance(a, list | tuple) or not isinstance(b, list | tuple):
                 raise TypeError
+            if self.op == "disjoint":  # no element of the one list is in the other
+                return not set(map(str, a)) & set(map(str, b))
             return set(map(str, b)) <= set(map(str, a))
         raise TypeError  # pragma: no cover - the loader admits only the operators above
 

@@ -36,6 +36,7 @@ from decisions.store.database import Database
 from decisions.store.events import StoredEvent, event_body, record_from_body
 from decisions.store.interface import Store
 from decisions.store.repository import CaseHead, sql_store
+from decisions.workflow.definition import FieldType
 from decisions.workflow.engine import ActionOption, Engine, Fired
 
 __all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
@@ -235,6 +236,7 @@ class CaseService:
         blobs: Mapping[str, bytes],
     ) -> Fired:
         self._check_dates_and_documents(case, action, blobs)
+        self._check_case_links(engine, case, action)
         fired = engine.fire(case, action)
         # Accepted: file the new documents' bytes (content-addressed, atomic); their rows are written
         # in the event's own transaction, so a refused or lost action leaves no document on record.
@@ -264,6 +266,33 @@ class CaseService:
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired
+
+    def _check_case_links(self, engine: Engine, case: Case, action: Action) -> None:
+        """A field of type ``case`` (e.g. the new decision of an adjustment) names another case of
+        the same workflow that this office has on record."""
+        wf = engine.workflow
+        t = wf.transition(case.state, action.trigger)
+        if t is None:
+            return  # the engine refuses the action itself
+        unmet: list[Unmet] = []
+        for name in t.all_fields:
+            fdef, value = wf.fields.get(name), action.fields.get(name)
+            if fdef is None or fdef.type is not FieldType.CASE or not isinstance(value, str):
+                continue
+            head = None if value == case.id else self.repository.head(value)
+            if head is None or head.workflow != case.workflow:
+                unmet.append(
+                    Unmet(
+                        f"service.case_link.{name}",
+                        " ".join(x for x in (wf.sources[0] if wf.sources else "", t.basis) if x),
+                        f"{fdef.label.zh}「{shown(value)}」不是本单位已登记的另一{wf.label.zh}事项；请先登记该事项再关联",
+                        f"{fdef.label.en} {shown(value)} is not another {wf.label.en.lower()} case on record here; "
+                        "start that case first, then link it",
+                        kind="invalid",
+                    )
+                )
+        if unmet:
+            raise ActionRefused(action.trigger, case.state, unmet)
 
     def _check_dates_and_documents(self, case: Case, action: Action, blobs: Mapping[str, bytes]) -> None:
         names = [action.actor.id, action.actor.unit or "", action.role or "", *action.actor.roles]

@@ -122,7 +122,8 @@ def parse_value(fdef: FieldDef, text: str) -> Any:
     if t is FieldType.ENUM:
         value = text.strip()
         if value not in fdef.values:
-            raise UsageError(f"{name}: 应为 {', '.join(fdef.values)} 之一 / expected one of them, got {shown(value)}")
+            allowed = ", ".join(fdef.value_label(v) for v in fdef.values)
+            raise UsageError(f"{name}: 应为 {allowed} 之一 / expected one of them, got {shown(value)}")
         return value
     if t is FieldType.LIST:
         return _list(text, name)

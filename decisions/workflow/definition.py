@@ -40,6 +40,7 @@ class FieldType(enum.StrEnum):
     ENUM = "enum"
     LIST = "list"  # a list of strings
     VIEWS = "views"  # a meeting's views in speaking order: [{member, position, head?}]
+    CASE = "case"  # the id of another case of the same workflow in the same office (a link)
 
     @property
     def fact_type(self) -> str:
@@ -53,6 +54,7 @@ class FieldType(enum.StrEnum):
             FieldType.BOOLEAN: "bool",
             FieldType.LIST: "list",
             FieldType.VIEWS: "views",
+            FieldType.CASE: "str",
         }[self]
 
 
@@ -66,6 +68,13 @@ class FieldDef:
     values: tuple[str, ...] = ()
     attribute: bool = False
     default: Any = None
+    value_labels: Mapping[str, Text] = field(default_factory=dict)
+    """What an enum's values mean, in both languages (``forum`` → 座谈会 / forum); optional."""
+
+    def value_label(self, value: str) -> str:
+        """``value``, with its label where the definition gives one: ``forum（座谈会 / forum）``."""
+        label = self.value_labels.get(value)
+        return f"{value}（{label.zh} / {label.en}）" if label is not None else value
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from transitions import Machine, MachineError
 
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, Unmet, UsageError, shown
-from decisions.model import Action, Actor, Case, Document, Record, Text, is_storable_text
+from decisions.model import Action, Actor, Case, Document, Record, Text, is_case_id, is_storable_text
 from decisions.rules.conditions import Env
 from decisions.rules.evaluate import Outcome, RuleResult, evaluate_rule
 from decisions.workflow.definition import FieldDef, FieldType, TransitionDef, WorkflowDef
@@ -409,6 +409,8 @@ def _type_problem(fdef: FieldDef, value: Any) -> str | None:
         return "text contains a NUL or an unpaired surrogate (not storable)"
     if t in (FieldType.STRING, FieldType.TEXT):
         return None if isinstance(value, str) else "expected text"
+    if t is FieldType.CASE:
+        return None if isinstance(value, str) and is_case_id(value) else "expected a case id"
     if t is FieldType.DATE:
         return None if isinstance(value, date) else "expected a date"
     if t is FieldType.INTEGER:
