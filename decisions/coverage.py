@@ -71,7 +71,7 @@ def _read(text: str, file: str) -> tuple[list[tuple[Requirement, tuple[str | int
     top = r.mapping(doc.data, (), required=("requirements",)) or {}
     raw = top.get("requirements")
     if not isinstance(raw, list):
-        r.error(("requirements",), "expected a list of requirements")
+        r.error(("requirements",), "应为要求列表 / expected a list of requirements")
         raw = []
     out: list[tuple[Requirement, tuple[str | int, ...]]] = []
     seen: set[str] = set()
@@ -87,9 +87,12 @@ def _read(text: str, file: str) -> tuple[list[tuple[Requirement, tuple[str | int
         not_checkable = r.string(m["not_checkable"], (*path, "not_checkable")) if "not_checkable" in m else ""
         offers = r.string(m["offers"], (*path, "offers")) if "offers" in m else ""
         if row is not None and row in seen:
-            r.error((*path, "row"), f"row {row!r} is listed twice")
+            r.error((*path, "row"), f"行号重复 / row {row!r} is listed twice")
         if not (lists["rules"] or lists["gates"] or not_checkable):
-            r.error(path, "an entry names the rules or gates that check it, or says why it is not_checkable")
+            r.error(
+                path,
+                "条目须列出规则或关口，或说明不可机器检查的理由 / an entry names the rules or gates that check it, or says why it is not_checkable",
+            )
         if row is None or text_ is None or not articles:
             continue
         seen.add(row)
@@ -115,11 +118,11 @@ def _check(req: Requirement, path: tuple[str | int, ...], d: Definitions, r: Rea
     for j, rule_id in enumerate(req.rules):
         rule = rules.get(rule_id)
         if rule is None:
-            r.error((*path, "rules", j), f"unknown rule {rule_id!r} (not in the loaded packs: {packs})")
+            r.error((*path, "rules", j), f"未知规则 / unknown rule {rule_id!r} (not in the loaded packs: {packs})")
         elif not any(f in str(rule.citation) for f in fragments):
             r.error(
                 (*path, "rules", j),
-                f"wrong citation: {rule_id} cites {str(rule.citation)!r}, which contains none of "
+                f"引用不符 / wrong citation: {rule_id} cites {str(rule.citation)!r}, which contains none of "
                 f"{', '.join(fragments)} (fix the pack's citation, or this entry's article / cites)",
             )
     for j, ref in enumerate(req.gates):
@@ -127,12 +130,15 @@ def _check(req: Requirement, path: tuple[str | int, ...], d: Definitions, r: Rea
         wf = d.workflows.get(wf_name)
         if wf is None or gate not in wf.gates:
             known = ", ".join(f"{w.name}.{g}" for w in d.workflows.values() for g in w.gates)
-            r.error((*path, "gates", j), f"unknown gate {ref!r} (known: {known})")
+            r.error((*path, "gates", j), f"未知关口 / unknown gate {ref!r} (known: {known})")
     for j, ref in enumerate(req.transitions):
         wf_name, _, trigger = ref.partition(".")
         wf = d.workflows.get(wf_name)
         if wf is None or trigger not in wf.triggers:
-            r.error((*path, "transitions", j), f"unknown transition {ref!r} (workflow.trigger of a loaded workflow)")
+            r.error(
+                (*path, "transitions", j),
+                f"未知操作 / unknown transition {ref!r} (workflow.trigger of a loaded workflow)",
+            )
 
 
 # -- reading the tests -----------------------------------------------------------------------------

@@ -1364,7 +1364,7 @@ def test_table_covers_every_rule(definitions: Definitions) -> None:
 # Named tests: the points the issue singles out
 # ================================================================================================
 
-# -- public comment period: calendar days (Art. 15(2)) -------------------------------------------
+# -- public comment period: calendar days (Art. 15(1)) -------------------------------------------
 COMMENT = "national.comment_period_minimum"
 
 

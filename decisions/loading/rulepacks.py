@@ -115,8 +115,8 @@ def _citation(r: Reader, raw: Any, path: tuple[str | int, ...], ctx: PackContext
     if verified and not source_verified:
         r.error(
             (*path, "verified"),
-            f"source {source!r} is not marked verified: an article of it cannot be verified "
-            "(set verified: true on the source once its text was read, or drop this key)",
+            f"出处未标记为已核实，条文不能标记为已核实 / source {source!r} is not marked verified: an article "
+            "of it cannot be verified (set verified: true on the source once its text was read, or drop this key)",
         )
         return None
     return Citation(ctx.sources[source], article, article_en or "", verified)
