@@ -104,7 +104,7 @@ def comment_period(days: int) -> str:
     return (
         "  comment_period_days:\n"
         f"    value: {days}\n"
-        "    citation: {source: youxian_procedure, article: 公众参与条款（条号待核）, article_en: participation (to be verified)}\n"
+        "    citation: {source: project_proposal, article: 公众参与期限（建议值）, article_en: participation (proposal)}\n"
     )
 
 

@@ -51,33 +51,35 @@ DECREE = "国务院令第713号"
 PRICE_LAW = "《中华人民共和国价格法》"
 HUNAN_PROCEDURE = "《湖南省行政程序规定》"
 HUNAN_CATALOGUE = "湘政办发〔2022〕33号"
-YOUXIAN = "《攸县人民政府重大行政决策程序规定》"
+PROPOSED_FOR_YOUXIAN = "攸县建议值，待县政府正式文本核定"
+# Every citation whose source was not read in the primary text carries this mark; Decree 713's do not.
+UNVERIFIED_MARK = "（出处未核实 / source not verified）"
 
 CITATIONS: dict[str, tuple[str, ...]] = {
-    "national.proposal_argued_by_department": (DECREE, "第十条第一款第二项", "Art. 10(1)(2)"),
-    "national.public_proposal_in_writing": (DECREE, "第十条第一款第三项", "Art. 10(1)(3)"),
+    "national.proposal_argued_by_department": (DECREE, "第十条第二项", "Art. 10 item (2)"),
+    "national.public_proposal_in_writing": (DECREE, "第十条第三项", "Art. 10 item (3)"),
     "national.organiser_named": (DECREE, "第十一条", "Art. 11"),
     "national.lead_unit_when_several": (DECREE, "第十一条", "Art. 11"),
     "national.excluded_matter_recorded": (DECREE, "第三条第二款", "Art. 3(2)"),
-    "national.drafting_materials_ready": (DECREE, "第十二条", "Art. 12"),
+    "national.drafting_materials_ready": (DECREE, "第十二条第一款、第二款，第十五条第一款", "Art. 12(1), 12(2), 15(1)"),
     "national.dispute_statement_when_disagreement": (DECREE, "第十三条", "Art. 13"),
     "national.non_disclosable_exemption": (DECREE, "第十四条第一款", "Art. 14(1)"),
-    "national.public_participation_done": (DECREE, "第十四条第一款", "Art. 14(1)"),
-    "national.specific_group_consulted": (DECREE, "第十四条第二款", "Art. 14(2)"),
-    "national.comment_period_minimum": (DECREE, "第十五条第二款", "Art. 15(2)"),
-    "national.consultation_ran_its_period": (DECREE, "第十五条第二款", "Art. 15(2)"),
-    "national.hearing_announced_in_advance": (DECREE, "第十六条第二款", "Art. 16(2)"),
+    "national.public_participation_done": (DECREE, "第十四条第一款、第二款", "Art. 14(1), (2)"),
+    "national.specific_group_consulted": (DECREE, "第十四条第三款", "Art. 14(3)"),
+    "national.comment_period_minimum": (DECREE, "第十五条第一款", "Art. 15(1)"),
+    "national.consultation_ran_its_period": (DECREE, "第十五条第一款", "Art. 15(1)"),
+    "national.hearing_announced_in_advance": (DECREE, "第十六条第三款", "Art. 16(3)"),
     "national.hearing_materials_in_advance": (DECREE, "第十六条第三款", "Art. 16(3)"),
     "national.hearing_held_as_announced": (DECREE, "第十六条第二款", "Art. 16(2)"),
-    "national.hearing_record_signed_by_all": (DECREE, "第十七条第三项", "Art. 17(3)"),
-    "national.unsigned_participants_noted": (DECREE, "第十七条第三项", "Art. 17(3)"),
+    "national.hearing_record_signed_by_all": (DECREE, "第十七条第三项", "Art. 17 item (3)"),
+    "national.unsigned_participants_noted": (DECREE, "第十七条第三项", "Art. 17 item (3)"),
     "national.hearing_when_law_requires": (DECREE, "第十六条第一款", "Art. 16(1)"),
     "national.price_hearing_held": (PRICE_LAW, "第二十三条", "Price Law Art. 23"),
-    "national.participation_recorded_after_it_took_place": (DECREE, "第十四条第一款", "Art. 14(1)"),
+    "national.participation_recorded_after_it_took_place": (DECREE, "第十四条第二款", "Art. 14(2)"),
     "national.open_consultation_when_required": (DECREE, "第十五条第一款", "Art. 15(1)"),
     "national.stability_risk_is_a_risk": (DECREE, "第二十二条第一款", "Art. 22(1)"),
     "national.post_evaluation_heard_public_and_bodies": (DECREE, "第三十六条第三款", "Art. 36(3)"),
-    "national.unpublished_only_when_non_disclosable": (DECREE, "第三十二条第一款", "Art. 32(1)"),
+    "national.unpublished_only_when_non_disclosable": (DECREE, "第三十二条", "Art. 32"),
     "national.follow_up_decided_collectively": (DECREE, "第三十七条", "Art. 37"),
     "national.expert_opinion_signed": (DECREE, "第十九条第二款", "Art. 19(2)"),
     "national.expert_without_conflict": (DECREE, "第二十条", "Art. 20"),
@@ -85,39 +87,43 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "national.risk_assessment_when_risky": (DECREE, "第二十二条第一款", "Art. 22(1)"),
     "national.risk_report_complete": (DECREE, "第二十三条第二款", "Art. 23(2)"),
     "national.risk_controllable": (DECREE, "第二十四条", "Art. 24"),
-    "national.fair_competition_when_market": (DECREE, "第二十九条第一项", "Art. 29(1)"),
+    "national.fair_competition_when_market": (DECREE, "第二十九条第一项", "Art. 29 item (1)"),
     "national.review_submission_complete": (DECREE, "第二十六条第一款", "Art. 26(1)"),
     "national.review_period_minimum": (DECREE, "第二十六条第二款", "Art. 26(2)"),
     "national.review_three_findings": (DECREE, "第二十七条", "Art. 27"),
     "national.lawful_only_with_lawful_findings": (DECREE, "第二十七条", "Art. 27"),
     "national.legal_counsel_consulted": (DECREE, "第二十八条", "Art. 28"),
-    "national.reviewer_independent_of_drafter": (DECREE, "第二十五条第一款、第二十八条", "Art. 25(1), 28"),
+    "national.reviewer_independent_of_drafter": (
+        DECREE,
+        "第二十五条第一款、第二十八条（起草人不得审查系据此推定，条文未明文规定）",
+        "Art. 25(1), 28 (separation of duties inferred; not stated in the text)",
+    ),
     "national.legal_risk_only_for_exploratory_reform": (DECREE, "第二十五条第二款", "Art. 25(2)"),
     "national.legality_review_lawful_for_current_draft": (DECREE, "第二十五条第二款", "Art. 25(2)"),
     "national.discussion_materials_complete": (DECREE, "第二十九条", "Art. 29"),
     "national.party_report_before_discussion": (DECREE, "第三十一条", "Art. 31"),
-    "national.collective_discussion_held": (DECREE, "第三十条第一款", "Art. 30(1)"),
+    "national.collective_discussion_held": (DECREE, "第三十条第一款、第三款", "Art. 30(1), 30(3)"),
     "national.head_speaks_last": (DECREE, "第三十条第二款", "Art. 30(2)"),
     "national.head_decides": (DECREE, "第三十条第一款", "Art. 30(1)"),
     "national.head_reasons_when_departing_from_majority": (DECREE, "第三十条第二款", "Art. 30(2)"),
     "national.every_member_view_recorded": (DECREE, "第三十条第三款", "Art. 30(3)"),
     "national.party_report_before_publication": (DECREE, "第三十一条", "Art. 31"),
-    "national.npc_report_when_required": (DECREE, "第八条", "Art. 8"),
-    "national.published_through_official_channel": (DECREE, "第三十二条第一款", "Art. 32(1)"),
-    "national.adoption_explained_and_interpreted": (DECREE, "第三十二条第二款", "Art. 32(2)"),
+    "national.npc_report_when_required": (DECREE, "第八条第一款", "Art. 8(1)"),
+    "national.published_through_official_channel": (DECREE, "第三十二条", "Art. 32"),
+    "national.adoption_explained_and_interpreted": (DECREE, "第三十二条", "Art. 32"),
     "national.executor_named": (DECREE, "第三十四条", "Art. 34"),
     "national.evaluator_independent": (DECREE, "第三十六条第二款", "Art. 36(2)"),
     "national.suspension_needs_urgency_and_problem_report": (DECREE, "第三十七条", "Art. 37"),
-    "national.catalogue_screened_current_version": (DECREE, "第三条第三款", "Art. 3(3)"),
-    "national.catalogue_meeting_approval": (DECREE, "第三条第三款", "Art. 3(3)"),
+    "national.catalogue_screened_current_version": (HUNAN_CATALOGUE, "目录审核相关条款（条号待核", "not in Art. 3(3)"),
+    "national.catalogue_meeting_approval": (HUNAN_CATALOGUE, "目录审议相关条款（条号待核", "not in Art. 3(3)"),
     "national.catalogue_party_consent_current_version": (DECREE, "第三条第三款", "Art. 3(3)"),
-    "national.adjustment_has_reason": (DECREE, "第三条第三款", "Art. 3(3)"),
-    "hunan.hearing_mandatory": (HUNAN_PROCEDURE, "听证相关条款", "hearing provisions"),
-    "hunan.on_catalogue_or_reason": (HUNAN_CATALOGUE, "目录外事项相关条款", "off-catalogue"),
-    "hunan.catalogue_suggestion_fields": (HUNAN_CATALOGUE, "事项征集相关条款", "call-for-items"),
-    "youxian.experts_drawn_at_random": (YOUXIAN, "专家论证条款", "expert provisions"),
-    "youxian.deferral_not_expired": (YOUXIAN, "暂缓决策条款", "deferral provisions"),
-    "youxian.deferral_expired": (YOUXIAN, "暂缓决策条款", "deferral provisions"),
+    "hunan.hearing_mandatory": (HUNAN_PROCEDURE, "听证相关条款（条号待核）", "hearing provisions"),
+    "hunan.on_catalogue_or_reason": (HUNAN_CATALOGUE, "目录外事项相关条款（条号待核）", "off-catalogue"),
+    "hunan.catalogue_suggestion_fields": (HUNAN_CATALOGUE, "事项征集相关条款（条号待核）", "call-for-items"),
+    "hunan.adjustment_has_reason": (HUNAN_CATALOGUE, "目录调整相关条款（条号待核）", "adjustment provisions"),
+    "youxian.experts_drawn_at_random": (PROPOSED_FOR_YOUXIAN, "procedure.md", "at least 3 experts drawn at random"),
+    "youxian.deferral_not_expired": (PROPOSED_FOR_YOUXIAN, "procedure.md", "a deferral over one year"),
+    "youxian.deferral_expired": (PROPOSED_FOR_YOUXIAN, "procedure.md", "a deferral over one year"),
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -491,6 +497,8 @@ def assert_cited(exc: ActionRefused, rule: str) -> Unmet:
     assert unmet.kind == "violation", unmet
     for fragment in CITATIONS[rule]:
         assert fragment in unmet.citation, (fragment, unmet.citation)
+    verified = CITATIONS[rule][0] == DECREE
+    assert (UNVERIFIED_MARK in unmet.citation) is not verified, unmet.citation
     return unmet
 
 
@@ -1246,16 +1254,16 @@ CATALOGUE = [
         until="record_party_consent",
         **C,
     ),
-    allowed(R + "adjustment_has_reason", "request-with-reason", REQUEST_ADJUSTMENT, until="end", **C),
+    allowed("hunan.adjustment_has_reason", "request-with-reason", REQUEST_ADJUSTMENT, until="end", **C),
     refused(
-        R + "adjustment_has_reason",
+        "hunan.adjustment_has_reason",
         "request-without-reason",
         replace(REQUEST_ADJUSTMENT, fields={k: v for k, v in REQUEST_ADJUSTMENT.fields.items() if k != "reason"}),
         until="end",
         **C,
     ),
     allowed(
-        R + "adjustment_has_reason",
+        "hunan.adjustment_has_reason",
         "rejection-with-reason",
         Step("reject_adjustment", "head_wang", D(2025, 6, 10), {"reason": "该事项已由市级统一决策"}),
         until="end",
@@ -1263,7 +1271,7 @@ CATALOGUE = [
         **C,
     ),
     refused(
-        R + "adjustment_has_reason",
+        "hunan.adjustment_has_reason",
         "rejection-without-reason",
         Step("reject_adjustment", "head_wang", D(2025, 6, 10)),
         until="end",
@@ -1637,7 +1645,7 @@ def test_table_covers_every_rule(definitions: Definitions) -> None:
 # Named tests: the points the issue singles out
 # ================================================================================================
 
-# -- public comment period: calendar days (Art. 15(2)) -------------------------------------------
+# -- public comment period: calendar days (Art. 15(1)) -------------------------------------------
 COMMENT = "national.comment_period_minimum"
 
 

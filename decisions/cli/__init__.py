@@ -14,6 +14,7 @@ import typer
 from decisions.cli.audit import audit_app, init
 from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, user_app
 from decisions.cli.common import LANG
+from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
@@ -37,6 +38,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+workflow_app.command("coverage")(coverage)
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")

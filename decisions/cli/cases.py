@@ -68,13 +68,14 @@ def _dump(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def _unmet(u: Unmet) -> dict[str, str]:
+def _unmet(u: Unmet) -> dict[str, Any]:
     return {
         "rule_id": u.rule_id,
         "citation": u.citation,
         "message_zh": u.message_zh,
         "message_en": u.message_en,
         "kind": u.kind,
+        "sources": list(u.sources),  # each parameter's value in force and the packs (with citations) that set it
     }
 
 

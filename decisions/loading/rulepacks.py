@@ -95,10 +95,11 @@ class PackContext:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     rule_ids: set[str] = field(default_factory=set)
+    verified_sources: set[str] = field(default_factory=set)
 
 
 def _citation(r: Reader, raw: Any, path: tuple[str | int, ...], ctx: PackContext) -> Citation | None:
-    m = r.mapping(raw, path, required=("source", "article"), optional=("article_en",))
+    m = r.mapping(raw, path, required=("source", "article"), optional=("article_en", "verified"))
     if m is None:
         return None
     source = r.string(m.get("source"), (*path, "source"))
@@ -109,7 +110,37 @@ def _citation(r: Reader, raw: Any, path: tuple[str | int, ...], ctx: PackContext
     if source not in ctx.sources:
         r.error((*path, "source"), f"unknown citation source {source!r} (declare it under pack.sources)")
         return None
-    return Citation(ctx.sources[source], article, article_en or "")
+    source_verified = source in ctx.verified_sources
+    verified = r.boolean(m.get("verified"), (*path, "verified"), source_verified)
+    if verified and not source_verified:
+        r.error(
+            (*path, "verified"),
+            f"出处未标记为已核实，条文不能标记为已核实 / source {source!r} is not marked verified: an article "
+            "of it cannot be verified (set verified: true on the source once its text was read, or drop this key)",
+        )
+        return None
+    return Citation(ctx.sources[source], article, article_en or "", verified)
+
+
+def _read_sources(r: Reader, raw: Any, ctx: PackContext) -> None:
+    """``pack.sources``: key → title, or key → ``{title: ..., verified: true|false}`` (default false)."""
+    for key, body in (r.mapping(raw, ("pack", "sources"), open_keys=True) or {}).items():
+        path = ("pack", "sources", key)
+        if not r.identifier(key, path, "source key"):
+            continue
+        if isinstance(body, dict):
+            m = r.mapping(body, path, required=("title",), optional=("verified",)) or {}
+            title = r.string(m.get("title"), (*path, "title")) if "title" in m else None
+            verified = r.boolean(m.get("verified"), (*path, "verified"), False)
+        else:
+            title, verified = r.string(body, path), False
+        if title is None:
+            continue
+        ctx.sources[str(key)] = title
+        if verified:
+            ctx.verified_sources.add(str(key))
+        else:
+            ctx.verified_sources.discard(str(key))
 
 
 def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> list[Parameter]:
@@ -264,9 +295,7 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
     level = head.get("level")
     if level not in _LEVELS:
         r.error(("pack", "level"), f"level must be one of {', '.join(_LEVELS)}, found {level!r}")
-    for key, title in (r.mapping(head.get("sources"), ("pack", "sources"), open_keys=True) or {}).items():
-        if r.identifier(key, ("pack", "sources", key), "source key") and r.string(title, ("pack", "sources", key)):
-            ctx.sources[str(key)] = title
+    _read_sources(r, head.get("sources"), ctx)
     effective = head.get("effective_from", "")
     counting = None
     if "counting" in data:

@@ -17,6 +17,7 @@ from decisions.model import Text
 from decisions.rules.conditions import Condition
 
 __all__ = [
+    "UNVERIFIED",
     "Citation",
     "Parameter",
     "ParameterSetting",
@@ -44,17 +45,26 @@ class Strength(enum.StrEnum):
         }[self]
 
 
+UNVERIFIED = "（出处未核实 / source not verified）"
+
+
 @dataclass(frozen=True)
 class Citation:
-    """Where a requirement comes from: the legal text and its article."""
+    """Where a requirement comes from: the legal text, its article, and whether that text was checked.
+
+    ``verified`` is False unless a pack says its source (or this article) was read in the primary
+    text; an unverified citation says so wherever it is printed (refusals, ``show``, replay).
+    """
 
     source: str
     article: str
     article_en: str = ""
+    verified: bool = False
 
     def __str__(self) -> str:
         en = f" ({self.article_en})" if self.article_en else ""
-        return f"{self.source}{self.article}{en}"
+        mark = "" if self.verified else UNVERIFIED
+        return f"{self.source}{self.article}{en}{mark}"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from decisions.config import Deployment
+from decisions.coverage import Coverage, build, index_tests
 from decisions.definitions import Definitions
 from decisions.errors import DefinitionError, Problem, UsageError, shown
 from decisions.loading import load_definitions
@@ -178,3 +179,17 @@ class DefinitionsService:
         if fmt == "dot":
             return to_dot(wf)
         raise UsageError(f"未知格式 / unknown diagram format {shown(fmt)} (mermaid, dot)")
+
+    def legal_coverage(self, requirements: Path, tests: Path) -> Coverage:
+        """The legal-coverage page's data: ``requirements`` (docs/legal-requirements.yaml) checked
+        against the deployment's definitions, with the tests under ``tests`` that name each rule."""
+        try:
+            text = requirements.read_text(encoding="utf-8")
+            files = {p.name: p.read_text(encoding="utf-8") for p in sorted(tests.glob("*.py"))}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"无法读取 / cannot read {shown(str(exc))}") from exc
+        if not files:
+            raise UsageError(f"测试目录中没有 .py 文件 / no .py files in {shown(str(tests))}")
+        definitions = self.definitions()
+        index = index_tests(files, set(definitions.rulebook.rules))
+        return build(text, str(requirements), definitions, index)
