@@ -64,7 +64,7 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "national.drafting_materials_ready": (DECREE, "第十二条第一款、第二款，第十五条第一款", "Art. 12(1), 12(2), 15(1)"),
     "national.dispute_statement_when_disagreement": (DECREE, "第十三条", "Art. 13"),
     "national.non_disclosable_exemption": (DECREE, "第十四条第一款", "Art. 14(1)"),
-    "national.public_participation_done": (DECREE, "第十四条第一款、第二款", "Art. 14(1), (2)"),
+    "national.public_participation_done": (DECREE, "第十四条第一款、第二款", "Art. 14(1), 14(2)"),
     "national.specific_group_consulted": (DECREE, "第十四条第三款", "Art. 14(3)"),
     "national.comment_period_minimum": (DECREE, "第十五条第一款", "Art. 15(1)"),
     "national.consultation_ran_its_period": (DECREE, "第十五条第一款", "Art. 15(1)"),
@@ -1593,7 +1593,7 @@ def consultation_required(tmp_path_factory: pytest.TempPathFactory) -> Definitio
         "\nparameters:\n"
         "  open_consultation_required:\n"
         "    value: required\n"
-        "    citation: {source: youxian_procedure, article: 公众参与条款（条号待核）, article_en: participation (to be verified)}\n",
+        "    citation: {source: reference_local, article: 公众参与（假设的县规定）, article_en: participation (a hypothetical county rule)}\n",
     )
     return definitions_at(write_deployment(tmp_path_factory.mktemp("consultation_required"), text))
 
