@@ -48,6 +48,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -66,6 +67,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import text
 
+from decisions.calendar import WorkCalendar
 from decisions.catalogue import CatalogueVersion, Item, versions
 from decisions.errors import ActionRefused, ConflictError, UsageError
 from decisions.model import Action, Actor, Case, Document, Record
@@ -687,10 +689,17 @@ def _plan(case: Case) -> list[str]:
     return []
 
 
+@cache
+def _calendar() -> WorkCalendar:
+    return shipped_definitions().calendar
+
+
 def _date_hint(case: Case, trigger: str) -> date | None:
     """The day a step has to happen on, where the case fixes it."""
     if trigger == "close_consultation" and (opened := _records(case, "open_consultation")):
-        return max(opened[-1].fields["comment_deadline"], case.last_on or TODAY)
+        # the day after the deadline (rolled past a rest day): the deadline day runs to 24:00
+        ends = _calendar().last_day(opened[-1].fields["comment_deadline"])
+        return max(ends + timedelta(days=1), case.last_on or TODAY)
     if trigger == "hold_hearing" and (announced := _records(case, "announce_hearing")):
         return announced[-1].fields["hearing_date"]
     if trigger == "lapse" and (meetings := _records(case, "meeting")):

@@ -14,6 +14,8 @@ Values (what a comparison compares)::
     {latest: {record: legality_review, field: outcome}}          a field of the latest record of a kind
     {length: <value>}                                            the length of a list (absent = 0)
     {days: {from: <value>, to: <value>, unit: working}}          days between two dates
+    {period_end: {from: <value>, length: <value>, unit: month}}  the last day of a period (a date)
+    {period_end: {last_day: <value>}}                            the day a period ending on a date ends
     {collect: {record: [risk_report], field: unit}}              every value of a field over records
 
 Conditions::
@@ -58,6 +60,7 @@ __all__ = [
     "Literal",
     "Not",
     "Param",
+    "PeriodEnd",
     "Present",
     "Status",
     "Value",
@@ -112,6 +115,10 @@ class WorkingCalendar(Protocol):
     """What the evaluator needs of a calendar (see `decisions.calendar.WorkCalendar`)."""
 
     def elapsed(self, start: date, end: date, unit: Unit, policy: CountingPolicy = ...) -> int: ...
+
+    def period_end(self, start: date, length: int, unit: Unit, policy: CountingPolicy = ...) -> date: ...
+
+    def last_day(self, day: date, policy: CountingPolicy = ...) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -381,6 +388,44 @@ class Days(Value):
         return f"{self.unit.value} days from {self.start.describe()} to {self.end.describe()}"
 
 
+@dataclass(frozen=True)
+class PeriodEnd(Value):
+    """The last day of a period, counted as the Civil Code counts (see `decisions.calendar`).
+
+    With ``length``: the period of ``length`` ``unit``s starting after ``start`` (日, 工作日, 月, 年;
+    Art. 201-203). Without: a period whose last day is ``start`` (a published deadline), which ends
+    on the next working day when that day is a statutory rest day (Art. 203(1)). The period runs to
+    24:00 of that day (Art. 203(2)): what may happen only after it compares with ``gt``."""
+
+    start: Value
+    length: Value | None = None
+    unit: Unit = Unit.CALENDAR
+    type: str = "date"
+
+    def value(self, env: Env) -> Any:
+        a = self.start.value(env)
+        n = self.length.value(env) if self.length is not None else None
+        if a is PENDING or n is PENDING:
+            return PENDING
+        if a is MISSING:
+            raise EvalFailure(f"{self.start.describe()} has no value")
+        if not isinstance(a, date):
+            raise EvalFailure(f"{self.start.describe()} is not a date: {a!r}")
+        if self.length is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise EvalFailure(f"{self.length.describe()} is not a length of at least 1: {n!r}")
+        try:
+            if isinstance(n, int):
+                return env.calendar.period_end(a, n, self.unit, env.counting)
+            return env.calendar.last_day(a, env.counting)
+        except (CalendarError, OverflowError) as exc:
+            raise EvalFailure(str(exc)) from exc
+
+    def describe(self) -> str:
+        if self.length is None:
+            return f"the end of a period whose last day is {self.start.describe()}"
+        return f"the end of {self.length.describe()} {self.unit.value} period(s) from {self.start.describe()}"
+
+
 class Condition:
     """A condition node."""
 
@@ -401,6 +446,8 @@ def _value_refs(v: Value) -> frozenset[str]:
         return _value_refs(v.of)
     if isinstance(v, Days):
         return _value_refs(v.start) | _value_refs(v.end)
+    if isinstance(v, PeriodEnd):
+        return _value_refs(v.start) | (_value_refs(v.length) if v.length is not None else frozenset())
     return frozenset()
 
 
