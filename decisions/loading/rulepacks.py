@@ -11,7 +11,7 @@ from decisions.calendar import CountingPolicy
 from decisions.loading.conditions import FactScope, parse_condition
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
-from decisions.rules.conditions import VIEW_FACTS
+from decisions.rules.conditions import OUTSIDE_FACTS, VIEW_FACTS
 from decisions.rules.definitions import (
     Citation,
     Parameter,
@@ -56,6 +56,7 @@ def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
         "decision.draft_version": "int",
         "decision.state": "str",
     }
+    facts.update({name: "list" for name in OUTSIDE_FACTS})
     enums: dict[str, tuple[str, ...]] = {"decision.state": tuple(wf.states)}
     for f in wf.fields.values():
         facts[f"action.{f.name}"] = f.type.fact_type

@@ -44,6 +44,7 @@ from decisions.model import Action, Case, Record
 
 __all__ = [
     "MISSING",
+    "OUTSIDE_FACTS",
     "PENDING",
     "All",
     "AnyOf",
@@ -127,7 +128,9 @@ class Env:
 
     Facts: ``action.on`` / ``action.actor`` / ``action.role`` / ``action.unit`` / ``action.<field>``,
     ``decision.<attribute>`` (latest recorded value, else the field's default),
-    ``decision.draft_version``, ``decision.state``.
+    ``decision.draft_version``, ``decision.state``; and the facts from outside the case that the
+    service looks up for the action (`OUTSIDE_FACTS`, carried in ``Action.known``). An outside fact
+    the service could not supply cannot be judged: an ERROR saying so, never an empty value.
     """
 
     case: Case
@@ -143,6 +146,14 @@ class Env:
 
     def fact(self, path: str) -> Any:
         namespace, _, name = path.partition(".")
+        if path in OUTSIDE_FACTS:
+            if self.action is None:
+                return PENDING
+            if path not in self.action.known:
+                if self.preview:
+                    return PENDING
+                raise EvalFailure(OUTSIDE_FACTS[path])
+            return self.action.known[path]
         if namespace == "action":
             if self.action is None:
                 return PENDING
@@ -169,6 +180,17 @@ class Env:
             return self.attributes[name]
         return self.attribute_defaults.get(name, MISSING)
 
+
+OUTSIDE_FACTS: Mapping[str, str] = {
+    "catalogue.published_items": (
+        "无法判断：未找到本年度已公布的重大行政决策事项目录（先公布目录，或说明目录外事项的理由）"
+        " / cannot be judged: no catalogue of major decisions published for the year of the action is "
+        "known (publish the catalogue first, or record the off-catalogue reason)"
+    ),
+}
+"""Facts from outside the case, with what an ERROR says when the service could not supply one.
+``catalogue.published_items``: the item ids of the year's catalogue (the year of ``action.on``) in
+its latest version published on or before ``action.on``."""
 
 VIEW_FACTS = ("dissenters", "head_last", "head_position", "majority", "members")
 """Facts derived from a ``views`` field (a meeting's per-member views, in speaking order)."""
