@@ -152,6 +152,13 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             continue
         citation = _citation(r, m["citation"], (*path, "citation"), ctx) if "citation" in m else None
         unit = r.string(m["unit"], (*path, "unit")) if "unit" in m else earlier.unit if earlier else ""
+        if earlier is not None and unit is not None and unit != earlier.unit:
+            # the strictest value is taken across packs: 6 months and 180 days are not comparable
+            r.error(
+                (*path, "unit"),
+                f"parameter {name!r} is counted in {earlier.unit or 'no unit'!r} in an earlier pack, not {unit!r}",
+            )
+            continue
         if label is None:
             continue
         param = Parameter(
