@@ -407,7 +407,8 @@ class Days(Value):
             raise EvalFailure(str(exc)) from exc
 
     def describe(self) -> str:
-        return f"{self.unit.value} days from {self.start.describe()} to {self.end.describe()}"
+        what = f"whole {self.unit.value}s" if self.unit in (Unit.MONTH, Unit.YEAR) else f"{self.unit.value} days"
+        return f"{what} from {self.start.describe()} to {self.end.describe()}"
 
 
 @dataclass(frozen=True)
