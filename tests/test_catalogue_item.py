@@ -97,7 +97,7 @@ def test_an_item_counts_only_once_its_version_is_published(office: CaseService) 
 def test_a_compiled_but_unpublished_catalogue_is_not_a_catalogue(office: CaseService) -> None:
     catalogue(office, until="publish_catalogue")
     message = refusal(office, "D-1", catalogue_item="2025-01")
-    assert "无法判断" in message and "cannot be judged" in message
+    assert "无法判断" in message and "cannot be evaluated" in message
 
 
 def test_without_a_catalogue_for_the_year_the_rule_cannot_be_judged(office: CaseService) -> None:
@@ -112,4 +112,4 @@ def test_without_a_catalogue_for_the_year_the_rule_cannot_be_judged(office: Case
 def test_another_year_s_catalogue_does_not_count(office: CaseService) -> None:
     catalogue(office)
     message = refusal(office, "D-1", D(2026, 1, 5), catalogue_item="2025-01")
-    assert "cannot be judged" in message
+    assert "cannot be evaluated" in message

@@ -183,12 +183,13 @@ class Env:
 
 OUTSIDE_FACTS: Mapping[str, str] = {
     "catalogue.published_items": (
-        "无法判断：未找到本年度已公布的重大行政决策事项目录（先公布目录，或说明目录外事项的理由）"
-        " / cannot be judged: no catalogue of major decisions published for the year of the action is "
-        "known (publish the catalogue first, or record the off-catalogue reason)"
+        "未找到本年度已公布的重大行政决策事项目录，先公布目录，或说明目录外事项的理由"
+        " / no catalogue of major decisions published for the year of the action is known: publish the "
+        "catalogue first, or record the off-catalogue reason"
     ),
 }
-"""Facts from outside the case, with what an ERROR says when the service could not supply one.
+"""Facts from outside the case, with why a rule reading one cannot be evaluated when the service
+could not supply it.
 ``catalogue.published_items``: the item ids of the year's catalogue (the year of ``action.on``) in
 its latest version published on or before ``action.on``."""
 
