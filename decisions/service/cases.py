@@ -112,6 +112,7 @@ class CaseService:
         self.clock = clock
         self._engines: dict[tuple[str, str], Engine] = {}
         self._definitions: dict[str, Definitions] = {definitions.fingerprint: definitions}
+        self._outside_wanted: dict[tuple[str, str, str], frozenset[str]] = {}
         self._registered = False
         self._lock = threading.Lock()
         # Snapshots of recently used cases. A stale one is harmless: the write transaction checks the
@@ -265,15 +266,18 @@ class CaseService:
 
     def with_outside_facts(self, engine: Engine, case: Case, action: Action) -> Action:
         """``action`` carrying the outside facts its rules read, looked up now (whatever it carried)."""
-        rules = engine.definitions.rulebook.rules_for(case.workflow, action.trigger)
-        wanted = {
-            ref
-            for rule in rules
-            for cond in (rule.when, rule.require)
-            if cond is not None
-            for ref in cond.references()
-            if ref in OUTSIDE_FACTS
-        }
+        key = (engine.definitions.fingerprint, case.workflow, action.trigger)
+        wanted = self._outside_wanted.get(key)
+        if wanted is None:
+            wanted = frozenset(
+                ref
+                for rule in engine.definitions.rulebook.rules_for(case.workflow, action.trigger)
+                for cond in (rule.when, rule.require)
+                if cond is not None
+                for ref in cond.references()
+                if ref in OUTSIDE_FACTS
+            )
+            self._outside_wanted[key] = wanted  # a race only computes the same set twice
         known = {k: v for k, v in self.outside(self, case, action).items() if k in wanted} if wanted else {}
         return replace(action, known=known)
 
