@@ -157,9 +157,10 @@ def case_deadlines(
             add(Text("听证日期", "hearing date"), (notice.fields["hearing_date"], "听证公告 / hearing notice"), False)
     elif state in _RESEARCH_RUNS:
         # The organiser's research and drafting (调研起草): runs in its own working states from the
-        # launch, stops when the draft goes to the legality review, pauses while it waits on others.
+        # launch, stops when the draft is on record (the first draft-changing action after the
+        # launch, whatever the workflow calls it), pauses while the case waits on others.
         launch = _latest(case, "launch")
-        if launch is not None and not any(r.kind == "review_submission" for r in _after(case, launch)):
+        if launch is not None and not any(r.changes_draft for r in _after(case, launch)):
             add(
                 Text("立项后调研起草期限", "research deadline after launch"),
                 _since(
