@@ -38,7 +38,7 @@ from decisions.model import Action  # noqa: E402
 from decisions.service.audit import AuditService  # noqa: E402
 from decisions.service.cases import CaseService  # noqa: E402
 from decisions.store.database import Database  # noqa: E402
-from tests.stores import play  # noqa: E402
+from tests.stores import play, supplied_catalogue  # noqa: E402
 from tests.support import MAIN_PATH, PEOPLE, shipped_definitions  # noqa: E402
 
 PG_SERVER = os.environ.get("DECISIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -122,7 +122,7 @@ def mean_body_bytes(db: Database) -> int:
 def bench_sqlite_actions(results: Results, work: Path, n: int) -> Database:
     db = Database(f"sqlite:///{work / 'actions.sqlite'}", documents=work / "docs")
     db.migrate()
-    service = CaseService(db, shipped_definitions(), clock=clock)
+    service = CaseService(db, shipped_definitions(), clock=clock, outside=supplied_catalogue)
     ids = executing_cases(service, 4)
     body = mean_body_bytes(db)
     ours, raw = [], []
@@ -187,7 +187,7 @@ def bench_pg_actions(results: Results, work: Path, n: int) -> None:
         db = Database(url, documents=work / "pgdocs")
         db.migrate()
         definitions = shipped_definitions()
-        service = CaseService(db, definitions, clock=clock)
+        service = CaseService(db, definitions, clock=clock, outside=supplied_catalogue)
         ids = executing_cases(service, 8, "P")
         body = mean_body_bytes(db)
         ours, raw = [], []
@@ -209,7 +209,7 @@ def bench_pg_actions(results: Results, work: Path, n: int) -> None:
         one = None
         for clients in (1, 4, 8):
             per_client = max(n // clients, 20)
-            services = [CaseService(db, definitions, clock=clock) for _ in range(clients)]
+            services = [CaseService(db, definitions, clock=clock, outside=supplied_catalogue) for _ in range(clients)]
             barrier = threading.Barrier(clients)
 
             def work_(
@@ -259,7 +259,7 @@ def raw_verify_rate(path: Path) -> float:
 
 
 def bench_verify_and_replay(results: Results, db: Database, work: Path) -> None:
-    service = CaseService(db, shipped_definitions(), clock=clock)
+    service = CaseService(db, shipped_definitions(), clock=clock, outside=supplied_catalogue)
     audit = AuditService(service)
     start = time.perf_counter()
     report = audit.verify()

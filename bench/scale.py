@@ -22,7 +22,7 @@ from decisions.service.cases import CaseService
 from decisions.service.office import Office
 from decisions.store.database import Database
 from decisions.store.tables import CaseRow, EventRow
-from tests.stores import play
+from tests.stores import play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE, shipped_definitions
 
 PREFIXES = list(range(3, len(MAIN_PATH) + 1))  # decisions stop at every stage of the main path
@@ -37,7 +37,7 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
     as the service would store them (bodies re-serialised canonically, hashes recomputed)."""
     db = Database(url, documents=documents)
     db.migrate()
-    service = CaseService(db, shipped_definitions(), clock=clock)
+    service = CaseService(db, shipped_definitions(), clock=clock, outside=supplied_catalogue)
     play(service, "TEMPLATE", MAIN_PATH)
     with db.read() as conn:
         template = [

@@ -18,6 +18,7 @@ from decisions.rules.definitions import Parameter
 
 __all__ = ["DECIDED_STATES", "Deadline", "case_deadlines", "late_catalogue_items", "planned_items_past_due"]
 
+_RESEARCH_RUNS = ("drafting", "argumentation")
 _TERMINAL = ("completed", "superseded", "terminated", "rejected", "withdrawn", "lapsed", "not_launched", "excluded")
 DECIDED_STATES = (
     "decided",
@@ -48,16 +49,65 @@ def _latest(case: Case, kind: str) -> Record | None:
     return next((r for r in reversed(case.records) if r.kind == kind), None)
 
 
+def _param_unit(param: Parameter) -> Unit:
+    """The unit a limit is declared in (its ``unit`` text in the pack): calendar days by default."""
+    text = param.unit.lower()
+    for word, unit in (("working", Unit.WORKING), ("month", Unit.MONTH), ("year", Unit.YEAR)):
+        if word in text:
+            return unit
+    return Unit.CALENDAR
+
+
+_UNIT_TEXT = {
+    Unit.CALENDAR: ("日", "days"),
+    Unit.WORKING: ("个工作日", "working days"),
+    Unit.MONTH: ("个月", "months"),
+    Unit.YEAR: ("年", "years"),
+}
+
+
 def _since(
-    start: date, param: Parameter | None, calendar: WorkCalendar, policy: CountingPolicy
+    start: date,
+    param: Parameter | None,
+    calendar: WorkCalendar,
+    policy: CountingPolicy,
+    paused: int = 0,
 ) -> tuple[date, str] | None:
-    if param is None or not isinstance(param.value, int):
+    """The end of the period ``param`` from ``start``, extended by ``paused`` days the clock stood still."""
+    if param is None or not isinstance(param.value, int) or isinstance(param.value, bool) or param.value < 1:
         return None
+    unit = _param_unit(param)
+    shifted = start + timedelta(days=paused)
     try:
-        due = calendar.period_end(start, param.value, Unit.CALENDAR, policy)
+        due = calendar.period_end(shifted, param.value, unit, policy)
     except CalendarError:
-        due = start + timedelta(days=param.value)
-    return due, f"{param.label.zh} {param.value} 日 / {param.label.en}: {param.provenance()}"
+        due = shifted + timedelta(days=param.value)
+    zh, en = _UNIT_TEXT[unit]
+    basis = f"{param.label.zh} {param.value} {zh} / {param.label.en} {param.value} {en}: {param.provenance()}"
+    if paused:
+        basis += f"; 等待他方期间不计 {paused} 日 / {paused} days waiting on others not counted"
+    return due, basis
+
+
+def _paused_days(case: Case, start: Record, running: tuple[str, ...]) -> int:
+    """Days after ``start`` the case spent outside the ``running`` states: waiting on others (the
+    public, experts, assessors, reviewers), when the clock of a deadline that runs in ``running``
+    stands still. (A stretch still open does not matter: the deadline is not shown meanwhile.)"""
+    paused = 0
+    left: date | None = None
+    for r in _after(case, start):
+        if left is None and r.from_state in running and r.to_state not in running:
+            left = r.on
+        elif left is not None and r.to_state in running:
+            paused += (r.on - left).days
+            left = None
+    return paused
+
+
+def _after(case: Case, record: Record) -> tuple[Record, ...]:
+    """The records after ``record`` (one of the case's)."""
+    index = next(i for i, r in enumerate(case.records) if r is record)
+    return tuple(case.records[index + 1 :])
 
 
 def case_deadlines(
@@ -67,7 +117,11 @@ def case_deadlines(
     today: date,
     policy: CountingPolicy | None = None,
 ) -> list[Deadline]:
-    """The due dates that matter in the case's current state."""
+    """The due dates that matter in the case's current state.
+
+    A deadline is shown in the states it runs in; it *stops* when its completing event is on record
+    (a completed deadline is no longer a reminder, so it is not shown, and is never overdue), and it
+    *pauses* while the case waits on others, outside those states: the days away are added to it."""
     policy = policy or CountingPolicy()
     out: list[Deadline] = []
     state = case.state
@@ -102,12 +156,21 @@ def case_deadlines(
         notice = _latest(case, "announce_hearing")
         if notice is not None:
             add(Text("听证日期", "hearing date"), (notice.fields["hearing_date"], "听证公告 / hearing notice"), False)
-    elif state in ("drafting", "argumentation"):
+    elif state in _RESEARCH_RUNS:
+        # The organiser's research and drafting (调研起草): runs in its own working states from the
+        # launch, stops when the draft is on record (the first draft-changing action after the
+        # launch, whatever the workflow calls it), pauses while the case waits on others.
         launch = _latest(case, "launch")
-        if launch is not None:
+        if launch is not None and not any(r.changes_draft for r in _after(case, launch)):
             add(
                 Text("立项后调研起草期限", "research deadline after launch"),
-                _since(launch.on, params.get("research_deadline_days"), calendar, policy),
+                _since(
+                    launch.on,
+                    params.get("research_deadline_days"),
+                    calendar,
+                    policy,
+                    _paused_days(case, launch, _RESEARCH_RUNS),
+                ),
             )
     elif state == "decided":
         meeting = _latest(case, "meeting")

@@ -91,6 +91,10 @@ class Action:
 
     ``role`` is the role the actor acts in; ``None`` lets the engine pick the first role the actor
     holds that the transition allows.
+
+    ``known`` holds facts from outside the case that the service layer looked up for the rules (e.g.
+    ``catalogue.published_items``); the service sets it, whatever a caller put there, and it is not
+    recorded: it is derived again, from stored records, when the case is replayed.
     """
 
     trigger: str
@@ -99,6 +103,7 @@ class Action:
     fields: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     documents: tuple[Document, ...] = ()
     role: str | None = None
+    known: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     def document_kinds(self) -> frozenset[str]:
         """The kinds of document this action carries."""

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from decisions.model import Action, Document
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
-from tests.support import MAIN_PATH, PEOPLE, Step, shipped_definitions
+from tests.support import MAIN_PATH, OUTSIDE, PEOPLE, Step, shipped_definitions
 
 EXECUTING = 13  # MAIN_PATH[:13] ends with assign_execution: the decision is then being executed
 EXECUTING_CASES = 3
@@ -93,7 +93,7 @@ def main(argv: list[str]) -> None:
     if os.environ.get(WAIT_ENV):  # started ahead of time: import and load, touch the database only on "go"
         sys.stdin.readline()
     db = Database(url, documents=Path(documents))
-    service = CaseService(db, definitions, clock=fixed_clock)
+    service = CaseService(db, definitions, clock=fixed_clock, outside=lambda service, case, action: OUTSIDE)
     say("ready", pid)
     cases = [f"{prefix}-E{i}" for i in range(EXECUTING_CASES)]
     for case_id in cases:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from decisions.definitions import Definitions
-from decisions.model import Action
+from decisions.model import Action, Case
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.memory import memory_store
-from tests.support import MAIN_PATH, PEOPLE, Step
+from tests.support import MAIN_PATH, OUTSIDE, PEOPLE, Step
 
 PG_SERVER = os.environ.get("DECISIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
@@ -57,6 +58,14 @@ def fixed_clock() -> datetime:
     return NOW
 
 
+def supplied_catalogue(service: CaseService, case: Case, action: Action) -> Mapping[str, Any]:
+    """The facts from outside a case as the store tests supply them: the published 2025 catalogue
+    of `tests.support.PUBLISHED_ITEMS`, so that they need not keep a catalogue case beside the
+    decisions they play. The service's own lookup (`published_catalogue`, its default) is specified
+    in tests/test_catalogue_item.py against a catalogue played through."""
+    return OUTSIDE
+
+
 def play(service: CaseService, case_id: str, steps: tuple[Step, ...] = MAIN_PATH, start: bool = True) -> None:
     """Fire ``steps`` through the service, attaching a small real document for each kind."""
     for i, s in enumerate(steps):
@@ -83,19 +92,19 @@ def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def service(db: Database, definitions: Definitions) -> CaseService:
-    return CaseService(db, definitions, clock=fixed_clock)
+    return CaseService(db, definitions, clock=fixed_clock, outside=supplied_catalogue)
 
 
 @pytest.fixture(params=["memory", *BACKENDS])
 def contract_service(request: pytest.FixtureRequest, tmp_path: Path, definitions: Definitions) -> Iterator[CaseService]:
     """A case service over each implementation of the store: in memory, SQLite and PostgreSQL."""
     if request.param == "memory":
-        yield CaseService(memory_store(), definitions, clock=fixed_clock)
+        yield CaseService(memory_store(), definitions, clock=fixed_clock, outside=supplied_catalogue)
         return
     for url in new_database_url(request.param, tmp_path):
         database = Database(url, documents=tmp_path / "documents")
         database.migrate()
         try:
-            yield CaseService(database, definitions, clock=fixed_clock)
+            yield CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
         finally:
             database.dispose()

@@ -159,21 +159,30 @@ MAIN_PATH: tuple[Step, ...] = (
 )
 
 
+PUBLISHED_ITEMS = ("2025-01", "2025-02", "2025-03")
+"""The items of the published 2025 catalogue the stories run under (the demo's; MAIN_PATH launches 2025-03)."""
+OUTSIDE = {"catalogue.published_items": list(PUBLISHED_ITEMS)}
+
+
 class Story:
-    """A case walked through the engine one action at a time."""
+    """A case walked through the engine one action at a time. The engine judges one case: the facts
+    from outside it that the service layer would look up (the year's published catalogue) are
+    ``known``, by default `OUTSIDE`; ``known={}`` is a deployment where none is known."""
 
     def __init__(
         self,
         definitions: Definitions,
         workflow: str = "major_decision",
         case_id: str = "D-2025-001",
+        known: dict[str, Any] | None = None,
     ):
         self.engine = Engine(definitions, workflow)
         self.case: Case = self.engine.new_case(case_id)
+        self.known = OUTSIDE if known is None else known
 
     def action(self, step: Step) -> Action:
         docs = tuple(doc(k, f"{self.case.id}-{len(self.case.records)}") for k in step.docs)
-        return Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), docs)
+        return Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), docs, known=self.known)
 
     def do(
         self,

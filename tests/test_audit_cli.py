@@ -10,10 +10,13 @@ from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
 from decisions.errors import StoreError
+from decisions.model import Action
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
-from tests.stores import fixed_clock, play
-from tests.support import shipped_definitions
+from tests.stores import fixed_clock, play, supplied_catalogue
+from tests.support import CATALOGUE_PATH, PEOPLE, shipped_definitions
+
+CATALOGUE_EVENTS = 10
 
 runner = CliRunner()
 
@@ -23,8 +26,24 @@ def _played(database_url: str, tmp_path: Path) -> Database:
     assert result.exit_code == 0, result.output
     assert "sha256" in result.output
     db = Database(database_url, documents=tmp_path / "docs")
-    play(CaseService(db, shipped_definitions(), clock=fixed_clock), "D-2025-001")
+    service = CaseService(db, shipped_definitions(), clock=fixed_clock)  # the catalogue looked up for real
+    play_catalogue(service, "2025-03")  # the item the main path launches
+    play(service, "D-2025-001")
     return db
+
+
+def play_catalogue(service: CaseService, item: str) -> None:
+    """The 2025 catalogue, published on 2025-01-20 with the one item ``item``."""
+    published = [s.trigger for s in CATALOGUE_PATH].index("publish_catalogue")
+    for i, s in enumerate(CATALOGUE_PATH[: published + 1]):
+        fields = {**s.fields, "item_id": item} if "item_id" in s.fields else s.fields
+        docs = tuple(service.attach(k, f"CAT-2025 {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
+        action = Action(s.trigger, PEOPLE[s.actor], s.on, dict(fields), docs)
+        if i == 0:
+            service.start("catalogue", "CAT-2025", action)
+        else:
+            service.act("CAT-2025", action)
+    assert published + 1 == CATALOGUE_EVENTS
 
 
 def test_verify_replay_and_checkpoint_from_the_command_line(database_url: str, tmp_path: Path) -> None:
@@ -32,7 +51,7 @@ def test_verify_replay_and_checkpoint_from_the_command_line(database_url: str, t
     env = {"DECISIONS_DOCUMENTS": str(tmp_path / "docs")}
     verified = runner.invoke(app, ["audit", "verify", "--db", database_url, "--json"], env=env)
     assert verified.exit_code == 0, verified.output
-    assert json.loads(verified.output)["events"] == 16
+    assert json.loads(verified.output)["events"] == 16 + CATALOGUE_EVENTS
 
     replayed = runner.invoke(app, ["audit", "replay", "D-2025-001", "--db", database_url, "--json"], env=env)
     assert replayed.exit_code == 0, replayed.output
@@ -73,7 +92,7 @@ def test_sm3_can_be_chosen_at_init_and_chains_use_it(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output and "sm3" in result.output
     db = Database(url)
     play(
-        CaseService(db, shipped_definitions(), clock=fixed_clock),
+        CaseService(db, shipped_definitions(), clock=fixed_clock, outside=supplied_catalogue),
         "D-1",
         __import__("tests.support").support.MAIN_PATH[:3],
     )

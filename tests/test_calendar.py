@@ -515,6 +515,48 @@ class TestOverrideFile:
         assert parse_override({"years": None}, file="f", line_of=lambda _: None) == {}
 
 
+class TestMonthsAndYears:
+    """《民法典》第二百零二条: a period of months or years ends on the corresponding day of the last
+    month, or on that month's last day when it has none; never 30 or 365 days."""
+
+    def test_one_month_ends_on_the_corresponding_day_not_after_30_days(self) -> None:
+        assert CAL.period_end(d("2025-03-05"), 1, Unit.MONTH) == d("2025-04-07")  # 04-05 is 清明 (Saturday)
+        assert CAL.period_end(d("2025-03-05"), 1, Unit.MONTH, NO_ROLL) == d("2025-04-05")
+        assert CAL.period_end(d("2025-03-05"), 30, Unit.CALENDAR, NO_ROLL) == d("2025-04-04")
+        assert CAL.period_end(d("2025-07-10"), 2, Unit.MONTH) == d("2025-09-10")
+
+    def test_a_month_without_the_corresponding_day_ends_on_its_last_day(self) -> None:
+        assert CAL.period_end(d("2025-01-31"), 1, Unit.MONTH) == d("2025-02-28")
+        assert CAL.period_end(d("2024-01-31"), 1, Unit.MONTH) == d("2024-02-29")
+        assert CAL.period_end(d("2025-08-31"), 1, Unit.MONTH) == d("2025-09-30")
+        assert CAL.period_end(d("2025-12-31"), 2, Unit.MONTH) == d("2026-02-28")
+
+    def test_one_year_ends_on_the_same_date_a_year_later_not_after_365_days(self) -> None:
+        # 2024 is a leap year: 365 days after 2024-01-10 is 2025-01-09, one year is 2025-01-10
+        assert CAL.period_end(d("2024-01-10"), 1, Unit.YEAR) == d("2025-01-10")
+        assert CAL.period_end(d("2024-01-10"), 365, Unit.CALENDAR) == d("2025-01-09")
+        assert CAL.period_end(d("2024-02-29"), 1, Unit.YEAR, NO_ROLL) == d("2025-02-28")
+
+    def test_a_month_or_year_ending_on_a_holiday_ends_on_the_next_working_day(self) -> None:
+        assert CAL.period_end(d("2024-10-01"), 1, Unit.YEAR) == d("2025-10-09")  # 国庆中秋 10-01..10-08
+        assert CAL.period_end(d("2025-09-01"), 1, Unit.MONTH, NO_ROLL) == d("2025-10-01")
+
+    def test_counting_the_first_day_ends_a_day_earlier(self) -> None:
+        assert CAL.period_end(d("2025-03-10"), 1, Unit.MONTH, INCLUSIVE) == d("2025-04-09")
+
+    def test_elapsed_counts_whole_months_and_years(self) -> None:
+        assert CAL.elapsed(d("2025-01-31"), d("2025-02-27"), Unit.MONTH) == 0
+        assert CAL.elapsed(d("2025-01-31"), d("2025-02-28"), Unit.MONTH) == 1
+        assert CAL.elapsed(d("2025-01-31"), d("2026-01-30"), Unit.YEAR) == 0
+        assert CAL.elapsed(d("2025-01-31"), d("2026-01-31"), Unit.YEAR) == 1
+        assert CAL.elapsed(d("2025-05-06"), d("2025-01-01"), Unit.MONTH) == 0
+
+    def test_the_last_day_of_a_period_rolls_past_a_holiday(self) -> None:
+        assert CAL.last_day(d("2025-05-01")) == d("2025-05-06")  # 劳动节 05-01..05-05
+        assert CAL.last_day(d("2025-04-14")) == d("2025-04-14")
+        assert CAL.last_day(d("2025-05-01"), NO_ROLL) == d("2025-05-01")
+
+
 # -- properties -----------------------------------------------------------------------------------
 
 dates = st.dates(min_value=date(2005, 1, 1), max_value=date(2025, 12, 31))
@@ -527,6 +569,10 @@ units = st.sampled_from(list(Unit))
 def test_period_end_is_the_first_eligible_day_with_enough_days_elapsed(
     start: date, length: int, unit: Unit, policy: CountingPolicy
 ) -> None:
+    if unit is Unit.MONTH:
+        length = length % 12 + 1  # the calendar knows the years up to 2026
+    elif unit is Unit.YEAR:
+        length = 1
     end = CAL.period_end(start, length, unit, policy)
     assert CAL.elapsed(start, end, unit, policy) >= length
     must_be_working = unit is Unit.WORKING or policy.roll_to_working_day
@@ -534,7 +580,7 @@ def test_period_end_is_the_first_eligible_day_with_enough_days_elapsed(
         assert CAL.is_working_day(end)
     else:
         assert CAL.elapsed(start, end, unit, policy) == length
-    if unit is Unit.WORKING:
+    if unit is not Unit.CALENDAR:
         assert CAL.elapsed(start, end, unit, policy) == length
     # no earlier day would do
     day = start

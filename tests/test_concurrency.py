@@ -31,7 +31,7 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
 from decisions.store.tables import EventRow
-from tests.stores import BACKENDS, fixed_clock, new_database_url, play
+from tests.stores import BACKENDS, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE
 
 N = 8
@@ -68,7 +68,7 @@ def fresh_service(backend: str, tmp_path: Path, definitions: Definitions) -> Ite
         database = Database(url, documents=tmp_path / "documents")
         database.migrate()
         try:
-            yield CaseService(database, definitions, clock=fixed_clock)
+            yield CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
         finally:
             database.dispose()
 
@@ -143,7 +143,10 @@ class Writers:
 
     def __init__(self, db: Database, definitions: Definitions, own_databases: bool, meet: str) -> None:
         self.databases = [Database(db.url, documents=db.documents_root) for _ in range(N)] if own_databases else []
-        self.services = [CaseService(d, definitions, clock=fixed_clock) for d in self.databases or [db] * N]
+        self.services = [
+            CaseService(d, definitions, clock=fixed_clock, outside=supplied_catalogue)
+            for d in self.databases or [db] * N
+        ]
         self.barrier = threading.Barrier(N)
         if meet == "before_writing":
             for service in self.services:
@@ -243,7 +246,7 @@ def other_user(service: CaseService, definitions: Definitions) -> Iterator[CaseS
     """Another user of the same database: their own `Database` (engine, connection pool) and service."""
     database = Database(service.db.url, documents=service.db.documents_root)
     try:
-        yield CaseService(database, definitions, clock=fixed_clock)
+        yield CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
     finally:
         database.dispose()
 
@@ -333,7 +336,7 @@ def serve_in_process(inbox: Any, barrier: Any, results: Any) -> None:
     definitions loaded from disk; for each job it waits for the other processes, then acts."""
     from decisions.service.cases import CaseService
     from decisions.store.database import Database
-    from tests.stores import fixed_clock
+    from tests.stores import fixed_clock, supplied_catalogue
     from tests.support import shipped_definitions
 
     definitions = shipped_definitions()
@@ -341,7 +344,7 @@ def serve_in_process(inbox: Any, barrier: Any, results: Any) -> None:
         url, documents, jobs = request
         database = Database(url, documents=Path(documents))
         try:
-            service = CaseService(database, definitions, clock=fixed_clock)
+            service = CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
             for case_id, expected, sha, i in jobs:
                 action = report(i, Document("execution_report", sha, 1, "report.pdf"))
                 try:

@@ -44,7 +44,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import DocumentRow
-from tests.stores import BACKENDS, fixed_clock, new_database_url
+from tests.stores import BACKENDS, fixed_clock, new_database_url, supplied_catalogue
 from tests.support import PEOPLE, ROOT, report_count
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
@@ -156,7 +156,7 @@ def check_after_kill(url: str, documents: Path, definitions: Definitions, acks: 
     """The database a kill left behind: it opens, verifies, holds every acknowledged action, nothing half done."""
     db = Database(url, documents=documents)
     try:
-        service = CaseService(db, definitions, clock=fixed_clock)
+        service = CaseService(db, definitions, clock=fixed_clock, outside=supplied_catalogue)
         report = AuditService(service).verify()
         assert report.ok, "audit verify after a kill:\n" + "\n".join(map(str, report.findings))
 
@@ -212,7 +212,7 @@ def write_after_crashes(url: str, documents: Path, definitions: Definitions) -> 
     """The database still takes a write after the last kill (SQLite: its WAL was recovered read-write)."""
     db = Database(url, documents=documents)
     try:
-        service = CaseService(db, definitions, clock=fixed_clock)
+        service = CaseService(db, definitions, clock=fixed_clock, outside=supplied_catalogue)
         case_id = f"{PREFIX}-E0"
         before = service.view(case_id).version
         action = Action("record_public_feedback", PEOPLE["office_chen"], date(2025, 6, 2), {"summary": "after"})

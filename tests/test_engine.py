@@ -251,7 +251,7 @@ def test_dates_cannot_go_backwards(story: Story) -> None:
         "launch",
         "head_wang",
         date(2025, 3, 1),
-        {"organiser_unit": "交通局", "catalogue_item": "1"},
+        {"organiser_unit": "交通局", "catalogue_item": "2025-03"},
         ("launch_decision",),
     )
     assert rule_ids(refused) == {"engine.date_order"}

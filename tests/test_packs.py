@@ -271,3 +271,79 @@ def test_redefining_a_parameter_kind_is_a_located_load_error(tmp_path: Path) -> 
     assert "minimum" in problem.message
     assert "comment_period_days" in problem.path
     assert f"liling.yaml:{problem.line}" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# Periods of months in a pack: the corresponding day (《民法典》第二百零二条), and units kept
+# ------------------------------------------------------------------------------------------------
+MONTHS_PARAMETER = (
+    "  publication_months:\n"
+    "    kind: maximum\n"
+    "    value: 1\n"
+    "    unit: months\n"
+    "    label: {zh: 决定后公布期限, en: publication period after the decision}\n"
+)
+WITHIN_A_MONTH = """  - id: published_within_a_month
+    workflow: major_decision
+    triggers: [publish]
+    strength: hard
+    citation: {source: youxian_procedure, article: 决策公布条款（条号待核）, article_en: publication provisions (to be verified)}
+    require:
+      lte:
+        - {fact: action.on}
+        - {period_end: {from: {latest: {record: meeting, field: on}}, length: {param: publication_months}, unit: %s}}
+    message:
+      zh: 决定后{param.publication_months}个月内公布
+      en: published within {param.publication_months} months
+"""
+
+
+def test_a_county_rule_counts_a_period_of_months_by_the_corresponding_day(tmp_path: Path) -> None:
+    """Decided on 2025-05-06: one month ends on 06-06, so publishing on 06-06 is in time and on 06-09
+    (the next working day after the weekend) is not; 30 days would have ended on 06-05."""
+    text = county(extra_parameters=MONTHS_PARAMETER) + WITHIN_A_MONTH % "month"
+    defs = load(tmp_path, ("liling.yaml", text))
+    story = Story(defs).walk("publish")
+    late = main("publish", on=D(2025, 6, 9))
+    exc = story.refused(late.trigger, late.actor, late.on, late.fields, late.docs)
+    assert rule_ids(exc) == {"liling.published_within_a_month"}
+    assert "1个月" in str(exc)
+    attempt_allowed(story, main("publish", on=D(2025, 6, 6)), "liling.published_within_a_month")
+
+
+@pytest.mark.parametrize(
+    ("period_end", "fragment"),
+    [
+        ("{from: {fact: action.on}, length: 1, unit: fortnight}", "unit must be one of calendar, working, month, year"),
+        ("{from: {fact: action.on}, length: 0, unit: month}", "at least 1 month"),
+        ("{from: {fact: action.on}}", "both 'from' and 'length'"),
+        ("{from: {fact: action.on}, length: 1, last_day: {fact: action.on}}", "either 'from' and 'length'"),
+        ("{from: {fact: action.publication_channels}, length: 1}", "needs a date"),
+        ("{last_day: 3}", "needs a date"),
+    ],
+)
+def test_a_malformed_period_is_a_located_load_error(tmp_path: Path, period_end: str, fragment: str) -> None:
+    rule = WITHIN_A_MONTH.replace(
+        "{period_end: {from: {latest: {record: meeting, field: on}}, length: {param: publication_months}, unit: %s}}",
+        "{period_end: " + period_end + "}",
+    )
+    text = county(extra_parameters=MONTHS_PARAMETER) + rule
+    with pytest.raises(DefinitionError) as info:
+        load(tmp_path, ("liling.yaml", text))
+    problems = [p for p in info.value.problems if fragment in p.message]
+    assert problems, info.value.problems
+    assert problems[0].file.endswith("liling.yaml")
+    assert "period_end" in problems[0].path
+    assert problems[0].line == text.splitlines().index("        - {period_end: " + period_end + "}") + 1
+
+
+def test_a_later_pack_cannot_count_a_parameter_in_another_unit(tmp_path: Path) -> None:
+    """The national comment period is in calendar days; a county saying 2 months would make the
+    strictest value meaningless (is 45 days stricter than 2 months?), so it is a load error."""
+    extra = "  comment_period_days:\n    value: 2\n    unit: months\n"
+    text = county(extra_parameters=extra)
+    with pytest.raises(DefinitionError) as info:
+        load(tmp_path, ("liling.yaml", text))
+    (problem,) = [p for p in info.value.problems if "comment_period_days" in p.message]
+    assert "'calendar days'" in problem.message and "'months'" in problem.message
+    assert problem.line == text.splitlines().index("    unit: months") + 1

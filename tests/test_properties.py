@@ -48,6 +48,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -66,6 +67,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import text
 
+from decisions.calendar import WorkCalendar
 from decisions.catalogue import CatalogueVersion, Item, versions
 from decisions.errors import ActionRefused, ConflictError, UsageError
 from decisions.model import Action, Actor, Case, Document, Record
@@ -73,7 +75,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CHINA_STANDARD_TIME, CaseService
 from decisions.store.database import Database
 from decisions.workflow.definition import FieldType, TransitionDef, WorkflowDef
-from tests.stores import BACKENDS, NOW, fixed_clock, new_database_url
+from tests.stores import BACKENDS, NOW, fixed_clock, new_database_url, supplied_catalogue
 from tests.support import (
     CATALOGUE_ITEM,
     CATALOGUE_PATH,
@@ -283,7 +285,7 @@ class DecisionHistories(RuleBasedStateMachine):
         self.urls: Iterator[str] = new_database_url(self.backend, self.tmp)
         self.db = Database(next(self.urls), documents=self.tmp / "documents")
         self.db.migrate()
-        self.service = CaseService(self.db, DEFINITIONS, clock=fixed_clock)
+        self.service = CaseService(self.db, DEFINITIONS, clock=fixed_clock, outside=supplied_catalogue)
         self.audit = AuditService(self.service)
         # Replay builds its engine from the definition texts stored in this database. They are the same
         # texts (same fingerprint) in every example, so the engine the first example built from them is
@@ -691,10 +693,17 @@ def _plan(case: Case) -> list[str]:
     return []
 
 
+@cache
+def _calendar() -> WorkCalendar:
+    return shipped_definitions().calendar
+
+
 def _date_hint(case: Case, trigger: str) -> date | None:
     """The day a step has to happen on, where the case fixes it."""
     if trigger == "close_consultation" and (opened := _records(case, "open_consultation")):
-        return max(opened[-1].fields["comment_deadline"], case.last_on or TODAY)
+        # the day after the deadline (rolled past a rest day): the deadline day runs to 24:00
+        ends = _calendar().last_day(opened[-1].fields["comment_deadline"])
+        return max(ends + timedelta(days=1), case.last_on or TODAY)
     if trigger == "hold_hearing" and (announced := _records(case, "announce_hearing")):
         return announced[-1].fields["hearing_date"]
     if trigger == "lapse" and (meetings := _records(case, "meeting")):
@@ -1171,7 +1180,7 @@ def test_a_nul_in_the_title_is_refused_the_same_way_on_both_backends(tmp_path: P
         try:
             db.migrate()
             outcomes[backend] = _propose_with(
-                CaseService(db, DEFINITIONS, clock=fixed_clock), "D-1", title="票价\x00调整"
+                CaseService(db, DEFINITIONS, clock=fixed_clock, outside=supplied_catalogue), "D-1", title="票价\x00调整"
             )
         finally:
             db.dispose()
@@ -1185,7 +1194,7 @@ def test_a_lone_surrogate_is_refused_within_the_error_hierarchy(tmp_path: Path) 
     clerk = PEOPLE[step.actor]
     try:
         db.migrate()
-        service = CaseService(db, DEFINITIONS, clock=fixed_clock)
+        service = CaseService(db, DEFINITIONS, clock=fixed_clock, outside=supplied_catalogue)
         in_a_field = _propose_with(service, "D-1", problem="票价\ud800")
         odd_actor = Actor("李\ud800", clerk.roles, clerk.unit)
         try:

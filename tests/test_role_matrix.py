@@ -23,7 +23,7 @@ from decisions.errors import ActionRefused
 from decisions.model import Action, Actor, Case, Document
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
-from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, Step, Story, report_count
+from tests.support import CATALOGUE_PATH, MAIN_PATH, OUTSIDE, PEOPLE, Step, Story, report_count
 
 WORKFLOWS = ("major_decision", "catalogue")
 
@@ -221,7 +221,7 @@ def test_every_cell_of_the_role_matrix(definitions: Definitions, workflow: str) 
             cells += 1
             allowed = role in ROLES[workflow][t.trigger]
             for who, asked in ((only(role), None), (everyone, role)):
-                action = Action(t.trigger, who, step.on, dict(step.fields), docs, asked)
+                action = Action(t.trigger, who, step.on, dict(step.fields), docs, asked, known=OUTSIDE)
                 unmet, _ = engine.check(case, action)
                 ids = [u.rule_id for u in unmet]
                 cell = f"{t.trigger} from {t.source} by {who.id} as {asked or role}"

@@ -702,7 +702,8 @@ PARTICIPATION = [
             shortening_reason="省定价目录调整时限紧迫，已在公告中说明",
         ),
     ),
-    allowed(R + "consultation_ran_its_period", "closed-on-deadline", main("close_consultation", on=D(2025, 4, 14))),
+    allowed(R + "consultation_ran_its_period", "closed-after-deadline", main("close_consultation", on=D(2025, 4, 15))),
+    refused(R + "consultation_ran_its_period", "closed-on-deadline", main("close_consultation", on=D(2025, 4, 14))),
     refused(R + "consultation_ran_its_period", "closed-before-deadline", main("close_consultation", on=D(2025, 4, 13))),
 ]
 
@@ -1673,10 +1674,30 @@ def test_blank_shortening_reason_does_not_waive(story: Story) -> None:
     attempt_refused(story, main("open_consultation", comment_deadline=D(2025, 4, 10), shortening_reason="  "), COMMENT)
 
 
-def test_consultation_cannot_close_before_its_deadline(story: Story) -> None:
+CLOSED = "national.consultation_ran_its_period"
+
+
+def test_consultation_closes_the_day_after_its_deadline_at_the_earliest(story: Story) -> None:
+    """The deadline 2025-04-14 runs to 24:00 (《民法典》第二百零三条第二款): closing on the deadline
+    day is refused as well as before it; 04-15 is the earliest day."""
     story.walk("close_consultation")
-    attempt_refused(story, main("close_consultation", on=D(2025, 4, 13)), "national.consultation_ran_its_period")
-    attempt_allowed(story, main("close_consultation", on=D(2025, 4, 14)), "national.consultation_ran_its_period")
+    attempt_refused(story, main("close_consultation", on=D(2025, 4, 13)), CLOSED)
+    unmet = attempt_refused(story, main("close_consultation", on=D(2025, 4, 14)), CLOSED)
+    assert "二十四时" in unmet.message_zh and "24:00" in unmet.message_en
+    attempt_allowed(story, main("close_consultation", on=D(2025, 4, 15)), CLOSED)
+
+
+def test_a_comment_period_ending_on_a_holiday_runs_to_the_next_working_day(story: Story) -> None:
+    """Opened 2025-04-01: 30 days counted from 04-02 end on 05-01, Labour Day (05-01..05-05). A
+    deadline of 05-01 gives the 30 days (and no day less: 04-30 is refused), and the period then
+    runs to the end of 05-06, the first working day after the holiday (《民法典》第二百零三条第一款):
+    the consultation closes on 05-07 at the earliest."""
+    story.walk("open_consultation")
+    attempt_refused(story, main("open_consultation", on=D(2025, 4, 1), comment_deadline=D(2025, 4, 30)), COMMENT)
+    attempt_allowed(story, main("open_consultation", on=D(2025, 4, 1), comment_deadline=D(2025, 5, 1)), COMMENT)
+    for day in (D(2025, 5, 1), D(2025, 5, 5), D(2025, 5, 6)):
+        attempt_refused(story, main("close_consultation", on=day), CLOSED)
+    attempt_allowed(story, main("close_consultation", on=D(2025, 5, 7)), CLOSED)
 
 
 # -- legality review period: working days across May Day (Art. 26(2)) ----------------------------

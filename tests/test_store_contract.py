@@ -17,7 +17,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import EventRow
-from tests.stores import play
+from tests.stores import play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE
 
 
@@ -95,7 +95,7 @@ def test_a_case_keeps_the_definitions_it_started_under(contract_service: CaseSer
     play(service, "D-1", MAIN_PATH[:3])
     fingerprint = service.view("D-1").definitions
     assert fingerprint == definitions.fingerprint
-    fresh = CaseService(service.store, definitions)
+    fresh = CaseService(service.store, definitions, outside=supplied_catalogue)
     sources = fresh.repository.definition_sources(fingerprint)
     assert [s.sha256 for s in sources] == [s.sha256 for s in definitions.sources]
 

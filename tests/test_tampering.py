@@ -35,7 +35,7 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.documents import DocumentStore
 from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentRow, EventRow
-from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play
+from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -70,7 +70,7 @@ def template(
         url = next(urls)
         database = Database(url, documents=tmp / "documents")
         database.migrate()
-        service = CaseService(database, definitions, clock=fixed_clock)
+        service = CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
         play(service, "D-1")
         play(service, TARGET)
         play(service, "D-3", MAIN_PATH[:PARTIAL])

@@ -5,16 +5,24 @@ weekend days are make-up working days (调休上班). Every other Monday..Friday
 every other Saturday/Sunday is not. A question that needs a year outside `known_years` raises
 `CalendarYearUnknown`: the calendar never falls back to "weekends only", which would be a guess.
 
-Counting follows the Civil Code by default (《民法典》第二百零一条、第二百零三条): a period
-starts on the day after the starting event, and a period whose last day is a statutory rest day
-(法定休假日) ends on the next working day. Both rules are switchable through `CountingPolicy`,
-since a locality may count differently.
+Counting follows the Civil Code by default (《民法典》第二百零一条至第二百零三条):
+
+- 第二百零一条第一款: "按照年、月、日计算期间的，开始的当日不计入，自下一日开始计算。"
+- 第二百零二条: "按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，月末日为期间的
+  最后一日。" A period of months or years is not 30 or 365 days: one month from 01-31 ends on 02-28
+  (02-29 in a leap year), one year from 2024-02-29 ends on 2025-02-28.
+- 第二百零三条: "期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日。期间的最后一日
+  的截止时间为二十四时……" The last day is rolled to the next working day; the period runs to 24:00 of
+  its last day, so whatever may happen only *after* a period happens on the next day at the earliest.
+- 第二百零四条: "期间的计算方法依照本法的规定，但是法律另有规定或者当事人另有约定的除外。" Hence the
+  first and third rules are switchable through `CountingPolicy`, since a locality may count differently.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from bisect import bisect_left
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,10 +36,21 @@ _ONE_DAY = timedelta(days=1)
 
 
 class Unit(StrEnum):
-    """The unit a period is expressed in: 日 (calendar days) or 工作日 (working days)."""
+    """The unit a period is expressed in: 日 (calendar days), 工作日 (working days), 月 or 年."""
 
     CALENDAR = "calendar"
     WORKING = "working"
+    MONTH = "month"
+    YEAR = "year"
+
+
+def _corresponding_day(start: date, months: int) -> date:
+    """The day ``months`` months after ``start`` with the same day of the month, or the last day of
+    that month when it has no such day (《民法典》第二百零二条)."""
+    year, month0 = divmod(start.year * 12 + start.month - 1 + months, 12)
+    if not _dt.MINYEAR <= year <= _dt.MAXYEAR:
+        raise OverflowError(f"{months} months after {start} is out of range")
+    return date(year, month0 + 1, min(start.day, monthrange(year, month0 + 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -230,6 +249,17 @@ class WorkCalendar:
             day += _ONE_DAY
         return day
 
+    def last_day(self, day: date, policy: CountingPolicy = CountingPolicy()) -> date:
+        """The day a period whose last day falls on ``day`` really ends: ``day`` itself, or, when it
+        is not a working day and ``roll_to_working_day`` is set, the next working day (Art. 203)."""
+        return self._on_or_after_working_day(day) if policy.roll_to_working_day else day
+
+    @staticmethod
+    def _months_end(start: date, months: int, policy: CountingPolicy) -> date:
+        """The unrolled last day of a period of ``months`` months from ``start`` (Art. 201-202)."""
+        end = _corresponding_day(start, months)
+        return end if policy.start_next_day else end - _ONE_DAY
+
     def period_end(
         self,
         start: date,
@@ -241,12 +271,17 @@ class WorkCalendar:
 
         Calendar days: day 1 is ``start + 1`` (or ``start`` itself without ``start_next_day``); if
         the last day is not a working day and ``roll_to_working_day`` is set, the period ends on
-        the next working day. Working days: day 1 is the first working day after ``start`` (or
+        the next working day. Months and years: the last day is the day of ``start``'s number in
+        the last month, or that month's last day if it has none (the day before, without
+        ``start_next_day``), rolled like calendar days. Working days: day 1 is the first working day after ``start`` (or
         ``start`` itself, if it is a working day and ``start_next_day`` is off).
         """
         if length < 1:
             raise ValueError(f"a period must be at least 1 day long, got {length}")
         unit = Unit(unit)
+        if unit in (Unit.MONTH, Unit.YEAR):
+            months = length * 12 if unit is Unit.YEAR else length
+            return self.last_day(self._months_end(start, months, policy), policy)
         if unit is Unit.CALENDAR:
             end = start + timedelta(days=length if policy.start_next_day else length - 1)
             if policy.roll_to_working_day:
@@ -268,10 +303,17 @@ class WorkCalendar:
         Counted exactly as `period_end` counts, so ``elapsed(start, period_end(start, L, ...))``
         is ``L`` (or more, when the end was rolled past non-working days). Days before the period
         starts do not count: the result is never negative. Rolling does not change the count.
+        Months and years: the number of whole months (years) whose last day is on or before ``end``.
         """
         unit = Unit(unit)
         if end < start:
             return 0
+        if unit in (Unit.MONTH, Unit.YEAR):
+            per = 12 if unit is Unit.YEAR else 1
+            n = max(0, ((end.year - start.year) * 12 + end.month - start.month) // per + 1)
+            while n > 0 and self._months_end(start, n * per, policy) > end:
+                n -= 1
+            return n
         if unit is Unit.CALENDAR:
             days = (end - start).days
             return days if policy.start_next_day else days + 1

@@ -24,6 +24,7 @@ from decisions.rules.conditions import (
     Literal,
     Not,
     Param,
+    PeriodEnd,
     Present,
     Union,
     Value,
@@ -32,7 +33,8 @@ from decisions.rules.conditions import (
 __all__ = ["FactScope", "parse_condition", "parse_value"]
 
 Path = tuple[str | int, ...]
-_VALUE_FORMS = ("fact", "param", "count", "latest", "length", "days", "collect", "union")
+_VALUE_FORMS = ("fact", "param", "count", "latest", "length", "days", "collect", "union", "period_end")
+_UNITS = tuple(u.value for u in Unit)
 _CONDITION_FORMS = ("all", "any", "not", "present", *COMPARISON_OPERATORS)
 
 
@@ -180,6 +182,8 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
         if fname is None:
             return None
         return Collect(kinds, fname, draft_changes=drafts)
+    if form == "period_end":
+        return _period_end(reader, arg, at, scope, params)
     # days
     m = reader.mapping(arg, at, required=("from", "to"), optional=("unit",))
     if m is None or "from" not in m or "to" not in m:
@@ -187,8 +191,8 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
     start = parse_value(reader, m["from"], (*at, "from"), scope, params)
     end = parse_value(reader, m["to"], (*at, "to"), scope, params)
     unit_raw = m.get("unit", "calendar")
-    if unit_raw not in ("calendar", "working"):
-        reader.error((*at, "unit"), f"unit must be 'calendar' or 'working', found {unit_raw!r}")
+    if unit_raw not in _UNITS:
+        reader.error((*at, "unit"), f"unit must be one of {', '.join(_UNITS)}, found {unit_raw!r}")
         return None
     for name, v in (("from", start), ("to", end)):
         if v is not None and v.type not in ("date", "any"):
@@ -197,6 +201,45 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
     if start is None or end is None:
         return None
     return Days(start, end, Unit(unit_raw))
+
+
+def _period_end(reader: Reader, arg: Any, at: Path, scope: FactScope, params: set[str]) -> Value | None:
+    """``{from, length, unit}``: the last day of a period; ``{last_day}``: a published last day, rolled."""
+    m = reader.mapping(arg, at, optional=("from", "length", "unit", "last_day"))
+    if m is None:
+        return None
+    if ("last_day" in m) == ("from" in m or "length" in m):
+        reader.error(at, "period_end takes either 'from' and 'length' (and 'unit'), or 'last_day'")
+        return None
+    if "last_day" in m:
+        if "unit" in m:
+            reader.error((*at, "unit"), "'unit' belongs to a period given by 'from' and 'length'")
+        day = parse_value(reader, m["last_day"], (*at, "last_day"), scope, params)
+        if day is not None and day.type not in ("date", "any"):
+            reader.error((*at, "last_day"), f"period_end needs a date, {day.describe()} is {day.type}")
+            return None
+        return PeriodEnd(day) if day is not None else None
+    if "from" not in m or "length" not in m:
+        reader.error(at, "period_end takes both 'from' and 'length'")
+        return None
+    start = parse_value(reader, m["from"], (*at, "from"), scope, params)
+    length = parse_value(reader, m["length"], (*at, "length"), scope, params)
+    unit_raw = m.get("unit", "calendar")
+    if unit_raw not in _UNITS:
+        reader.error((*at, "unit"), f"unit must be one of {', '.join(_UNITS)}, found {unit_raw!r}")
+        return None
+    if start is not None and start.type not in ("date", "any"):
+        reader.error((*at, "from"), f"period_end needs a date, {start.describe()} is {start.type}")
+        return None
+    if length is not None and length.type not in ("int", "any"):
+        reader.error((*at, "length"), f"a period's length is a number, {length.describe()} is {length.type}")
+        return None
+    if isinstance(length, Literal) and (isinstance(length.literal, bool) or length.literal < 1):
+        reader.error((*at, "length"), f"a period is at least 1 {unit_raw} long, found {length.literal!r}")
+        return None
+    if start is None or length is None:
+        return None
+    return PeriodEnd(start, length, Unit(unit_raw))
 
 
 def _check_types(reader: Reader, op: str, a: Value, b: Value, path: Path, scope: FactScope) -> None:

@@ -11,7 +11,7 @@ from decisions.calendar import CountingPolicy
 from decisions.loading.conditions import FactScope, parse_condition
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
-from decisions.rules.conditions import VIEW_FACTS
+from decisions.rules.conditions import OUTSIDE_FACTS, VIEW_FACTS
 from decisions.rules.definitions import (
     Citation,
     Parameter,
@@ -56,6 +56,7 @@ def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
         "decision.draft_version": "int",
         "decision.state": "str",
     }
+    facts.update({name: "list" for name in OUTSIDE_FACTS})
     enums: dict[str, tuple[str, ...]] = {"decision.state": tuple(wf.states)}
     for f in wf.fields.values():
         facts[f"action.{f.name}"] = f.type.fact_type
@@ -182,6 +183,13 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             continue
         citation = _citation(r, m["citation"], (*path, "citation"), ctx) if "citation" in m else None
         unit = r.string(m["unit"], (*path, "unit")) if "unit" in m else earlier.unit if earlier else ""
+        if earlier is not None and unit is not None and unit != earlier.unit:
+            # the strictest value is taken across packs: 6 months and 180 days are not comparable
+            r.error(
+                (*path, "unit"),
+                f"parameter {name!r} is counted in {earlier.unit or 'no unit'!r} in an earlier pack, not {unit!r}",
+            )
+            continue
         if label is None:
             continue
         param = Parameter(

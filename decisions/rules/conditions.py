@@ -14,6 +14,8 @@ Values (what a comparison compares)::
     {latest: {record: legality_review, field: outcome}}          a field of the latest record of a kind
     {length: <value>}                                            the length of a list (absent = 0)
     {days: {from: <value>, to: <value>, unit: working}}          days between two dates
+    {period_end: {from: <value>, length: <value>, unit: month}}  the last day of a period (a date)
+    {period_end: {last_day: <value>}}                            the day a period ending on a date ends
     {collect: {record: [risk_report], field: unit}}              every value of a field over records
     {union: [<value>, <value>, ...]}                              the lists joined (absent = empty)
 
@@ -43,6 +45,7 @@ from decisions.model import Action, Case, Record
 
 __all__ = [
     "MISSING",
+    "OUTSIDE_FACTS",
     "PENDING",
     "All",
     "AnyOf",
@@ -59,6 +62,7 @@ __all__ = [
     "Literal",
     "Not",
     "Param",
+    "PeriodEnd",
     "Present",
     "Status",
     "Union",
@@ -115,6 +119,10 @@ class WorkingCalendar(Protocol):
 
     def elapsed(self, start: date, end: date, unit: Unit, policy: CountingPolicy = ...) -> int: ...
 
+    def period_end(self, start: date, length: int, unit: Unit, policy: CountingPolicy = ...) -> date: ...
+
+    def last_day(self, day: date, policy: CountingPolicy = ...) -> date: ...
+
 
 @dataclass(frozen=True)
 class Env:
@@ -122,7 +130,9 @@ class Env:
 
     Facts: ``action.on`` / ``action.actor`` / ``action.role`` / ``action.unit`` / ``action.<field>``,
     ``decision.<attribute>`` (latest recorded value, else the field's default),
-    ``decision.draft_version``, ``decision.state``.
+    ``decision.draft_version``, ``decision.state``; and the facts from outside the case that the
+    service looks up for the action (`OUTSIDE_FACTS`, carried in ``Action.known``). An outside fact
+    the service could not supply cannot be judged: an ERROR saying so, never an empty value.
     """
 
     case: Case
@@ -138,6 +148,14 @@ class Env:
 
     def fact(self, path: str) -> Any:
         namespace, _, name = path.partition(".")
+        if path in OUTSIDE_FACTS:
+            if self.action is None:
+                return PENDING
+            if path not in self.action.known:
+                if self.preview:
+                    return PENDING
+                raise EvalFailure(OUTSIDE_FACTS[path])
+            return self.action.known[path]
         if namespace == "action":
             if self.action is None:
                 return PENDING
@@ -164,6 +182,18 @@ class Env:
             return self.attributes[name]
         return self.attribute_defaults.get(name, MISSING)
 
+
+OUTSIDE_FACTS: Mapping[str, str] = {
+    "catalogue.published_items": (
+        "未找到本年度已公布的重大行政决策事项目录，先公布目录，或说明目录外事项的理由"
+        " / no catalogue of major decisions published for the year of the action is known: publish the "
+        "catalogue first, or record the off-catalogue reason"
+    ),
+}
+"""Facts from outside the case, with why a rule reading one cannot be evaluated when the service
+could not supply it.
+``catalogue.published_items``: the item ids of the year's catalogue (the year of ``action.on``) in
+its latest version published on or before ``action.on``."""
 
 VIEW_FACTS = ("dissenters", "head_last", "head_position", "majority", "members")
 """Facts derived from a ``views`` field (a meeting's per-member views, in speaking order)."""
@@ -380,7 +410,46 @@ class Days(Value):
             raise EvalFailure(str(exc)) from exc
 
     def describe(self) -> str:
-        return f"{self.unit.value} days from {self.start.describe()} to {self.end.describe()}"
+        what = f"whole {self.unit.value}s" if self.unit in (Unit.MONTH, Unit.YEAR) else f"{self.unit.value} days"
+        return f"{what} from {self.start.describe()} to {self.end.describe()}"
+
+
+@dataclass(frozen=True)
+class PeriodEnd(Value):
+    """The last day of a period, counted as the Civil Code counts (see `decisions.calendar`).
+
+    With ``length``: the period of ``length`` ``unit``s starting after ``start`` (日, 工作日, 月, 年;
+    Art. 201-203). Without: a period whose last day is ``start`` (a published deadline), which ends
+    on the next working day when that day is a statutory rest day (Art. 203(1)). The period runs to
+    24:00 of that day (Art. 203(2)): what may happen only after it compares with ``gt``."""
+
+    start: Value
+    length: Value | None = None
+    unit: Unit = Unit.CALENDAR
+    type: str = "date"
+
+    def value(self, env: Env) -> Any:
+        a = self.start.value(env)
+        n = self.length.value(env) if self.length is not None else None
+        if a is PENDING or n is PENDING:
+            return PENDING
+        if a is MISSING:
+            raise EvalFailure(f"{self.start.describe()} has no value")
+        if not isinstance(a, date):
+            raise EvalFailure(f"{self.start.describe()} is not a date: {a!r}")
+        if self.length is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise EvalFailure(f"{self.length.describe()} is not a length of at least 1: {n!r}")
+        try:
+            if isinstance(n, int):
+                return env.calendar.period_end(a, n, self.unit, env.counting)
+            return env.calendar.last_day(a, env.counting)
+        except (CalendarError, OverflowError) as exc:
+            raise EvalFailure(str(exc)) from exc
+
+    def describe(self) -> str:
+        if self.length is None:
+            return f"the end of a period whose last day is {self.start.describe()}"
+        return f"the end of {self.length.describe()} {self.unit.value} period(s) from {self.start.describe()}"
 
 
 @dataclass(frozen=True)
@@ -430,6 +499,8 @@ def _value_refs(v: Value) -> frozenset[str]:
         return _value_refs(v.start) | _value_refs(v.end)
     if isinstance(v, Union):
         return frozenset().union(*(_value_refs(i) for i in v.items))
+    if isinstance(v, PeriodEnd):
+        return _value_refs(v.start) | (_value_refs(v.length) if v.length is not None else frozenset())
     return frozenset()
 
 

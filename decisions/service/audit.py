@@ -377,7 +377,7 @@ class AuditService:
                 documents=tuple(Document(d.kind, d.sha256, 1, d.name) for d in record.documents),
                 role=record.role,
             )
-            unmet, results = engine.check(case, action)
+            unmet, results = engine.check(case, self.cases.with_outside_facts(engine, case, action))
             if unmet:
                 flags.append(
                     "the rules refuse this step now: " + "; ".join(f"{u.rule_id} ({u.citation})" for u in unmet)

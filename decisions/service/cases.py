@@ -15,10 +15,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from decisions.catalogue import versions
 from decisions.definitions import Definitions
 from decisions.errors import (
     ActionRefused,
@@ -32,6 +33,7 @@ from decisions.errors import (
 )
 from decisions.loading import load_sources
 from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
+from decisions.rules.conditions import OUTSIDE_FACTS
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent, event_body, record_from_body
 from decisions.store.interface import Store
@@ -39,9 +41,45 @@ from decisions.store.repository import CaseHead, sql_store
 from decisions.workflow.definition import FieldType
 from decisions.workflow.engine import ActionOption, Engine, Fired
 
-__all__ = ["CHINA_STANDARD_TIME", "CaseService", "CaseView", "Clock", "utc_now"]
+__all__ = [
+    "CATALOGUE_WORKFLOW",
+    "CHINA_STANDARD_TIME",
+    "CaseService",
+    "CaseView",
+    "Clock",
+    "OutsideFacts",
+    "catalogue_id",
+    "utc_now",
+]
 
 Clock = Callable[[], datetime]
+OutsideFacts = Callable[["CaseService", Case, Action], Mapping[str, Any]]
+"""Looks up the facts from outside the case (`OUTSIDE_FACTS`) for an action about to be judged."""
+CATALOGUE_WORKFLOW = "catalogue"
+"""The workflow of the annual catalogue of major decisions: one case a year, `catalogue_id`."""
+
+
+def catalogue_id(year: int) -> str:
+    """The id of the year's catalogue case."""
+    return f"CAT-{year}"
+
+
+def published_catalogue(service: CaseService, case: Case, action: Action) -> Mapping[str, Any]:
+    """``catalogue.published_items``: the item ids of the catalogue of ``action.on``'s year, in its
+    latest version published on or before that day. Nothing when the deployment has no catalogue
+    workflow, or that year's catalogue is not on record or not published by then: the rule that
+    asks then cannot be judged. Derived from stored records only, so a replay finds the same."""
+    if CATALOGUE_WORKFLOW not in service.current.workflows:
+        return {}
+    head = service.repository.head(catalogue_id(action.on.year))
+    if head is None or head.workflow != CATALOGUE_WORKFLOW:
+        return {}
+    published = [v for v in versions(service.view(head.id).case) if v.published_on and v.published_on <= action.on]
+    if not published:
+        return {}
+    return {"catalogue.published_items": [item.id for item in published[-1].items]}
+
+
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 _RETRIES = 3
 _CONFLICT_RETRIES = 25  # without an expected version, a lost race simply re-reads and tries again
@@ -65,9 +103,17 @@ class CaseView:
 class CaseService:
     """Starts and advances cases in one database under one deployment's definitions."""
 
-    def __init__(self, store: Store | Database, definitions: Definitions, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: Store | Database,
+        definitions: Definitions,
+        *,
+        clock: Clock = utc_now,
+        outside: OutsideFacts = published_catalogue,
+    ) -> None:
         self.db = store if isinstance(store, Database) else None  # for tests that inspect the SQL rows
         self.store = sql_store(store) if isinstance(store, Database) else store
+        self.outside = outside
         self.algorithm = self.store.algorithm
         self.repository = self.store.repository
         self.documents = self.store.documents
@@ -75,6 +121,7 @@ class CaseService:
         self.clock = clock
         self._engines: dict[tuple[str, str], Engine] = {}
         self._definitions: dict[str, Definitions] = {definitions.fingerprint: definitions}
+        self._outside_wanted: dict[tuple[str, str, str], frozenset[str]] = {}
         self._registered = False
         self._lock = threading.Lock()
         # Snapshots of recently used cases. A stale one is harmless: the write transaction checks the
@@ -214,6 +261,23 @@ class CaseService:
                     raise StoreError(f"数据库事务失败 / the transaction failed: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def with_outside_facts(self, engine: Engine, case: Case, action: Action) -> Action:
+        """``action`` carrying the outside facts its rules read, looked up now (whatever it carried)."""
+        key = (engine.definitions.fingerprint, case.workflow, action.trigger)
+        wanted = self._outside_wanted.get(key)
+        if wanted is None:
+            wanted = frozenset(
+                ref
+                for rule in engine.definitions.rulebook.rules_for(case.workflow, action.trigger)
+                for cond in (rule.when, rule.require)
+                if cond is not None
+                for ref in cond.references()
+                if ref in OUTSIDE_FACTS
+            )
+            self._outside_wanted[key] = wanted  # a race only computes the same set twice
+        known = {k: v for k, v in self.outside(self, case, action).items() if k in wanted} if wanted else {}
+        return replace(action, known=known)
+
     def stored_definitions(self, fingerprint: str) -> Definitions:
         """The definitions of ``fingerprint`` as stored in the database, never from memory: what an
         auditor replays. Edited texts no longer hash to the fingerprint and are refused."""
@@ -237,7 +301,7 @@ class CaseService:
     ) -> Fired:
         self._check_dates_and_documents(case, action, blobs)
         self._check_case_links(engine, case, action)
-        fired = engine.fire(case, action)
+        fired = engine.fire(case, self.with_outside_facts(engine, case, action))
         # Accepted: file the new documents' bytes (content-addressed, atomic); their rows are written
         # in the event's own transaction, so a refused or lost action leaves no document on record.
         new_documents = []
