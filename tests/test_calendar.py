@@ -599,8 +599,9 @@ def test_working_days_between_is_additive(a: date, b: date, c: date) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=dates, span=st.integers(min_value=0, max_value=400))
+@given(start=dates, span=st.integers(min_value=0, max_value=365))
 def test_working_days_between_matches_a_day_by_day_count(start: date, span: int) -> None:
+    # a year past the last start date at most: the calendar knows up to 2026 and never guesses beyond
     end = start + timedelta(days=span)
     naive = sum(CAL.is_working_day(start + timedelta(days=i)) for i in range(1, span + 1))
     assert CAL.working_days_between(start, end) == naive
