@@ -642,6 +642,9 @@ def _plan(case: Case) -> list[str]:
     if s == "legality_submitted":
         return ["accept_review"] * 5 + ["return_submission"]
     if s == "under_review":
+        opinions = _records(case, "legal_opinion")
+        if not opinions or opinions[-1].draft_version != case.draft_version:  # the adviser's opinion comes first
+            return ["give_legal_opinion"] * 5 + ["find_lawful", "request_supplement"]
         risky = ["find_legal_risk"] * (3 if a.get("exploratory_reform") else 1)
         return ["find_lawful"] * 5 + risky + ["find_needs_revision", "find_unlawful", "request_supplement"]
     if s == "supplement_requested":
@@ -661,6 +664,9 @@ def _plan(case: Case) -> list[str]:
     if s == "decided":
         if not _records(case, "party_report"):
             return ["report_to_party_committee"] * 4 + ["publish"]
+        asked = any(r.fields.get("party_report_kind") == "request" for r in _records(case, "party_report"))
+        if asked and not _records(case, "party_reply"):
+            return ["record_party_reply"] * 4 + ["publish"]
         if a.get("npc_report_required") and not _records(case, "npc_report"):
             return ["report_to_npc"] * 4 + ["publish"]
         return ["publish"] * 4 + ["report_to_npc"]
@@ -772,7 +778,10 @@ def _seed_fields(data: st.DataObject, case: Case, trigger: str, on: date) -> dic
         "find_legal_risk": lambda: {**findings, "legal_risk": "国家尚无明确规定"},
         "rework": reason,
         "withdraw": reason,
-        "report_to_party_committee": lambda: {"party_reply": "同意"},
+        "report_to_party_committee": lambda: {
+            "party_report_kind": data.draw(st.sampled_from(["report", "request"]), label="party_report_kind")
+        },
+        "record_party_reply": lambda: {"party_reply": "同意"},
         "approve": lambda: dict(MEETING),
         "reject": lambda: {**meeting, "views": _views("reject")},
         "send_back_for_revision": lambda: {**meeting, "views": _views("revise")},
