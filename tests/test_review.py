@@ -157,6 +157,8 @@ def test_only_the_head_clears_and_only_a_legality_reviewer_concurs(story: Story)
     story.walk(AFTER_CLOSE, main_with(risk=True))
     assert "engine.role" in rule_ids(refusal_of(story, replace(clear(risk=False), actor="clerk_li")))
     assert "engine.role" in rule_ids(refusal_of(story, replace(concur(), actor="head_wang")))
+    # a reviewer outside the designated department (a bureau's own legal section) does not count either
+    attempt_refused(story, concur(actor="counsel_gao"), "national.reviewer_in_designated_department")
 
 
 # -- Art. 22(2): a prior assessment is referenced, not repeated ------------------------------------------
