@@ -4,7 +4,8 @@
 carried through the full procedure (hearing, a legality review sent back for revision and reviewed
 again with the legal adviser's opinion each time, a refused attempt to skip the review, a meeting with a
 dissenting member, a request (请示) to the Party committee and its reply, publication, execution report),
-and a hospital project with expert argumentation and risk assessment waiting on the legality reviewer. Output goes to the injected ``say``; nothing here prints.
+and a hospital project with expert argumentation and risk assessment (a refused attempt to clear its risk
+flag afterwards) waiting on the legality reviewer. Output goes to the injected ``say``; nothing here prints.
 """
 
 from __future__ import annotations
@@ -432,6 +433,19 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         },
         [("risk_report", "社会稳定风险评估报告")],
     )
+    say("  尝试取消已评估的风险属性 / attempt to clear the assessed risk flag:")
+    try:
+        office.act(
+            h,
+            "reassess_attributes",
+            "吴刚",
+            {"risk": "false", "reason": "风险已可控，不再列为风险事项"},
+            [],
+            "2025-10-08",
+        )
+    except ActionRefused as refused:
+        for u in refused.unmet:
+            say(f"    ✗ [{u.rule_id}] {u.message_zh} ({u.citation})")
     p.act(
         h,
         "submit_legality_review",

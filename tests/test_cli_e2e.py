@@ -840,6 +840,7 @@ def test_demo_plays_on_an_empty_database_and_refuses_a_postgres_database_with_ca
     assert first.code == 0, first.err
     assert "history intact" in first.out and "历史完整，未发现篡改" in first.out
     assert "✗ [national.legality_review_lawful_for_current_draft]" in first.out
+    assert "✗ [national.risk_flag_stays]" in first.out and "Art. 24" in first.out  # the assessed risk stays
     again = cli("demo")
     if database_url.startswith("sqlite"):  # the demo's own SQLite file is recreated
         assert again.code == 0, again.err
