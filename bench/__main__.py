@@ -85,7 +85,7 @@ FEEDBACK = Action("record_public_feedback", PEOPLE["office_chen"], date(2025, 7,
 def executing_cases(service: CaseService, count: int, prefix: str = "D") -> list[str]:
     ids = [f"{prefix}-{i:05d}" for i in range(count)]
     for case_id in ids:
-        play(service, case_id, MAIN_PATH[:13])
+        play(service, case_id, MAIN_PATH[:14])
     return ids
 
 

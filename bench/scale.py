@@ -166,7 +166,7 @@ def measure(work: Path, decisions: int, label: str) -> dict[str, float]:
         t = time.perf_counter()
         office.inbox("赵律师")
         inboxes.append((time.perf_counter() - t) * 1000)
-    executing = next(i for i in range(decisions) if PREFIXES[i % len(PREFIXES)] == 14)
+    executing = next(i for i in range(decisions) if PREFIXES[i % len(PREFIXES)] == 15)
     case_id = f"G-{executing:06d}"
     action = Action("record_public_feedback", PEOPLE["office_chen"], date(2025, 7, 1), {"summary": "来信"})
     acts = []

@@ -2,9 +2,11 @@
 
 攸县-style county, 2025: the annual catalogue (three items, a mid-year adjustment), a bus-fare decision
 carried through the full procedure (the price hearing the Price Law requires, one participant absent
-and noted; a legality review sent back for revision and reviewed again, a refused attempt to skip the
-review, a meeting with a dissenting member, Party report, publication, execution report), and a hospital project with expert argumentation and risk assessment
-waiting on legal counsel. Output goes to the injected ``say``; nothing here prints.
+and noted; a legality review sent back for revision and reviewed again with the legal adviser's opinion
+each time, a refused attempt to skip the review, a meeting with a dissenting member, a request (请示) to
+the Party committee and its reply, publication, execution report), and a hospital project with expert
+argumentation and risk assessment (a refused attempt to clear its risk flag afterwards) waiting on the
+legality reviewer. Output goes to the injected ``say``; nothing here prints.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ PEOPLE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("周敏", ("organiser",), "县城市管理局"),
     ("吴刚", ("organiser",), "县住房和城乡建设局"),
     ("赵律师", ("legal_counsel",), "县司法局"),
+    ("钱律师", ("legal_adviser",), "县政府法律顾问（律师事务所）"),
     ("陈秘书", ("office_clerk",), "县政府办公室"),
     ("孙经理", ("executor",), "县公交公司"),
     ("钱审计", ("auditor",), "县审计局"),
@@ -268,6 +271,7 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         [("legal_basis", "制定依据"), ("procedure_statement", "法定程序履行情况说明")],
     )
     p.act(d, "accept_review", "赵律师", "2025-04-30")
+    p.act(d, "give_legal_opinion", "钱律师", "2025-05-08", docs=[("legal_counsel_opinion", "法律顾问法律意见书")])
     p.act(
         d,
         "find_needs_revision",
@@ -279,7 +283,7 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
             "content": "non_compliant",
             "reason": "票价与补贴联动条款缺少调价听证程序，须修改",
         },
-        [("review_opinion", "合法性审查意见书（需修改）"), ("legal_counsel_opinion", "法律顾问意见")],
+        [("review_opinion", "合法性审查意见书（需修改）")],
     )
     p.act(
         d,
@@ -292,19 +296,34 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
     p.act(d, "accept_review", "赵律师", "2025-05-12")
     p.act(
         d,
+        "give_legal_opinion",
+        "钱律师",
+        "2025-05-20",
+        docs=[("legal_counsel_opinion", "法律顾问法律意见书（修改稿）")],
+    )
+    p.act(
+        d,
         "find_lawful",
         "赵律师",
         "2025-05-22",
         {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-        [("review_opinion", "合法性审查意见书（合法）"), ("legal_counsel_opinion", "法律顾问意见")],
+        [("review_opinion", "合法性审查意见书（合法）")],
     )
     p.act(
         d,
         "report_to_party_committee",
         "陈秘书",
         "2025-05-23",
-        {"party_reply": "同意提交政府常务会议审议"},
+        {"party_report_kind": "request"},
         [("party_report", "关于城区公交票价调整的请示")],
+    )
+    p.act(
+        d,
+        "record_party_reply",
+        "陈秘书",
+        "2025-05-26",
+        {"party_reply": "同意提交政府常务会议审议"},
+        [("party_committee_reply", "县委办公室复函")],
     )
     p.act(d, "submit_for_discussion", "李明", "2025-05-26", docs=[("discussion_package", "提请审议报告及材料清单")])
     p.act(
@@ -425,6 +444,19 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         },
         [("risk_report", "社会稳定风险评估报告")],
     )
+    say("  尝试取消已评估的风险属性 / attempt to clear the assessed risk flag:")
+    try:
+        office.act(
+            h,
+            "reassess_attributes",
+            "吴刚",
+            {"risk": "false", "reason": "风险已可控，不再列为风险事项"},
+            [],
+            "2025-10-08",
+        )
+    except ActionRefused as refused:
+        for u in refused.unmet:
+            say(f"    ✗ [{u.rule_id}] {u.message_zh} ({u.citation})")
     p.act(
         h,
         "submit_legality_review",

@@ -38,7 +38,7 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from tests.support import MAIN_PATH, OUTSIDE, PEOPLE, Step, shipped_definitions
 
-EXECUTING = 13  # MAIN_PATH[:13] ends with assign_execution: the decision is then being executed
+EXECUTING = 14  # MAIN_PATH[:14] ends with assign_execution: the decision is then being executed
 EXECUTING_CASES = 3
 MAX_DOCUMENT = 200 * 1024
 DOCUMENT_MARK = b"CRASHDOC "  # every document the child files starts with this

@@ -51,7 +51,7 @@ def test_verify_replay_and_checkpoint_from_the_command_line(database_url: str, t
     env = {"DECISIONS_DOCUMENTS": str(tmp_path / "docs")}
     verified = runner.invoke(app, ["audit", "verify", "--db", database_url, "--json"], env=env)
     assert verified.exit_code == 0, verified.output
-    assert json.loads(verified.output)["events"] == 16 + CATALOGUE_EVENTS
+    assert json.loads(verified.output)["events"] == 17 + CATALOGUE_EVENTS  # the main path: one event per step
 
     replayed = runner.invoke(app, ["audit", "replay", "D-2025-001", "--db", database_url, "--json"], env=env)
     assert replayed.exit_code == 0, replayed.output

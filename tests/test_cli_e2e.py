@@ -2,7 +2,8 @@
 
 1. The demo story (`decisions/demo.py`) replayed entirely through `decisions ...` invocations, each
    step by the person whose role does it: 陈秘书 (office clerk), 李明 (organiser), 王县长 (head),
-   赵律师 (legal counsel), 孙经理 (executor), and 钱审计 (auditor), who audits and may act on nothing.
+   赵律师 (legality reviewer), 钱律师 (legal adviser), 孙经理 (executor), and 钱审计 (auditor), who audits
+   and may act on nothing.
 2. Every refusal of point 8: bad input gets one clear message and a non-zero exit code, and writes
    nothing (compared through the CLI itself and through a dump of every table and of the document store).
 
@@ -170,11 +171,14 @@ D1_STEPS = [
     ("hold_hearing", "李明", "organiser"),
     ("submit_legality_review", "李明", "organiser"),
     ("accept_review", "赵律师", "legal_counsel"),
+    ("give_legal_opinion", "钱律师", "legal_adviser"),
     ("find_needs_revision", "赵律师", "legal_counsel"),
     ("resubmit_legality_review", "李明", "organiser"),
     ("accept_review", "赵律师", "legal_counsel"),
+    ("give_legal_opinion", "钱律师", "legal_adviser"),
     ("find_lawful", "赵律师", "legal_counsel"),
     ("report_to_party_committee", "陈秘书", "office_clerk"),
+    ("record_party_reply", "陈秘书", "office_clerk"),
     ("submit_for_discussion", "李明", "organiser"),
     ("approve", "陈秘书", "office_clerk"),
     ("publish", "陈秘书", "office_clerk"),
@@ -492,6 +496,14 @@ def play_story(cli: Cli, tmp: Path) -> Story:
     p.act(D1, "accept_review", "赵律师", "2025-04-30", "under_review")
     p.act(
         D1,
+        "give_legal_opinion",
+        "钱律师",
+        "2025-05-08",
+        "under_review",
+        docs=[("legal_counsel_opinion", "法律顾问法律意见书")],
+    )
+    p.act(
+        D1,
         "find_needs_revision",
         "赵律师",
         "2025-05-09",
@@ -502,7 +514,7 @@ def play_story(cli: Cli, tmp: Path) -> Story:
             "content": "non_compliant",
             "reason": "票价与补贴联动条款缺少调价听证程序，须修改",
         },
-        [("review_opinion", "合法性审查意见书（需修改）"), ("legal_counsel_opinion", "法律顾问意见")],
+        [("review_opinion", "合法性审查意见书（需修改）")],
     )
     p.show(D1, "李明")
     p.act(
@@ -517,12 +529,20 @@ def play_story(cli: Cli, tmp: Path) -> Story:
     p.act(D1, "accept_review", "赵律师", "2025-05-12", "under_review")
     p.act(
         D1,
+        "give_legal_opinion",
+        "钱律师",
+        "2025-05-20",
+        "under_review",
+        docs=[("legal_counsel_opinion", "法律顾问法律意见书（修改稿）")],
+    )
+    p.act(
+        D1,
         "find_lawful",
         "赵律师",
         "2025-05-22",
         "reviewed_lawful",
         {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-        [("review_opinion", "合法性审查意见书（合法）"), ("legal_counsel_opinion", "法律顾问意见")],
+        [("review_opinion", "合法性审查意见书（合法）")],
     )
     p.show(D1, "李明")
     p.act(
@@ -531,8 +551,17 @@ def play_story(cli: Cli, tmp: Path) -> Story:
         "陈秘书",
         "2025-05-23",
         "reviewed_lawful",
-        {"party_reply": "同意提交政府常务会议审议"},
+        {"party_report_kind": "request"},
         [("party_report", "关于城区公交票价调整的请示")],
+    )
+    p.act(
+        D1,
+        "record_party_reply",
+        "陈秘书",
+        "2025-05-26",
+        "reviewed_lawful",
+        {"party_reply": "同意提交政府常务会议审议"},
+        [("party_committee_reply", "县委办公室复函")],
     )
     keep["submit for discussion"] = cli.ok(
         *action_args(
@@ -672,7 +701,7 @@ def test_skipping_the_legality_review_is_refused_with_article_25_and_writes_noth
     assert story.runs["history before skip"].json() == story.runs["history after skip"].json()
     # once the review found the current draft lawful, the same person may submit it
     assert (
-        f"✓ {D1} #15 submit_for_discussion: reviewed_lawful → in_discussion" in story.runs["submit for discussion"].out
+        f"✓ {D1} #18 submit_for_discussion: reviewed_lawful → in_discussion" in story.runs["submit for discussion"].out
     )
 
 
@@ -741,18 +770,18 @@ def test_history_has_every_step_with_actor_role_fields_and_documents(story: Stor
     assert all(r["on"] <= s["on"] for r, s in itertools.pairwise(history))
     units = {name: unit for name, _, unit in PEOPLE}
     assert all(r["unit"] == units[r["actor"]] for r in history)
-    meeting = history[15]
+    meeting = history[18]
     assert meeting["trigger"] == "approve" and meeting["to"] == "decided"
     assert {"member": "交通局长丙", "position": "reject"} in meeting["fields"]["views"]
     assert {"member": "王县长", "position": "approve", "head": True} in meeting["fields"]["views"]
     assert [d["name"] for d in meeting["documents"]] and meeting["documents"][0]["name"].endswith(
         "县政府第8次常务会议记录（含不同意见）.txt"
     )
-    revision = history[10]
-    assert revision["draft_version"] == 2 and history[9]["fields"]["content"] == "non_compliant"
+    revision = history[11]
+    assert revision["draft_version"] == 2 and history[10]["fields"]["content"] == "non_compliant"
     assert history[0]["documents"][0]["kind"] == "proposal"
     human = story.runs["history human"].out
-    assert "#16 2025-06-03 陈秘书 [office_clerk] approve: in_discussion → decided" in human
+    assert "#19 2025-06-03 陈秘书 [office_clerk] approve: in_discussion → decided" in human
     assert "交通局长丙:reject" in human and "王县长:approve(主持)" in human
 
 
@@ -818,6 +847,7 @@ def test_demo_plays_on_an_empty_database_and_refuses_a_postgres_database_with_ca
     assert first.code == 0, first.err
     assert "history intact" in first.out and "历史完整，未发现篡改" in first.out
     assert "✗ [national.legality_review_lawful_for_current_draft]" in first.out
+    assert "✗ [national.risk_flag_stays]" in first.out and "Art. 24" in first.out  # the assessed risk stays
     again = cli("demo")
     if database_url.startswith("sqlite"):  # the demo's own SQLite file is recreated
         assert again.code == 0, again.err

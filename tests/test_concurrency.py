@@ -36,7 +36,7 @@ from tests.support import MAIN_PATH, PEOPLE
 
 N = 8
 PROCESSES = 4
-EXECUTING = 13  # MAIN_PATH[:13] ends with assign_execution: the decision is being executed
+EXECUTING = 14  # MAIN_PATH[:14] ends with assign_execution: the decision is being executed
 TIMEOUT = 60
 
 

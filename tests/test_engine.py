@@ -39,7 +39,7 @@ def test_review_sent_back_for_revision_then_re_reviewed(story: Story) -> None:
             "content": "non_compliant",
             "reason": "第五条与上位法不一致",
         },
-        ("review_opinion", "legal_counsel_opinion"),
+        ("review_opinion",),
     )
     assert story.case.state == "revision_required"
     refused = story.refused("submit_for_discussion", "clerk_li", date(2025, 4, 28), {}, ("discussion_package",))
@@ -53,20 +53,23 @@ def test_review_sent_back_for_revision_then_re_reviewed(story: Story) -> None:
     )
     assert story.case.draft_version == 2
     story.do("accept_review", "counsel_zhao", date(2025, 4, 29))
+    story.do("give_legal_opinion", "lawyer_zheng", date(2025, 5, 8), {}, ("legal_counsel_opinion",))
     story.do(
         "find_lawful",
         "counsel_zhao",
         date(2025, 5, 9),
         {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-        ("review_opinion", "legal_counsel_opinion"),
+        ("review_opinion",),
     )
-    story.do("report_to_party_committee", "office_chen", date(2025, 5, 9), {}, ("party_report",))
+    story.do(
+        "report_to_party_committee", "office_chen", date(2025, 5, 9), {"party_report_kind": "report"}, ("party_report",)
+    )
     story.do("submit_for_discussion", "clerk_li", date(2025, 5, 12), {}, ("discussion_package",))
     assert story.case.state == "in_discussion"
 
 
 def test_supplement_loop_and_return_loop(story: Story) -> None:
-    story.walk("find_lawful")
+    story.walk("give_legal_opinion")
     story.do("request_supplement", "counsel_zhao", date(2025, 4, 18), {"reason": "缺少成本测算"})
     story.do("provide_supplement", "clerk_li", date(2025, 4, 21), {}, ("supplement",))
     assert story.case.state == "under_review"
@@ -97,12 +100,13 @@ def test_meeting_sends_back_for_revision_and_the_new_draft_needs_a_new_review(st
     story.do("revise_draft", "clerk_li", date(2025, 5, 8), {}, ("draft",))
     story.do("submit_legality_review", "clerk_li", date(2025, 5, 9), {"review_due": date(2025, 5, 20)})
     story.do("accept_review", "counsel_zhao", date(2025, 5, 9))
+    story.do("give_legal_opinion", "lawyer_zheng", date(2025, 5, 16), {}, ("legal_counsel_opinion",))
     story.do(
         "find_lawful",
         "counsel_zhao",
         date(2025, 5, 20),
         {"authority": "compliant", "procedure": "compliant", "content": "compliant"},
-        ("review_opinion", "legal_counsel_opinion"),
+        ("review_opinion",),
     )
     story.do("submit_for_discussion", "clerk_li", date(2025, 5, 21), {}, ("discussion_package",))
     story.do("approve", "office_chen", date(2025, 5, 27), MEETING, ("minutes",))
@@ -166,7 +170,7 @@ def test_unlawful_finding_blocks_submission_with_art_25(story: Story) -> None:
         "counsel_zhao",
         date(2025, 4, 25),
         {"authority": "non_compliant", "procedure": "compliant", "content": "compliant", "reason": "超越法定权限"},
-        ("review_opinion", "legal_counsel_opinion"),
+        ("review_opinion",),
     )
     refused = story.refused("submit_for_discussion", "clerk_li", date(2025, 4, 29), {}, ("discussion_package",))
     assert any(u.rule_id == LEGALITY_GATE and ART_25 in u.citation for u in refused.unmet)

@@ -86,6 +86,7 @@ from tests.support import (
     report_count,
     shipped_definitions,
 )
+from tests.test_rules import THOROUGH
 
 # -- profiles ---------------------------------------------------------------------------------------
 
@@ -134,6 +135,15 @@ FLAGS = (
     "opinion_divided",
 )
 HEARING_FLAGS = ("major_public_interest", "opinion_divided", "stability_risk", "law_requires_hearing")
+# attributes the organiser may not clear once true or once a record of their stage exists (issue 11 item 2)
+STAGE_RECORDS: dict[str, frozenset[str]] = {
+    "risk": frozenset({"risk_assessment"}),
+    "technical": frozenset({"expert_opinion", "expert_argumentation"}),
+    "market_entities": frozenset({"fair_competition_review"}),
+    "npc_report_required": frozenset({"npc_report"}),
+    "npc_decision_required": frozenset({"npc_resolution"}),
+    **{flag: frozenset({"announce_hearing", "hearing"}) for flag in HEARING_FLAGS},
+}
 EXPERTS = ("专家甲", "专家乙", "专家丙", "专家丁")
 NOT_A_TRIGGER = ("teleport_to_published", "publish_catalogue")
 MAX_DECISIONS = 4  # per example, of which at most MAX_OPEN not yet archived
@@ -201,7 +211,24 @@ def check_history(case: Case) -> None:
     submitters: set[str] = set()
     approved_since_draft = False
     party_reported = False
+    kinds_seen: set[str] = set()
     for where, r in _checked_records(WF, case):
+        if r.trigger == "reassess_attributes":
+            for flag, stage in STAGE_RECORDS.items():
+                if r.fields.get(flag) is False:
+                    assert attributes.get(flag) is not True and not kinds_seen & stage, (
+                        f"{where}: the organiser cleared {flag} after it was set or its stage was recorded"
+                    )
+        if r.trigger in REVIEW_TRIGGERS and r.kind == "legality_review":
+            opinions = [o for o in case.records[: r.seq - 1] if o.kind == "legal_opinion"]
+            assert opinions and opinions[-1].actor != r.actor and opinions[-1].draft_version == r.draft_version, (
+                f"{where}: a review opinion without a legal adviser's opinion by another person on this draft"
+            )
+        if r.trigger in ("submit_for_discussion", "approve"):
+            assessments = [a for a in case.records[: r.seq - 1] if a.kind == "risk_assessment"]
+            assert not assessments or assessments[-1].fields.get("conclusion") == "controllable", (
+                f"{where}: went forward on a risk assessed not controllable (Art. 24)"
+            )
         if r.trigger in REVIEW_TRIGGERS:
             assert r.actor not in drafters | submitters, (
                 f"{where}: separation of duties broken: the reviewer drafted ({sorted(drafters)}) or submitted "
@@ -237,6 +264,13 @@ def check_history(case: Case) -> None:
             party_reported = True
         if r.to_state == "published":
             assert party_reported, f"{where}: published without the Party committee report"
+            earlier = case.records[: r.seq - 1]
+            if any(p.kind == "party_report" and p.fields.get("party_report_kind") == "request" for p in earlier):
+                replies = [p for p in earlier if p.kind == "party_reply"]
+                assert replies and replies[-1].draft_version == r.draft_version, (
+                    f"{where}: published a request (请示) without the committee's reply on this draft"
+                )
+        kinds_seen.add(r.kind)
     if case.state in AFTER_DISCUSSION:
         submissions = [r for r in case.records if r.trigger == "submit_for_discussion"]
         assert submissions, f"{case.id}: in {case.state} but never submitted for discussion"
@@ -646,6 +680,9 @@ def _plan(case: Case) -> list[str]:
     if s == "legality_submitted":
         return ["accept_review"] * 5 + ["return_submission"]
     if s == "under_review":
+        opinions = _records(case, "legal_opinion")
+        if not opinions or opinions[-1].draft_version != case.draft_version:  # the adviser's opinion comes first
+            return ["give_legal_opinion"] * 5 + ["find_lawful", "request_supplement"]
         risky = ["find_legal_risk"] * (3 if a.get("exploratory_reform") else 1)
         return ["find_lawful"] * 5 + risky + ["find_needs_revision", "find_unlawful", "request_supplement"]
     if s == "supplement_requested":
@@ -665,6 +702,9 @@ def _plan(case: Case) -> list[str]:
     if s == "decided":
         if not _records(case, "party_report"):
             return ["report_to_party_committee"] * 4 + ["publish"]
+        asked = any(r.fields.get("party_report_kind") == "request" for r in _records(case, "party_report"))
+        if asked and not _records(case, "party_reply"):
+            return ["record_party_reply"] * 4 + ["publish"]
         if a.get("npc_report_required") and not _records(case, "npc_report"):
             return ["report_to_npc"] * 4 + ["publish"]
         if a.get("non_disclosable"):
@@ -785,7 +825,10 @@ def _seed_fields(data: st.DataObject, case: Case, trigger: str, on: date) -> dic
         "find_legal_risk": lambda: {**findings, "legal_risk": "国家尚无明确规定"},
         "rework": reason,
         "withdraw": reason,
-        "report_to_party_committee": lambda: {"party_reply": "同意"},
+        "report_to_party_committee": lambda: {
+            "party_report_kind": data.draw(st.sampled_from(["report", "request"]), label="party_report_kind")
+        },
+        "record_party_reply": lambda: {"party_reply": "同意"},
         "approve": lambda: dict(MEETING),
         "reject": lambda: {**meeting, "views": _views("reject")},
         "send_back_for_revision": lambda: {**meeting, "views": _views("revise")},
@@ -1102,6 +1145,40 @@ def test_the_history_check_catches_a_drafter_reviewing(decided_case: Case) -> No
     reviewed = _with(drafted, _seq(drafted, "accept_review"), actor="counsel_wu")
     with pytest.raises(AssertionError, match="separation of duties broken"):
         check_history(reviewed)
+
+
+def test_the_history_check_catches_a_review_without_another_persons_legal_opinion(decided_case: Case) -> None:
+    own = _with(decided_case, _seq(decided_case, "give_legal_opinion"), actor="counsel_lin")
+    own = _with(own, _seq(own, "find_lawful"), actor="counsel_lin")
+    with pytest.raises(AssertionError, match="without a legal adviser's opinion by another person"):
+        check_history(own)
+
+
+def test_the_history_check_catches_an_organiser_clearing_an_established_flag() -> None:
+    story = Story(DEFINITIONS).walk("submit_legality_review")
+    story.do("reassess_attributes", "clerk_li", date(2025, 4, 15), {"reason": "不再适用", "technical": False})
+    check_history(story.case)
+    propose = story.case.records[0]
+    flagged = _with(story.case, 1, fields={**propose.fields, "technical": True})
+    with pytest.raises(AssertionError, match="the organiser cleared technical after it was set"):
+        check_history(flagged)
+
+
+def test_the_history_check_catches_a_decision_on_a_risk_not_controllable() -> None:
+    story = Story(DEFINITIONS).walk("approve", THOROUGH)
+    check_history(story.case)
+    seq = max(r.seq for r in story.case.records if r.kind == "risk_assessment")
+    fields = {**story.case.records[seq - 1].fields, "conclusion": "not_controllable"}
+    with pytest.raises(AssertionError, match=r"risk assessed not controllable \(Art. 24\)"):
+        check_history(_with(story.case, seq, fields=fields))
+
+
+def test_the_history_check_catches_a_request_published_without_the_reply() -> None:
+    case = Story(DEFINITIONS).walk("assign_execution").case
+    seq = _seq(case, "report_to_party_committee")
+    asked = _with(case, seq, fields={"party_report_kind": "request"})
+    with pytest.raises(AssertionError, match="without the committee's reply on this draft"):
+        check_history(asked)
 
 
 def test_after_discussion_states_are_the_ones_only_discussion_reaches() -> None:

@@ -117,6 +117,20 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "national.catalogue_screened_current_version": (HUNAN_CATALOGUE, "目录审核相关条款（条号待核", "not in Art. 3(3)"),
     "national.catalogue_meeting_approval": (HUNAN_CATALOGUE, "目录审议相关条款（条号待核", "not in Art. 3(3)"),
     "national.catalogue_party_consent_current_version": (DECREE, "第三条第三款", "Art. 3(3)"),
+    "national.risk_flag_stays": (DECREE, "第二十二条第一款、第二十四条", "Art. 24"),
+    "national.technical_flag_stays": (DECREE, "第十九条第一款", "Art. 19(1)"),
+    "national.market_flag_stays": (DECREE, "第二十九条第一项", "Art. 29(1)"),
+    "national.specific_group_flag_stays": (DECREE, "第十四条第三款", "Art. 14(3)"),
+    "national.npc_flags_stay": (DECREE, "第八条第一款", "Art. 8(1)"),
+    "national.attribute_clearance_concurred": (DECREE, "第七条", "internal control", "条例无明文"),
+    "national.adverse_opinion_names_a_defect": (DECREE, "第二十七条", "Art. 27"),
+    "national.unrevised_resubmission_explained": (DECREE, "第二十八条", "Art. 28"),
+    "national.legal_opinion_by_another_person": (DECREE, "第二十八条", "Art. 28"),
+    "national.reviewer_in_designated_department": (DECREE, "第二十五条第一款", "Art. 25(1)"),
+    "national.party_reply_to_request": (DECREE, "第三十一条", "Art. 31"),
+    "national.party_reply_answers_a_request": (DECREE, "第三十一条", "Art. 31"),
+    "national.npc_resolution_when_npc_decides": (DECREE, "第八条第一款", "Art. 8(1)"),
+    "hunan.hearing_triggers_stay": (HUNAN_PROCEDURE, "听证相关条款（条号待核）", "hearing provisions"),
     "hunan.hearing_mandatory": (HUNAN_PROCEDURE, "听证相关条款（条号待核）", "hearing provisions"),
     "hunan.on_catalogue_or_reason": (HUNAN_CATALOGUE, "目录外事项相关条款（条号待核）", "off-catalogue"),
     "hunan.catalogue_suggestion_fields": (HUNAN_CATALOGUE, "事项征集相关条款（条号待核）", "call-for-items"),
@@ -246,7 +260,12 @@ def find(
     trigger: str, on: date, actor: str = "counsel_zhao", docs: tuple[str, ...] | None = None, **changes: Any
 ) -> Step:
     fields = {"authority": "compliant", "procedure": "compliant", "content": "compliant", **changes}
-    return Step(trigger, actor, on, fields, ("review_opinion", "legal_counsel_opinion") if docs is None else docs)
+    return Step(trigger, actor, on, fields, ("review_opinion",) if docs is None else docs)
+
+
+def legal_opinion(on: date, actor: str = "lawyer_zheng") -> Step:
+    """The legal adviser's opinion the reviewer must have before giving the review opinion (Art. 28)."""
+    return Step("give_legal_opinion", actor, on, {}, ("legal_counsel_opinion",))
 
 
 LEGAL_RISK = "国家尚无明确规定，票价与财政补贴联动机制存在被认定越权定价的法律风险"
@@ -350,8 +369,11 @@ T_FAIR = (
 T_END = (
     submit_review(D(2025, 5, 12), D(2025, 5, 23)),
     Step("accept_review", "counsel_zhao", D(2025, 5, 13)),
+    legal_opinion(D(2025, 5, 19)),
     find("find_lawful", D(2025, 5, 21)),
-    Step("report_to_party_committee", "office_chen", D(2025, 5, 23), {}, ("party_report",)),
+    Step(
+        "report_to_party_committee", "office_chen", D(2025, 5, 23), {"party_report_kind": "report"}, ("party_report",)
+    ),
     Step("submit_for_discussion", "clerk_li", D(2025, 5, 26), {}, ("discussion_package",)),
     meeting(on=D(2025, 6, 3)),
     Step(
@@ -869,11 +891,11 @@ RISK = [
         until=AFTER_CLOSE,
         then=(start_risk(D(2025, 4, 16)),),
     ),
-    allowed(R + "risk_controllable", "controllable", T_END[4], steps=THOROUGH),
+    allowed(R + "risk_controllable", "controllable", T_END[5], steps=THOROUGH),
     refused(
         R + "risk_controllable",
         "not-controllable",
-        T_END[4],
+        T_END[5],
         steps=thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), "not_controllable"))),
     ),
     allowed(R + "risk_controllable", "no-risk", NOT_APPLICABLE, main("submit_for_discussion")),
@@ -921,7 +943,7 @@ REVIEW = [
             "counsel_zhao",
             D(2025, 4, 25),
             {"procedure": "compliant", "content": "non_compliant", "reason": "补贴条款需修改"},
-            ("review_opinion", "legal_counsel_opinion"),
+            ("review_opinion",),
         ),
         until="find_lawful",
     ),
@@ -930,7 +952,12 @@ REVIEW = [
         R + "lawful_only_with_lawful_findings", "content-non-compliant", main("find_lawful", content="non_compliant")
     ),
     allowed(R + "legal_counsel_consulted", "counsel-opinion-attached", main("find_lawful")),
-    refused(R + "legal_counsel_consulted", "no-counsel-opinion", main("find_lawful", docs=("review_opinion",))),
+    refused(
+        R + "legal_counsel_consulted",
+        "no-counsel-opinion",
+        main("find_lawful"),
+        steps=path(drop=("give_legal_opinion",)),
+    ),
     allowed(R + "reviewer_independent_of_drafter", "other-counsel-accepts", main("accept_review")),
     allowed(
         R + "reviewer_independent_of_drafter",
@@ -995,7 +1022,7 @@ def _without_adoption_statement(case: Case) -> Case:
 
 DISCUSSION = [
     allowed(R + "discussion_materials_complete", "bus-fare-package", main("submit_for_discussion")),
-    allowed(R + "discussion_materials_complete", "thorough-package", T_END[4], steps=THOROUGH),
+    allowed(R + "discussion_materials_complete", "thorough-package", T_END[5], steps=THOROUGH),
     # Every document of the package is already required by an earlier transition (close_consultation,
     # complete_risk_assessment, ...), so the rule cannot be broken by firing actions: it is shown on a
     # snapshot whose consultation record lost its adoption statement (defence in depth).
@@ -1061,7 +1088,9 @@ MEETINGS = [
 ]
 
 REPORT_TO_NPC = Step("report_to_npc", "office_chen", D(2025, 5, 7), {}, ("npc_report",))
-LATE_PARTY_REPORT = Step("report_to_party_committee", "office_chen", D(2025, 5, 7), {}, ("party_report",))
+LATE_PARTY_REPORT = Step(
+    "report_to_party_committee", "office_chen", D(2025, 5, 7), {"party_report_kind": "report"}, ("party_report",)
+)
 NO_PARTY_REPORT = path(drop=("report_to_party_committee",))
 HIGH_INTEREST = main_with(high_public_interest=True)
 WITH_INTERPRETATION = main("publish", docs=("publication", "interpretation", "adoption_explanation"))
@@ -1107,14 +1136,251 @@ PUBLICATION = [
         main("publish", docs=("publication", "adoption_explanation")),
         steps=HIGH_INTEREST,
     ),
-    allowed(R + "adoption_explained_and_interpreted", "technical-explained", T_END[6], steps=THOROUGH),
+    allowed(R + "adoption_explained_and_interpreted", "technical-explained", T_END[7], steps=THOROUGH),
     refused(
         R + "adoption_explained_and_interpreted",
         "technical-unexplained",
-        replace(T_END[6], docs=("publication",)),
+        replace(T_END[7], docs=("publication",)),
         steps=THOROUGH,
     ),
     allowed(R + "adoption_explained_and_interpreted", "ordinary-matter", NOT_APPLICABLE, main("publish")),
+]
+
+
+# -- issue 11: attributes that stay, the review's actors and details, the Party request, the NPC's decision --
+AFTER_CLOSE_ON = D(2025, 4, 15)  # the main path's consultation closes on this day
+
+
+def reassess(on: date = AFTER_CLOSE_ON, **flags: Any) -> Step:
+    """The organiser re-assesses the matter's attributes (in argumentation after the consultation)."""
+    return Step("reassess_attributes", "clerk_li", on, {"reason": "重新研判后认为不再适用", **flags})
+
+
+def concur(on: date = AFTER_CLOSE_ON, actor: str = "counsel_zhao") -> Step:
+    return Step("concur_attribute_clearance", actor, on, {"reason": "经核查，该情形已由市级统一评估处置"})
+
+
+def clear(on: date = AFTER_CLOSE_ON, **flags: Any) -> Step:
+    return Step("clear_attributes", "head_wang", on, {"reason": "经合法性审查人员同意，属性认定有误", **flags})
+
+
+WITH_GROUP_CONSULTATION = path(
+    swap={
+        "close_consultation": main(
+            "close_consultation", docs=("opinion_summary", "adoption_statement", "group_consultation")
+        )
+    }
+)
+# (rule, flag, the steps that leave a stage record, and the path they run on, the day the stage ends)
+STAGES: tuple[tuple[str, str, tuple[Step, ...], tuple[Step, ...], date], ...] = (
+    (
+        R + "risk_flag_stays",
+        "risk",
+        (start_risk(D(2025, 4, 16)), complete_risk(D(2025, 4, 24))),
+        MAIN_PATH,
+        D(2025, 4, 24),
+    ),
+    (
+        R + "technical_flag_stays",
+        "technical",
+        (commission(D(2025, 4, 16)), opinion(D(2025, 4, 17), "张教授", EXPERT_UNIT), conclude(D(2025, 4, 18))),
+        MAIN_PATH,
+        D(2025, 4, 18),
+    ),
+    (R + "market_flag_stays", "market_entities", T_FAIR, MAIN_PATH, D(2025, 5, 9)),
+    (R + "specific_group_flag_stays", "affects_specific_group", (), WITH_GROUP_CONSULTATION, D(2025, 4, 15)),
+    ("hunan.hearing_triggers_stay", "major_public_interest", (announce(), hold()), MAIN_PATH, D(2025, 4, 28)),
+)
+ATTRIBUTES: list[RuleCase] = [
+    case
+    for rule, flag, stage, base, after in STAGES
+    for case in (
+        refused(rule, "set-at-proposal", reassess(**{flag: False}), steps=main_with(**{flag: True}), until=AFTER_CLOSE),
+        refused(
+            rule, "stage-record-exists", reassess(after, **{flag: False}), steps=base, until=AFTER_CLOSE, then=stage
+        ),
+        allowed(rule, "never-set", reassess(**{flag: False}), until=AFTER_CLOSE),
+        allowed(
+            rule,
+            "flag-kept",
+            NOT_APPLICABLE,
+            reassess(**{flag: True}),
+            steps=main_with(**{flag: True}),
+            until=AFTER_CLOSE,
+        ),
+    )
+]
+ATTRIBUTES += [
+    refused(
+        R + "npc_flags_stay",
+        "report-set-at-proposal",
+        reassess(npc_report_required=False),
+        steps=main_with(npc_report_required=True),
+        until=AFTER_CLOSE,
+    ),
+    refused(
+        R + "npc_flags_stay",
+        "decision-set-at-proposal",
+        reassess(npc_decision_required=False),
+        steps=main_with(npc_decision_required=True),
+        until=AFTER_CLOSE,
+    ),
+    allowed(R + "npc_flags_stay", "never-set", reassess(npc_report_required=False), until=AFTER_CLOSE),
+    allowed(R + "npc_flags_stay", "other-attribute", NOT_APPLICABLE, REASSESS_DISAGREE, until=AFTER_CLOSE),
+    allowed(
+        R + "attribute_clearance_concurred",
+        "concurred-by-reviewer",
+        clear(risk=False),
+        steps=main_with(risk=True),
+        until=AFTER_CLOSE,
+        then=(concur(),),
+    ),
+    refused(
+        R + "attribute_clearance_concurred",
+        "no-concurrence",
+        clear(risk=False),
+        steps=main_with(risk=True),
+        until=AFTER_CLOSE,
+    ),
+    refused(
+        R + "attribute_clearance_concurred",
+        "concurrence-used-up",
+        clear(technical=False),
+        steps=main_with(risk=True, technical=True),
+        until=AFTER_CLOSE,
+        then=(concur(), clear(risk=False)),
+    ),
+]
+
+NEEDS_REVISION = find("find_needs_revision", D(2025, 4, 25), content="non_compliant", reason="补贴条款需修改")
+SENT_BACK = path(swap={"find_lawful": NEEDS_REVISION})
+AFTER_REVIEW = "report_to_party_committee"  # walking the main path up to here ends just after the opinion
+
+
+def resubmit(docs: tuple[str, ...] = (), **fields: Any) -> Step:
+    return Step("resubmit_legality_review", "clerk_li", D(2025, 4, 28), {"review_due": D(2025, 5, 13), **fields}, docs)
+
+
+REQUEST = main("report_to_party_committee", party_report_kind="request")
+ASKED = path(swap={"report_to_party_committee": REQUEST})
+
+
+AFTER_MEETING_ON = D(2025, 5, 7)  # the main path's meeting was on 05-06, publication on 05-08
+
+
+def reply(on: date = AFTER_MEETING_ON) -> Step:
+    return Step("record_party_reply", "office_chen", on, {"party_reply": "同意出台"}, ("party_committee_reply",))
+
+
+RESOLUTION = Step("record_npc_resolution", "office_chen", D(2025, 5, 7), {}, ("npc_resolution",))
+SUPPLEMENTED = (
+    Step("request_supplement", "counsel_zhao", D(2025, 4, 23), {"reason": "缺少成本测算"}),
+    Step("provide_supplement", "clerk_li", D(2025, 4, 24), {}, ("supplement", "draft")),
+)
+REVIEW_DETAILS = [
+    allowed(R + "legal_opinion_by_another_person", "adviser-opinion-on-this-draft", main("find_lawful")),
+    refused(
+        R + "legal_opinion_by_another_person",
+        "no-adviser-opinion",
+        main("find_lawful"),
+        steps=path(drop=("give_legal_opinion",)),
+    ),
+    refused(
+        R + "legal_opinion_by_another_person",
+        "reviewer-own-opinion",
+        main("find_lawful", actor="counsel_lin"),
+        steps=path(drop=("give_legal_opinion",)),
+        until="find_lawful",
+        then=(legal_opinion(D(2025, 4, 22), actor="counsel_lin"),),
+    ),
+    refused(
+        R + "legal_opinion_by_another_person",
+        "opinion-on-an-earlier-draft",
+        main("find_lawful"),
+        then=SUPPLEMENTED,
+    ),
+    allowed(R + "reviewer_in_designated_department", "justice-bureau-reviewer", main("accept_review")),
+    refused(
+        R + "reviewer_in_designated_department",
+        "reviewer-of-another-unit",
+        main("accept_review", actor="counsel_gao"),
+    ),
+    allowed(
+        R + "reviewer_in_designated_department",
+        "no-department-designated",
+        NOT_APPLICABLE,
+        main("accept_review", actor="counsel_gao"),
+        deployment="no_department",
+    ),
+    allowed(R + "adverse_opinion_names_a_defect", "content-non-compliant", NEEDS_REVISION, until="find_lawful"),
+    refused(
+        R + "adverse_opinion_names_a_defect",
+        "needs-revision-all-compliant",
+        find("find_needs_revision", D(2025, 4, 25), reason="建议完善文字表述"),
+        until="find_lawful",
+    ),
+    refused(
+        R + "adverse_opinion_names_a_defect",
+        "unlawful-all-compliant",
+        find("find_unlawful", D(2025, 4, 25), reason="不合法"),
+        until="find_lawful",
+    ),
+    allowed(
+        R + "unrevised_resubmission_explained",
+        "revised-draft",
+        resubmit(("draft", "revision_explanation")),
+        steps=SENT_BACK,
+        until=AFTER_REVIEW,
+    ),
+    allowed(
+        R + "unrevised_resubmission_explained",
+        "unrevised-with-statement",
+        resubmit(resubmission_statement="审查意见所指条款系对上位法的误读，已书面说明，草案无需修改"),
+        steps=SENT_BACK,
+        until=AFTER_REVIEW,
+    ),
+    refused(
+        R + "unrevised_resubmission_explained",
+        "unrevised-without-statement",
+        resubmit(),
+        steps=SENT_BACK,
+        until=AFTER_REVIEW,
+    ),
+    allowed(
+        R + "unrevised_resubmission_explained", "after-lawful-opinion", NOT_APPLICABLE, resubmit(), until=AFTER_REVIEW
+    ),
+    allowed(R + "party_reply_to_request", "reply-received", main("publish"), steps=ASKED, then=(reply(),)),
+    refused(R + "party_reply_to_request", "request-unanswered", main("publish"), steps=ASKED),
+    allowed(R + "party_reply_to_request", "report-not-request", NOT_APPLICABLE, main("publish")),
+    allowed(
+        R + "party_reply_answers_a_request",
+        "after-request",
+        reply(D(2025, 4, 28)),
+        steps=ASKED,
+        until="submit_for_discussion",
+    ),
+    refused(R + "party_reply_answers_a_request", "after-report", reply(D(2025, 4, 28)), until="submit_for_discussion"),
+    allowed(
+        R + "npc_resolution_when_npc_decides",
+        "resolution-recorded",
+        main("publish"),
+        steps=main_with(npc_decision_required=True),
+        then=(RESOLUTION,),
+    ),
+    refused(
+        R + "npc_resolution_when_npc_decides",
+        "no-resolution",
+        main("publish"),
+        steps=main_with(npc_decision_required=True),
+    ),
+    refused(
+        R + "npc_resolution_when_npc_decides",
+        "report-instead-of-resolution",
+        main("publish"),
+        steps=main_with(npc_decision_required=True),
+        then=(REPORT_TO_NPC,),
+    ),
+    allowed(R + "npc_resolution_when_npc_decides", "not-for-the-congress", NOT_APPLICABLE, main("publish")),
 ]
 
 REPORT_PROBLEM = Step(
@@ -1545,6 +1811,8 @@ TABLE: list[RuleCase] = [
     *DEFERRAL,
     *CATALOGUE,
     *ISSUE_11,
+    *ATTRIBUTES,
+    *REVIEW_DETAILS,
 ]
 
 
@@ -1599,11 +1867,21 @@ def consultation_required(tmp_path_factory: pytest.TempPathFactory) -> Definitio
     return definitions_at(write_deployment(tmp_path_factory.mktemp("consultation_required"), text))
 
 
+@pytest.fixture(scope="module")
+def no_department(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
+    """A county pack that designates no legality-review department (the national default: none)."""
+    text = (ROOT / "rules" / "youxian.yaml").read_text(encoding="utf-8")
+    start = text.index("  legality_review_department:\n")
+    end = text.index("\n", text.index("    citation:", start)) + 1
+    return definitions_at(write_deployment(tmp_path_factory.mktemp("no_department"), text[:start] + text[end:]))
+
+
 def definitions_for(request: pytest.FixtureRequest, deployment: str) -> Definitions:
     fixtures = {
         "shipped": "definitions",
         "party_first": "party_first",
         "consultation_required": "consultation_required",
+        "no_department": "no_department",
     }
     return request.getfixturevalue(fixtures[deployment])
 
@@ -1624,7 +1902,7 @@ def test_table_covers_every_rule(definitions: Definitions) -> None:
     """Each rule of both workflows has a refused and an allowed case, and its citation on file; a rule
     with a `when` has a not-applicable case, a waivable one a waived case."""
     rules = {r.id: r for r in definitions.rulebook.rules.values() if r.workflow in WORKFLOWS}
-    assert len(rules) == 64
+    assert len(rules) == 78
     ids = [c.id for c in TABLE]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     by_rule: dict[str, set[str]] = {}
@@ -1796,6 +2074,7 @@ def test_drafter_cannot_accept_or_sign_the_review(definitions: Definitions) -> N
     story = Story(definitions).walk("accept_review", DRAFTED_BY_WU)
     attempt_refused(story, main("accept_review", actor="counsel_wu"), INDEPENDENT)
     attempt_allowed(story, main("accept_review"), INDEPENDENT)
+    story.step(main("give_legal_opinion"))
     attempt_refused(story, main("find_lawful", actor="counsel_wu"), INDEPENDENT)
     attempt_allowed(story, main("find_lawful"), INDEPENDENT)
 
@@ -1818,6 +2097,7 @@ def test_amending_a_draft_after_review_disqualifies_the_amender(story: Story) ->
 def test_dual_role_counsel_may_review_what_he_did_not_draft(story: Story) -> None:
     story.walk("accept_review")
     attempt_allowed(story, main("accept_review", actor="counsel_wu"), INDEPENDENT)
+    story.step(main("give_legal_opinion"))
     attempt_allowed(story, main("find_lawful", actor="counsel_wu"), INDEPENDENT)
 
 
@@ -1840,6 +2120,7 @@ def test_amended_draft_needs_a_new_review_before_discussion(story: Story) -> Non
         ("revision_explanation",),
     )
     story.do("accept_review", "counsel_zhao", D(2025, 4, 30))
+    story.step(legal_opinion(D(2025, 5, 8)))
     story.step(find("find_lawful", D(2025, 5, 9)))
     attempt_allowed(story, main("submit_for_discussion", on=D(2025, 5, 12)), GATE)
     assert story.case.state == "in_discussion"
@@ -1966,9 +2247,9 @@ def test_adoption_explanation_and_interpretation(flag: str, definitions: Definit
 def test_risk_not_controllable_blocks_discussion(definitions: Definitions) -> None:
     steps = thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), "not_controllable")))
     story = Story(definitions).walk("submit_for_discussion", steps)
-    attempt_refused(story, T_END[4], "national.risk_controllable")
+    attempt_refused(story, T_END[5], "national.risk_controllable")
     story = Story(definitions).walk("submit_for_discussion", THOROUGH)
-    attempt_allowed(story, T_END[4], "national.risk_controllable")
+    attempt_allowed(story, T_END[5], "national.risk_controllable")
 
 
 def test_revised_draft_reassessed_controllable_may_go_forward(definitions: Definitions) -> None:
@@ -1981,7 +2262,7 @@ def test_revised_draft_reassessed_controllable_may_go_forward(definitions: Defin
         complete_risk(D(2025, 4, 30)),
     )
     story = Story(definitions).walk("submit_for_discussion", thorough(risk=revised))
-    attempt_allowed(story, T_END[4], "national.risk_controllable")
+    attempt_allowed(story, T_END[5], "national.risk_controllable")
 
 
 # -- execution, suspension, post-evaluation (Art. 36-37) -----------------------------------------

@@ -46,7 +46,7 @@ ALL = frozenset({"D-1", "D-2", "D-3"})
 TARGET = "D-2"  # a complete decision between two others in id order
 MIDDLE = 6  # submit_legality_review: carries a field (review_due) and two documents
 LAST = len(MAIN_PATH)
-PARTIAL = 8  # D-3 stops after find_lawful
+PARTIAL = 9  # D-3 stops after find_lawful
 
 
 # -- set-up and direct access to the tables ---------------------------------------------------------
@@ -443,7 +443,9 @@ def test_a_forged_event_on_an_unchanged_case_row_is_named_by_its_number(audit: A
     forge_chained_to_head(db)
     report = audit.verify()
     messages = [f.message for f in report.findings if f.kind == "projection"]
-    assert any(m.startswith("stored version 8 ") and m.endswith(f"({PARTIAL + 1})") for m in messages), messages
+    assert any(m.startswith(f"stored version {PARTIAL} ") and m.endswith(f"({PARTIAL + 1})") for m in messages), (
+        messages
+    )
 
 
 # -- restricting verification to one decision ---------------------------------------------------------
@@ -544,7 +546,7 @@ def drop_decision(db: Database) -> None:
 
 
 REWRITES: dict[str, Callable[[Database], None]] = {
-    "meeting_view_rewritten": lambda db: rewrite_chain(db, TARGET, 11, head_rejects),
+    "meeting_view_rewritten": lambda db: rewrite_chain(db, TARGET, 12, head_rejects),
     "first_event_rewritten": lambda db: rewrite_chain(
         db, TARGET, 1, lambda b: b["fields"].update(problem="票价无需调整")
     ),
@@ -572,8 +574,8 @@ def test_a_consistently_rewritten_history_is_caught_against_an_earlier_checkpoin
 
 def test_the_rewrite_changes_what_the_decision_says(audit: AuditService, db: Database) -> None:
     """The rewritten meeting is what the software now shows: only the checkpoint stands between it and the record."""
-    rewrite_chain(db, TARGET, 11, head_rejects)
-    views = audit.cases.view(TARGET).case.records[10].fields["views"]
+    rewrite_chain(db, TARGET, 12, head_rejects)
+    views = audit.cases.view(TARGET).case.records[11].fields["views"]
     assert next(v for v in views if v.get("head"))["position"] == "reject"
 
 

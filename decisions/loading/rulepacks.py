@@ -53,6 +53,7 @@ def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
         "action.actor": "str",
         "action.role": "str",
         "action.unit": "str",
+        "action.changes_draft": "bool",
         "decision.draft_version": "int",
         "decision.state": "str",
     }

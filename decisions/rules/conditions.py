@@ -129,6 +129,7 @@ class Env:
     """Everything a condition may look at. Built by the engine; the evaluator reads nothing else.
 
     Facts: ``action.on`` / ``action.actor`` / ``action.role`` / ``action.unit`` / ``action.<field>``,
+    ``action.changes_draft`` (the action carries a document of a kind in ``draft_documents``),
     ``decision.<attribute>`` (latest recorded value, else the field's default),
     ``decision.draft_version``, ``decision.state``; and the facts from outside the case that the
     service looks up for the action (`OUTSIDE_FACTS`, carried in ``Action.known``). An outside fact
@@ -143,6 +144,8 @@ class Env:
     counting: CountingPolicy = field(default_factory=CountingPolicy)
     attribute_defaults: Mapping[str, Any] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    draft_documents: frozenset[str] = frozenset()
+    """The document kinds that are a new version of the draft (``draft: true`` in the workflow)."""
     preview: bool = False
     """In a preview the action's fields and documents are not known yet: they are PENDING."""
 
@@ -167,6 +170,10 @@ class Env:
                 return self.action.actor.unit if self.action.actor.unit is not None else MISSING
             if name == "role":
                 return self.role if self.role is not None else MISSING
+            if name == "changes_draft":
+                if self.preview:
+                    return PENDING
+                return any(d.kind in self.draft_documents for d in self.action.documents)
             name, _, derived = name.partition(".")
             if self.preview and name not in self.action.fields:
                 return PENDING

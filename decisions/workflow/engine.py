@@ -105,6 +105,7 @@ class Engine:
         )
         self._params = definitions.rulebook.param_values()
         self._defaults = self.workflow.attribute_defaults()
+        self._draft_documents = frozenset(k for k, d in self.workflow.documents.items() if d.draft)
         self._token = _Token()
         self._machine.add_model(self._token, initial=self.workflow.initial)
 
@@ -233,6 +234,7 @@ class Engine:
             counting=self.definitions.rulebook.counting,
             attribute_defaults=self._defaults,
             attributes=case.attributes,
+            draft_documents=self._draft_documents,
             preview=preview_mode,
         )
 
