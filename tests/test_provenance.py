@@ -20,7 +20,7 @@ from decisions.model import Action
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from tests.cli_support import definitions_parsed_once
-from tests.stores import BACKENDS, fixed_clock, new_database_url, play
+from tests.stores import BACKENDS, fixed_clock, new_database_url, play, play_catalogue
 from tests.support import MAIN_PATH, PEOPLE, shipped_definitions
 from tests.test_cli_e2e import Cli
 from tests.test_packs import YOUXIAN, county, edit, load
@@ -176,6 +176,7 @@ def office(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     try:
         database.migrate()
         service = CaseService(database, shipped_definitions(), clock=fixed_clock)
+        play_catalogue(service, "2025-03")  # the item the main path launches: replay finds it published
         propose = MAIN_PATH[0]
         flags = {"major_public_interest": True, "technical": True}
         play(service, "D-1", (replace(propose, fields={**propose.fields, **flags}), *MAIN_PATH[1:5]))

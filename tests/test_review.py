@@ -218,7 +218,8 @@ def test_the_designated_department_comes_from_the_county_pack(definitions: Defin
     param = definitions.rulebook.parameters["legality_review_department"]
     assert param.value == "县司法局" and param.kind == "setting"
     youxian = [s for s in param.sources if s.pack == "youxian"]
-    assert youxian and youxian[0].citation is not None and "出处未核实" in youxian[0].citation.article
+    assert youxian and youxian[0].citation is not None and not youxian[0].citation.verified
+    assert "出处未核实" in str(youxian[0].citation)
     story = Story(definitions).walk("accept_review")
     unmet = attempt_refused(
         story, main("accept_review", actor="counsel_gao"), "national.reviewer_in_designated_department"

@@ -119,7 +119,7 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "national.catalogue_party_consent_current_version": (DECREE, "第三条第三款", "Art. 3(3)"),
     "national.risk_flag_stays": (DECREE, "第二十二条第一款、第二十四条", "Art. 24"),
     "national.technical_flag_stays": (DECREE, "第十九条第一款", "Art. 19(1)"),
-    "national.market_flag_stays": (DECREE, "第二十九条第一项", "Art. 29(1)"),
+    "national.market_flag_stays": (DECREE, "第二十九条第一项", "Art. 29 item (1)"),
     "national.specific_group_flag_stays": (DECREE, "第十四条第三款", "Art. 14(3)"),
     "national.npc_flags_stay": (DECREE, "第八条第一款", "Art. 8(1)"),
     "national.attribute_clearance_concurred": (DECREE, "第七条", "internal control", "条例无明文"),
