@@ -399,6 +399,7 @@ GUARANTEE = (
             "can never be entered",
         ),
         ("records: [review_submission]", "records: [review_submision]", "unknown record kind 'review_submision'"),
+        ("      current_draft: true\n" + GUARANTEE, GUARANTEE, "guarantees a review of the current draft"),
     ],
     ids=[
         "no_guarantee",
@@ -408,6 +409,7 @@ GUARANTEE = (
         "attribute_not_boolean",
         "never_passable",
         "unknown_independence_record",
+        "not_of_the_current_draft",
     ],
 )
 def test_a_broken_guarantee_is_refused_located(tmp_path: Path, old: str, new: str, expect: str) -> None:

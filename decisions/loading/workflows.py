@@ -439,6 +439,11 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
                 + ")",
             )
     review = gates.get(review_gate)
+    if review is not None and review.guarantee is not None and not review.guarantee.current_draft:
+        r.error(
+            ("gates", review_gate, "guarantee"),
+            f"the review gate {review_gate!r} guarantees a review of the current draft ('current_draft: true')",
+        )
     if review is not None:
         for state in sorted((workflow.approval_states | workflow.discussion_states) - review.protects):
             kind = "approval" if state in workflow.approval_states else "discussion"
