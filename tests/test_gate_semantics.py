@@ -13,6 +13,7 @@ is still refused at run time with the engine's gate refusal (``engine.gate.<gate
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 from datetime import date
@@ -24,9 +25,13 @@ from decisions.config import load_deployment
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, DefinitionError, Unmet
 from decisions.loading import load_definitions
-from decisions.model import Case, Record
+from decisions.model import Action, Case, Record
 from decisions.service import DefinitionsService
-from tests.support import CATALOGUE_PATH, ROOT, Story, rule_ids
+from decisions.service.cases import CaseService
+from decisions.store.database import Database
+from decisions.workflow.engine import Engine
+from tests.stores import fixed_clock, play
+from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, ROOT, Step, Story, rule_ids
 from tests.test_rules import AMEND, EXPLORATORY, FIND_LEGAL_RISK, find, main
 
 D = date
@@ -237,8 +242,9 @@ def _located(error: DefinitionError, tmp_path: Path, line_fragment: str, message
         ("    strength: hard\n    when: {eq: [{fact: decision.risk}, true]}\n", "it has a 'when'"),
         ("    strength: policy\n", "its strength is policy"),
         ("    strength: default_minimum\n    waiver: reason\n", "its strength is default_minimum"),
+        ("    strength: hard\n    waiver: reason\n", "it has a waiver"),
     ],
-    ids=["conditional", "policy", "default_minimum_with_waiver"],
+    ids=["conditional", "policy", "default_minimum_with_waiver", "hard_with_waiver"],
 )
 def test_a_conditional_or_weaker_gate_rule_is_refused_at_load_in_the_pack(
     tmp_path: Path, weakening: str, message: str
@@ -247,6 +253,16 @@ def test_a_conditional_or_weaker_gate_rule_is_refused_at_load_in_the_pack(
         tmp_path, national=[(GATE_RULE_HEAD, GATE_RULE_HEAD.replace("    strength: hard\n", weakening))]
     )
     _located(error, tmp_path, "id: legality_review_lawful_for_current_draft", message)
+
+
+def test_a_pack_without_the_gate_rule_is_refused_at_load_on_the_gate(tmp_path: Path) -> None:
+    renamed = GATE_RULE_HEAD.replace("legality_review_lawful_for_current_draft", "legality_review_noted")
+    error = refused_at_load(tmp_path, national=[(GATE_RULE_HEAD, renamed)])
+    workflow = tmp_path / "major_decision.yaml"
+    lines = workflow.read_text(encoding="utf-8").splitlines()
+    hits = [p for p in error.problems if p.file == str(workflow) and p.path == "gates.legality_review.rule"]
+    assert hits and all(p.line and "rule: national.legality_review" in lines[p.line - 1] for p in hits), hits
+    assert "unknown rule 'national.legality_review_lawful_for_current_draft'" in hits[0].message
 
 
 def test_a_gate_rule_of_another_workflow_is_refused_at_load(tmp_path: Path) -> None:
@@ -415,3 +431,32 @@ GUARANTEE = (
 def test_a_broken_guarantee_is_refused_located(tmp_path: Path, old: str, new: str, expect: str) -> None:
     problems = _check(tmp_path, edited(SHIPPED[MAJOR], (old, new)))
     assert any(all(part in p for part in expect.split(" :: ")) for p in problems), problems
+
+
+# -- through the service layer, on SQLite and PostgreSQL -------------------------------------------------
+
+
+def test_a_weakened_pack_in_a_deployment_still_refuses_the_stale_review_and_stores_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    """The deployment runs the weakened pack; the refusal leaves the stored case as it was, and the
+    definitions replayed from the database (the texts it stored) refuse the same way."""
+    weak = load(tmp_path, national=[(VERSION_CLAUSE, "")])
+    service = CaseService(db, weak, clock=fixed_clock)
+    steps = (*_until_submission(), AMEND)
+    play(service, "D-2025-031", steps)
+    before = service.view("D-2025-031")
+    submit = main("submit_for_discussion")
+    attempt = Action(submit.trigger, PEOPLE[submit.actor], submit.on, {}, ())
+    with pytest.raises(ActionRefused) as refused:
+        service.act("D-2025-031", attempt)
+    gate_refusal(refused.value, LEGALITY)
+    after = service.view("D-2025-031")
+    assert (after.version, after.case.state, after.head_hash) == (before.version, "reviewed_lawful", before.head_hash)
+    replayed = Engine(service.stored_definitions(before.definitions), "major_decision")
+    unmet, _ = replayed.check(after.case, attempt)
+    assert LEGALITY in {u.rule_id for u in unmet}
+
+
+def _until_submission() -> tuple[Step, ...]:
+    return tuple(itertools.takewhile(lambda s: s.trigger != "submit_for_discussion", MAIN_PATH))
