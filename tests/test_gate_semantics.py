@@ -223,23 +223,47 @@ def test_a_review_by_whoever_submitted_it_does_not_open_the_meeting(tmp_path: Pa
 # -- weakenings refused at load, located in the pack ---------------------------------------------------
 
 
-def _located(error: DefinitionError, tmp_path: Path, line_fragment: str, message_fragment: str) -> None:
-    """A problem in the national pack, on the gate rule's line, saying what is wrong."""
+def _located(error: DefinitionError, tmp_path: Path, rule: str, workflow: str, message_fragment: str) -> None:
+    """A problem in the national pack, on the gate rule's line, saying what is wrong; and one on the
+    gate relying on it, in the workflow."""
     pack = tmp_path / "national.yaml"
     lines = pack.read_text(encoding="utf-8").splitlines()
     hits = [p for p in error.problems if p.file == str(pack) and message_fragment in p.message]
     assert hits, [str(p) for p in error.problems]
-    assert all(p.line is not None and line_fragment in lines[p.line - 1] for p in hits), [str(p) for p in hits]
-    assert re.search(rf"{re.escape(str(pack))}:\d+: rules\.", str(error))
-    # and on the gate that relies on it, in the workflow
-    workflow = tmp_path / "major_decision.yaml"
-    assert any(p.file == str(workflow) and "unconditional hard rule" in p.message for p in error.problems)
+    assert all(p.line is not None and f"id: {rule}" in lines[p.line - 1] for p in hits), [str(p) for p in hits]
+    assert re.search(rf"{re.escape(str(pack))}:\d+: rules\.national\.{rule}: ", str(error))
+    gate = [p for p in error.problems if p.file == str(tmp_path / workflow) and "unconditional hard rule" in p.message]
+    assert gate and all(p.path.startswith("gates.") and p.path.endswith(".rule") for p in gate), gate
 
 
+GATE_RULE_HEADS = {
+    "legality_review_lawful_for_current_draft": ("major_decision.yaml", GATE_RULE_HEAD, "decision.risk}, true"),
+    "catalogue_screened_current_version": (
+        "catalogue.yaml",
+        "  - id: catalogue_screened_current_version\n    workflow: catalogue\n"
+        "    triggers: [submit_for_approval, submit_adjustment]\n    strength: hard\n",
+        "decision.year}, 2025",
+    ),
+    "catalogue_meeting_approval": (
+        "catalogue.yaml",
+        "  - id: catalogue_meeting_approval\n    workflow: catalogue\n"
+        "    triggers: [approve_at_meeting, approve_adjustment]\n    strength: hard\n",
+        "decision.year}, 2025",
+    ),
+    "catalogue_party_consent_current_version": (
+        "catalogue.yaml",
+        "  - id: catalogue_party_consent_current_version\n    workflow: catalogue\n"
+        "    triggers: [publish_catalogue, publish_adjustment]\n    strength: hard\n",
+        "decision.year}, 2025",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", list(GATE_RULE_HEADS))
 @pytest.mark.parametrize(
     "weakening, message",
     [
-        ("    strength: hard\n    when: {eq: [{fact: decision.risk}, true]}\n", "it has a 'when'"),
+        ("    strength: hard\n    when: {eq: [{fact: WHEN]}\n", "it has a 'when'"),
         ("    strength: policy\n", "its strength is policy"),
         ("    strength: default_minimum\n    waiver: reason\n", "its strength is default_minimum"),
         ("    strength: hard\n    waiver: reason\n", "it has a waiver"),
@@ -247,12 +271,12 @@ def _located(error: DefinitionError, tmp_path: Path, line_fragment: str, message
     ids=["conditional", "policy", "default_minimum_with_waiver", "hard_with_waiver"],
 )
 def test_a_conditional_or_weaker_gate_rule_is_refused_at_load_in_the_pack(
-    tmp_path: Path, weakening: str, message: str
+    tmp_path: Path, rule: str, weakening: str, message: str
 ) -> None:
-    error = refused_at_load(
-        tmp_path, national=[(GATE_RULE_HEAD, GATE_RULE_HEAD.replace("    strength: hard\n", weakening))]
-    )
-    _located(error, tmp_path, "id: legality_review_lawful_for_current_draft", message)
+    workflow, head, when = GATE_RULE_HEADS[rule]
+    weaker = head.replace("    strength: hard\n", weakening.replace("WHEN", when))
+    error = refused_at_load(tmp_path, national=[(head, weaker)])
+    _located(error, tmp_path, rule, workflow, message)
 
 
 def test_a_pack_without_the_gate_rule_is_refused_at_load_on_the_gate(tmp_path: Path) -> None:
@@ -280,15 +304,6 @@ def test_a_gate_rule_of_another_workflow_is_refused_at_load(tmp_path: Path) -> N
         ],
     )
     assert any("belongs to workflow 'catalogue'" in p.message for p in error.problems), [str(p) for p in error.problems]
-
-
-def test_a_catalogue_screening_rule_made_conditional_is_refused_at_load(tmp_path: Path) -> None:
-    head = "  - id: catalogue_screened_current_version\n    workflow: catalogue\n    triggers: [submit_for_approval, submit_adjustment]\n    strength: hard\n"
-    error = refused_at_load(tmp_path, national=[(head, head + "    when: {eq: [{fact: decision.year}, 2025]}\n")])
-    pack = tmp_path / "national.yaml"
-    lines = pack.read_text(encoding="utf-8").splitlines()
-    (hit,) = [p for p in error.problems if p.file == str(pack)]
-    assert hit.line is not None and "id: catalogue_screened_current_version" in lines[hit.line - 1]
 
 
 # -- a pack may add to a gate ----------------------------------------------------------------------------
@@ -365,8 +380,9 @@ def test_catalogue_without_the_consent_version_clause_refuses_a_stale_consent(tm
     )
     assert CONSENTED not in rule_ids(exc)
     assert "party_consent" in gate_refusal(exc, CONSENT).message_en
-    # the screening of the old version no longer holds either (its rule is not on publication at all)
+    # nor do the screening and the meeting's approval of the old version (their rules are not on publication)
     gate_refusal(exc, SCREENING)
+    assert "meeting_approval" in gate_refusal(exc, "engine.gate.executive_meeting").message_en
 
 
 # -- the workflow side: the review gate declares its guarantee, completely and correctly --------------------
