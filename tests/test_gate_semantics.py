@@ -220,6 +220,23 @@ def test_a_review_by_whoever_submitted_it_does_not_open_the_meeting(tmp_path: Pa
     assert "recorded review_submission" in gate_refusal(exc, LEGALITY).message_en
 
 
+def test_the_inbox_shows_the_submission_blocked_by_the_gate(tmp_path: Path) -> None:
+    """What an organiser is offered after amending the reviewed draft, under the weakened pack."""
+    weak = load(tmp_path, national=[(VERSION_CLAUSE, "")])
+    story = amended_after_review(weak)
+    offered = {o.trigger: o for o in story.engine.options(story.case, PEOPLE["clerk_li"], D(2025, 4, 29))}
+    assert [u.rule_id for u in offered["submit_for_discussion"].blocked] == [LEGALITY]
+    assert offered["resubmit_legality_review"].available
+
+
+def test_a_jump_toward_the_decision_names_the_gate(tmp_path: Path) -> None:
+    """A trigger not possible here, whose destination a gate protects, says what the gate still needs."""
+    weak = load(tmp_path, national=[(VERSION_CLAUSE, "")])
+    exc = amended_after_review(weak).refused("approve", "office_chen", D(2025, 4, 29), {}, ())
+    assert "engine.unavailable" in rule_ids(exc)
+    gate_refusal(exc, LEGALITY)
+
+
 # -- weakenings refused at load, located in the pack ---------------------------------------------------
 
 
@@ -447,6 +464,26 @@ GUARANTEE = (
 def test_a_broken_guarantee_is_refused_located(tmp_path: Path, old: str, new: str, expect: str) -> None:
     problems = _check(tmp_path, edited(SHIPPED[MAJOR], (old, new)))
     assert any(all(part in p for part in expect.split(" :: ")) for p in problems), problems
+
+
+def test_the_proof_resets_on_a_draft_change_by_the_guarantee_even_without_the_flag(tmp_path: Path) -> None:
+    """The static proof takes "of the current draft" from the guarantee: with ``reset_on_draft_change``
+    dropped, a draft edited in the meeting is still a located bypass."""
+    tweak = (
+        "  - trigger: tweak_in_meeting\n    source: in_discussion\n    stays: true\n"
+        "    label: {zh: 会上改稿, en: tweak}\n    roles: [office_clerk]\n    requires: {documents: [draft]}\n"
+        "    changes_draft: true\n"
+    )
+    flag = "    protects: [in_discussion, decided, published]\n    reset_on_draft_change: true\n"
+    text = edited(
+        SHIPPED[MAJOR],
+        ("transitions:\n", "transitions:\n" + tweak),
+        (flag, "    protects: [in_discussion, decided, published]\n"),
+    )
+    problems = _check(tmp_path, text)
+    assert any(p.startswith("legality_review: ::") and "--tweak_in_meeting--> in_discussion" in p for p in problems), (
+        problems
+    )
 
 
 # -- through the service layer, on SQLite and PostgreSQL -------------------------------------------------
