@@ -47,7 +47,10 @@ def _problem(
     latest = _latest(case, g.record)
     redo_zh, redo_en = f"请办理 {g.record} 后再继续", f"record a {g.record} before going on"
     if g.current_draft and case.draft_version < 1:
-        return "尚无草案（第 0 版），" + redo_zh, "there is no draft yet (version 0); " + redo_en
+        return (
+            f"尚无草案（第 0 版）；须先形成草案，再对其办理 {g.record}",
+            f"there is no draft yet (version 0); record the draft first, then a {g.record} of it",
+        )
     if latest is None:
         return f"案卷中尚无 {g.record} 记录；{redo_zh}", f"the case has no {g.record} record; {redo_en}"
     if g.current_draft and latest.draft_version != case.draft_version:
