@@ -238,8 +238,14 @@ class Engine:
         return guarantee_unmet(self.workflow, gate, case, citation, self._defaults)
 
     def _after(self, case: Case, action: Action, t: TransitionDef, role: str) -> Case:
-        """The case as it would be after ``action`` fires ``t``."""
-        return self._apply(case, action, t, role, t.dest, ()).case
+        """The case as it would be after ``action`` fires ``t`` (what it carries that the workflow does
+        not know is left out: it is refused anyway, and cannot be applied)."""
+        known = replace(
+            action,
+            fields={k: v for k, v in action.fields.items() if k in self.workflow.fields},
+            documents=tuple(d for d in action.documents if d.kind in self.workflow.documents),
+        )
+        return self._apply(case, known, t, role, t.dest, ()).case
 
     def _evaluate(
         self, case: Case, action: Action, role: str | None, t: TransitionDef, *, preview_mode: bool
@@ -405,8 +411,7 @@ class Engine:
         for d in action.documents:
             counts[d.kind] = counts.get(d.kind, 0) + 1
             documents.append(replace(d, version=counts[d.kind]))
-            kind = self.workflow.documents.get(d.kind)  # an unknown kind is refused, never applied
-            changes_draft = changes_draft or (kind is not None and kind.draft)
+            changes_draft = changes_draft or self.workflow.documents[d.kind].draft
         fields = {k: v for k, v in action.fields.items() if v is not None}
         fields.update(t.sets)
         record = Record(
@@ -426,8 +431,7 @@ class Engine:
         )
         attributes = dict(case.attributes)
         for name, value in fields.items():
-            fdef = self.workflow.fields.get(name)  # an unknown field is refused, never applied
-            if fdef is not None and fdef.attribute:
+            if self.workflow.fields[name].attribute:
                 attributes[name] = value
         new_case = replace(case, state=new_state, attributes=attributes, records=(*case.records, record))
         return Fired(new_case, record, results)
