@@ -6,7 +6,12 @@ the file is YAML at all, on which line. Never another exception, never a hang (e
 time budget), and never an *accepted bypass*: whenever a mutated major-decision workflow loads, an
 independent search written here (not `decisions.workflow.analysis`) proves from the file's own data
 that every path from the initial state into ``in_discussion``, ``decided`` or ``published`` fires a
-transition naming the legality-review rule after the last transition that changed the draft.
+transition naming the legality-review rule after the last transition that changed the draft. And
+never an *accepted weak gate*: whenever a national pack whose gate rules were weakened loads (a clause
+dropped, a ``when`` added, the strength lowered, a record reference retargeted, the rules beside the
+gate unbound), and whenever any mutated workflow or pack loads, attacks driven through the engine (a stale review, a legal-risk opinion on an ordinary
+matter, a review by the drafter, a stale or draft-less catalogue screening) leave no case in a protected
+state without the statutory guarantee, judged by a checker written here from the case's records.
 
 How the mutations are made: the shipped files are read with ``yaml.safe_load`` (here only, to get a
 Python structure), changed field by field by Hypothesis (a key dropped or renamed, a value replaced by
@@ -15,7 +20,7 @@ two states, ``changes_draft`` flipped, a gate rule removed from a transition, a 
 a condition operator or fact renamed, a condition nested 200+ deep, a list made thousands long), and
 written back with PyYAML's safe dumper (``allow_unicode=True``).
 
-Profiles: ``fuzz-ci`` (default, about 200 examples over the three generated tests) and ``fuzz-long``
+Profiles: ``fuzz-ci`` (default, about 200 examples over the four generated tests) and ``fuzz-long``
 (25 times more), chosen by ``FUZZ_PROFILE``; ``HYPOTHESIS_PROFILE=long`` also selects ``fuzz-long``.
 
 The bugs this suite found (deep nesting overflowing the stack, 4,300+ digit numbers, lone surrogates,
@@ -46,10 +51,11 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from decisions.definitions import Definitions, Source
-from decisions.errors import DefinitionError
+from decisions.errors import ActionRefused, DefinitionError, UsageError
 from decisions.loading import load_sources
 from decisions.loading.yamlsafe import MAX_BYTES, load_yaml_text
-from tests.support import ROOT, report_count
+from decisions.model import Case, Record
+from tests.support import CATALOGUE_PATH, MAIN_PATH, ROOT, Step, Story, report_count
 
 # -- profiles -----------------------------------------------------------------------------------------
 
@@ -714,6 +720,229 @@ def mutated(draw: st.DrawFn, files: Sequence[str], ops: dict[str, Callable[..., 
     return name, data, dump(data), done
 
 
+# -- the gate rules: weakened in a pack, the guarantee still holds at run time ---------------------------
+
+# The four gate rules of the national pack (by local id) and their workflow.
+GATE_RULES = {
+    "legality_review_lawful_for_current_draft": "major_decision",
+    "catalogue_screened_current_version": "catalogue",
+    "catalogue_meeting_approval": "catalogue",
+    "catalogue_party_consent_current_version": "catalogue",
+}
+# Rules beside the legality gate that stop a weak review earlier (at the review itself); a pack that
+# unbinds them as well must still not get an unlawful, stale or self-made review past the gate.
+COMPANIONS = ("reviewer_independent_of_drafter", "legal_risk_only_for_exploratory_reform")
+RECORD_KINDS = {
+    name: sorted({t.get("record", t["trigger"]) for t in BASE[path]["transitions"]})
+    for name, path in (("major_decision", MAJOR), ("catalogue", CATALOGUE))
+}
+WHEN = {
+    "major_decision": [{"eq": [{"fact": "decision.risk"}, True]}, {"eq": [{"fact": "decision.technical"}, False]}],
+    "catalogue": [{"eq": [{"fact": "decision.year"}, 2025]}],
+}
+
+
+def _national_rules(data: Any, ids: Sequence[str]) -> list[dict[str, Any]]:
+    rules = data.get("rules") if isinstance(data, dict) else None
+    return [r for r in rules if isinstance(r, dict) and r.get("id") in ids] if isinstance(rules, list) else []
+
+
+def _trivially_true(workflow: str, draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(RECORD_KINDS[workflow]))
+    return draw(st.sampled_from([{"gte": [{"count": {"record": kind}}, 0]}, {"present": {"fact": "action.on"}}]))
+
+
+def op_gate_drop_clause(draw: st.DrawFn, data: Any) -> str:
+    """Drop one clause of a gate rule's requirement (or all of it, for a trivially true one)."""
+    rules = _national_rules(data, list(GATE_RULES))
+    if not rules:
+        return "gate clause: nothing"
+    rule = draw(st.sampled_from(rules))
+    require = rule.get("require")
+    clauses = require.get("all") if isinstance(require, dict) else None
+    if isinstance(clauses, list) and len(clauses) > 1 and draw(st.integers(0, 4)):
+        gone = clauses.pop(draw(st.integers(0, len(clauses) - 1)))
+        return f"gate {rule['id']}: drop clause {gone!r:.80}"
+    rule["require"] = _trivially_true(GATE_RULES[rule["id"]], draw)
+    return f"gate {rule['id']}: require {rule['require']!r}"
+
+
+def op_gate_when(draw: st.DrawFn, data: Any) -> str:
+    rules = _national_rules(data, list(GATE_RULES))
+    if not rules:
+        return "gate when: nothing"
+    rule = draw(st.sampled_from(rules))
+    rule["when"] = draw(st.sampled_from(WHEN[GATE_RULES[rule["id"]]]))
+    return f"gate {rule['id']}: when {rule['when']!r}"
+
+
+def op_gate_strength(draw: st.DrawFn, data: Any) -> str:
+    rules = _national_rules(data, list(GATE_RULES))
+    if not rules:
+        return "gate strength: nothing"
+    rule = draw(st.sampled_from(rules))
+    rule["strength"] = draw(st.sampled_from(["policy", "default_minimum"]))
+    if rule["strength"] == "default_minimum" and draw(st.booleans()):
+        rule["waiver"] = "reason"
+    return f"gate {rule['id']}: strength {rule['strength']} waiver={rule.get('waiver')}"
+
+
+def op_gate_retarget(draw: st.DrawFn, data: Any) -> str:
+    """Point a record reference in a gate rule at another record kind of its workflow."""
+    rules = _national_rules(data, list(GATE_RULES))
+    targets = [(r, p) for r in rules for p in _paths(r) if p[-1] == "record" and p[0] in ("require", "when")]
+    if not targets:
+        return "gate retarget: nothing"
+    rule, where = draw(st.sampled_from(targets))
+    kind = draw(st.sampled_from(RECORD_KINDS[GATE_RULES[rule["id"]]]))
+    _get(rule, where[:-1])[where[-1]] = kind
+    return f"gate {rule['id']}: {where} -> {kind}"
+
+
+def op_unbind_companion(draw: st.DrawFn, data: Any) -> str:
+    rules = _national_rules(data, COMPANIONS)
+    if not rules:
+        return "companion: nothing"
+    rule = draw(st.sampled_from(rules))
+    rule["triggers"] = ["return_submission"]
+    return f"companion {rule['id']} unbound"
+
+
+GATE_OPS = {
+    "gate_drop_clause": op_gate_drop_clause,
+    "gate_when": op_gate_when,
+    "gate_strength": op_gate_strength,
+    "gate_retarget": op_gate_retarget,
+    "unbind_companion": op_unbind_companion,
+}
+GATE_WEIGHTS = ["gate_drop_clause"] * 3 + ["gate_retarget", "unbind_companion"] * 2 + list(GATE_OPS)
+
+MAJOR_PROTECTED = PROTECTED
+SCREENED_STATES = frozenset({"awaiting_meeting", "adjustment_awaiting_meeting", "published"})
+
+
+def _latest(case: Case, kind: str) -> Record | None:
+    return next((r for r in reversed(case.records) if r.kind == kind), None)
+
+
+def statutory_guarantee(case: Case) -> str | None:
+    """What the law asks of a case in a protected state, judged here from its records alone (not by
+    `decisions.workflow.guarantees`): None when it holds, else what is missing."""
+    current = case.draft_version
+    if case.workflow == "major_decision":
+        if case.state not in MAJOR_PROTECTED:
+            return None
+        review = _latest(case, "legality_review")
+        if review is None:
+            return "no legality review"
+        if current < 1 or review.draft_version != current:
+            return f"the review covers draft {review.draft_version}, the draft is {current}"
+        outcome = review.fields.get("outcome")
+        exploratory = case.attributes.get("exploratory_reform") is True
+        if not (outcome == "lawful" or (outcome == "legal_risk_disclosed" and exploratory)):
+            return f"the review's outcome is {outcome!r} (exploratory reform: {exploratory})"
+        if review.actor in {r.actor for r in case.records if r.changes_draft or r.kind == "review_submission"}:
+            return f"the review is by {review.actor}, who drafted or submitted it"
+        return None
+    needed = (["screening_opinion"] if case.state in SCREENED_STATES else []) + (
+        ["meeting_approval", "party_consent"] if case.state == "published" else []
+    )
+    for kind in needed:
+        record = _latest(case, kind)
+        if record is None or current < 1 or record.draft_version != current:
+            return f"no {kind} of catalogue version {current}"
+    meeting = _latest(case, "meeting_approval")
+    if case.state == "published" and (
+        meeting is None or meeting.fields.get("meeting_type") not in ("executive", "plenary")
+    ):
+        return "no executive or plenary meeting approved it"
+    return None
+
+
+def _until(steps: tuple[Step, ...], trigger: str) -> list[Step]:
+    return list(itertools.takewhile(lambda s: s.trigger != trigger, steps))
+
+
+def _main(trigger: str, **changes: Any) -> Step:
+    step = next(s for s in MAIN_PATH if s.trigger == trigger)
+    return dataclasses.replace(step, **changes)
+
+
+def _cat(trigger: str, **changes: Any) -> Step:
+    step = next(s for s in CATALOGUE_PATH if s.trigger == trigger)
+    return dataclasses.replace(step, **changes)
+
+
+_FINDINGS = {"authority": "compliant", "procedure": "compliant", "content": "compliant"}
+_OPINION = ("review_opinion", "legal_counsel_opinion")
+_D = _main("submit_for_discussion").on
+_LATER = [
+    _main(t, on=_D.replace(month=5, day=20 + i)) for i, t in enumerate(("submit_for_discussion", "approve", "publish"))
+]
+ATTACKS: dict[str, list[list[Step]]] = {
+    "major_decision": [
+        # the reviewed draft amended, then straight on to the meeting
+        [*_until(MAIN_PATH, "submit_for_discussion"), Step("amend_draft", "clerk_li", _D, {}, ("draft",)), *_LATER],
+        # a legal-risk opinion on an ordinary matter
+        [
+            *_until(MAIN_PATH, "find_lawful"),
+            Step("find_legal_risk", "counsel_zhao", _D, {**_FINDINGS, "legal_risk": "风险"}, _OPINION),
+            _main("report_to_party_committee", on=_D),
+            *_LATER,
+        ],
+        # the drafter reviews his own amendment
+        [
+            *_until(MAIN_PATH, "submit_for_discussion"),
+            Step("amend_draft", "counsel_wu", _D, {}, ("draft",)),
+            Step("resubmit_legality_review", "clerk_li", _D, {"review_due": _D.replace(month=5, day=14)}),
+            Step("accept_review", "counsel_wu", _D),
+            Step("find_lawful", "counsel_wu", _D.replace(month=5, day=9), _FINDINGS, _OPINION),
+            *_LATER,
+        ],
+    ],
+    "catalogue": [
+        # recompiled after the screening
+        [
+            *_until(CATALOGUE_PATH, "submit_for_approval"),
+            _cat("compile_catalogue", on=_cat("submit_for_approval").on),
+            *[s for s in CATALOGUE_PATH if s.trigger in ("submit_for_approval", "approve_at_meeting")],
+            *[s for s in CATALOGUE_PATH if s.trigger in ("record_party_consent", "publish_catalogue")],
+        ],
+        # screened before anything was compiled
+        [
+            *_until(CATALOGUE_PATH, "compile_catalogue"),
+            _cat("certify_screening", on=_cat("compile_catalogue").on),
+            *[s for s in CATALOGUE_PATH if s.trigger in ("submit_for_approval", "approve_at_meeting")],
+            *[s for s in CATALOGUE_PATH if s.trigger in ("record_party_consent", "publish_catalogue")],
+        ],
+        # an adjustment submitted and published on the old screening
+        [s for s in CATALOGUE_PATH if not (s.trigger == "certify_screening" and s.on.year == 2025)],
+    ],
+}
+
+
+def run_attacks(definitions: Definitions, stats: Counter[str]) -> None:
+    """Every attack through the engine, skipping refused steps (and triggers a mutated workflow lacks);
+    every accepted step that leaves a case in a protected state must leave it holding the statutory
+    guarantee."""
+    for workflow, attacks in ATTACKS.items():
+        for i, steps in enumerate(attacks):
+            if workflow not in definitions.workflows:
+                continue
+            story = Story(definitions, workflow, f"F-{workflow[:3]}-{i}")
+            for step in steps:
+                try:
+                    story.step(step)
+                except ActionRefused as exc:
+                    stats["engine gate refusals"] += any(u.rule_id.startswith("engine.gate.") for u in exc.unmet)
+                    continue
+                except UsageError:  # a trigger the mutated workflow no longer has
+                    continue
+                why = statutory_guarantee(story.case)
+                assert why is None, f"ACCEPTED {step.trigger} into {story.case.state} without the guarantee: {why}"
+                stats["accepted steps"] += 1
+
+
 # -- the properties -----------------------------------------------------------------------------------
 
 
@@ -778,7 +1007,7 @@ def test_every_edge_into_decided_without_the_rule_is_refused_or_harmless() -> No
 def test_mutated_workflows_load_or_fail_located_and_never_accept_a_bypass() -> None:
     stats: Counter[str] = Counter()
 
-    @fuzz_settings(0.8)
+    @fuzz_settings(0.7)
     @given(mutated([MAJOR, MAJOR, MAJOR, CATALOGUE], WORKFLOW_OPS, WORKFLOW_WEIGHTS))
     def run(case: Any) -> None:
         name, data, text, done = case
@@ -788,6 +1017,8 @@ def test_mutated_workflows_load_or_fail_located_and_never_accept_a_bypass() -> N
         stats["loaded" if isinstance(result, Definitions) else "refused"] += 1
         if name == MAJOR:
             check_major_workflow(data, result, stats)
+        if isinstance(result, Definitions):  # its gates' guarantees, as loaded, hold at run time too
+            run_attacks(result, stats)
 
     run()
     report_count(f"[fuzz workflows, profile {PROFILE}] {dict(stats)}")
@@ -796,7 +1027,7 @@ def test_mutated_workflows_load_or_fail_located_and_never_accept_a_bypass() -> N
 def test_mutated_rule_packs_and_calendar_load_or_fail_located() -> None:
     stats: Counter[str] = Counter()
 
-    @fuzz_settings(0.5)
+    @fuzz_settings(0.4)
     @given(mutated([*PACKS, "rules/national.yaml", CALENDAR], PACK_OPS, PACK_WEIGHTS))
     def run(case: Any) -> None:
         name, _, text, done = case
@@ -804,9 +1035,56 @@ def test_mutated_rule_packs_and_calendar_load_or_fail_located() -> None:
         result = load(sources_with({name: text}))
         stats["examples"] += 1
         stats["loaded" if isinstance(result, Definitions) else "refused"] += 1
+        if isinstance(result, Definitions) and name != CALENDAR:
+            run_attacks(result, stats)
 
     run()
     report_count(f"[fuzz rule packs, profile {PROFILE}] {dict(stats)}")
+
+
+def test_mutated_gate_rules_never_let_a_case_in_without_the_guarantee() -> None:
+    """The national pack's gate rules weakened (a clause dropped, a ``when`` added, the strength lowered,
+    a record retargeted, the companion rules unbound): refused at load, located, or every attack through
+    the engine leaves no case in a protected state without the statutory guarantee."""
+    stats: Counter[str] = Counter()
+
+    @fuzz_settings(0.3)
+    @given(mutated(["rules/national.yaml"], GATE_OPS, GATE_WEIGHTS))
+    def run(case: Any) -> None:
+        name, _, text, done = case
+        note(f"{name}: {done}")
+        result = load(sources_with({name: text}))
+        stats["examples"] += 1
+        if isinstance(result, DefinitionError):
+            stats["refused"] += 1
+            return
+        stats["loaded"] += 1
+        run_attacks(result, stats)
+
+    run()
+    report_count(f"[fuzz gate rules, profile {PROFILE}] {dict(stats)}")
+
+
+def test_the_attacks_reach_the_gates_and_the_checker_sees_a_missing_guarantee() -> None:
+    """The property is not vacuous: under the shipped pack the attacks end at gate refusals, with the
+    version clause dropped the engine's own refusals stop them, and the checker flags a case that sits
+    in the meeting on a review of an older draft."""
+    shipped: Counter[str] = Counter()
+    run_attacks(load_sources(sources_with({})), shipped)
+    data = copy.deepcopy(BASE["rules/national.yaml"])
+    gate = _national_rules(data, ["legality_review_lawful_for_current_draft"])[0]
+    gate["require"]["all"] = [c for c in gate["require"]["all"] if "draft_version" not in flow(c)]
+    for screening in _national_rules(data, ["catalogue_screened_current_version"]):
+        screening["require"] = {"gte": [{"count": {"record": "screening_opinion"}}, 1]}
+    weak: Counter[str] = Counter()
+    loaded = load(sources_with({"rules/national.yaml": dump(data)}))
+    assert isinstance(loaded, Definitions), loaded
+    run_attacks(loaded, weak)
+    assert weak["engine gate refusals"] >= 3, weak
+    story = Story(loaded).walk("submit_for_discussion")
+    story.step(Step("amend_draft", "clerk_li", _D, {}, ("draft",)))
+    assert statutory_guarantee(dataclasses.replace(story.case, state="in_discussion")) is not None
+    assert statutory_guarantee(story.case) is None  # reviewed_lawful is not protected
 
 
 # -- raw text -----------------------------------------------------------------------------------------
@@ -881,7 +1159,7 @@ def test_raw_text_is_a_document_or_a_located_error() -> None:
     """`load_yaml_text`, then the whole loader with the text as a workflow or a rule pack."""
     stats: Counter[str] = Counter()
 
-    @fuzz_settings(0.7)
+    @fuzz_settings(0.6)
     @given(raw_texts(), st.sampled_from([MAJOR, "rules/national.yaml"]))
     def run(text: str, as_file: str) -> None:
         note(f"{len(text)} characters as {as_file}: {text[:200]!r}")

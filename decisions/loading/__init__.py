@@ -17,7 +17,7 @@ from decisions.errors import DefinitionError, Problem
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
 from decisions.loading.workflows import read_workflow
-from decisions.loading.yamlsafe import YamlDocument, load_yaml_text
+from decisions.loading.yamlsafe import YamlDocument, format_path, load_yaml_text
 from decisions.rules.definitions import RuleBook, RulePack, Strength, layer
 from decisions.workflow.analysis import find_bypass
 from decisions.workflow.definition import WorkflowDef
@@ -26,7 +26,8 @@ __all__ = ["check_cross_references", "load_definitions", "load_sources", "read_s
 
 
 def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook) -> None:
-    """Rules named by transitions and gates exist and fit; no path bypasses a gate.
+    """Rules named by transitions and gates exist and fit; a gate's rule is an unconditional hard rule
+    of its workflow (a problem on the gate and one on the rule in its pack); no path bypasses a gate.
 
     Problems are recorded on each workflow's reader.
     """
@@ -46,11 +47,24 @@ def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rul
             if rule is None:
                 r.error(path, f"unknown rule {gate.rule!r}")
                 continue
-            if rule.strength is not Strength.HARD or rule.when is not None or rule.waiver_field:
-                r.error(
-                    path,
-                    f"gate rule {gate.rule!r} must be an unconditional hard rule (no 'when', no waiver)",
+            weakened = [
+                why
+                for why, bad in (
+                    (f"it belongs to workflow {rule.workflow!r}", rule.workflow != wf.name),
+                    (f"its strength is {rule.strength}", rule.strength is not Strength.HARD),
+                    ("it has a 'when'", rule.when is not None),
+                    ("it has a waiver", bool(rule.waiver_field)),
                 )
+                if bad
+            ]
+            if weakened:
+                message = (
+                    f"gate rule {gate.rule!r} of gate {gate.id!r} must be an unconditional hard rule of workflow "
+                    f"{wf.name!r} (no 'when', no waiver): {'; '.join(weakened)}"
+                )
+                r.error(path, f"{message} ({rule.file}:{rule.line})")
+                # and where the pack weakens it, for the pack's author
+                r.problems.append(Problem(rule.file, rule.line, format_path(("rules", rule.id)), message))
                 continue
             # Only the workflow's own declarations count for the proof: a gate must not depend on
             # which rule packs a deployment happens to load.

@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from decisions.definitions import source_digest
+from decisions.errors import shown
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
 from decisions.model import Text
-from decisions.workflow.analysis import structural_findings
+from decisions.workflow.analysis import structural_findings, unguaranteed_states
 from decisions.workflow.definition import (
     DocumentKind,
     FieldDef,
     FieldType,
     Gate,
+    Guarantee,
     Role,
     Stage,
     StateDef,
@@ -247,18 +249,99 @@ def _read_transition(
     ]
 
 
-def _read_gates(r: Reader, data: dict[str, Any], states: dict[str, StateDef]) -> dict[str, Gate]:
+def _read_guarantee(
+    r: Reader, raw: Any, path: tuple[str | int, ...], wf: dict[str, Any], transitions: list[TransitionDef]
+) -> Guarantee | None:
+    """A gate's ``guarantee``: every name it uses is a record kind, field, value or boolean attribute
+    of this workflow, and some transition can leave a record that satisfies it."""
+    m = r.mapping(raw, path, required=("record",), optional=("record", "current_draft", "outcome", "independent_of"))
+    if m is None:
+        return None
+    fields: dict[str, FieldDef] = wf["fields"]
+    kinds = sorted({t.record for t in transitions})
+    ok = True
+
+    def record_kind(value: Any, where: tuple[str | int, ...]) -> str | None:
+        name = r.identifier(value, where, "record kind")
+        if name is not None and name not in kinds:
+            r.error(where, f"unknown record kind {name!r} (recorded by a transition: {', '.join(kinds)})")
+            return None
+        return name
+
+    record = record_kind(m.get("record"), (*path, "record"))
+    outcome_field, passing, passing_if = "", tuple[str, ...](), dict[str, str]()
+    if "outcome" in m:
+        where = (*path, "outcome")
+        o = r.mapping(m["outcome"], where, required=("field", "passing"), optional=("passing_if",)) or {}
+        name = r.identifier(o.get("field"), (*where, "field"), "field") if "field" in o else None
+        fdef = fields.get(name) if name else None
+        if name is not None and (fdef is None or fdef.type is not FieldType.ENUM):
+            r.error((*where, "field"), f"the outcome field {name!r} is not an enum field of this workflow")
+        passing = tuple(r.string_list(o.get("passing"), (*where, "passing")))
+        if "passing" in o and not passing:
+            r.error((*where, "passing"), "names at least one passing outcome")
+        raw_if = r.mapping(o.get("passing_if", {}), (*where, "passing_if"), open_keys=True) or {}
+        values = fdef.values if fdef is not None and fdef.type is FieldType.ENUM else None
+        for j, value in enumerate(passing):
+            if values is not None and value not in values:
+                r.error((*where, "passing", j), f"{value!r} is not a value of {name} ({', '.join(values)})")
+        for value, attribute in raw_if.items():
+            at = (*where, "passing_if", value)
+            if values is not None and value not in values:
+                r.error(at, f"{value!r} is not a value of {name} ({', '.join(values)})")
+            elif value in passing:
+                r.error(at, f"{value!r} is already a passing outcome")
+            adef = fields.get(attribute) if isinstance(attribute, str) else None
+            if adef is None or not adef.attribute or adef.type is not FieldType.BOOLEAN:
+                r.error(at, f"{shown(attribute)} is not a boolean attribute of this workflow")
+            else:
+                passing_if[value] = attribute
+        ok = ok and fdef is not None and bool(passing) and len(passing_if) == len(raw_if)
+        outcome_field = name or ""
+    drafters, others = False, tuple[str, ...]()
+    if "independent_of" in m:
+        where = (*path, "independent_of")
+        i = r.mapping(m["independent_of"], where, optional=("drafters", "records")) or {}
+        drafters = r.boolean(i.get("drafters"), (*where, "drafters"))
+        names = r.string_list(i.get("records"), (*where, "records"))
+        known = [n for j, n in enumerate(names) if record_kind(n, (*where, "records", j)) is not None]
+        ok = ok and len(known) == len(names)
+        others = tuple(known)
+    if record is None or not ok:
+        return None
+    guarantee = Guarantee(
+        record,
+        r.boolean(m.get("current_draft"), (*path, "current_draft")),
+        outcome_field,
+        passing,
+        passing_if,
+        drafters,
+        others,
+    )
+    if not any(t.record == record and guarantee.may_pass(t) for t in transitions):
+        r.error((*path, "record"), f"no transition leaves a {record!r} record that can satisfy the guarantee")
+    return guarantee
+
+
+def _read_gates(
+    r: Reader, data: dict[str, Any], states: dict[str, StateDef], wf: dict[str, Any], transitions: list[TransitionDef]
+) -> dict[str, Gate]:
     gates: dict[str, Gate] = {}
     for name, raw in _section(r, data, "gates").items():
         path = ("gates", name)
         if r.identifier(name, path, "gate id") is None:
             continue
-        m = r.mapping(raw, path, required=("label", "rule", "protects"), optional=("reset_on_draft_change",))
+        m = r.mapping(
+            raw, path, required=("label", "rule", "protects"), optional=("reset_on_draft_change", "guarantee")
+        )
         if m is None:
             continue
         label = r.text(m.get("label"), (*path, "label"))
         rule = r.string(m.get("rule"), (*path, "rule"))
         protects = _names(r, m.get("protects"), (*path, "protects"), states, "state")
+        guarantee = (
+            _read_guarantee(r, m["guarantee"], (*path, "guarantee"), wf, transitions) if "guarantee" in m else None
+        )
         if label is not None and rule is not None and protects:
             gates[name] = Gate(
                 name,
@@ -267,6 +350,7 @@ def _read_gates(r: Reader, data: dict[str, Any], states: dict[str, StateDef]) ->
                 label,
                 r.boolean(m.get("reset_on_draft_change"), (*path, "reset_on_draft_change")),
                 r.doc.line_of(path),
+                guarantee,
             )
     return gates
 
@@ -321,10 +405,20 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
     initial = r.string(head.get("initial"), ("workflow", "initial"))
     if initial is not None and initial not in states:
         r.error(("workflow", "initial"), f"unknown state {initial!r}")
-    gates = _read_gates(r, data, states)
+    gates = _read_gates(r, data, states, wf, transitions)
     review_gate = r.string(head.get("review_gate"), ("workflow", "review_gate"))
     if review_gate is not None and review_gate not in gates:
         r.error(("workflow", "review_gate"), f"unknown gate {review_gate!r}")
+    elif (
+        review_gate is not None
+        and gates[review_gate].guarantee is None
+        and "guarantee" not in ((data.get("gates") or {}).get(review_gate) or {})
+    ):
+        r.error(
+            ("gates", review_gate),
+            f"the review gate {review_gate!r} declares its 'guarantee' (the record, outcome and draft version "
+            "the engine itself checks in every state it protects)",
+        )
     if None in (name, version, label, initial, review_gate) or initial not in states:
         return None, r
     assert name and version and label and initial and review_gate  # narrowed above
@@ -347,7 +441,22 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)
+    for gate in gates.values():
+        for state in unguaranteed_states(workflow, gate):
+            assert gate.guarantee is not None
+            r.error(
+                ("gates", gate.id, "guarantee"),
+                f"state {state!r} can never be entered: no path reaches it with the guarantee of gate {gate.id!r} "
+                f"(a passing {gate.guarantee.record!r} record"
+                + (" of the current draft" if gate.guarantee.current_draft else "")
+                + ")",
+            )
     review = gates.get(review_gate)
+    if review is not None and review.guarantee is not None and not review.guarantee.current_draft:
+        r.error(
+            ("gates", review_gate, "guarantee"),
+            f"the review gate {review_gate!r} guarantees a review of the current draft ('current_draft: true')",
+        )
     if review is not None:
         for state in sorted((workflow.approval_states | workflow.discussion_states) - review.protects):
             kind = "approval" if state in workflow.approval_states else "discussion"

@@ -6,6 +6,12 @@ holds sets the bit; with ``reset_on_draft_change``, a transition that changes th
 it (a transition that is both gated and changes the draft leaves it cleared: the rule is checked
 before the change). Entering a protected state with the bit clear is a bypass. The search is
 breadth-first, so the path reported is a shortest one.
+
+A gate's *guarantee* is enforced by the engine on every transition into a protected state, on the
+case after the transition, so no path avoids it; statically it needs only to be satisfiable: the
+same search with the guarantee's own bit (set by a record that may pass, cleared by a record that
+cannot or, with ``current_draft``, by a draft change), refusing entries the engine would refuse,
+must still reach every protected state (`unguaranteed_states`).
 """
 
 from __future__ import annotations
@@ -15,9 +21,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from decisions.model import Text
-from decisions.workflow.definition import Gate, TransitionDef, WorkflowDef
+from decisions.workflow.definition import Gate, Guarantee, TransitionDef, WorkflowDef
 
-__all__ = ["Bypass", "find_bypass", "find_undiscussed", "reachable_states", "structural_findings"]
+__all__ = [
+    "Bypass",
+    "find_bypass",
+    "find_undiscussed",
+    "guarantee_after",
+    "reachable_states",
+    "structural_findings",
+    "unguaranteed_states",
+]
 
 
 def reachable_states(wf: WorkflowDef) -> set[str]:
@@ -109,6 +123,8 @@ def find_bypass(wf: WorkflowDef, gate: Gate, gated: frozenset[int]) -> Bypass | 
     ``gated`` holds the indexes (in ``wf.transitions``) of the transitions where the gate's rule
     is checked.
     """
+    # a guarantee of the current draft is reset by a draft change whatever the flag says
+    reset = gate.reset_on_draft_change or (gate.guarantee is not None and gate.guarantee.current_draft)
     start = (wf.initial, False)
     parent: dict[tuple[str, bool], tuple[tuple[str, bool], int] | None] = {start: None}
     queue = deque([start])
@@ -119,7 +135,7 @@ def find_bypass(wf: WorkflowDef, gate: Gate, gated: frozenset[int]) -> Bypass | 
         for i in by_source.get(state, []):
             t = wf.transitions[i]
             now = passed or i in gated
-            if gate.reset_on_draft_change and t.changes_draft:
+            if reset and t.changes_draft:
                 now = False
             nxt = (t.dest, now)
             if nxt in parent:
@@ -129,6 +145,44 @@ def find_bypass(wf: WorkflowDef, gate: Gate, gated: frozenset[int]) -> Bypass | 
                 return Bypass(gate, _walk_back(wf, parent, nxt), wf.initial)
             queue.append(nxt)
     return None
+
+
+def guarantee_after(guarantee: Guarantee, t: TransitionDef, held: bool) -> bool:
+    """Whether ``guarantee`` can hold after ``t``, given whether it could before: a record of its kind
+    decides (the record covers the draft after ``t``); otherwise a draft change voids a guarantee
+    of the current draft."""
+    if t.record == guarantee.record:
+        return guarantee.may_pass(t)
+    if guarantee.current_draft and t.changes_draft:
+        return False
+    return held
+
+
+def unguaranteed_states(wf: WorkflowDef, gate: Gate) -> list[str]:
+    """The states ``gate`` protects that no path enters with its guarantee able to hold (the engine
+    refuses every other entry): each is a state no case can ever lawfully reach."""
+    guarantee = gate.guarantee
+    if guarantee is None:
+        return []
+    start = (wf.initial, False)
+    seen = {start}
+    entered: set[str] = set()
+    queue = deque([start])
+    by_source = _index_by_source(wf)
+    while queue:
+        state, held = queue.popleft()
+        for i in by_source.get(state, []):
+            t = wf.transitions[i]
+            now = guarantee_after(guarantee, t, held)
+            if t.dest in gate.protects:
+                if not now:
+                    continue  # refused by the engine
+                entered.add(t.dest)
+            nxt = (t.dest, now)
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return sorted(gate.protects - entered)
 
 
 def _index_by_source(wf: WorkflowDef) -> dict[str, list[int]]:

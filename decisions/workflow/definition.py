@@ -3,7 +3,9 @@
 A workflow is a state machine that an office can read like a regulation: states grouped into the
 stages of the procedure, transitions naming who may fire them, which rules must hold and which
 records they carry, and *gates*: rules that every path into a protected state must pass (the
-static proof in `decisions.workflow.analysis` checks that no path avoids them).
+static proof in `decisions.workflow.analysis` checks that no path avoids them). A gate may also
+declare its *guarantee*: what the engine itself requires of every case in a protected state,
+whatever the gate's rule says (a rule pack may add conditions to a gate, never remove these).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "FieldDef",
     "FieldType",
     "Gate",
+    "Guarantee",
     "Role",
     "Stage",
     "StateDef",
@@ -140,9 +143,38 @@ class TransitionDef:
 
 
 @dataclass(frozen=True)
+class Guarantee:
+    """What a case in a protected state must hold, checked by the engine from this data alone.
+
+    The latest record of kind ``record`` exists; with ``current_draft`` it covers the current draft
+    version (and a draft exists); with ``outcome_field`` that field's value is in ``passing``, or is a
+    key of ``passing_if`` whose boolean attribute is true; and its actor is none of the actors of
+    draft-changing records (``independent_of_drafters``) or of ``independent_of`` records.
+    """
+
+    record: str
+    current_draft: bool = False
+    outcome_field: str = ""
+    passing: tuple[str, ...] = ()
+    passing_if: Mapping[str, str] = field(default_factory=dict)
+    independent_of_drafters: bool = False
+    independent_of: tuple[str, ...] = ()
+
+    def may_pass(self, t: TransitionDef) -> bool:
+        """Whether a record ``t`` leaves can satisfy the outcome (an outcome it does not fix may)."""
+        if not self.outcome_field:
+            return True
+        if self.outcome_field in t.sets:
+            value = t.sets[self.outcome_field]
+            return value in self.passing or value in self.passing_if
+        return self.outcome_field in t.all_fields
+
+
+@dataclass(frozen=True)
 class Gate:
     """A hard gate: no path may enter a ``protects`` state without passing a transition where
-    ``rule`` holds; with ``reset_on_draft_change`` a later draft change needs the gate again."""
+    ``rule`` holds; with ``reset_on_draft_change`` a later draft change needs the gate again. With a
+    ``guarantee`` the engine also checks it on every transition into a ``protects`` state."""
 
     id: str
     rule: str
@@ -150,6 +182,7 @@ class Gate:
     label: Text
     reset_on_draft_change: bool = False
     line: int | None = None
+    guarantee: Guarantee | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@
   from a YAML file is ever handed to `transitions` as a callable or a dotted name.
 - A failed condition makes `transitions` return ``False``; here that becomes `ActionRefused`
   listing *every* unmet requirement, each with its rule id and citation.
+- A gate's guarantee is an invariant of the states it protects: every transition into one is judged
+  on the case as it would be after the transition (`decisions.workflow.guarantees`), besides the
+  gate's rule, so no rule pack can weaken it.
 - The state change is computed, not persisted: the service layer writes the new snapshot and its
   history record in one transaction, so a failure after the change leaves nothing half-done.
 """
@@ -25,7 +28,8 @@ from decisions.errors import ActionRefused, Unmet, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text, is_case_id, is_storable_text
 from decisions.rules.conditions import Env
 from decisions.rules.evaluate import Outcome, RuleResult, evaluate_rule
-from decisions.workflow.definition import FieldDef, FieldType, TransitionDef, WorkflowDef
+from decisions.workflow.definition import FieldDef, FieldType, Gate, TransitionDef, WorkflowDef
+from decisions.workflow.guarantees import gate_rule_id, guarantee_unmet
 
 __all__ = ["ActionOption", "Engine", "Fired"]
 
@@ -164,11 +168,18 @@ class Engine:
             if role is None:
                 blocked.append(self._role_unmet(t, actor))
             pending: list[str] = []
-            for result in self._evaluate(case, preview, role, t, preview_mode=True):
+            results = self._evaluate(case, preview, role, t, preview_mode=True)
+            for result in results:
                 if result.outcome.blocks:
                     blocked.append(result.unmet(self.definitions.rulebook.parameters))
                 elif result.outcome is Outcome.PENDING:
                     pending.append(result.rule.id)
+            for gate in self._guarded(t, results):
+                assert gate.guarantee is not None
+                if t.record == gate.guarantee.record or (gate.guarantee.current_draft and t.changes_draft):
+                    pending.append(gate_rule_id(gate))  # what it carries decides: judged when fired
+                elif (missing := self._guarantee(gate, self._after(case, preview, t, role or ""))) is not None:
+                    blocked.append(missing)
             out.append(
                 ActionOption(
                     trigger=t.trigger,
@@ -206,7 +217,36 @@ class Engine:
         results = self._evaluate(case, action, role, t, preview_mode=False)
         params = self.definitions.rulebook.parameters
         unmet.extend(r.unmet(params) for r in results if r.outcome.blocks)
+        guarded = self._guarded(t, results)
+        if guarded:
+            after = self._after(case, action, t, role or "")
+            unmet.extend(m for gate in guarded if (m := self._guarantee(gate, after)) is not None)
         return unmet, results, role
+
+    def _guarded(self, t: TransitionDef, results: tuple[RuleResult, ...]) -> list[Gate]:
+        """The gates with a guarantee that protect the state ``t`` enters, except those whose own
+        rule already refuses it (one reason is enough; the guarantee speaks when the rule is silent)."""
+        refusing = {r.rule.id for r in results if r.outcome.blocks}
+        return [
+            g
+            for g in self.workflow.gates.values()
+            if g.guarantee is not None and t.dest in g.protects and g.rule not in refusing
+        ]
+
+    def _guarantee(self, gate: Gate, case: Case) -> Unmet | None:
+        rule = self.definitions.rulebook.rules.get(gate.rule)
+        citation = str(rule.citation) if rule is not None else self._source()
+        return guarantee_unmet(self.workflow, gate, case, citation, self._defaults)
+
+    def _after(self, case: Case, action: Action, t: TransitionDef, role: str) -> Case:
+        """The case as it would be after ``action`` fires ``t`` (what it carries that the workflow does
+        not know is left out: it is refused anyway, and cannot be applied)."""
+        known = replace(
+            action,
+            fields={k: v for k, v in action.fields.items() if k in self.workflow.fields},
+            documents=tuple(d for d in action.documents if d.kind in self.workflow.documents),
+        )
+        return self._apply(case, known, t, role, t.dest, ()).case
 
     def _evaluate(
         self, case: Case, action: Action, role: str | None, t: TransitionDef, *, preview_mode: bool
@@ -333,6 +373,10 @@ class Engine:
             result = evaluate_rule(rule, env)
             if result.outcome.blocks:
                 unmet.append(result.unmet(self.definitions.rulebook.parameters))
+        refusing = {u.rule_id for u in unmet}
+        for gate in self.workflow.gates.values():
+            if dests & gate.protects and gate.rule not in refusing and (missing := self._guarantee(gate, case)):
+                unmet.append(missing)
         return unmet
 
     def _unavailable(self, state: str, trigger: str) -> Unmet:
