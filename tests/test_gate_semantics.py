@@ -24,15 +24,15 @@ import pytest
 from decisions.config import load_deployment
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, DefinitionError, Unmet
-from decisions.loading import load_definitions
+from decisions.loading import load_definitions, load_sources
 from decisions.model import Action, Case, Record
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.workflow.engine import Engine
-from tests.stores import fixed_clock, play
-from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, ROOT, Step, Story, rule_ids
-from tests.test_rules import AMEND, EXPLORATORY, FIND_LEGAL_RISK, find, main
+from tests.stores import fixed_clock, play, supplied_catalogue
+from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, ROOT, Step, Story, rule_ids, shipped_definitions
+from tests.test_rules import AMEND, EXPLORATORY, FIND_LEGAL_RISK, find, legal_opinion, main
 
 D = date
 NATIONAL = "rules/national.yaml"
@@ -105,7 +105,8 @@ def gate_refusal(exc: ActionRefused, rule_id: str) -> Unmet:
     """The engine's refusal for a gate: cites the gate rule's article and says what to do, in zh and en."""
     (unmet,) = [u for u in exc.unmet if u.rule_id == rule_id]
     assert unmet.kind == "violation"
-    assert "《重大行政决策程序暂行条例》" in unmet.citation
+    # the gate rule's citation: Decree 713, or for the catalogue's screening the local catalogue rules
+    assert "《重大行政决策程序暂行条例》" in unmet.citation or "湘政办发〔2022〕33号" in unmet.citation
     assert unmet.message_zh and unmet.message_en and unmet.message_zh != unmet.message_en
     return unmet
 
@@ -143,6 +144,7 @@ def test_dropping_the_version_clause_still_refuses_a_review_of_an_older_draft(tm
     # the way out it names works: a new review of the amended draft
     story.do("resubmit_legality_review", "clerk_li", D(2025, 4, 29), {"review_due": D(2025, 5, 13)})
     story.do("accept_review", "counsel_zhao", D(2025, 4, 30))
+    story.step(legal_opinion(D(2025, 5, 6)))
     story.step(find("find_lawful", D(2025, 5, 9)))
     story.step(main("submit_for_discussion", on=D(2025, 5, 12)))
     assert story.case.state == "in_discussion"
@@ -202,6 +204,7 @@ def test_a_review_by_the_drafter_does_not_open_the_meeting(tmp_path: Path) -> No
     story.do("amend_draft", "counsel_wu", D(2025, 4, 28), docs=("draft", "revision_explanation"))
     story.do("resubmit_legality_review", "clerk_li", D(2025, 4, 29), {"review_due": D(2025, 5, 13)})
     story.do("accept_review", "counsel_wu", D(2025, 4, 30))
+    story.step(legal_opinion(D(2025, 5, 6)))
     story.step(find("find_lawful", D(2025, 5, 9), actor="counsel_wu"))
     exc = story.refused("submit_for_discussion", "clerk_li", D(2025, 5, 12), {}, ("discussion_package",))
     unmet = gate_refusal(exc, LEGALITY)
@@ -215,6 +218,7 @@ def test_a_review_by_whoever_submitted_it_does_not_open_the_meeting(tmp_path: Pa
     story = Story(weak).walk("submit_legality_review")
     story.step(main("submit_legality_review", actor="counsel_wu"))
     story.do("accept_review", "counsel_wu", D(2025, 4, 17))
+    story.step(legal_opinion(D(2025, 4, 22)))
     story.step(find("find_lawful", D(2025, 4, 25), actor="counsel_wu")).step(main("report_to_party_committee"))
     exc = story.refused("submit_for_discussion", "clerk_li", D(2025, 4, 29), {}, ("discussion_package",))
     assert "recorded review_submission" in gate_refusal(exc, LEGALITY).message_en
@@ -495,7 +499,7 @@ def test_a_weakened_pack_in_a_deployment_still_refuses_the_stale_review_and_stor
     """The deployment runs the weakened pack; the refusal leaves the stored case as it was, and the
     definitions replayed from the database (the texts it stored) refuse the same way."""
     weak = load(tmp_path, national=[(VERSION_CLAUSE, "")])
-    service = CaseService(db, weak, clock=fixed_clock)
+    service = CaseService(db, weak, clock=fixed_clock, outside=supplied_catalogue)
     steps = (*_until_submission(), AMEND)
     play(service, "D-2025-031", steps)
     before = service.view("D-2025-031")
@@ -513,3 +517,20 @@ def test_a_weakened_pack_in_a_deployment_still_refuses_the_stale_review_and_stor
 
 def _until_submission() -> tuple[Step, ...]:
     return tuple(itertools.takewhile(lambda s: s.trigger != "submit_for_discussion", MAIN_PATH))
+
+
+def test_a_workflow_recorded_before_guarantees_existed_still_loads_for_replay() -> None:
+    """A decision keeps the definitions it was taken under. A text stored by an earlier version, whose
+    review gate has no `guarantee:`, is refused for a deployment but still loads to replay it."""
+    sources = list(shipped_definitions().sources)
+    (i,) = [n for n, s in enumerate(sources) if s.kind == "workflow" and "review_gate: legality_review" in s.text]
+    old = SHIPPED_GUARANTEE_RE.sub("", sources[i].text, count=1)
+    assert "record: legality_review\n" not in old and old != sources[i].text  # the gate as it was before
+    sources[i] = replace(sources[i], text=old)
+    with pytest.raises(DefinitionError, match="declares its 'guarantee'"):
+        load_sources(sources)
+    replayed = load_sources(sources, recorded=True)
+    assert replayed.workflows["major_decision"].gates["legality_review"].guarantee is None
+
+
+SHIPPED_GUARANTEE_RE = re.compile(r"(?m)^    # Checked by the engine.*?\n(?:    #.*\n)*    guarantee:\n(?:      .*\n)+")

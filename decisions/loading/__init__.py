@@ -128,17 +128,19 @@ def _parse(source: Source, problems: list[Problem]) -> YamlDocument | None:
         return None
 
 
-def load_sources(sources: Sequence[Source]) -> Definitions:
+def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Definitions:
     """Load and check definitions from their texts, in order (workflows, then packs in layering
     order, then at most one calendar). The same texts always give the same definitions: this is
-    how a decision is replayed under the definitions it was recorded with."""
+    how a decision is replayed under the definitions it was recorded with (``recorded``: texts
+    stored with decisions, which requirements added to the loader later do not bind; see
+    `read_workflow`)."""
     problems: list[Problem] = []
     workflows: dict[str, tuple[WorkflowDef, Reader]] = {}
     for source in (s for s in sources if s.kind == "workflow"):
         doc = _parse(source, problems)
         if doc is None:
             continue
-        wf, reader = read_workflow(doc)
+        wf, reader = read_workflow(doc, recorded=recorded)
         if wf is not None:
             if wf.name in workflows:
                 reader.error(

@@ -355,8 +355,13 @@ def _read_gates(
     return gates
 
 
-def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
-    """Read and check one workflow document; problems are left on the returned reader."""
+def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[WorkflowDef | None, Reader]:
+    """Read and check one workflow document; problems are left on the returned reader.
+
+    ``recorded``: the text was stored with a decision, under an earlier version of this loader, and
+    is read to replay that decision. Requirements added to the loader since (a review gate must
+    declare its guarantee) are not imposed on it: the decision was taken under the text as it was,
+    and refusing to load it would make its history unreplayable."""
     r = Reader(doc)
     data = r.mapping(
         doc.data,
@@ -410,7 +415,8 @@ def read_workflow(doc: YamlDocument) -> tuple[WorkflowDef | None, Reader]:
     if review_gate is not None and review_gate not in gates:
         r.error(("workflow", "review_gate"), f"unknown gate {review_gate!r}")
     elif (
-        review_gate is not None
+        not recorded
+        and review_gate is not None
         and gates[review_gate].guarantee is None
         and "guarantee" not in ((data.get("gates") or {}).get(review_gate) or {})
     ):

@@ -281,7 +281,7 @@ class CaseService:
     def stored_definitions(self, fingerprint: str) -> Definitions:
         """The definitions of ``fingerprint`` as stored in the database, never from memory: what an
         auditor replays. Edited texts no longer hash to the fingerprint and are refused."""
-        found = load_sources(self.repository.definition_sources(fingerprint))
+        found = load_sources(self.repository.definition_sources(fingerprint), recorded=True)
         if found.fingerprint != fingerprint:
             raise IntegrityError(
                 f"定义集 {fingerprint[:16]}… 的存储文本已被改动 / the stored texts of definition set "
