@@ -287,7 +287,7 @@ WITHIN_A_MONTH = """  - id: published_within_a_month
     workflow: major_decision
     triggers: [publish]
     strength: hard
-    citation: {source: youxian_procedure, article: 决策公布条款（条号待核）, article_en: publication provisions (to be verified)}
+    citation: {source: reference_local, article: 假设的县规定：决策公布期限, article_en: a hypothetical county rule on the publication deadline}
     require:
       lte:
         - {fact: action.on}

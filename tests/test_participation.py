@@ -159,7 +159,7 @@ BAD_UNION = (
     "    workflow: major_decision\n"
     "    triggers: [hold_hearing]\n"
     "    strength: hard\n"
-    "    citation: {source: youxian_procedure, article: 听证条款（条号待核）, article_en: hearing (to be verified)}\n"
+    "    citation: {source: reference_local, article: 假设的县规定：听证, article_en: a hypothetical county rule on hearings}\n"
     "    require:\n"
     "      contains_all:\n"
     "        - {union: [{fact: action.signed_by}, {fact: action.hearing_date}]}\n"
