@@ -166,7 +166,7 @@ def case_deadlines(
                 Text("立项后调研起草期限", "research deadline after launch"),
                 _since(
                     launch.on,
-                    params.get("research_deadline_days"),
+                    params.get("research_deadline"),
                     calendar,
                     policy,
                     _paused_days(case, launch, _RESEARCH_RUNS),
@@ -184,7 +184,7 @@ def case_deadlines(
         if meeting is not None:
             add(
                 Text("暂缓期限（届满退出程序）", "deferral expires (then the matter leaves the procedure)"),
-                _since(meeting.on, params.get("deferral_expiry_days"), calendar, policy),
+                _since(meeting.on, params.get("deferral_expiry"), calendar, policy),
                 overdue_after=False,
             )
     elif state in _TERMINAL and case.records:

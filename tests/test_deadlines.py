@@ -1,7 +1,7 @@
 """Deadlines are reminders: a deadline stops when its completing event is on record and pauses while
 the case waits on others, so a case that is on time is never shown overdue.
 
-The 攸县 research deadline (立项后调研起草期限, 30 calendar days after the launch) runs while the
+The 攸县 research deadline (立项后调研起草期限, one month after the launch, to the corresponding day) runs while the
 organiser works on the matter (drafting, argumentation), stops when the draft is on record, and
 stands still while the case waits on others (outside those states). Periods are counted
 as the Civil Code counts (《民法典》第二百零一条至第二百零三条).
@@ -24,7 +24,7 @@ RESEARCH = "research deadline after launch"
 def research(definitions: Definitions, story: Story, today: date, **param_changes: object) -> Deadline | None:
     params = dict(definitions.rulebook.parameters)
     if param_changes:
-        params["research_deadline_days"] = replace(params["research_deadline_days"], **param_changes)  # type: ignore[arg-type]
+        params["research_deadline"] = replace(params["research_deadline"], **param_changes)  # type: ignore[arg-type]
     found = [
         d
         for d in case_deadlines(story.case, params, definitions.calendar, today, definitions.rulebook.counting)
@@ -105,5 +105,5 @@ def test_a_limit_declared_in_months_ends_on_the_corresponding_day(definitions: D
     months = research(definitions, story, D(2025, 4, 1), value=3, unit="months")
     assert months is not None and months.due == D(2025, 6, 5)
     assert "3 个月" in months.basis and "3 months" in months.basis
-    days = research(definitions, story, D(2025, 4, 1), value=90)
+    days = research(definitions, story, D(2025, 4, 1), value=90, unit="calendar days")
     assert days is not None and days.due == D(2025, 6, 3)

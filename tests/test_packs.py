@@ -191,8 +191,8 @@ def test_a_stricter_county_comment_period_becomes_the_minimum(tmp_path: Path) ->
 
 
 def test_a_stricter_city_maximum_shortens_the_county_deferral(tmp_path: Path) -> None:
-    """A city pack between Hunan and the county sets the deferral expiry to 180 days (a maximum): the
-    smaller value rules, and both packs are named."""
+    """A city pack between Hunan and the county sets the deferral expiry to 6 months (a maximum, in the
+    county's unit): the smaller value rules, and both packs are named."""
     city = (
         "pack:\n"
         "  id: zhuzhou\n"
@@ -201,22 +201,22 @@ def test_a_stricter_city_maximum_shortens_the_county_deferral(tmp_path: Path) ->
         "  sources:\n"
         "    zhuzhou_procedure: 《株洲市重大行政决策程序规定》\n"
         "parameters:\n"
-        "  deferral_expiry_days:\n"
+        "  deferral_expiry:\n"
         "    kind: maximum\n"
-        "    value: 180\n"
-        "    unit: calendar days\n"
+        "    value: 6\n"
+        "    unit: months\n"
         "    label: {zh: 暂缓决策期限, en: deferral expiry}\n"
         "rules: []\n"
     )
     defs = load(tmp_path, ("zhuzhou.yaml", city), ("youxian.yaml", YOUXIAN))
-    param = defs.rulebook.parameters["deferral_expiry_days"]
-    assert param.value == 180
-    assert [(s.pack, s.value) for s in param.sources] == [("zhuzhou", 180), ("youxian", 365)]
-    story = Story(defs).walk("approve").step(DEFER)  # deferred 2025-05-06; + 181 days = 2025-11-03
-    unmet = attempt_refused(story, replace(RESUME, on=D(2025, 11, 3)), "youxian.deferral_not_expired")
-    assert "180" in unmet.message_zh
-    assert "zhuzhou: 180" in " ".join(unmet.sources) and "youxian: 365" in " ".join(unmet.sources)
-    attempt_allowed(story, replace(RESUME, on=D(2025, 11, 2)), "youxian.deferral_not_expired")
+    param = defs.rulebook.parameters["deferral_expiry"]
+    assert param.value == 6
+    assert [(s.pack, s.value) for s in param.sources] == [("zhuzhou", 6), ("youxian", 12)]
+    story = Story(defs).walk("approve").step(DEFER)  # deferred 2025-05-06; six months end on 2025-11-06
+    unmet = attempt_refused(story, replace(RESUME, on=D(2025, 11, 7)), "youxian.deferral_not_expired")
+    assert "6个月" in unmet.message_zh
+    assert "zhuzhou: 6" in " ".join(unmet.sources) and "youxian: 12" in " ".join(unmet.sources)
+    attempt_allowed(story, replace(RESUME, on=D(2025, 11, 6)), "youxian.deferral_not_expired")
 
 
 # ------------------------------------------------------------------------------------------------

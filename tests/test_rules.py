@@ -1437,23 +1437,23 @@ EXECUTION = [
     ),
 ]
 
-# deferred at the meeting of 2025-05-06; 365 days later is 2026-05-06
+# deferred at the meeting of 2025-05-06; twelve months later, the corresponding day, is 2026-05-06
 DEFER = meeting("defer", views=spoken("defer", "defer", "approve", head="defer"))
 RESUME = Step("resume_discussion", "office_chen", D(2026, 5, 6), {"reason": "配套补贴资金已落实"})
 LAPSE = Step("lapse", "office_chen", D(2026, 5, 7))
 DEFERRAL = [
-    allowed("youxian.deferral_not_expired", "resumed-on-day-365", RESUME, until="approve", then=(DEFER,)),
+    allowed("youxian.deferral_not_expired", "resumed-on-the-last-day", RESUME, until="approve", then=(DEFER,)),
     refused(
         "youxian.deferral_not_expired",
-        "resumed-on-day-366",
+        "resumed-the-day-after",
         replace(RESUME, on=D(2026, 5, 7)),
         until="approve",
         then=(DEFER,),
     ),
-    allowed("youxian.deferral_expired", "lapsed-on-day-366", LAPSE, until="approve", then=(DEFER,)),
+    allowed("youxian.deferral_expired", "lapsed-the-day-after", LAPSE, until="approve", then=(DEFER,)),
     refused(
         "youxian.deferral_expired",
-        "lapsed-on-day-365",
+        "lapsed-on-the-last-day",
         replace(LAPSE, on=D(2026, 5, 6)),
         until="approve",
         then=(DEFER,),
@@ -2307,16 +2307,16 @@ def test_evaluator_independent_of_assessor_named_at_start(definitions: Definitio
     )
 
 
-# -- deferral (攸县: more than 365 days leaves the procedure) ------------------------------------
-def test_deferral_resume_within_365_days(story: Story) -> None:
+# -- deferral (攸县: more than a year, 12 months, leaves the procedure) ------------------------------
+def test_deferral_resume_within_a_year(story: Story) -> None:
     story.walk("approve").step(DEFER)
     unmet = attempt_refused(story, replace(RESUME, on=D(2026, 5, 7)), "youxian.deferral_not_expired")
-    assert "365" in unmet.message_zh and "365" in unmet.message_en
+    assert "12个月" in unmet.message_zh and "12 months" in unmet.message_en
     attempt_allowed(story, RESUME, "youxian.deferral_not_expired")
     assert story.case.state == "in_discussion"
 
 
-def test_deferral_lapses_only_after_365_days(story: Story) -> None:
+def test_deferral_lapses_only_after_a_year(story: Story) -> None:
     story.walk("approve").step(DEFER)
     attempt_refused(story, replace(LAPSE, on=D(2026, 5, 6)), "youxian.deferral_expired")
     attempt_refused(story, replace(LAPSE, on=D(2025, 11, 6)), "youxian.deferral_expired")
@@ -2325,7 +2325,7 @@ def test_deferral_lapses_only_after_365_days(story: Story) -> None:
 
 
 def test_deferral_counts_from_the_latest_deferral(story: Story) -> None:
-    """Resumed, then deferred again at a second meeting: the 365 days run from the second one."""
+    """Resumed, then deferred again at a second meeting: the year runs from the second one."""
     story.walk("approve").step(DEFER).step(replace(RESUME, on=D(2025, 11, 3)))
     story.step(meeting("defer", on=D(2025, 11, 10), views=spoken("defer", "defer", head="defer")))
     attempt_allowed(story, replace(RESUME, on=D(2026, 11, 10)), "youxian.deferral_not_expired")
