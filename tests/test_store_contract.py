@@ -17,7 +17,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import EventRow
-from tests.stores import play, supplied_catalogue
+from tests.stores import fixed_clock, play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE
 
 
@@ -135,3 +135,17 @@ def test_schema_revision_is_alembics_head() -> None:
     from decisions.store.database import MIGRATIONS, SCHEMA_REVISION
 
     assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == SCHEMA_REVISION
+
+
+def test_the_demo_year_plays_on_the_in_memory_store_and_verifies(definitions) -> None:  # type: ignore[no-untyped-def]
+    """The whole service layer runs on the in-memory store: the county's year, audit and replay."""
+    from decisions.demo import run_demo
+    from decisions.service.office import Office
+    from decisions.store.memory import memory_store
+
+    office = Office(memory_store(), definitions, clock=fixed_clock)
+    ids = run_demo(office, lambda line: None)
+    report = AuditService(office.cases).verify()
+    assert report.ok and report.cases == 3 and report.events > 50
+    assert office.show(ids["bus_fares"]).view.case.state == "executing"
+    assert AuditService(office.cases).replay(ids["bus_fares"]).ok
