@@ -519,8 +519,10 @@ class DecisionHistories(RuleBasedStateMachine):
         if ids & {g.rule for g in self.wf.gates.values()}:
             self.stats["refused_at_gate"] += 1
         assert ids, f"{action.trigger} refused without a reason"
-        if any(i.startswith("service.") for i in ids):  # the service refuses bad dates and documents first
-            assert ids <= {"service.future_date"} | {f"service.document.{k}" for k in self.wf.documents}, sorted(ids)
+        if any(i.startswith("service.") for i in ids):  # the service refuses bad dates, documents, links first
+            service = {"service.future_date"} | {f"service.document.{k}" for k in self.wf.documents}
+            service |= {f"service.case_link.{f}" for f in self.wf.fields}
+            assert ids <= service, sorted(ids)
             self.stats["refused_by_service"] += 1
             return
         if t is None:
