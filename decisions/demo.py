@@ -223,9 +223,9 @@ def run_demo(office: Office, say: Say) -> dict[str, str]:
         "2025-04-15",
         docs=[("opinion_summary", "意见汇总"), ("adoption_statement", "采纳情况说明")],
     )
-    say(
-        "  公交票价属公用事业价格：依《价格法》第二十三条须举行价格听证 / a bus fare is a public-utility price: hearing required"
-    )
+    hearing = office.definitions.rulebook.rules.get("national.price_hearing_held")
+    basis = f"（{hearing.citation}）" if hearing is not None else ""
+    say(f"  公交票价属公用事业价格，须举行价格听证{basis} / a bus fare is a public-utility price: hearing required")
     participants = "市民代表甲,市民代表乙,公交企业代表,人大代表丙,价格专家丁"
     p.act(
         d,

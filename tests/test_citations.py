@@ -4,7 +4,7 @@ The decree's structure below was written out by hand from its promulgated text (
 2019-04-20): how many paragraphs each article has, and how many items a paragraph lists. An article of
 one paragraph is cited without 第一款 (第三十二条, 第十条第二项), and a paragraph is never one the
 article does not have (the old 第三十二条第二款). The English article must name the same provisions.
-Checked: every rule and parameter citation of Decree 713 in the shipped packs, and every `basis:` and
+Checked: every rule, parameter and engine check citation of Decree 713 in the shipped packs, and every `basis:` and
 stage `article:` text of the shipped workflows.
 """
 
@@ -88,6 +88,7 @@ def decree_citations() -> list[tuple[str, Citation]]:
         for s in p.sources
         if s.citation is not None
     ]
+    cited += [(f"check {check}", c) for check, c in book.checks.items()]
     return [(what, c) for what, c in cited if "国务院令第713号" in c.source]
 
 

@@ -62,11 +62,12 @@ def test_dates_in_the_future_and_missing_documents_are_refused(contract_service:
                 (contract_service.attach("launch_decision", b"x", "l.pdf"),),
             ),
         )
-    assert "service.future_date" in {u.rule_id for u in future.value.unmet}
+    art_33 = str(contract_service.current.rulebook.checks["service.future_date"])  # cited by the national pack
+    assert {u.rule_id: u.citation for u in future.value.unmet}["service.future_date"] == art_33
     ghost = replace(contract_service.attach("launch_decision", b"y", "l.pdf"), sha256="0" * 64)
     with pytest.raises(ActionRefused) as missing:
         contract_service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), (ghost,)))
-    assert "service.document.launch_decision" in {u.rule_id for u in missing.value.unmet}
+    assert {u.rule_id: u.citation for u in missing.value.unmet}["service.document.launch_decision"] == art_33
 
 
 def test_stale_version_is_a_conflict_naming_who_changed_it(contract_service: CaseService) -> None:

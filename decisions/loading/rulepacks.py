@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from decisions.calendar import CountingPolicy
+from decisions.loading.checks import read_checks
 from decisions.loading.conditions import FactScope, parse_condition
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
@@ -289,7 +290,7 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
         doc.data,
         (),
         required=("pack", "rules"),
-        optional=("pack", "parameters", "rules", "counting"),
+        optional=("pack", "parameters", "rules", "counting", "checks"),
     )
     if data is None:
         return None, r
@@ -322,6 +323,7 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
             if earlier is None
             else Parameter(p.name, p.kind, p.label, p.value, earlier.sources + p.sources, p.unit, p.values)
         )
+    checks = read_checks(r, data["checks"], lambda raw, path: _citation(r, raw, path, ctx)) if "checks" in data else {}
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):
         r.error(("rules",), "expected a list of rules")
@@ -338,5 +340,6 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
         tuple(parameters),
         counting,
         str(effective),
+        checks,
     )
     return pack, r

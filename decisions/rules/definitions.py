@@ -2,7 +2,8 @@
 
 A deployment loads packs in order (national → province → county). Rules accumulate; numeric
 parameters layer so that the strictest value wins (`minimum`: the largest, `maximum`: the
-smallest) and remember every pack that set them; `setting` parameters take the most local value.
+smallest) and remember every pack that set them; `setting` parameters take the most local value,
+and so does the citation of a check the engine makes itself (`decisions.rules.checks`).
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ class RulePack:
     parameters: tuple[Parameter, ...] = ()
     counting: CountingPolicy | None = None
     effective_from: str = ""
+    checks: Mapping[str, Citation] = field(default_factory=dict)
+    """The citation this pack gives each check the engine makes itself (`decisions.rules.checks`)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ class RuleBook:
     rules: Mapping[str, Rule]
     parameters: Mapping[str, Parameter]
     counting: CountingPolicy = field(default_factory=CountingPolicy)
+    checks: Mapping[str, Citation] = field(default_factory=dict)
+    """Each engine check's citation, from the most local pack that gives one."""
     _by_trigger: Mapping[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict)
 
     def rules_for(self, workflow: str, trigger: str) -> tuple[Rule, ...]:
@@ -162,7 +167,9 @@ def layer(packs: Sequence[RulePack]) -> RuleBook:
     by_trigger: dict[tuple[str, str], list[Rule]] = {}
     merged: dict[str, list[Parameter]] = {}
     counting = CountingPolicy()
+    checks: dict[str, Citation] = {}
     for pack in packs:
+        checks.update(pack.checks)
         for rule in pack.rules:
             rules[rule.id] = rule
             for trigger in sorted(rule.triggers):
@@ -189,5 +196,6 @@ def layer(packs: Sequence[RulePack]) -> RuleBook:
         rules=rules,
         parameters=parameters,
         counting=counting,
+        checks=checks,
         _by_trigger={k: tuple(v) for k, v in by_trigger.items()},
     )

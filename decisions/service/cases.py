@@ -299,7 +299,7 @@ class CaseService:
         prev_hash: str | None,
         blobs: Mapping[str, bytes],
     ) -> Fired:
-        self._check_dates_and_documents(case, action, blobs)
+        self._check_dates_and_documents(engine, case, action, blobs)
         self._check_case_links(engine, case, action)
         fired = engine.fire(case, self.with_outside_facts(engine, case, action))
         # Accepted: file the new documents' bytes (content-addressed, atomic); their rows are written
@@ -348,7 +348,7 @@ class CaseService:
                 unmet.append(
                     Unmet(
                         f"service.case_link.{name}",
-                        " ".join(x for x in (wf.sources[0] if wf.sources else "", t.basis) if x),
+                        engine.cite("service.case_link", t),
                         f"{fdef.label.zh}「{shown(value)}」不是本单位已登记的另一{wf.label.zh}事项；请先登记该事项再关联",
                         f"{fdef.label.en} {shown(value)} is not another {wf.label.en.lower()} case on record here; "
                         "start that case first, then link it",
@@ -358,7 +358,9 @@ class CaseService:
         if unmet:
             raise ActionRefused(action.trigger, case.state, unmet)
 
-    def _check_dates_and_documents(self, case: Case, action: Action, blobs: Mapping[str, bytes]) -> None:
+    def _check_dates_and_documents(
+        self, engine: Engine, case: Case, action: Action, blobs: Mapping[str, bytes]
+    ) -> None:
         names = [action.actor.id, action.actor.unit or "", action.role or "", *action.actor.roles]
         names += [text for d in action.documents for text in (d.kind, d.name)]
         if not all(is_storable_text(n) for n in names):
@@ -372,7 +374,7 @@ class CaseService:
             unmet.append(
                 Unmet(
                     "service.future_date",
-                    "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                    engine.cite("service.future_date"),
                     f"发生日期 {action.on} 晚于今天 {today}",
                     f"the date it happened ({action.on}) is in the future (today is {today})",
                     kind="invalid",
@@ -388,7 +390,7 @@ class CaseService:
                 unmet.append(
                     Unmet(
                         f"service.document.{d.kind}",
-                        "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                        engine.cite("service.document"),
                         f"附件 {d.name or d.sha256} 不在文档库中或已损坏",
                         f"attachment {d.name or d.sha256} is not in the document store ({problem})",
                         kind="invalid",

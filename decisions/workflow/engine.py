@@ -26,6 +26,7 @@ from transitions import Machine, MachineError
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, Unmet, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text, is_case_id, is_storable_text
+from decisions.rules.checks import CHECKS, TRANSITION_CHECKS
 from decisions.rules.conditions import Env
 from decisions.rules.evaluate import Outcome, RuleResult, evaluate_rule
 from decisions.workflow.definition import FieldDef, FieldType, Gate, TransitionDef, WorkflowDef
@@ -208,7 +209,7 @@ class Engine:
             unmet.append(
                 Unmet(
                     "engine.date_order",
-                    "《重大行政决策程序暂行条例》第三十三条 (Art. 33)",
+                    self.cite("engine.date_order"),
                     f"发生日期 {action.on} 早于上一事项日期 {case.last_on}",
                     f"the date it happened ({action.on}) is before the previous event ({case.last_on})",
                     kind="invalid",
@@ -292,7 +293,7 @@ class Engine:
         asked_en = f" (as {wanted})" if wanted else ""
         return Unmet(
             "engine.role",
-            t.basis or self._source(),
+            self.cite("engine.role", t),
             f"{actor.id}{asked} 无权执行「{t.label.zh}」，需要角色：{zh}",
             f"{actor.id}{asked_en} may not {t.label.en}: requires one of the roles {en}",
             kind="role",
@@ -300,14 +301,14 @@ class Engine:
 
     def _carried(self, action: Action, t: TransitionDef) -> list[Unmet]:
         out: list[Unmet] = []
-        cite = t.basis or self._source()
+        cite_field, cite_document = self.cite("engine.field", t), self.cite("engine.document", t)
         for name in t.requires_fields:
             if action.fields.get(name) in (None, "", [], ()):
                 label = self.workflow.fields[name].label
                 out.append(
                     Unmet(
                         f"engine.field.{name}",
-                        cite,
+                        cite_field,
                         f"缺少必填项「{label.zh}」({name})",
                         f"missing required field '{label.en}' ({name})",
                         kind="missing",
@@ -319,7 +320,7 @@ class Engine:
                 out.append(
                     Unmet(
                         f"engine.field.{name}",
-                        cite,
+                        cite_field,
                         f"此操作不接受字段 {shown(name)}",
                         f"field {shown(name)} is not accepted by {t.trigger}",
                         kind="invalid",
@@ -329,7 +330,7 @@ class Engine:
                 out.append(
                     Unmet(
                         f"engine.field.{name}",
-                        cite,
+                        cite_field,
                         f"字段「{fdef.label.zh}」无效：{problem}",
                         f"invalid field '{fdef.label.en}': {problem}",
                         kind="invalid",
@@ -342,7 +343,7 @@ class Engine:
                 out.append(
                     Unmet(
                         f"engine.document.{kind}",
-                        cite,
+                        cite_document,
                         f"缺少文件「{label.zh}」({kind})",
                         f"missing document '{label.en}' ({kind})",
                         kind="missing",
@@ -352,7 +353,7 @@ class Engine:
             out.append(
                 Unmet(
                     f"engine.document.{kind}",
-                    cite,
+                    cite_document,
                     f"此操作不接受文件类型 {shown(kind)}",
                     f"document kind {shown(kind)} is not accepted by {t.trigger}",
                     kind="invalid",
@@ -384,11 +385,21 @@ class Engine:
         allowed = ", ".join(t.trigger for t in self.workflow.transitions_from(state)) or "—"
         return Unmet(
             "engine.unavailable",
-            self._source(),
+            self.cite("engine.unavailable"),
             f"当前阶段「{label.zh}」不能执行 {trigger}；可执行：{allowed}",
             f"{trigger} is not possible in state '{label.en}'; possible: {allowed}",
             kind="unavailable",
         )
+
+    def cite(self, check: str, t: TransitionDef | None = None) -> str:
+        """The citation of ``check`` (an id of `decisions.rules.checks.CHECKS`), from data only: the
+        transition's own ``basis:`` for a check about it, else the packs' citation of the check,
+        else the workflow's first source."""
+        assert check in CHECKS, check
+        if t is not None and t.basis and check in TRANSITION_CHECKS:
+            return t.basis
+        cited = self.definitions.rulebook.checks.get(check)
+        return str(cited) if cited is not None else self._source()
 
     def _source(self) -> str:
         return self.workflow.sources[0] if self.workflow.sources else self.workflow.label.zh
