@@ -17,6 +17,7 @@ from decisions.model import Action, Actor, Case, Record
 from decisions.rules.conditions import MISSING, PENDING, Compare, Env, Fact, Literal, Status
 from decisions.rules.facts import (
     FACTS,
+    FIELD_FACTS,
     FIELD_TYPES,
     OUTSIDE_FACTS,
     RECORD_FACTS,
@@ -93,7 +94,7 @@ def entry_type(wf: WorkflowDef, path: str) -> FactType:
     if derived:
         assert namespace == "action" and f.type is FieldType.VIEWS, path
         return VIEWS_FACTS[derived].type
-    assert namespace == "action" or (namespace == "decision" and f.attribute), path
+    assert f.attribute or not FIELD_FACTS[namespace].attributes_only, path
     return FIELD_TYPES[f.type]
 
 
@@ -134,7 +135,7 @@ def test_facts_of_the_action_are_pending_until_it_is_attempted(definitions: Defi
     wf = definitions.workflow("major_decision")
     before, preview = sample_env(wf, with_action=False), sample_env(wf, preview=True)
     for path in workflow_facts(wf):
-        source = FACTS[path].source if path in FACTS else Source.ACTION if path.startswith("action.") else Source.CASE
+        source = FACTS[path].source if path in FACTS else FIELD_FACTS[path.partition(".")[0]].source
         if source is Source.CASE:
             assert before.fact(path) is not PENDING, path
         else:

@@ -7,7 +7,7 @@ comes from) and a description. The evaluator (`Env.fact`, `record_value`) and th
 this table, so adding a fact is one entry::
 
     FACTS            built-in facts of the action, the actor, the case, and outside lookups
-    field facts      action.<field> and decision.<attribute field>, declared by the workflow
+    FIELD_FACTS      action.<field> and decision.<attribute field>, for the fields a workflow declares
     VIEWS_FACTS      derived facts of a ``views`` field: action.<views field>.<derivation>
     RECORD_FACTS     what every record has besides its fields (count / latest / collect)
 
@@ -29,6 +29,7 @@ from decisions.workflow.definition import FieldType, WorkflowDef
 
 __all__ = [
     "FACTS",
+    "FIELD_FACTS",
     "FIELD_TYPES",
     "MISSING",
     "OUTSIDE_FACTS",
@@ -39,6 +40,7 @@ __all__ = [
     "EvalFailure",
     "FactDef",
     "FactType",
+    "FieldFacts",
     "Source",
     "WorkingCalendar",
     "record_fields",
@@ -136,10 +138,10 @@ class WorkingCalendar(Protocol):
 class Env:
     """Everything a condition may look at. Built by the engine; the evaluator reads nothing else.
 
-    Facts are those of the table: `FACTS`, the action's fields (``action.<field>``, with the
-    derived facts of a views field), the case's attributes (``decision.<attribute>``: latest
-    recorded value, else the field's default). An outside fact the service could not supply cannot
-    be judged: an ERROR saying so, never an empty value.
+    Facts are those of the table: `FACTS`, then `FIELD_FACTS` (``action.<field>``, with the
+    derived facts of a views field; ``decision.<attribute>``); any other path is an ERROR. An
+    outside fact the service could not supply cannot be judged: an ERROR saying so, never an
+    empty value.
     """
 
     case: Case
@@ -161,20 +163,9 @@ class Env:
         if builtin is not None:
             return builtin.read(self)
         namespace, _, name = path.partition(".")
-        if namespace == "action":
-            if self.action is None:
-                return PENDING
-            name, _, derived = name.partition(".")
-            if self.preview and name not in self.action.fields:
-                return PENDING
-            value = self.action.fields.get(name, MISSING)
-            if derived:
-                return _views_value(value, derived)
-            return MISSING if value is None else value
-        if namespace == "decision" and name:
-            if name in self.attributes:
-                return self.attributes[name]
-            return self.attribute_defaults.get(name, MISSING)
+        family = FIELD_FACTS.get(namespace)
+        if family is not None and name:
+            return family.read(self, name)
         raise EvalFailure(f"unknown fact {path!r}")
 
 
@@ -246,6 +237,57 @@ FACTS: Mapping[str, FactDef[Env]] = _table(
 OUTSIDE_FACTS: Mapping[str, str] = {d.name: d.unknown for d in FACTS.values() if d.source is Source.OUTSIDE}
 """The facts the service looks up outside the case, with the ERROR a rule reading one gives when
 the service could not supply it."""
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    """The facts a workflow's fields declare under one namespace (``action.<field>``), typed by
+    `FIELD_TYPES`; ``attributes_only``: only the fields that set a case attribute."""
+
+    namespace: str
+    source: Source
+    description: str
+    read: Callable[[Env, str], Any]
+    attributes_only: bool = False
+
+
+def _action_field(env: Env, name: str) -> Any:
+    if env.action is None:
+        return PENDING
+    name, _, derived = name.partition(".")
+    if env.preview and name not in env.action.fields:
+        return PENDING
+    value = env.action.fields.get(name, MISSING)
+    if derived:
+        return _views_value(value, derived)
+    return MISSING if value is None else value
+
+
+def _attribute(env: Env, name: str) -> Any:
+    if name in env.attributes:
+        return env.attributes[name]
+    return env.attribute_defaults.get(name, MISSING)
+
+
+FIELD_FACTS: Mapping[str, FieldFacts] = {
+    f.namespace: f
+    for f in (
+        FieldFacts(
+            "action",
+            Source.ACTION,
+            "a field the action carries (a views field is read through its derived facts, `VIEWS_FACTS`)",
+            _action_field,
+        ),
+        FieldFacts(
+            "decision",
+            Source.CASE,
+            "a case attribute: its latest recorded value, else the field's default",
+            _attribute,
+            attributes_only=True,
+        ),
+    )
+}
+"""The facts of a workflow's fields, by namespace. A built-in fact (`FACTS`) of the same path wins."""
 
 Views = Sequence[Mapping[str, Any]]
 
@@ -357,12 +399,12 @@ def workflow_facts(wf: WorkflowDef) -> dict[str, tuple[FactType, tuple[str, ...]
     }
     for f in wf.fields.values():
         values = f.values if f.type is FieldType.ENUM else None
-        out[f"action.{f.name}"] = (FIELD_TYPES[f.type], values)
+        for family in FIELD_FACTS.values():
+            if f.attribute or not family.attributes_only:
+                out[f"{family.namespace}.{f.name}"] = (FIELD_TYPES[f.type], values)
         if f.type is FieldType.VIEWS:
             for d in VIEWS_FACTS.values():
                 out[f"action.{f.name}.{d.name}"] = (d.type, f.values if d.field_values else None)
-        if f.attribute:
-            out[f"decision.{f.name}"] = (FIELD_TYPES[f.type], values)
     return out
 
 
