@@ -23,8 +23,8 @@ from decisions.rules.facts import (
     RECORD_FACTS,
     VIEWS_FACTS,
     EvalFailure,
+    FactSource,
     FactType,
-    Source,
     record_fields,
     record_value,
     workflow_facts,
@@ -136,7 +136,7 @@ def test_facts_of_the_action_are_pending_until_it_is_attempted(definitions: Defi
     before, preview = sample_env(wf, with_action=False), sample_env(wf, preview=True)
     for path in workflow_facts(wf):
         source = FACTS[path].source if path in FACTS else FIELD_FACTS[path.partition(".")[0]].source
-        if source is Source.CASE:
+        if source is FactSource.CASE:
             assert before.fact(path) is not PENDING, path
         else:
             assert before.fact(path) is PENDING, path
@@ -149,7 +149,7 @@ def test_an_outside_fact_the_service_did_not_supply_cannot_be_judged(definitions
     assert env.action is not None
     bare = Env(env.case, Action("t", env.action.actor, ON), "organiser", {}, calendar=env.calendar)
     for path, why in OUTSIDE_FACTS.items():
-        assert FACTS[path].source is Source.OUTSIDE
+        assert FACTS[path].source is FactSource.OUTSIDE
         with pytest.raises(EvalFailure, match="catalogue"):
             bare.fact(path)
         assert why and "/" in why  # zh / en
@@ -173,7 +173,7 @@ def test_meeting_views_are_counted_by_declared_derivations() -> None:
         "majority": "approve",
         "dissenters": ["wang", "sun", "qian"],
     }
-    assert all(d.source is Source.VIEWS for d in VIEWS_FACTS.values())
+    assert all(d.source is FactSource.VIEWS for d in VIEWS_FACTS.values())
     tie = [*VIEWS[:2], VIEWS[-1]]
     assert VIEWS_FACTS["majority"].read(tie) == "tie"
     assert VIEWS_FACTS["majority"].read([VIEWS[3], VIEWS[-1]]) is MISSING

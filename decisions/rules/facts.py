@@ -1,7 +1,7 @@
 """The fact table: every fact a rule condition may read, declared once. Pure; no I/O, no clock.
 
 A fact has a path (``action.on``, ``decision.draft_version``, ``action.views.majority``), a static
-type (`FactType`: what the loader checks comparisons against), a source (`Source`: where its value
+type (`FactType`: what the loader checks comparisons against), a source (`FactSource`: where its value
 comes from) and a description. The evaluator (`Env.fact`, `record_value`) and the loader
 (`workflow_facts`, `record_fields`, read by ``decisions.loading.rulepacks.scope_for``) both read
 this table, so adding a fact is one entry::
@@ -39,9 +39,9 @@ __all__ = [
     "Env",
     "EvalFailure",
     "FactDef",
+    "FactSource",
     "FactType",
     "FieldFacts",
-    "Source",
     "WorkingCalendar",
     "record_fields",
     "record_value",
@@ -80,7 +80,7 @@ class FactType(enum.StrEnum):
     """A meeting's per-member views: read only through its derived facts (`VIEWS_FACTS`)."""
 
 
-class Source(enum.StrEnum):
+class FactSource(enum.StrEnum):
     """Where a fact's value comes from."""
 
     ACTION = "action"  # the action being judged
@@ -116,7 +116,7 @@ class FactDef(Generic[S]):
 
     name: str
     type: FactType
-    source: Source
+    source: FactSource
     description: str
     read: Callable[[S], Any]
     states: bool = False
@@ -184,7 +184,7 @@ def _outside(name: str, type_: FactType, description: str, unknown: str) -> Fact
             raise EvalFailure(unknown)
         return env.action.known[name]
 
-    return FactDef(name, type_, Source.OUTSIDE, description, read, unknown=unknown)
+    return FactDef(name, type_, FactSource.OUTSIDE, description, read, unknown=unknown)
 
 
 def _table(*defs: FactDef[S]) -> Mapping[str, FactDef[S]]:
@@ -192,37 +192,37 @@ def _table(*defs: FactDef[S]) -> Mapping[str, FactDef[S]]:
 
 
 FACTS: Mapping[str, FactDef[Env]] = _table(
-    FactDef("action.on", FactType.DATE, Source.ACTION, "the day of the action", _of_action(lambda e, a: a.on)),
-    FactDef("action.actor", FactType.STR, Source.ACTOR, "the id of who acts", _of_action(lambda e, a: a.actor.id)),
+    FactDef("action.on", FactType.DATE, FactSource.ACTION, "the day of the action", _of_action(lambda e, a: a.on)),
+    FactDef("action.actor", FactType.STR, FactSource.ACTOR, "the id of who acts", _of_action(lambda e, a: a.actor.id)),
     FactDef(
         "action.unit",
         FactType.STR,
-        Source.ACTOR,
+        FactSource.ACTOR,
         "the unit of who acts",
         _of_action(lambda e, a: a.actor.unit if a.actor.unit is not None else MISSING),
     ),
     FactDef(
         "action.role",
         FactType.STR,
-        Source.ACTOR,
+        FactSource.ACTOR,
         "the role the actor acts in",
         _of_action(lambda e, a: e.role if e.role is not None else MISSING),
     ),
     FactDef(
         "action.changes_draft",
         FactType.BOOL,
-        Source.ACTION,
+        FactSource.ACTION,
         "the action carries a new version of the draft (a document kind with draft: true)",
         _of_action(lambda e, a: PENDING if e.preview else any(d.kind in e.draft_documents for d in a.documents)),
     ),
     FactDef(
         "decision.draft_version",
         FactType.INT,
-        Source.CASE,
+        FactSource.CASE,
         "the case's draft version",
         lambda e: e.case.draft_version,
     ),
-    FactDef("decision.state", FactType.STR, Source.CASE, "the case's state", lambda e: e.case.state, states=True),
+    FactDef("decision.state", FactType.STR, FactSource.CASE, "the case's state", lambda e: e.case.state, states=True),
     _outside(
         "catalogue.published_items",
         FactType.LIST,
@@ -234,7 +234,7 @@ FACTS: Mapping[str, FactDef[Env]] = _table(
 )
 """The built-in facts, by path."""
 
-OUTSIDE_FACTS: Mapping[str, str] = {d.name: d.unknown for d in FACTS.values() if d.source is Source.OUTSIDE}
+OUTSIDE_FACTS: Mapping[str, str] = {d.name: d.unknown for d in FACTS.values() if d.source is FactSource.OUTSIDE}
 """The facts the service looks up outside the case, with the ERROR a rule reading one gives when
 the service could not supply it."""
 
@@ -245,7 +245,7 @@ class FieldFacts:
     `FIELD_TYPES`; ``attributes_only``: only the fields that set a case attribute."""
 
     namespace: str
-    source: Source
+    source: FactSource
     description: str
     read: Callable[[Env, str], Any]
     attributes_only: bool = False
@@ -274,13 +274,13 @@ FIELD_FACTS: Mapping[str, FieldFacts] = {
     for f in (
         FieldFacts(
             "action",
-            Source.ACTION,
+            FactSource.ACTION,
             "a field the action carries (a views field is read through its derived facts, `VIEWS_FACTS`)",
             _action_field,
         ),
         FieldFacts(
             "decision",
-            Source.CASE,
+            FactSource.CASE,
             "a case attribute: its latest recorded value, else the field's default",
             _attribute,
             attributes_only=True,
@@ -313,21 +313,21 @@ VIEWS_FACTS: Mapping[str, FactDef[Views]] = _table(
     FactDef(
         "members",
         FactType.LIST,
-        Source.VIEWS,
+        FactSource.VIEWS,
         "the members who stated a view, in speaking order",
         lambda views: [str(v.get("member", "")) for v in views],
     ),
     FactDef(
         "head_last",
         FactType.BOOL,
-        Source.VIEWS,
+        FactSource.VIEWS,
         "the head of the meeting spoke last",
         lambda views: bool(views) and views[-1].get("head") is True,
     ),
     FactDef(
         "head_position",
         FactType.STR,
-        Source.VIEWS,
+        FactSource.VIEWS,
         "the head's view (one of the field's values)",
         _head_position,
         field_values=True,
@@ -335,14 +335,14 @@ VIEWS_FACTS: Mapping[str, FactDef[Views]] = _table(
     FactDef(
         "majority",
         FactType.STR,
-        Source.VIEWS,
+        FactSource.VIEWS,
         'the plurality view of the members other than the head, abstentions not counted, or "tie"',
         _majority,
     ),
     FactDef(
         "dissenters",
         FactType.LIST,
-        Source.VIEWS,
+        FactSource.VIEWS,
         "the members whose view differs from the head's",
         lambda views: [str(v.get("member")) for v in views if v.get("position") != _head_position(views)],
     ),
@@ -361,20 +361,20 @@ def _views_value(value: Any, derived: str) -> Any:
 
 
 RECORD_FACTS: Mapping[str, FactDef[Record]] = _table(
-    FactDef("on", FactType.DATE, Source.RECORD, "the day of the action recorded", lambda r: r.on),
-    FactDef("actor", FactType.STR, Source.RECORD, "who acted", lambda r: r.actor),
+    FactDef("on", FactType.DATE, FactSource.RECORD, "the day of the action recorded", lambda r: r.on),
+    FactDef("actor", FactType.STR, FactSource.RECORD, "who acted", lambda r: r.actor),
     FactDef(
         "unit",
         FactType.STR,
-        Source.RECORD,
+        FactSource.RECORD,
         "the unit of who acted",
         lambda r: r.unit if r.unit is not None else MISSING,
     ),
-    FactDef("role", FactType.STR, Source.RECORD, "the role the actor acted in", lambda r: r.role),
+    FactDef("role", FactType.STR, FactSource.RECORD, "the role the actor acted in", lambda r: r.role),
     FactDef(
         "draft_version",
         FactType.INT,
-        Source.RECORD,
+        FactSource.RECORD,
         "the case's draft version after the action",
         lambda r: r.draft_version,
     ),
