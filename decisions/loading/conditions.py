@@ -29,6 +29,7 @@ from decisions.rules.conditions import (
     Union,
     Value,
 )
+from decisions.rules.facts import FactType
 
 __all__ = ["FactScope", "parse_condition", "parse_value"]
 
@@ -42,24 +43,24 @@ _CONDITION_FORMS = ("all", "any", "not", "present", *COMPARISON_OPERATORS)
 class FactScope:
     """What conditions of one workflow's rules may refer to, with static types."""
 
-    facts: Mapping[str, str]
+    facts: Mapping[str, FactType]
     enums: Mapping[str, tuple[str, ...]]
     record_kinds: frozenset[str]
-    record_fields: Mapping[str, str]
+    record_fields: Mapping[str, FactType]
     document_kinds: frozenset[str]
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, FactType] = field(default_factory=dict)
 
 
-def _literal_type(value: Any) -> str:
+def _literal_type(value: Any) -> FactType:
     if isinstance(value, bool):
-        return "bool"
+        return FactType.BOOL
     if isinstance(value, int | float):
-        return "int"
+        return FactType.INT
     if isinstance(value, str):
-        return "str"
+        return FactType.STR
     if isinstance(value, list):
-        return "list"
-    return "any"
+        return FactType.LIST
+    return FactType.ANY
 
 
 def _single_key(reader: Reader, value: Any, path: Path, forms: tuple[str, ...], what: str) -> str | None:
@@ -122,7 +123,7 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
         inner = parse_value(reader, arg, at, scope, params)
         if inner is None:
             return None
-        if inner.type not in ("list", "any", "str"):
+        if inner.type not in (FactType.LIST, FactType.ANY, FactType.STR):
             reader.error(at, f"length needs a list, {inner.describe()} is {inner.type}")
         return Length(inner)
     if form == "union":
@@ -131,7 +132,7 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
             return None
         parts = [parse_value(reader, item, (*at, i), scope, params) for i, item in enumerate(arg)]
         for i, part in enumerate(parts):
-            if part is not None and part.type not in ("list", "any"):
+            if part is not None and part.type not in (FactType.LIST, FactType.ANY):
                 reader.error((*at, i), f"union joins lists, {part.describe()} is {part.type}")
         if any(p is None for p in parts):
             return None
@@ -195,7 +196,7 @@ def parse_value(reader: Reader, raw: Any, path: Path, scope: FactScope, params: 
         reader.error((*at, "unit"), f"unit must be one of {', '.join(_UNITS)}, found {unit_raw!r}")
         return None
     for name, v in (("from", start), ("to", end)):
-        if v is not None and v.type not in ("date", "any"):
+        if v is not None and v.type not in (FactType.DATE, FactType.ANY):
             reader.error((*at, name), f"days needs dates, {v.describe()} is {v.type}")
             return None
     if start is None or end is None:
@@ -215,7 +216,7 @@ def _period_end(reader: Reader, arg: Any, at: Path, scope: FactScope, params: se
         if "unit" in m:
             reader.error((*at, "unit"), "'unit' belongs to a period given by 'from' and 'length'")
         day = parse_value(reader, m["last_day"], (*at, "last_day"), scope, params)
-        if day is not None and day.type not in ("date", "any"):
+        if day is not None and day.type not in (FactType.DATE, FactType.ANY):
             reader.error((*at, "last_day"), f"period_end needs a date, {day.describe()} is {day.type}")
             return None
         return PeriodEnd(day) if day is not None else None
@@ -228,10 +229,10 @@ def _period_end(reader: Reader, arg: Any, at: Path, scope: FactScope, params: se
     if unit_raw not in _UNITS:
         reader.error((*at, "unit"), f"unit must be one of {', '.join(_UNITS)}, found {unit_raw!r}")
         return None
-    if start is not None and start.type not in ("date", "any"):
+    if start is not None and start.type not in (FactType.DATE, FactType.ANY):
         reader.error((*at, "from"), f"period_end needs a date, {start.describe()} is {start.type}")
         return None
-    if length is not None and length.type not in ("int", "any"):
+    if length is not None and length.type not in (FactType.INT, FactType.ANY):
         reader.error((*at, "length"), f"a period's length is a number, {length.describe()} is {length.type}")
         return None
     if isinstance(length, Literal) and (isinstance(length.literal, bool) or length.literal < 1):
@@ -244,24 +245,24 @@ def _period_end(reader: Reader, arg: Any, at: Path, scope: FactScope, params: se
 
 def _check_types(reader: Reader, op: str, a: Value, b: Value, path: Path, scope: FactScope) -> None:
     ta, tb = a.type, b.type
-    if "views" in (ta, tb):
+    if FactType.VIEWS in (ta, tb):
         reader.error(path, "a views field is compared through its derived facts (e.g. .majority)")
         return
     if op in ("gt", "gte", "lt", "lte"):
         for v in (a, b):
-            if v.type not in ("int", "date", "any"):
+            if v.type not in (FactType.INT, FactType.DATE, FactType.ANY):
                 reader.error(path, f"{op} compares numbers or dates; {v.describe()} is {v.type}")
-        if "any" not in (ta, tb) and ta != tb:
+        if FactType.ANY not in (ta, tb) and ta != tb:
             reader.error(path, f"{op} compares {ta} with {tb}")
     elif op in ("eq", "ne"):
-        if "any" not in (ta, tb) and ta != tb:
+        if FactType.ANY not in (ta, tb) and ta != tb:
             reader.error(path, f"{op} compares {ta} ({a.describe()}) with {tb} ({b.describe()})")
     elif op in ("in", "not_in"):
-        if tb not in ("list", "any"):
+        if tb not in (FactType.LIST, FactType.ANY):
             reader.error(path, f"{op} needs a list on the right; {b.describe()} is {tb}")
     elif op in ("contains_all", "disjoint"):
         for v in (a, b):
-            if v.type not in ("list", "any"):
+            if v.type not in (FactType.LIST, FactType.ANY):
                 reader.error(path, f"{op} compares lists; {v.describe()} is {v.type}")
     # Enumerated facts compared with literals must use one of their declared values.
     for fact, lit in ((a, b), (b, a)):

@@ -12,7 +12,6 @@ from decisions.loading.checks import read_checks
 from decisions.loading.conditions import FactScope, parse_condition
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import YamlDocument
-from decisions.rules.conditions import OUTSIDE_FACTS, VIEW_FACTS
 from decisions.rules.definitions import (
     Citation,
     Parameter,
@@ -21,7 +20,8 @@ from decisions.rules.definitions import (
     RulePack,
     Strength,
 )
-from decisions.workflow.definition import FieldType, WorkflowDef
+from decisions.rules.facts import FactType, record_fields, workflow_facts
+from decisions.workflow.definition import WorkflowDef
 
 __all__ = ["PackContext", "read_rule_pack", "scope_for"]
 
@@ -38,53 +38,24 @@ _RULE_KEYS = (
 )
 _LEVELS = ("national", "province", "city", "county")
 _PARAM_KINDS = ("minimum", "maximum", "setting")
-_RECORD_BUILTINS = {
-    "on": "date",
-    "actor": "str",
-    "unit": "str",
-    "role": "str",
-    "draft_version": "int",
-}
 
 
 def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
-    """The facts, record kinds and fields the rules of ``wf`` may use."""
-    facts: dict[str, str] = {
-        "action.on": "date",
-        "action.actor": "str",
-        "action.role": "str",
-        "action.unit": "str",
-        "action.changes_draft": "bool",
-        "decision.draft_version": "int",
-        "decision.state": "str",
-    }
-    facts.update({name: "list" for name in OUTSIDE_FACTS})
-    enums: dict[str, tuple[str, ...]] = {"decision.state": tuple(wf.states)}
-    for f in wf.fields.values():
-        facts[f"action.{f.name}"] = f.type.fact_type
-        if f.type is FieldType.VIEWS:
-            for derived in VIEW_FACTS:
-                facts[f"action.{f.name}.{derived}"] = (
-                    "list" if derived in ("members", "dissenters") else "bool" if derived == "head_last" else "str"
-                )
-            enums[f"action.{f.name}.head_position"] = f.values
-        if f.type is FieldType.ENUM:
-            enums[f"action.{f.name}"] = f.values
-        if f.attribute:
-            facts[f"decision.{f.name}"] = f.type.fact_type
-            if f.type is FieldType.ENUM:
-                enums[f"decision.{f.name}"] = f.values
-    record_fields = dict(_RECORD_BUILTINS)
-    record_fields.update({f.name: f.type.fact_type for f in wf.fields.values()})
+    """The facts, record kinds and fields the rules of ``wf`` may use (`decisions.rules.facts`)."""
+    facts = workflow_facts(wf)
     param_types = {
-        p.name: "int" if p.kind in ("minimum", "maximum") else "str" if isinstance(p.value, str) else "any"
+        p.name: FactType.INT
+        if p.kind in ("minimum", "maximum")
+        else FactType.STR
+        if isinstance(p.value, str)
+        else FactType.ANY
         for p in params.values()
     }
     return FactScope(
-        facts=facts,
-        enums=enums,
+        facts={name: t for name, (t, _) in facts.items()},
+        enums={name: values for name, (_, values) in facts.items() if values is not None},
         record_kinds=wf.record_kinds,
-        record_fields=record_fields,
+        record_fields=record_fields(wf),
         document_kinds=frozenset(wf.documents),
         params=param_types,
     )

@@ -6,7 +6,7 @@ A rule's condition is a tree of a *closed* set of node classes, built by the loa
 Values (what a comparison compares)::
 
     literal                      "lawful", 3, true
-    {fact: action.comment_deadline}    a fact about the case or the action (see `Env`)
+    {fact: action.comment_deadline}    a fact about the case or the action (`decisions.rules.facts`)
     {param: comment_period_days}       a rule-pack parameter (layered, strictest wins)
     {count: {record: expert_opinion, where: {signed: true}}}    records of a kind
     {count: {record: expert_opinion, distinct: expert}}          distinct values of a field over records
@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-from decisions.calendar import CountingPolicy, Unit
+from decisions.calendar import Unit
 from decisions.errors import CalendarError
-from decisions.model import Action, Case, Record
+from decisions.model import Case, Record
+from decisions.rules.facts import MISSING, OUTSIDE_FACTS, PENDING, Env, EvalFailure, FactType, record_value
 
 __all__ = [
     "MISSING",
@@ -68,26 +69,7 @@ __all__ = [
     "Union",
     "Value",
     "Verdict",
-    "views_fact",
 ]
-
-
-class _Sentinel:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-MISSING: Any = _Sentinel("MISSING")
-"""A fact that has no value (a field never recorded, a latest record that does not exist)."""
-PENDING: Any = _Sentinel("PENDING")
-"""A fact about an action that has not been attempted yet (previews of available actions)."""
-
-
-class EvalFailure(Exception):
-    """A value could not be computed. Internal: it becomes an ERROR verdict, never a refusal by itself."""
 
 
 class Status(enum.Enum):
@@ -114,151 +96,14 @@ FALSE = Verdict(Status.FALSE)
 PENDING_VERDICT = Verdict(Status.PENDING)
 
 
-class WorkingCalendar(Protocol):
-    """What the evaluator needs of a calendar (see `decisions.calendar.WorkCalendar`)."""
-
-    def elapsed(self, start: date, end: date, unit: Unit, policy: CountingPolicy = ...) -> int: ...
-
-    def period_end(self, start: date, length: int, unit: Unit, policy: CountingPolicy = ...) -> date: ...
-
-    def last_day(self, day: date, policy: CountingPolicy = ...) -> date: ...
-
-
-@dataclass(frozen=True)
-class Env:
-    """Everything a condition may look at. Built by the engine; the evaluator reads nothing else.
-
-    Facts: ``action.on`` / ``action.actor`` / ``action.role`` / ``action.unit`` / ``action.<field>``,
-    ``action.changes_draft`` (the action carries a document of a kind in ``draft_documents``),
-    ``decision.<attribute>`` (latest recorded value, else the field's default),
-    ``decision.draft_version``, ``decision.state``; and the facts from outside the case that the
-    service looks up for the action (`OUTSIDE_FACTS`, carried in ``Action.known``). An outside fact
-    the service could not supply cannot be judged: an ERROR saying so, never an empty value.
-    """
-
-    case: Case
-    action: Action | None
-    role: str | None
-    params: Mapping[str, Any]
-    calendar: WorkingCalendar
-    counting: CountingPolicy = field(default_factory=CountingPolicy)
-    attribute_defaults: Mapping[str, Any] = field(default_factory=dict)
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    draft_documents: frozenset[str] = frozenset()
-    """The document kinds that are a new version of the draft (``draft: true`` in the workflow)."""
-    preview: bool = False
-    """In a preview the action's fields and documents are not known yet: they are PENDING."""
-
-    def fact(self, path: str) -> Any:
-        namespace, _, name = path.partition(".")
-        if path in OUTSIDE_FACTS:
-            if self.action is None:
-                return PENDING
-            if path not in self.action.known:
-                if self.preview:
-                    return PENDING
-                raise EvalFailure(OUTSIDE_FACTS[path])
-            return self.action.known[path]
-        if namespace == "action":
-            if self.action is None:
-                return PENDING
-            if name == "on":
-                return self.action.on
-            if name == "actor":
-                return self.action.actor.id
-            if name == "unit":
-                return self.action.actor.unit if self.action.actor.unit is not None else MISSING
-            if name == "role":
-                return self.role if self.role is not None else MISSING
-            if name == "changes_draft":
-                if self.preview:
-                    return PENDING
-                return any(d.kind in self.draft_documents for d in self.action.documents)
-            name, _, derived = name.partition(".")
-            if self.preview and name not in self.action.fields:
-                return PENDING
-            value = self.action.fields.get(name, MISSING)
-            if derived:
-                return views_fact(value, derived)
-            return MISSING if value is None else value
-        if name == "draft_version":
-            return self.case.draft_version
-        if name == "state":
-            return self.case.state
-        if name in self.attributes:
-            return self.attributes[name]
-        return self.attribute_defaults.get(name, MISSING)
-
-
-OUTSIDE_FACTS: Mapping[str, str] = {
-    "catalogue.published_items": (
-        "未找到本年度已公布的重大行政决策事项目录，先公布目录，或说明目录外事项的理由"
-        " / no catalogue of major decisions published for the year of the action is known: publish the "
-        "catalogue first, or record the off-catalogue reason"
-    ),
-}
-"""Facts from outside the case, with why a rule reading one cannot be evaluated when the service
-could not supply it.
-``catalogue.published_items``: the item ids of the year's catalogue (the year of ``action.on``) in
-its latest version published on or before ``action.on``."""
-
-VIEW_FACTS = ("dissenters", "head_last", "head_position", "majority", "members")
-"""Facts derived from a ``views`` field (a meeting's per-member views, in speaking order)."""
-
-
-def views_fact(views: Any, derived: str) -> Any:
-    """``members``, ``head_last``, ``head_position``, ``majority`` (plurality of the views of the
-    members other than the head, abstentions not counted, or ``"tie"``) and ``dissenters``
-    (members whose view differs from the head's)."""
-    if views is MISSING or views is None:
-        return MISSING
-    entries = [v for v in views if isinstance(v, Mapping)]
-    if derived == "members":
-        return [str(v.get("member", "")) for v in entries]
-    heads = [v for v in entries if v.get("head") is True]
-    head_position = heads[-1].get("position", MISSING) if heads else MISSING
-    if derived == "head_last":
-        return bool(entries) and entries[-1].get("head") is True
-    if derived == "head_position":
-        return head_position
-    if derived == "majority":
-        tally: dict[str, int] = {}
-        for v in entries:
-            if v.get("head") is not True and v.get("position") != "abstain":  # an abstention is no view
-                tally[str(v.get("position"))] = tally.get(str(v.get("position")), 0) + 1
-        if not tally:
-            return MISSING
-        top = max(tally.values())
-        leaders = [p for p, n in tally.items() if n == top]
-        return leaders[0] if len(leaders) == 1 else "tie"
-    if derived == "dissenters":
-        return [str(v.get("member")) for v in entries if v.get("position") != head_position]
-    raise EvalFailure(f"unknown derived fact {derived!r}")  # the loader admits only VIEW_FACTS
-
-
 def _records(case: Case, kinds: frozenset[str]) -> list[Record]:
     return [r for r in case.records if r.kind in kinds]
-
-
-def _record_value(record: Record, name: str) -> Any:
-    if name == "on":
-        return record.on
-    if name == "actor":
-        return record.actor
-    if name == "unit":
-        return record.unit if record.unit is not None else MISSING
-    if name == "role":
-        return record.role
-    if name == "draft_version":
-        return record.draft_version
-    value = record.fields.get(name, MISSING)
-    return MISSING if value is None else value
 
 
 class Value:
     """A value expression. ``type`` is the static type the loader inferred (for load-time checks)."""
 
-    type: str = "any"
+    type: FactType = FactType.ANY
 
     def value(self, env: Env) -> Any:
         raise NotImplementedError
@@ -270,7 +115,7 @@ class Value:
 @dataclass(frozen=True)
 class Literal(Value):
     literal: Any
-    type: str = "any"
+    type: FactType = FactType.ANY
 
     def value(self, env: Env) -> Any:
         return self.literal
@@ -282,7 +127,7 @@ class Literal(Value):
 @dataclass(frozen=True)
 class Fact(Value):
     path: str
-    type: str = "any"
+    type: FactType = FactType.ANY
 
     def value(self, env: Env) -> Any:
         return env.fact(self.path)
@@ -294,7 +139,7 @@ class Fact(Value):
 @dataclass(frozen=True)
 class Param(Value):
     name: str
-    type: str = "any"
+    type: FactType = FactType.ANY
 
     def value(self, env: Env) -> Any:
         if self.name not in env.params:
@@ -311,14 +156,14 @@ class Count(Value):
     where: tuple[tuple[str, Any], ...] = ()
     document: str | None = None
     distinct: str | None = None
-    type: str = "int"
+    type: FactType = FactType.INT
 
     def value(self, env: Env) -> Any:
         if self.distinct is not None:
             seen = {
-                _record_value(r, self.distinct)
+                record_value(r, self.distinct)
                 for r in _records(env.case, self.kinds)
-                if all(_record_value(r, k) == v for k, v in self.where)
+                if all(record_value(r, k) == v for k, v in self.where)
             }
             seen.discard(MISSING)
             return len(seen)
@@ -329,7 +174,7 @@ class Count(Value):
             if env.action is not None:
                 n += sum(1 for d in env.action.documents if d.kind == self.document)
             return n
-        return sum(1 for r in _records(env.case, self.kinds) if all(_record_value(r, k) == v for k, v in self.where))
+        return sum(1 for r in _records(env.case, self.kinds) if all(record_value(r, k) == v for k, v in self.where))
 
     def describe(self) -> str:
         if self.document is not None:
@@ -343,12 +188,12 @@ class Count(Value):
 class Latest(Value):
     kinds: frozenset[str]
     field: str
-    type: str = "any"
+    type: FactType = FactType.ANY
 
     def value(self, env: Env) -> Any:
         for record in reversed(env.case.records):
             if record.kind in self.kinds:
-                return _record_value(record, self.field)
+                return record_value(record, self.field)
         return MISSING
 
     def describe(self) -> str:
@@ -360,13 +205,13 @@ class Collect(Value):
     kinds: frozenset[str]
     field: str
     draft_changes: bool = False
-    type: str = "list"
+    type: FactType = FactType.LIST
 
     def value(self, env: Env) -> Any:
         out: list[Any] = []
         for r in env.case.records:
             if r.kind in self.kinds or (self.draft_changes and r.changes_draft):
-                v = _record_value(r, self.field)
+                v = record_value(r, self.field)
                 if v is not MISSING and v not in out:
                     out.append(v)
         return out
@@ -379,7 +224,7 @@ class Collect(Value):
 @dataclass(frozen=True)
 class Length(Value):
     of: Value
-    type: str = "int"
+    type: FactType = FactType.INT
 
     def value(self, env: Env) -> Any:
         v = self.of.value(env)
@@ -400,7 +245,7 @@ class Days(Value):
     start: Value
     end: Value
     unit: Unit
-    type: str = "int"
+    type: FactType = FactType.INT
 
     def value(self, env: Env) -> Any:
         a, b = self.start.value(env), self.end.value(env)
@@ -433,7 +278,7 @@ class PeriodEnd(Value):
     start: Value
     length: Value | None = None
     unit: Unit = Unit.CALENDAR
-    type: str = "date"
+    type: FactType = FactType.DATE
 
     def value(self, env: Env) -> Any:
         a = self.start.value(env)
@@ -465,7 +310,7 @@ class Union(Value):
     participants who signed, were absent or refused to sign."""
 
     items: tuple[Value, ...]
-    type: str = "list"
+    type: FactType = FactType.LIST
 
     def value(self, env: Env) -> Any:
         out: list[Any] = []

@@ -33,7 +33,8 @@ __all__ = [
 
 
 class FieldType(enum.StrEnum):
-    """The closed set of value types an action field may have."""
+    """The closed set of value types an action field may have (its type in conditions:
+    `decisions.rules.facts.FIELD_TYPES`)."""
 
     STRING = "string"
     TEXT = "text"
@@ -44,21 +45,6 @@ class FieldType(enum.StrEnum):
     LIST = "list"  # a list of strings
     VIEWS = "views"  # a meeting's views in speaking order: [{member, position, head?}]
     CASE = "case"  # the id of another case of the same workflow in the same office (a link)
-
-    @property
-    def fact_type(self) -> str:
-        """The static type the condition language sees."""
-        return {
-            FieldType.STRING: "str",
-            FieldType.TEXT: "str",
-            FieldType.ENUM: "str",
-            FieldType.DATE: "date",
-            FieldType.INTEGER: "int",
-            FieldType.BOOLEAN: "bool",
-            FieldType.LIST: "list",
-            FieldType.VIEWS: "views",
-            FieldType.CASE: "str",
-        }[self]
 
 
 @dataclass(frozen=True)
