@@ -13,6 +13,7 @@ from pathlib import Path
 
 from decisions.errors import DefinitionError
 from decisions.loading.reader import Reader
+from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import load_yaml_file
 
 __all__ = ["CONFIG_ENV", "Deployment", "find_config", "load_deployment", "shipped_root"]
@@ -54,7 +55,7 @@ def find_config(
 def load_deployment(path: Path) -> Deployment:
     """Read a deployment file; paths in it are relative to the file. Missing files are errors."""
     doc = load_yaml_file(path)
-    r = Reader(doc)
+    r = Reader(doc, check_structure(doc, "deployment"))
     data = r.mapping(doc.data, (), required=("workflows", "rule_packs"), optional=("calendar",)) or {}
     base = path.resolve().parent
 
@@ -66,7 +67,7 @@ def load_deployment(path: Path) -> Deployment:
                 r.error((key, i), f"file not found: {p}")
             out.append(p)
         if not out and key in data:
-            r.error((key,), "lists at least one file")
+            r.shape_error((key,), "lists at least one file")
         return tuple(out)
 
     workflows, packs = files("workflows"), files("rule_packs")

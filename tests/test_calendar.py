@@ -418,7 +418,7 @@ class TestOverrideFile:
             return line_containing(BROKEN_YAML, needle)
 
         expected: dict[tuple[int | None, str], str] = {
-            (line("2027:"), "years.2027"): "missing key 'source'",
+            (line("2027:"), "years.2027"): "missing required key 'source'",
             (line("2027-02-12"), "years.2027.holidays[1].to"): "before 'from'",
             (line("2027-10-31"), "years.2027.holidays[2]"): "longer than 15 days",
             (line("2027-04-31"), "years.2027.holidays[3].from"): "'2027-04-31'",
@@ -442,12 +442,12 @@ class TestOverrideFile:
         ("data", "path", "fragment"),
         [
             (None, "", "expected a mapping"),
-            ({}, "", "missing key 'years'"),
+            ({}, "", "missing required key 'years'"),
             ({"years": [2027]}, "years", "mapping of year"),
             ({"years": {True: {}}}, "years.True", "plain number"),
             ({"years": {2027: "soon"}}, "years.2027", "expected a mapping"),
             ({"years": {2027: {"source": 713, "holidays": []}}}, "years.2027.source", "string"),
-            ({"years": {2027: {"source": "s"}}}, "years.2027", "missing key 'holidays'"),
+            ({"years": {2027: {"source": "s"}}}, "years.2027", "missing required key 'holidays'"),
             (
                 {"years": {2027: {"source": "s", "holidays": {"a": 1}}}},
                 "years.2027.holidays",
@@ -461,7 +461,7 @@ class TestOverrideFile:
             (
                 {"years": {2027: {"source": "s", "holidays": [{"name": "x", "from": "2027-01-01"}]}}},
                 "years.2027.holidays[0]",
-                "missing key 'to'",
+                "missing required key 'to'",
             ),
             (
                 {

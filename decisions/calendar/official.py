@@ -157,30 +157,39 @@ class _Loc:
 
 
 class _Parser:
-    def __init__(self, file: str, line_of: Callable[[KeyPath], int | None]) -> None:
+    """The meaning of an override file whose structure was checked against its schema: a malformed
+    value the schema reported (``covers``) is skipped here without a second message."""
+
+    def __init__(self, file: str, line_of: Callable[[KeyPath], int | None], covers: Callable[[KeyPath], bool]) -> None:
         self.file = file
         self.line_of = line_of
+        self.covers = covers
         self.problems: list[Problem] = []
 
     def problem(self, loc: _Loc, message: str) -> None:
         self.problems.append(Problem(self.file, self.line_of(loc.path), loc.text, message))
 
+    def shape(self, loc: _Loc, message: str, about: _Loc | None = None) -> None:
+        """A structural problem, unless the schema reported one at ``about`` (or ``loc``) or above."""
+        if not self.covers((about or loc).path):
+            self.problem(loc, message)
+
     def mapping(self, value: object, loc: _Loc, allowed: tuple[str, ...]) -> dict[str, object] | None:
         """``value`` as a mapping with only ``allowed`` keys (unknown keys: reported, dropped)."""
         if not isinstance(value, dict):
-            self.problem(loc, f"expected a mapping with keys {', '.join(allowed)}, got {_type_name(value)}")
+            self.shape(loc, f"expected a mapping with keys {', '.join(allowed)}, got {_type_name(value)}")
             return None
         out: dict[str, object] = {}
         for key, item in value.items():
             if key in allowed:
                 out[str(key)] = item
             else:
-                self.problem(loc.key(key), f"unknown key {key!r} (allowed: {', '.join(allowed)})")
+                self.shape(loc.key(key), f"unknown key {key!r} (allowed: {', '.join(allowed)})")
         return out
 
     def text(self, value: object, loc: _Loc, what: str) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            self.problem(loc, f"{what} must be a non-empty string, got {_type_name(value)}")
+            self.shape(loc, f"{what} must be a non-empty string, got {_type_name(value)}")
             return None
         return value.strip()
 
@@ -197,7 +206,7 @@ class _Parser:
             parsed = None
         if parsed is None:
             shown = repr(value) if isinstance(value, str) else _type_name(value)
-            self.problem(loc, f"expected a date written YYYY-MM-DD, got {shown}")
+            self.shape(loc, f"expected a date written YYYY-MM-DD, got {shown}")
             return None
         if parsed.year != year:
             self.problem(
@@ -212,14 +221,14 @@ class _Parser:
         if root is None:
             return {}
         if "years" not in root:
-            self.problem(_Loc(), "missing key 'years' (write `years: {}` when there is no override)")
+            self.shape(_Loc(), "missing key 'years' (write `years: {}` when there is no override)", _Loc().key("years"))
             return {}
         years_loc = _Loc().key("years")
         years = root["years"]
         if years is None:
             return {}
         if not isinstance(years, dict):
-            self.problem(years_loc, f"expected a mapping of year -> schedule, got {_type_name(years)}")
+            self.shape(years_loc, f"expected a mapping of year -> schedule, got {_type_name(years)}")
             return {}
         out: dict[int, YearSchedule] = {}
         for key, entry in years.items():
@@ -241,14 +250,14 @@ class _Parser:
         if "source" in fields:
             source = self.text(fields["source"], loc.key("source"), "source")
         else:
-            self.problem(loc, "missing key 'source' (the notice's title and number, 通知标题及文号)")
+            self.shape(loc, "missing key 'source' (the notice's title and number, 通知标题及文号)", loc.key("source"))
         if source is None:
             ok = False
 
         holidays: dict[date, str] = {}
         seen_holiday: dict[date, str] = {}  # date -> where it was listed
         if "holidays" not in fields:
-            self.problem(loc, "missing key 'holidays'")
+            self.shape(loc, "missing key 'holidays'", loc.key("holidays"))
             ok = False
         else:
             ok &= self.holidays(year, fields["holidays"], loc.key("holidays"), holidays, seen_holiday)
@@ -270,7 +279,7 @@ class _Parser:
         seen: dict[date, str],
     ) -> bool:
         if not isinstance(value, list) or not value:
-            self.problem(loc, f"expected a non-empty list of holidays, got {_type_name(value)}")
+            self.shape(loc, f"expected a non-empty list of holidays, got {_type_name(value)}")
             return False
         ok = True
         for i, item in enumerate(value):
@@ -281,7 +290,7 @@ class _Parser:
                 continue
             missing = [k for k in _HOLIDAY_KEYS if k not in fields]
             for key in missing:
-                self.problem(item_loc, f"missing key {key!r}")
+                self.shape(item_loc, f"missing key {key!r}", item_loc.key(key))
             name = self.text(fields["name"], item_loc.key("name"), "name") if "name" in fields else None
             first = self.day(fields["from"], item_loc.key("from"), year) if "from" in fields else None
             last = self.day(fields["to"], item_loc.key("to"), year) if "to" in fields else None
@@ -321,7 +330,7 @@ class _Parser:
         holidays: dict[date, str],
     ) -> bool:
         if not isinstance(value, list):
-            self.problem(loc, f"expected a list of make-up working days, got {_type_name(value)}")
+            self.shape(loc, f"expected a list of make-up working days, got {_type_name(value)}")
             return False
         ok = True
         seen: dict[date, str] = {}
@@ -333,7 +342,7 @@ class _Parser:
                 continue
             for key in _WORKDAY_KEYS:
                 if key not in fields:
-                    self.problem(item_loc, f"missing key {key!r}")
+                    self.shape(item_loc, f"missing key {key!r}", item_loc.key(key))
             name = self.text(fields["name"], item_loc.key("name"), "name") if "name" in fields else None
             day = self.day(fields["date"], item_loc.key("date"), year) if "date" in fields else None
             if name is None or day is None:
@@ -376,8 +385,17 @@ def parse_override(
     Returns year -> `YearSchedule`. Raises one `DefinitionError` listing every problem, each with
     its file, line and key path (``years.2027.holidays[2].to``).
     """
-    parser = _Parser(file, line_of)
+    # Imported here: the package decisions.loading itself imports decisions.calendar.
+    from decisions.loading.schema import check_structure_of
+
+    structure = check_structure_of(data, "calendar", file, line_of)
+    years = data.get("years") if isinstance(data, dict) else None
+    quoted = {k for k in years if not isinstance(k, int) or isinstance(k, bool)} if isinstance(years, dict) else set()
+    # A year written "2027" or True is refused by its key alone (JSON cannot tell it from 2027).
+    outside = [p for p in structure.problems if not any(p.path.startswith(f"years.{k}") for k in quoted)]
+    parser = _Parser(file, line_of, structure.covers)
     result = parser.document(data)
+    parser.problems[:0] = outside
     if parser.problems:
         raise DefinitionError(parser.problems)
     return result

@@ -1,4 +1,9 @@
-"""A small structural validator over parsed YAML that collects every problem with its location."""
+"""Typed getters over parsed YAML that collect every problem with its location.
+
+A file's structure is checked first against its JSON Schema (`decisions.loading.schema`); a reader
+given that `Structure` starts with its problems, and its getters report a malformed value only
+where the schema said nothing about it (a safety net, never a second message for one mistake).
+Meaning is reported with `Reader.error`, always."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from decisions.errors import Problem
+from decisions.loading.schema import Structure
 from decisions.loading.yamlsafe import YamlDocument
 from decisions.model import Text
 
@@ -31,12 +37,20 @@ def _type_name(value: Any) -> str:
 class Reader:
     """Typed getters that record a located `Problem` instead of raising, so all are reported."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, structure: Structure | None = None) -> None:
         self.doc = doc
-        self.problems: list[Problem] = []
+        self.structure = structure
+        self.problems: list[Problem] = list(structure.problems) if structure is not None else []
 
     def error(self, path: Sequence[str | int], message: str) -> None:
+        """A problem of meaning at ``path``."""
         self.problems.append(self.doc.problem(path, message))
+
+    def shape_error(self, path: Sequence[str | int], message: str, *, about: Sequence[str | int] | None = None) -> None:
+        """A problem of structure at ``path`` (about the value at ``about``, by default the same), unless
+        the schema already reported one there or above."""
+        if self.structure is None or not self.structure.covers(path if about is None else about):
+            self.problems.append(self.doc.problem(path, message))
 
     def mapping(
         self,
@@ -49,32 +63,32 @@ class Reader:
     ) -> dict[str, Any] | None:
         """A mapping with the given keys; unknown keys are problems unless ``open_keys``."""
         if not isinstance(value, dict):
-            self.error(path, f"expected a mapping, found {_type_name(value)}")
+            self.shape_error(path, f"expected a mapping, found {_type_name(value)}")
             return None
         for key in required:
             if key not in value:
-                self.error(path, f"missing required key {key!r}")
+                self.shape_error(path, f"missing required key {key!r}", about=(*path, key))
         if not open_keys:
             allowed = set(required) | set(optional)
             for key in value:
                 if key not in allowed:
                     hint = f" (expected one of: {', '.join(sorted(allowed))})" if allowed else ""
-                    self.error((*path, key), f"unknown key {key!r}{hint}")
+                    self.shape_error((*path, key), f"unknown key {key!r}{hint}")
         return value
 
     def string(self, value: Any, path: Path, *, allow_empty: bool = False) -> str | None:
         if not isinstance(value, str):
-            self.error(path, f"expected a string, found {_type_name(value)}")
+            self.shape_error(path, f"expected a string, found {_type_name(value)}")
             return None
         if not allow_empty and not value.strip():
-            self.error(path, "must not be empty")
+            self.shape_error(path, "must be a non-empty string")
             return None
         return value
 
     def identifier(self, value: Any, path: Path, what: str = "identifier") -> str | None:
         text = self.string(value, path)
         if text is not None and not IDENTIFIER.match(text):
-            self.error(path, f"{what} {text!r} must be lower_snake_case (a-z, 0-9, _)")
+            self.shape_error(path, f"{what} {text!r} must be lower_snake_case (a-z, 0-9, _)")
             return None
         return text
 
@@ -82,13 +96,13 @@ class Reader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.error(path, f"expected true or false, found {_type_name(value)} {value!r}")
+            self.shape_error(path, f"expected true or false, found {_type_name(value)} {value!r}")
             return default
         return value
 
     def integer(self, value: Any, path: Path) -> int | None:
         if not isinstance(value, int) or isinstance(value, bool):
-            self.error(path, f"expected an integer, found {_type_name(value)}")
+            self.shape_error(path, f"expected an integer, found {_type_name(value)}")
             return None
         return value
 
@@ -109,14 +123,14 @@ class Reader:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            self.error(path, f"expected a list, found {_type_name(value)}")
+            self.shape_error(path, f"expected a list, found {_type_name(value)}")
             return []
         out: dict[str, None] = {}  # ordered, with constant-time membership: lists may be long
         for i, item in enumerate(value):
             got = self.identifier(item, (*path, i)) if identifiers else self.string(item, (*path, i))
             if got is not None:
                 if got in out:
-                    self.error((*path, i), f"{got!r} is listed twice")
+                    self.shape_error((*path, i), f"{got!r} is listed twice")
                 else:
                     out[got] = None
         return list(out)

@@ -11,6 +11,7 @@ from decisions.calendar import CountingPolicy
 from decisions.loading.checks import read_checks
 from decisions.loading.conditions import FactScope, parse_condition
 from decisions.loading.reader import Reader
+from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
 from decisions.rules.definitions import (
     Citation,
@@ -136,7 +137,7 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             continue
         kind = m.get("kind", earlier.kind if earlier else None)
         if kind not in _PARAM_KINDS:
-            r.error((*path, "kind"), f"kind must be one of {', '.join(_PARAM_KINDS)}, found {kind!r}")
+            r.shape_error((*path, "kind"), f"kind must be one of {', '.join(_PARAM_KINDS)}, found {kind!r}")
             continue
         if earlier is not None and kind != earlier.kind:
             r.error((*path, "kind"), f"parameter {name!r} is a {earlier.kind} in an earlier pack")
@@ -211,7 +212,7 @@ def _read_rule(r: Reader, raw: Any, i: int, pack_id: str, ctx: PackContext) -> R
     try:
         strength = Strength(str(m.get("strength")))
     except ValueError:
-        r.error(
+        r.shape_error(
             (*path, "strength"),
             f"strength must be one of {', '.join(Strength)}, found {m.get('strength')!r}",
         )
@@ -256,7 +257,7 @@ def _read_rule(r: Reader, raw: Any, i: int, pack_id: str, ctx: PackContext) -> R
 
 def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None, Reader]:
     """Read one pack against what earlier packs declared; updates ``ctx`` for the packs after it."""
-    r = Reader(doc)
+    r = Reader(doc, check_structure(doc, "rulepack"))
     data = r.mapping(
         doc.data,
         (),
@@ -275,7 +276,7 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
     name = r.text(head.get("name"), ("pack", "name"))
     level = head.get("level")
     if level not in _LEVELS:
-        r.error(("pack", "level"), f"level must be one of {', '.join(_LEVELS)}, found {level!r}")
+        r.shape_error(("pack", "level"), f"level must be one of {', '.join(_LEVELS)}, found {level!r}")
     _read_sources(r, head.get("sources"), ctx)
     effective = head.get("effective_from", "")
     counting = None
@@ -297,7 +298,7 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
     checks = read_checks(r, data["checks"], lambda raw, path: _citation(r, raw, path, ctx)) if "checks" in data else {}
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):
-        r.error(("rules",), "expected a list of rules")
+        r.shape_error(("rules",), "expected a list of rules")
         raw_rules = []
     rules = [rule for i, raw in enumerate(raw_rules) if (rule := _read_rule(r, raw, i, pid, ctx)) is not None]
     if pack_id is None or name is None or level not in _LEVELS:

@@ -11,6 +11,7 @@ from typing import Any
 from decisions.definitions import source_digest
 from decisions.errors import shown
 from decisions.loading.reader import Reader
+from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
 from decisions.model import Text
 from decisions.workflow.analysis import structural_findings, unguaranteed_states
@@ -69,7 +70,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
         try:
             ftype = FieldType(str(m.get("type")))
         except ValueError:
-            r.error(
+            r.shape_error(
                 (*path, "type"),
                 f"unknown field type {m.get('type')!r} (known: {', '.join(FieldType)})",
             )
@@ -362,7 +363,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
     is read to replay that decision. Requirements added to the loader since (a review gate must
     declare its guarantee) are not imposed on it: the decision was taken under the text as it was,
     and refusing to load it would make its history unreplayable."""
-    r = Reader(doc)
+    r = Reader(doc, check_structure(doc, "workflow"))
     data = r.mapping(
         doc.data,
         (),
@@ -393,7 +394,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
     transitions: list[TransitionDef] = []
     raw_transitions = data.get("transitions")
     if not isinstance(raw_transitions, list) or not raw_transitions:
-        r.error(("transitions",), "expected a non-empty list of transitions")
+        r.shape_error(("transitions",), "expected a non-empty list of transitions")
         raw_transitions = []
     seen: dict[tuple[str, str], int] = {}
     for i, raw in enumerate(raw_transitions):
