@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,14 @@ def contract_service(request: pytest.FixtureRequest, tmp_path: Path, definitions
     if request.param == "memory":
         yield CaseService(memory_store(), definitions, clock=fixed_clock, outside=supplied_catalogue)
         return
-    for url in new_database_url(request.param, tmp_path):
+    with fresh_service(request.param, tmp_path, definitions) as service:
+        yield service
+
+
+@contextmanager
+def fresh_service(backend: str, tmp_path: Path, definitions: Definitions) -> Iterator[CaseService]:
+    """A case service over a fresh, migrated database of ``backend`` (dropped afterwards)."""
+    for url in new_database_url(backend, tmp_path):
         database = Database(url, documents=tmp_path / "documents")
         database.migrate()
         try:

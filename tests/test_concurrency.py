@@ -31,7 +31,7 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
 from decisions.store.tables import EventRow
-from tests.stores import BACKENDS, fixed_clock, new_database_url, play, supplied_catalogue
+from tests.stores import BACKENDS, fixed_clock, fresh_service, play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE
 
 N = 8
@@ -60,17 +60,6 @@ def history(service: CaseService, case_id: str) -> list[StoredEvent]:
 def assert_verifies(service: CaseService) -> None:
     report = AuditService(service).verify()
     assert report.ok, report.findings
-
-
-@contextmanager
-def fresh_service(backend: str, tmp_path: Path, definitions: Definitions) -> Iterator[CaseService]:
-    for url in new_database_url(backend, tmp_path):
-        database = Database(url, documents=tmp_path / "documents")
-        database.migrate()
-        try:
-            yield CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
-        finally:
-            database.dispose()
 
 
 @contextmanager

@@ -11,9 +11,17 @@ from pathlib import Path
 from decisions.audit import is_digest
 from decisions.errors import IntegrityError, StoreError, UsageError, shown
 
-__all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore"]
+__all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore", "check_document_size"]
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+
+
+def check_document_size(data: bytes) -> None:
+    """What every document store refuses before filing: no bytes at all, or more than the limit."""
+    if not data:
+        raise UsageError("附件为空 / the attachment is empty")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"附件过大 / the attachment exceeds {MAX_DOCUMENT_BYTES} bytes")
 
 
 class DocumentStore:
@@ -29,10 +37,7 @@ class DocumentStore:
 
     def put(self, data: bytes) -> str:
         """Store ``data``; returns its SHA-256. Storing the same bytes again is a no-op."""
-        if not data:
-            raise UsageError("附件为空 / the attachment is empty")
-        if len(data) > MAX_DOCUMENT_BYTES:
-            raise UsageError(f"附件过大 / the attachment exceeds {MAX_DOCUMENT_BYTES} bytes")
+        check_document_size(data)
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_for(digest)
         if target.exists() and self._digest(target) == digest:

@@ -19,7 +19,7 @@ from decisions.audit import GENESIS, Head, hasher, is_digest
 from decisions.definitions import Definitions, Source
 from decisions.errors import ConflictError, IntegrityError, UsageError, shown
 from decisions.model import is_case_id
-from decisions.store.documents import MAX_DOCUMENT_BYTES
+from decisions.store.documents import check_document_size
 from decisions.store.events import StoredEvent
 from decisions.store.interface import Store
 from decisions.store.people import StoredPerson
@@ -243,10 +243,7 @@ class MemoryDocuments:
         self._lock = threading.Lock()
 
     def put(self, data: bytes) -> str:
-        if not data:
-            raise UsageError("附件为空 / the attachment is empty")
-        if len(data) > MAX_DOCUMENT_BYTES:
-            raise UsageError(f"附件过大 / the attachment exceeds {MAX_DOCUMENT_BYTES} bytes")
+        check_document_size(data)
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
             self._bytes[digest] = bytes(data)
