@@ -273,3 +273,14 @@ def test_unknown_workflow_in_diagram_is_a_clear_usage_error() -> None:
     assert isinstance(result.exception, UsageError)
     assert exit_code(result.exception) == 2
     assert "no_such_workflow" in str(result.exception)
+
+
+@pytest.mark.parametrize("pack", ["national.yaml", "hunan.yaml", "youxian.yaml"])
+def test_a_candidate_pack_is_checked_in_its_own_layer(pack: str, service: DefinitionsService, tmp_path: Path) -> None:
+    """A copy of a shipped pack is checked where that pack stands in the deployment's order: the
+    national pack under the provincial and county ones, not after them (it used to be appended last,
+    so checking an unchanged national pack always failed)."""
+    candidate = tmp_path / pack
+    candidate.write_text((ROOT / "rules" / pack).read_text(encoding="utf-8"), encoding="utf-8")
+    (check,) = service.check([candidate]).files
+    assert check.problems == (), [str(p) for p in check.problems]

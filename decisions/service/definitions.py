@@ -72,6 +72,15 @@ def _identify_uncached(path: Path) -> tuple[str, str]:
     return "unknown", path.name
 
 
+def _in_place(files: list[Path], name: str, candidate: Path) -> list[Path]:
+    """``files`` with the one named ``name`` replaced by ``candidate`` where it stands, or with
+    ``candidate`` added last when none is named so (a new workflow, a new, most local pack)."""
+    names = [_identify(f)[1] for f in files]
+    if name in names:
+        return [candidate if n == name else f for f, n in zip(files, names, strict=True)]
+    return [*files, candidate]
+
+
 def _expand(paths: Sequence[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
@@ -145,9 +154,9 @@ class DefinitionsService:
             return FileCheck(str(path), "unknown", path.name, exc.problems)
         workflows, packs, calendar = list(d.workflows), list(d.rule_packs), d.calendar
         if kind == "workflow":
-            workflows = [w for w in workflows if _identify(w)[1] != name] + [path]
-        elif kind == "rule_pack":
-            packs = [p for p in packs if _identify(p)[1] != name] + [path]
+            workflows = _in_place(workflows, name, path)
+        elif kind == "rule_pack":  # a pack layers in order: the candidate takes the place of the one it replaces
+            packs = _in_place(packs, name, path)
         elif kind == "calendar":
             calendar = path
         else:
