@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from decisions.cli.common import definitions_service
-from decisions.coverage import render
 from decisions.errors import DefinitionError
 
 COMMAND = "decisions workflow coverage --write docs/legal-coverage.md"
@@ -26,6 +25,8 @@ def coverage(
     config: Annotated[Path | None, typer.Option("--config", help="部署配置文件 / deployment file")] = None,
 ) -> None:
     """生成法律要求覆盖表 / generate the legal-coverage page (every requirement, its rule, its tests)."""
+    from decisions.coverage import render  # imported here: every other command starts without it
+
     result = definitions_service(config).legal_coverage(requirements, tests)
     if result.problems:
         raise DefinitionError(result.problems)
