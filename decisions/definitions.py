@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from decisions.calendar import WorkCalendar
 from decisions.errors import UsageError, shown
@@ -35,7 +36,7 @@ class Source:
     name: str
     text: str
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return source_digest(self.text)
 
@@ -63,7 +64,7 @@ class Definitions:
     sources: tuple[Source, ...] = ()
     _effective: dict[tuple[str, str, str], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 over the kinds, order and content hashes of the sources: one id for the set
         of definitions a decision is recorded under (file names do not count)."""

@@ -284,3 +284,14 @@ def test_a_candidate_pack_is_checked_in_its_own_layer(pack: str, service: Defini
     candidate.write_text((ROOT / "rules" / pack).read_text(encoding="utf-8"), encoding="utf-8")
     (check,) = service.check([candidate]).files
     assert check.problems == (), [str(p) for p in check.problems]
+
+
+def test_a_field_may_not_take_the_name_of_a_built_in_fact(tmp_path: Path, service: DefinitionsService) -> None:
+    """A field named `on` would make `action.on` an integer to the loader and the action's date to the
+    evaluator: refused where it is declared."""
+    text = SHIPPED.replace("\nfields:\n", "\nfields:\n  on: {type: integer, label: {zh: 日期, en: Day}}\n", 1)
+    path = tmp_path / "on_field.yaml"
+    path.write_text(text, encoding="utf-8")
+    (check,) = service.check([path]).files
+    [problem] = [p for p in check.problems if "taken by a built-in fact" in p.message]
+    assert problem.line == text.splitlines().index("  on: {type: integer, label: {zh: 日期, en: Day}}") + 1

@@ -209,7 +209,7 @@ def test_a_review_by_the_drafter_does_not_open_the_meeting(tmp_path: Path) -> No
     exc = story.refused("submit_for_discussion", "clerk_li", D(2025, 5, 12), {}, ("discussion_package",))
     unmet = gate_refusal(exc, LEGALITY)
     assert "'counsel_wu'" in unmet.message_en and "changed the draft" in unmet.message_en
-    assert "未起草、未送审" in unmet.message_zh
+    assert "曾修改草案" in unmet.message_zh and "未曾如此参与的人员重新办理" in unmet.message_zh
 
 
 def test_a_review_by_whoever_submitted_it_does_not_open_the_meeting(tmp_path: Path) -> None:

@@ -320,6 +320,8 @@ def test_a_county_rule_counts_a_period_of_months_by_the_corresponding_day(tmp_pa
         ("{from: {fact: action.on}, length: 1, last_day: {fact: action.on}}", "either 'from' and 'length'"),
         ("{from: {fact: action.publication_channels}, length: 1}", "needs a date"),
         ("{last_day: 3}", "needs a date"),
+        ("{from: {fact: action.on}, length: 2.5, unit: month}", "a whole number, at least 1 month, found 2.5"),
+        ("{from: {fact: action.on}, length: 2027-01-01, unit: month}", "a period's length is a number"),
     ],
 )
 def test_a_malformed_period_is_a_located_load_error(tmp_path: Path, period_end: str, fragment: str) -> None:

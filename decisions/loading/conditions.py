@@ -54,7 +54,7 @@ class FactScope:
 def _literal_type(value: Any) -> FactType:
     if isinstance(value, bool):
         return FactType.BOOL
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return FactType.INT
     if isinstance(value, str):
         return FactType.STR
@@ -235,8 +235,12 @@ def _period_end(reader: Reader, arg: Any, at: Path, scope: FactScope, params: se
     if length is not None and length.type not in (FactType.INT, FactType.ANY):
         reader.error((*at, "length"), f"a period's length is a number, {length.describe()} is {length.type}")
         return None
-    if isinstance(length, Literal) and (isinstance(length.literal, bool) or length.literal < 1):
-        reader.error((*at, "length"), f"a period is at least 1 {unit_raw} long, found {length.literal!r}")
+    if isinstance(length, Literal) and (
+        isinstance(length.literal, bool) or not isinstance(length.literal, int) or length.literal < 1
+    ):
+        reader.error(
+            (*at, "length"), f"a period's length is a whole number, at least 1 {unit_raw}, found {length.literal!r}"
+        )
         return None
     if start is None or length is None:
         return None

@@ -14,6 +14,7 @@ from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
 from decisions.model import Text
+from decisions.rules.facts import FACTS, RECORD_FACTS
 from decisions.workflow.analysis import structural_findings, unguaranteed_states
 from decisions.workflow.definition import (
     DocumentKind,
@@ -56,11 +57,23 @@ def _section(r: Reader, data: dict[str, Any], key: str) -> dict[str, Any]:
     return m or {}
 
 
+_BUILT_IN_NAMES = frozenset(
+    {p.split(".", 1)[1] for p in FACTS if p.startswith(("action.", "decision."))} | set(RECORD_FACTS)
+)
+"""Names a workflow field may not take: the built-in facts of an action, a case and every record."""
+
+
 def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
     fields: dict[str, FieldDef] = {}
     for name, raw in _section(r, data, "fields").items():
         path = ("fields", name)
         if r.identifier(name, path, "field name") is None:
+            continue
+        if name in _BUILT_IN_NAMES:  # action.<name> / a record's <name> would mean two things
+            r.error(
+                path,
+                f"field name {name!r} is taken by a built-in fact (reserved: {', '.join(sorted(_BUILT_IN_NAMES))})",
+            )
             continue
         m = r.mapping(
             raw, path, required=("type", "label"), optional=("values", "value_labels", "attribute", "default")
@@ -359,10 +372,11 @@ def _read_gates(
 def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[WorkflowDef | None, Reader]:
     """Read and check one workflow document; problems are left on the returned reader.
 
-    ``recorded``: the text was stored with a decision, under an earlier version of this loader, and
-    is read to replay that decision. Requirements added to the loader since (a review gate must
-    declare its guarantee) are not imposed on it: the decision was taken under the text as it was,
-    and refusing to load it would make its history unreplayable."""
+    ``recorded``: the text was stored with a decision, possibly under an earlier version of this
+    loader, and is read to replay that decision or to go on with a case started under it (a case keeps
+    the definitions it started under). One requirement added since is not imposed on it: that the
+    review gate declares its guarantee (without one, the engine's built-in check does not apply and the
+    gate's own rule is what holds, as when the case started). Every other check still applies."""
     r = Reader(doc, check_structure(doc, "workflow"))
     data = r.mapping(
         doc.data,

@@ -194,8 +194,8 @@ class MemoryRepository:
         with self._lock:
             found = self._cases.get(case_id)
             if expected_version == 0:
-                if found is not None:
-                    raise self._conflict(case_id, expected_version, found.head.version)
+                if found is not None:  # as the SQL store: the unique case id refuses the second creator
+                    raise self._conflict(case_id, 0, 1)
                 prev = GENESIS
             else:
                 if found is None or found.head.version != expected_version:

@@ -79,9 +79,9 @@ def _problem(
     if latest.actor in involved:
         return (
             f"最近一次 {g.record} 由 {shown(latest.actor)} 办理，其曾{involved[latest.actor].zh}；"
-            f"须由未起草、未送审的人员重新办理",
+            f"须由未曾如此参与的人员重新办理",
             f"the latest {g.record} was recorded by {shown(latest.actor)}, who {involved[latest.actor].en}; "
-            f"it must be redone by someone who neither drafted nor submitted it",
+            f"it must be redone by someone who did not",
         )
     return None
 
