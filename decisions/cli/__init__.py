@@ -12,7 +12,7 @@ import sys
 import typer
 
 from decisions.cli.audit import audit_app, init
-from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, user_app
+from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, start, user_app
 from decisions.cli.common import LANG
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
@@ -44,6 +44,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(catalogue_app, name="catalogue")
 app.command("init")(init)
+app.command("start")(start)
 app.command("propose")(propose)
 app.command("act")(act)
 app.command("show")(show)

@@ -163,17 +163,39 @@ def _acting(
     return office, parse_assignments(set_ or []), office.read_attachments(attach or [])
 
 
+IdOption = Annotated[
+    str | None, typer.Option("--id", help="编号 / id (default: from the workflow's pattern, e.g. D-<year>-<nnn>)")
+]
+
+
+def start(
+    workflow: Annotated[str, typer.Argument(help="流程 / workflow (see `decisions workflow check`)")],
+    as_: AsOption = None,
+    set_: SetOption = None,
+    attach: AttachOption = None,
+    on: OnOption = None,
+    case_id: IdOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """开启一个事项（流程声明的首个操作）/ open a case of a workflow with its declared start action."""
+    office, fields, attachments = _acting(db, config, set_, attach)
+    _fired(office.start(workflow, as_ or "", fields, attachments, on, case_id), as_json)
+
+
 def propose(
     as_: AsOption = None,
     set_: SetOption = None,
     attach: AttachOption = None,
     on: OnOption = None,
-    case_id: Annotated[str | None, typer.Option("--id", help="编号 / id (default D-<year>-<nnn>)")] = None,
+    case_id: IdOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """提出重大行政决策建议 / propose a major decision (fields: title, category, source, ...)."""
+    """提出重大行政决策建议 / propose a major decision (fields: title, category, source, ...): `decisions start`
+    of the workflow whose cases implement catalogue items."""
     office, fields, attachments = _acting(db, config, set_, attach)
     _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json)
 
@@ -267,7 +289,7 @@ def show(
         return
     c = d.view.case
     approval = " ✔ " + h("批准状态", "approval state") if d.approval else ""
-    console.print(f"[bold]{escape(c.id)}[/bold] {escape(str(c.attributes.get('title', '')))}")
+    console.print(f"[bold]{escape(c.id)}[/bold] {escape(d.title)}")
     console.print(
         f"{h('阶段', 'stage')}: {label(d.stage_label)} · {h('状态', 'state')}: [bold]{label(d.state_label)}[/bold] ({c.state}){approval}"
         f" · {h('版本', 'version')} {d.view.version} · {h('草案', 'draft')} v{c.draft_version}"
@@ -439,7 +461,9 @@ def catalogue_open(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """开启年度目录并发布征集通知 / open the year's catalogue with its call for items (CAT-<year>)."""
+    """开启年度目录并发布征集通知 / open the year's catalogue with its call for items (CAT-<year>).
+
+    `decisions start` of the catalogue workflow, with its year field set to YEAR."""
     office, fields, attachments = _acting(db, config, set_, attach)
     _fired(office.open_catalogue(year, as_ or "", fields, attachments, on), as_json)
 

@@ -14,6 +14,7 @@ from decisions.calendar import WorkCalendar
 from decisions.calendar.official import official_calendar, parse_override
 from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError, Problem
+from decisions.loading.case_spec import check_catalogue_links
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
 from decisions.loading.workflows import read_workflow
@@ -163,6 +164,7 @@ def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Defini
     rulebook = layer(packs)
     before = {n: len(r.problems) for n, (_, r) in workflows.items()}
     check_cross_references(workflows, rulebook)
+    check_catalogue_links(workflows)
     for name, (_, reader) in workflows.items():
         problems.extend(reader.problems[before[name] :])
     calendars = [s for s in sources if s.kind == "calendar"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from decisions.definitions import source_digest
 from decisions.errors import shown
+from decisions.loading.case_spec import read_case_spec
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
@@ -31,7 +32,7 @@ from decisions.workflow.definition import (
 
 __all__ = ["read_workflow"]
 
-_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates")
+_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates", "case")
 _TRANSITION_KEYS = (
     "trigger",
     "source",
@@ -440,6 +441,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
             f"the review gate {review_gate!r} declares its 'guarantee' (the record, outcome and draft version "
             "the engine itself checks in every state it protects)",
         )
+    case = read_case_spec(r, data.get("case"), initial if initial in states else None, transitions, wf["fields"])
     if None in (name, version, label, initial, review_gate) or initial not in states:
         return None, r
     assert name and version and label and initial and review_gate  # narrowed above
@@ -459,6 +461,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         gates=gates,
         file=doc.file,
         sha256=source_digest(doc.text),
+        case=case,
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

@@ -8,7 +8,7 @@ of events (it keeps one chain's state at a time, and the set of ids and document
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import groupby
@@ -244,6 +244,14 @@ class AuditService:
         self._accumulate_attributes(chain, body)
         return out
 
+    def _columns(self, body: Mapping[str, Any]) -> Mapping[str, str]:
+        """The projected columns of the case whose last event is ``body`` (none if its definitions
+        cannot be read: that is a finding of its own)."""
+        try:
+            return self.cases.columns(str(body.get("definitions")), str(body.get("workflow")))
+        except DecisionsError:
+            return {}
+
     def _accumulate_attributes(self, chain: _Chain, body: dict[str, Any]) -> None:
         try:
             wf = self.cases.definitions_for(str(body["definitions"])).workflow(str(body["workflow"]))
@@ -288,7 +296,7 @@ class AuditService:
             "state": last.get("to"),
             "workflow": last.get("workflow"),
             "definitions": last.get("definitions"),
-            **projected_columns(chain.attributes),
+            **projected_columns(chain.attributes, self._columns(last)),
         }
         return findings + [
             Finding(

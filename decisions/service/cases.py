@@ -38,41 +38,51 @@ from decisions.store.database import Database
 from decisions.store.events import StoredEvent, event_body, record_from_body
 from decisions.store.interface import Store
 from decisions.store.repository import CaseHead, sql_store
-from decisions.workflow.definition import FieldType
+from decisions.workflow.case_ids import year_case_id
+from decisions.workflow.definition import FieldType, WorkflowDef
 from decisions.workflow.engine import ActionOption, Engine, Fired
 
 __all__ = [
-    "CATALOGUE_WORKFLOW",
     "CHINA_STANDARD_TIME",
     "CaseService",
     "CaseView",
     "Clock",
     "OutsideFacts",
-    "catalogue_id",
+    "case_of_year",
+    "linked_catalogue",
     "utc_now",
 ]
 
 Clock = Callable[[], datetime]
 OutsideFacts = Callable[["CaseService", Case, Action], Mapping[str, Any]]
 """Looks up the facts from outside the case (`OUTSIDE_FACTS`) for an action about to be judged."""
-CATALOGUE_WORKFLOW = "catalogue"
-"""The workflow of the annual catalogue of major decisions: one case a year, `catalogue_id`."""
 
 
-def catalogue_id(year: int) -> str:
-    """The id of the year's catalogue case."""
-    return f"CAT-{year}"
+def linked_catalogue(definitions: Definitions, workflow: str) -> WorkflowDef | None:
+    """The catalogue workflow whose items the cases of ``workflow`` implement (its ``case:
+    catalogue_item`` link), if it declares one and the catalogue is loaded."""
+    wf = definitions.workflows.get(workflow)
+    link = wf.case.catalogue_item if wf is not None and wf.case is not None else None
+    return definitions.workflows.get(link.catalogue) if link is not None else None
+
+
+def case_of_year(wf: WorkflowDef, year: int) -> str | None:
+    """The id of ``wf``'s case about ``year`` (a catalogue: ``case: year_field``), from its id pattern."""
+    if wf.case is None or not wf.case.year_field:
+        return None
+    return year_case_id(wf.case.id, wf.case.year_field, year)
 
 
 def published_catalogue(service: CaseService, case: Case, action: Action) -> Mapping[str, Any]:
     """``catalogue.published_items``: the item ids of the catalogue of ``action.on``'s year, in its
-    latest version published on or before that day. Nothing when the deployment has no catalogue
-    workflow, or that year's catalogue is not on record or not published by then: the rule that
-    asks then cannot be judged. Derived from stored records only, so a replay finds the same."""
-    if CATALOGUE_WORKFLOW not in service.current.workflows:
-        return {}
-    head = service.repository.head(catalogue_id(action.on.year))
-    if head is None or head.workflow != CATALOGUE_WORKFLOW:
+    latest version published on or before that day. Nothing when the case's workflow links to no
+    catalogue workflow of the deployment, or that year's catalogue is not on record or not published
+    by then: the rule that asks then cannot be judged. Derived from stored records only, so a replay
+    finds the same."""
+    catalogue = linked_catalogue(service.current, case.workflow)
+    case_id = case_of_year(catalogue, action.on.year) if catalogue is not None else None
+    head = service.repository.head(case_id) if case_id is not None else None
+    if catalogue is None or head is None or head.workflow != catalogue.name:
         return {}
     published = [v for v in versions(service.view(head.id).case) if v.published_on and v.published_on <= action.on]
     if not published:
@@ -122,6 +132,7 @@ class CaseService:
         self._engines: dict[tuple[str, str], Engine] = {}
         self._definitions: dict[str, Definitions] = {definitions.fingerprint: definitions}
         self._outside_wanted: dict[tuple[str, str, str], frozenset[str]] = {}
+        self._columns: dict[tuple[str, str], Mapping[str, str]] = {}
         self._registered = False
         self._lock = threading.Lock()
         # Snapshots of recently used cases. A stale one is harmless: the write transaction checks the
@@ -149,6 +160,25 @@ class CaseService:
             with self._lock:
                 self._engines[key] = engine
         return engine
+
+    def columns(self, fingerprint: str, workflow: str) -> Mapping[str, str]:
+        """The store's projected columns of a case of ``workflow`` under definitions ``fingerprint``,
+        and the attribute that fills each (`CaseSpec.columns`). Definitions recorded before workflows
+        declared a ``case:`` section take the declaration of the deployment's workflow of that name,
+        so the columns of an existing case keep their values."""
+        key = (fingerprint, workflow)
+        with self._lock:
+            found = self._columns.get(key)
+        if found is None:
+            own = self.definitions_for(fingerprint).workflows.get(workflow)
+            spec = own.case if own is not None and own.case is not None and any(own.case.columns.values()) else None
+            if spec is None:
+                current = self.current.workflows.get(workflow)
+                spec = current.case if current is not None else None
+            found = spec.columns if spec is not None else {}
+            with self._lock:
+                self._columns[key] = found
+        return found
 
     def register_definitions(self) -> str:
         """Store the deployment's current definitions by content hash (idempotent)."""
@@ -319,7 +349,11 @@ class CaseService:
             results=fired.results,
             recorded_at=recorded_at,
         )
-        projection = {"state": fired.case.state, "attributes": fired.case.attributes}
+        projection = {
+            "state": fired.case.state,
+            "attributes": fired.case.attributes,
+            "columns": self.columns(fingerprint, case.workflow),
+        }
         stored = self.repository.append(
             case_id=case.id,
             expected_version=version,

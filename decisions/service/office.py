@@ -12,7 +12,6 @@ errors are `DecisionsError`s with one clear bilingual message, and nothing is wr
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,12 +25,14 @@ from decisions.definitions import Definitions
 from decisions.errors import UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
 from decisions.service.audit import AuditService
-from decisions.service.cases import CaseService, CaseView, Clock, utc_now
+from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
 from decisions.service.definitions import DefinitionsService
 from decisions.service.inputs import parse_date, parse_fields, read_attachment
 from decisions.service.users import UserService
 from decisions.store.database import Database
 from decisions.store.interface import Store
+from decisions.workflow.case_ids import next_case_id
+from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
@@ -45,6 +46,7 @@ class CaseDetails:
     """What `decisions show` shows: where the case is, what happened, and what can happen next."""
 
     view: CaseView
+    title: str
     state_label: Text
     stage_label: Text
     approval: bool
@@ -133,18 +135,54 @@ class Office:
     def start(
         self,
         workflow: str,
-        case_id: str,
-        trigger: str,
         actor: str,
         fields: Mapping[str, str] | None = None,
         attachments: Sequence[Attachment] = (),
         on: str | date | None = None,
+        case_id: str | None = None,
     ) -> Fired:
+        """Open a case of ``workflow`` with its declared start trigger (``case: start``); its id is
+        ``case_id`` or the one the declared pattern gives (``case: id``, e.g. D-<year>-<nnn>)."""
         wf = self.definitions.workflow(workflow)
+        if wf.case is None:
+            starts = ", ".join(sorted(t.trigger for t in wf.transitions_from(wf.initial)))
+            raise UsageError(
+                f"流程 {shown(workflow)} 未声明开启事项的操作 / workflow {shown(workflow)} does not say which action "
+                f"opens a case (several leave {wf.initial!r}: {starts}); declare 'case: start' in {wf.file or 'its file'}"
+            )
+        day = on if isinstance(on, date) else parse_date(on, "--on") if on else self.cases.today()
         action = self._action(
-            workflow, wf.initial, trigger, self.users.actor(actor), fields or {}, attachments, on, None
+            workflow, wf.initial, wf.case.start, self.users.actor(actor), fields or {}, attachments, day, None
         )
+        if case_id is None:
+            if not wf.case.id:
+                raise UsageError(
+                    f"流程 {shown(workflow)} 未声明编号规则，请用 --id 指定编号 / workflow {shown(workflow)} declares no "
+                    "case id pattern ('case: id'); give the case's id (--id)"
+                )
+            case_id = next_case_id(wf.case.id, day.year, action.fields, (c.id for c in self.cases.repository.cases()))
         return self.cases.start(workflow, case_id, action, self._blobs(attachments))
+
+    def _shortcut(self, what: Text, workflows: Sequence[str]) -> str:
+        """The one workflow a shortcut command (``propose``, ``catalogue open``) starts."""
+        if len(workflows) == 1:
+            return workflows[0]
+        found = ", ".join(sorted(workflows)) or "—"
+        raise UsageError(
+            f"本部署中{what.zh}的流程应恰有一个（现有：{found}），请用 decisions start 流程名 / this deployment should "
+            f"have exactly one workflow {what.en} (found: {found}); use `decisions start WORKFLOW`"
+        )
+
+    def proposal_workflow(self) -> str:
+        """The workflow ``decisions propose`` starts: the one whose cases implement catalogue items."""
+        linked = [n for n, wf in self.definitions.workflows.items() if wf.case is not None and wf.case.catalogue_item]
+        return self._shortcut(Text("其事项实施目录事项", "whose cases implement catalogue items"), linked)
+
+    def catalogue_workflow(self) -> WorkflowDef:
+        """The workflow of the annual catalogue: the one the proposal workflow's items belong to."""
+        proposal = self.proposal_workflow()
+        catalogue = linked_catalogue(self.definitions, proposal)
+        return self.definitions.workflow(catalogue.name if catalogue is not None else "")
 
     def propose(
         self,
@@ -154,11 +192,8 @@ class Office:
         on: str | date | None = None,
         case_id: str | None = None,
     ) -> Fired:
-        """Propose a major decision (决策建议); the id is D-<year>-<nnn> unless given."""
-        day = on if isinstance(on, date) else parse_date(on, "--on") if on else self.cases.today()
-        return self.start(
-            "major_decision", case_id or self.next_id(f"D-{day.year}-"), "propose", actor, fields, attachments, day
-        )
+        """Propose a decision (决策建议): start `proposal_workflow` (the id from its pattern unless given)."""
+        return self.start(self.proposal_workflow(), actor, fields, attachments, on, case_id)
 
     def open_catalogue(
         self,
@@ -168,12 +203,12 @@ class Office:
         attachments: Sequence[Attachment] = (),
         on: str | date | None = None,
     ) -> Fired:
-        """Open the year's catalogue (CAT-<year>) with its call for items."""
+        """Open the year's catalogue (its id from the catalogue's pattern) with its call for items."""
         if not 2000 <= year <= 2100:
             raise UsageError(f"年度超出范围 / implausible year {year}")
-        return self.start(
-            "catalogue", f"CAT-{year}", "open_call", actor, {**fields, "year": str(year)}, attachments, on
-        )
+        wf = self.catalogue_workflow()
+        assert wf.case is not None  # a linked catalogue declares its year field (checked at load)
+        return self.start(wf.name, actor, {**fields, wf.case.year_field: str(year)}, attachments, on)
 
     def act(
         self,
@@ -194,14 +229,6 @@ class Office:
         )
         return self.cases.act(case_id, action, expected_version, self._blobs(attachments))
 
-    def next_id(self, prefix: str) -> str:
-        numbers = [
-            int(m.group(1))
-            for c in self.cases.repository.cases()
-            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", c.id))
-        ]
-        return f"{prefix}{max(numbers, default=0) + 1:03d}"
-
     @staticmethod
     def read_attachments(specs: Sequence[str]) -> list[Attachment]:
         return [read_attachment(s) for s in specs]
@@ -217,6 +244,7 @@ class Office:
         options = tuple(engine.options(view.case, who, self.cases.today()))
         return CaseDetails(
             view,
+            str(view.case.attributes.get(self.cases.columns(view.definitions, wf.name).get("title") or "") or ""),
             state.label,
             wf.stages[state.stage].label,
             state.approval,
@@ -257,7 +285,7 @@ class Office:
                 engine = self.cases.engine(view.definitions, view.case.workflow)
                 state_label = engine.workflow.states[view.case.state].label
                 due = tuple(self.deadlines(view.case))
-                title = head.title or f"{engine.workflow.label.zh} {view.case.attributes.get('year', '')}".strip()
+                title = head.title or untitled(engine.workflow, view.case)
                 for option in engine.options(view.case, who, today):
                     if not any(u.kind == "role" for u in option.blocked):
                         tasks.append(Task(head.id, title, state_label, option, due))
@@ -276,7 +304,8 @@ class Office:
     # -- catalogue --------------------------------------------------------------------------------
 
     def catalogue_versions(self, year: int) -> list[CatalogueVersion]:
-        return versions(self.cases.view(f"CAT-{year}").case)
+        case_id = case_of_year(self.catalogue_workflow(), year)
+        return versions(self.cases.view(case_id or "").case)
 
     def catalogue_version(self, year: int, version: int | None = None) -> CatalogueVersion:
         all_versions = self.catalogue_versions(year)
@@ -296,6 +325,14 @@ class Office:
 
     def document(self, sha256: str) -> bytes:
         return self.cases.documents.get(sha256)
+
+
+def untitled(wf: WorkflowDef, case: Case) -> str:
+    """The title of a case with no title attribute: the workflow's label and the case's year (a
+    catalogue: 重大行政决策事项年度目录 2025), or the label alone."""
+    spec = wf.case
+    year = case.attributes.get(spec.year_field, "") if spec is not None and spec.year_field else ""
+    return f"{wf.label.zh} {year}".strip()
 
 
 def describe(value: Any) -> str:

@@ -204,7 +204,7 @@ class MemoryRepository:
                 if prev != found.head.head_hash:
                     raise self._conflict(case_id, expected_version, expected_version + 1)
             event = chained_event(self.hash, body, prev)
-            columns = projected_columns(projection["attributes"])
+            columns = projected_columns(projection["attributes"], projection["columns"])
             head = CaseHead(
                 case_id,
                 str(body["workflow"]),

@@ -85,13 +85,15 @@ class CaseHead:
     catalogue_item: str | None = None
 
 
-def projected_columns(attributes: Mapping[str, Any]) -> dict[str, Any]:
+def projected_columns(attributes: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
     """The case-row columns derived from a case's attributes: what an append writes and what
-    verification expects to find."""
-    item = attributes.get("catalogue_item")
+    verification expects to find. ``columns`` names the attribute that fills each generic column
+    (the workflow's ``case:`` declaration, `CaseSpec.columns`); a column without one stays empty."""
+    title = attributes.get(columns.get("title") or "")
+    item = attributes.get(columns.get("catalogue_item") or "")
     return {
         "attributes": canonical_text(dict(attributes)),
-        "title": str(attributes.get("title") or "")[:512],
+        "title": str(title or "")[:512],
         "catalogue_item": None if item in (None, "") else str(item)[:64],
     }
 
@@ -355,7 +357,11 @@ class Repository:
         seq = expected_version + 1
         if body["seq"] != seq or body["case"] != case_id:
             raise ValueError("event body does not match the append")  # a programming error, not user input
-        values = {"state": projection["state"], "version": seq, **projected_columns(projection["attributes"])}
+        values = {
+            "state": projection["state"],
+            "version": seq,
+            **projected_columns(projection["attributes"], projection["columns"]),
+        }
         try:
             with self.db.write() as conn:
                 if expected_version == 0:

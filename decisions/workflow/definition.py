@@ -19,6 +19,8 @@ from typing import Any
 from decisions.model import Text
 
 __all__ = [
+    "CaseSpec",
+    "CatalogueLink",
     "DocumentKind",
     "FieldDef",
     "FieldType",
@@ -172,6 +174,39 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class CatalogueLink:
+    """A case implements an item of a catalogue: ``field`` holds the item's id, ``catalogue`` names
+    the workflow of the catalogue (found for a year through its `CaseSpec.year_field`)."""
+
+    field: str
+    catalogue: str
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """How a case of the workflow is opened and named (the ``case:`` section).
+
+    ``start``: the trigger that opens a case (from the initial state). ``id``: the case-id pattern
+    (``D-{year}-{seq:3}``: `decisions.workflow.case_ids`), empty when ids are always given.
+    ``title``: the string attribute shown as the case's title. ``catalogue_item``: the catalogue
+    link. ``year_field``: the start field holding the year the case is about (a catalogue's year)."""
+
+    start: str
+    id: str = ""
+    title: str = ""
+    catalogue_item: CatalogueLink | None = None
+    year_field: str = ""
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The store's generic projected columns and the attribute that fills each."""
+        return {
+            "title": self.title,
+            "catalogue_item": self.catalogue_item.field if self.catalogue_item is not None else "",
+        }
+
+
+@dataclass(frozen=True)
 class WorkflowDef:
     """A validated workflow."""
 
@@ -190,6 +225,9 @@ class WorkflowDef:
     gates: Mapping[str, Gate]
     file: str = ""
     sha256: str = ""
+    case: CaseSpec | None = None
+    """How a case is opened and named; None when the file has no ``case:`` section and the start
+    trigger is ambiguous."""
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:
