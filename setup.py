@@ -1,6 +1,6 @@
 """Build step: ship the top-level definitions inside the wheel.
 
-`workflows/`, `rules/` and `decisions.yaml` stay at the top of the repository (they are reviewed like
+`workflows/`, `rules/`, `demo/` and `decisions.yaml` stay at the top of the repository (they are reviewed like
 code, beside it); a built wheel carries copies under ``decisions/_shipped/`` so that an installed
 package finds them (`decisions.config.shipped_root`). Everything else is declared in pyproject.toml.
 """
@@ -15,7 +15,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 SHIPPED_FILES = ("decisions.yaml",)
-SHIPPED_DIRS = ("workflows", "rules")
+SHIPPED_DIRS = ("workflows", "rules", "demo")
 
 
 class BuildWithDefinitions(build_py):

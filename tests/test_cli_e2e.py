@@ -29,7 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
-from decisions.demo import PEOPLE
+from decisions.demo import demo_people
 from decisions.errors import DecisionsError
 from tests.cli_support import definitions_parsed_once, every_row
 from tests.stores import BACKENDS, new_database_url
@@ -37,6 +37,7 @@ from tests.stores import BACKENDS, new_database_url
 runner = CliRunner()
 EXECUTABLE = str(Path(sys.executable).parent / "decisions")
 CST = timezone(timedelta(hours=8))
+PEOPLE = [(p.name, p.roles, p.unit) for p in demo_people()]  # the county's people, as demo/ declares them
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
 D1 = "D-2025-001"
 

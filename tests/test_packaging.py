@@ -84,13 +84,13 @@ def test_a_built_wheel_carries_the_definitions_the_migrations_and_the_type_marke
     (wheel,) = tmp_path.glob("decisions-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {"decisions.yaml"} | {
-        str(p.relative_to(ROOT)) for d in ("workflows", "rules") for p in (ROOT / d).glob("*.yaml")
+        str(p.relative_to(ROOT)) for d in ("workflows", "rules", "demo") for p in (ROOT / d).glob("*.yaml")
     }
     assert {f"decisions/_shipped/{n}" for n in shipped} <= names
     migrations = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions/store/migrations").rglob("*.py")}
     assert migrations | {"decisions/store/migrations/script.py.mako", "decisions/py.typed"} <= names
     schemas = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions/schemas").glob("*.schema.json")}
-    assert len(schemas) == 4 and schemas <= names  # the loader checks structure against them
+    assert len(schemas) == 5 and schemas <= names  # the loader checks structure against them
     packages = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions").rglob("__init__.py")}
     assert packages <= names
     for directory in (p for p in (ROOT / "decisions").rglob("*") if p.is_dir() and p.name != "__pycache__"):

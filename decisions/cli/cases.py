@@ -461,7 +461,7 @@ def catalogue_open(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """开启年度目录并发布征集通知 / open the year's catalogue with its call for items (CAT-<year>).
+    """开启年度目录并发布征集通知 / open the year's catalogue with its call for items.
 
     `decisions start` of the catalogue workflow, with its year field set to YEAR."""
     office, fields, attachments = _acting(db, config, set_, attach)

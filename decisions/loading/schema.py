@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "Kind", "Structure", "check_structure", "check_structure_of", "schema_text"]
 
-Kind = Literal["workflow", "rulepack", "calendar", "deployment"]
-KINDS: tuple[Kind, ...] = ("workflow", "rulepack", "calendar", "deployment")
+Kind = Literal["workflow", "rulepack", "calendar", "deployment", "demo"]
+KINDS: tuple[Kind, ...] = ("workflow", "rulepack", "calendar", "deployment", "demo")
 
 _NOUNS = {
     "object": "a mapping",
