@@ -367,3 +367,41 @@ def test_names_a_scenario_uses_are_checked_against_the_definitions_before_anythi
     located(problems, "steps[2]", "unknown action 'close_the_call' of workflow 'catalogue'")
     located(problems, "steps[3]", "unknown rule 'national.no_such_rule'")
     assert office.list_cases() == [] and office.users.list() == []  # nothing was played
+
+
+def test_a_case_recorded_before_case_sections_keeps_its_columns(database_url: str, tmp_path: Path) -> None:
+    """Definitions stored before workflows declared ``case:`` name no title field: the columns of
+    such a case follow the deployment's declaration of the same workflow, so its row keeps the values
+    the earlier code wrote (the attribute ``title``), verification agrees, and a new action keeps them."""
+    from sqlalchemy import text
+
+    from decisions.service.audit import AuditService
+    from decisions.service.cases import CaseService
+    from tests.stores import play, supplied_catalogue
+    from tests.support import MAIN_PATH
+
+    catalogue_block = r'case:\n  start: open_call\n  id: "CAT-\{field.year\}"\n  year_field: year\n'
+    earlier = definitions_of(
+        copied_tree(
+            tmp_path / "earlier",
+            {
+                "workflows/major_decision.yaml": [(re.escape(CASE_BLOCK), "")],
+                "workflows/catalogue.yaml": [(catalogue_block, "")],
+            },
+        )
+    )
+    database = Database(database_url, documents=tmp_path / "documents")
+    database.migrate()
+    before = CaseService(database, earlier, clock=fixed_clock, outside=supplied_catalogue)
+    play(before, "D-1", MAIN_PATH[:1])
+    title = MAIN_PATH[0].fields["title"]
+    with database.engine.begin() as conn:  # what the code before `case:` sections wrote in the row
+        conn.execute(text("UPDATE cases SET title = :t WHERE id = 'D-1'"), {"t": title})
+    now = CaseService(
+        database, definitions_of(copied_tree(tmp_path / "now")), clock=fixed_clock, outside=supplied_catalogue
+    )
+    assert AuditService(now).verify().ok
+    play(now, "D-1", MAIN_PATH[1:3], start=False)
+    head = now.repository.head("D-1")
+    assert head is not None and head.definitions == earlier.fingerprint  # the case keeps its own definitions
+    assert head.title == title and head.version == 3 and AuditService(now).verify().ok
