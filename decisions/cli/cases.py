@@ -164,7 +164,7 @@ def _acting(
 
 
 IdOption = Annotated[
-    str | None, typer.Option("--id", help="编号 / id (default: from the workflow's pattern, e.g. D-<year>-<nnn>)")
+    str | None, typer.Option("--id", help="编号 / id (default: the next id of the workflow's `case: id` pattern)")
 ]
 
 
