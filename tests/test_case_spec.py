@@ -405,3 +405,31 @@ def test_a_case_recorded_before_case_sections_keeps_its_columns(database_url: st
     head = now.repository.head("D-1")
     assert head is not None and head.definitions == earlier.fingerprint  # the case keeps its own definitions
     assert head.title == title and head.version == 3 and AuditService(now).verify().ok
+
+
+# -- 4. the commands ---------------------------------------------------------------------------------
+
+
+def test_decisions_start_opens_any_workflow_and_the_demo_refuses_a_bad_scenario_before_any_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.test_cli_e2e import Cli
+
+    cli = Cli(database_url, tmp_path / "documents")
+    cli.ok("init")
+    cli.ok("user", "add", "陈秘书", "--role", "office_clerk")
+    notice = tmp_path / "通知.txt"
+    notice.write_text("关于征集2026年度重大行政决策事项的通知", encoding="utf-8")
+    args = ("--as", "陈秘书", "--on", "2025-11-10", "--set", "year=2026", "--set", "deadline=2025-12-10")
+    opened = cli.json("start", "catalogue", *args, "--attach", f"call_notice={notice}")
+    assert opened["case"] == "CAT-2026" and opened["trigger"] == "open_call"
+    unknown = cli("start", "catalog", *args)
+    assert unknown.code == 2 and "unknown workflow 'catalog'" in unknown.err
+
+    bad = scenario_dir(
+        tmp_path, {"10-bad.yaml": "steps:\n  - {act: close_call, case: nowhere, actor: 陈秘书, on: 2025-01-01}\n"}
+    )
+    demo_db = tmp_path / "never.sqlite"
+    refused = cli("demo", "--scenarios", str(bad), db=f"sqlite:///{demo_db}")
+    assert refused.code == 1 and "10-bad.yaml:2: steps[0]: unknown case 'nowhere'" in refused.err
+    assert not demo_db.exists()
