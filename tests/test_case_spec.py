@@ -135,7 +135,7 @@ def test_a_link_to_a_catalogue_that_cannot_be_found_by_year_is_refused(tmp_path:
     ("block", "fragment"),
     [
         ('case:\n  id: "CAT-{field.year}-{seq:2}"\n  year_field: year\n', "has no {seq:N}"),
-        ('case:\n  id: "CAT-{year}"\n  year_field: year\n', "holds {field.year}"),
+        ('case:\n  id: "CAT-{year}"\n  year_field: year\n', "must hold {field.year}"),
         ('case:\n  id: "CAT-{field.year}"\n  year_field: deadline\n', "is a date field, not integer"),
     ],
 )

@@ -152,7 +152,7 @@ def read_case_spec(
         if year_field and f"{{field.{year_field}}}" not in pattern:
             r.error(
                 ("case", "year_field"),
-                f"the id pattern holds {{field.{year_field}}}: the case of a year is found by its id",
+                f"the id pattern must hold {{field.{year_field}}} (the case of a year is found by its id)",
             )
             ok = False
     if not ok or start is None:
