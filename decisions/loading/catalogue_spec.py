@@ -202,14 +202,11 @@ def read_catalogue_spec(
     screening = _screening(n, m.get("screened_by"), items, id_field)
     adjustments = _adjustments(n, m["adjusted_by"], id_field) if "adjusted_by" in m else None
     used: dict[str, str] = {}
-    for kind, part in (
-        (suggested_by, "suggested_by"),
-        (screening.record if screening else None, "screened_by"),
-        (adjustments.record if adjustments else None, "adjusted_by"),
-    ):
-        if kind is not None and kind in used:
+    for part in ("suggested_by", "screened_by", "adjusted_by"):
+        kind = m[part].get("record") if isinstance(m.get(part), dict) else None
+        if isinstance(kind, str) and kind in used:
             r.error((*_ROOT, part, "record"), f"the {kind!r} record is already the catalogue's {used[kind]}")
-        elif kind is not None:
+        elif isinstance(kind, str):
             used[kind] = part
     triggers = {t.trigger for t in transitions}
     published_by = n.names(m.get("published_by"), (*_ROOT, "published_by"), triggers, "trigger")
@@ -234,6 +231,7 @@ def read_catalogue_spec(
         or not recompiled
         or dropped_by is None
         or len(used) < 2 + ("adjusted_by" in m)
+        or len({suggested_by, screening.record, adjustments.record if adjustments else None}) < 3
     ):
         return None
     return CatalogueSpec(
