@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions, versions
+from decisions.cli import app
 from decisions.config import load_deployment
 from decisions.definitions import Definitions
 from decisions.errors import DefinitionError, Problem
@@ -85,8 +87,13 @@ def renamed_tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def renamed(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
-    return load_tree(renamed_tree(tmp_path_factory.mktemp("renamed")))
+def renamed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return renamed_tree(tmp_path_factory.mktemp("renamed"))
+
+
+@pytest.fixture(scope="module")
+def renamed(renamed_root: Path) -> Definitions:
+    return load_tree(renamed_root)
 
 
 def test_the_renamed_copy_shares_no_catalogue_name_with_the_shipped_one(renamed: Definitions) -> None:
@@ -131,14 +138,20 @@ ADJUSTED = "adjusted_by: {record: adjustment_request, kind: adjustment_kind, add
 BAD_FORMS = [
     # (what is wrong, old text, new text, key path, message)
     ("unknown id field", "id: item_id", "id: item_code", "catalogue.items.id", "unknown field 'item_code'"),
-    ("a date as the id", "id: item_id", "id: deadline", "catalogue.items.id", "is a date field; expected string"),
-    ("an enum as the name", "name: item_name", "name: category", "catalogue.items.name", "is a enum field"),
+    ("a date as the id", "id: item_id", "id: deadline", "catalogue.items.id", "is of type date; expected string"),
+    (
+        "an enum as the name",
+        "name: item_name",
+        "name: category",
+        "catalogue.items.name",
+        "is of type enum; expected string or text",
+    ),
     (
         "a string as the planned deadline",
         "planned_by: planned_by",
         "planned_by: planned_period",
         "catalogue.items.planned_by",
-        "expected date",
+        "is of type string; expected date",
     ),
     (
         "an unknown item field",
@@ -180,7 +193,7 @@ BAD_FORMS = [
         SCREENED,
         SCREENED.replace("result: screening_result", "result: reason"),
         "catalogue.screened_by.result",
-        "is a text field; expected enum",
+        "is of type text; expected enum",
     ),
     (
         "a screening result the screening record does not require",
@@ -229,7 +242,7 @@ BAD_FORMS = [
         ADJUSTED,
         ADJUSTED.replace("reason: reason", "reason: planned_by"),
         "catalogue.adjusted_by.reason",
-        "is a date field; expected string or text",
+        "is of type date; expected string or text",
     ),
     (
         "one record kind for two jobs",
@@ -484,13 +497,20 @@ def test_a_workflow_without_a_catalogue_section_has_no_versions() -> None:
 # -- through the store, on both backends -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Stored:
+    office: Office
+    url: str
+    documents: Path
+
+
 @pytest.fixture(params=BACKENDS)
-def renamed_office(request: pytest.FixtureRequest, tmp_path: Path, renamed: Definitions) -> Iterator[Office]:
+def renamed_office(request: pytest.FixtureRequest, tmp_path: Path, renamed: Definitions) -> Iterator[Stored]:
     for url in new_database_url(request.param, tmp_path):
         database = Database(url, documents=tmp_path / "documents")
         database.migrate()
         try:
-            yield Office(database, renamed, clock=fixed_clock)
+            yield Stored(Office(database, renamed, clock=fixed_clock), url, tmp_path / "documents")
         finally:
             database.dispose()
 
@@ -507,15 +527,16 @@ def stored(service: CaseService, definitions: Definitions) -> None:
 
 
 def test_the_stored_renamed_catalogue_gives_the_shipped_versions_and_its_own_columns(
-    renamed_office: Office, renamed: Definitions
+    renamed_office: Stored, renamed: Definitions, renamed_root: Path
 ) -> None:
-    stored(renamed_office.cases, renamed)
-    assert comparable(renamed_office.catalogue_versions(2025)) == comparable(derived(SHIPPED, told(SHIPPED)))
-    assert comparable_diff(renamed_office.catalogue_diff(2025, 1, 2)) == [
+    stored(renamed_office.office.cases, renamed)
+    office = renamed_office.office
+    assert comparable(office.catalogue_versions(2025)) == comparable(derived(SHIPPED, told(SHIPPED)))
+    assert comparable_diff(office.catalogue_diff(2025, 1, 2)) == [
         ("2025-02", "removed", []),
         ("2025-03", "added", []),
     ]
-    columns = renamed_office.catalogue_columns(2025)
+    columns = office.catalogue_columns(2025)
     assert [name for name, _ in columns] == [
         "x_item_id",
         "x_item_name",
@@ -527,5 +548,16 @@ def test_the_stored_renamed_catalogue_gives_the_shipped_versions_and_its_own_col
     assert columns[2][1] == CAT.fields["organiser_unit"].label  # each column labelled by its field's definition
     # the published catalogue a decision's rules look up: the latest version published by the day it acts on
     launch = Action("propose", PEOPLE["clerk_li"], date(2025, 4, 10))
-    facts = published_catalogue(renamed_office.cases, renamed_office.cases.view("CAT-2025").case, launch)
+    facts = published_catalogue(office.cases, office.cases.view("CAT-2025").case, launch)
     assert facts == {"catalogue.published_items": ["2025-01", "2025-03"]}
+    # `catalogue show` under the renamed deployment: the columns its section declares, headed by their labels
+    shown = CliRunner().invoke(
+        app,
+        ["catalogue", "show", "2025", "--db", renamed_office.url, "--config", str(renamed_root / "decisions.yaml")],
+        env={"DECISIONS_DOCUMENTS": str(renamed_office.documents), "DECISIONS_CONFIG": None},
+    )
+    assert shown.exit_code == 0, shown.output
+    for name in ("x_item_id", "x_item_name", "x_organiser_unit", "x_category", "x_planned_period", "x_planned_by"):
+        assert str(renamed.workflow("catalogue").fields[name].label) in shown.output, name
+    assert "城区公交票价调整" in shown.output and "县交通运输局" in shown.output and "2025-10-31" in shown.output
+    assert "停车场建设" not in shown.output  # removed in version 4

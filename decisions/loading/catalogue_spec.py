@@ -44,7 +44,7 @@ class _Names:
             self.r.error(path, f"unknown field {name!r}")
             return None
         if types and fdef.type not in types:
-            self.r.error(path, f"field {name!r} is a {fdef.type} field; expected {' or '.join(types)}")
+            self.r.error(path, f"field {name!r} is of type {fdef.type}; expected {' or '.join(types)}")
             return None
         return fdef
 
