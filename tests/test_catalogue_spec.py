@@ -35,7 +35,6 @@ from tests.support import PEOPLE, ROOT, Story, shipped_definitions
 
 SHIPPED = shipped_definitions()
 CAT = SHIPPED.workflow("catalogue")
-_SECTION_KEYWORDS = ("planned_by", "include", "add", "remove", "reason")  # keys of `catalogue:` that are also names
 
 
 # -- the definitions: shipped, edited, renamed ----------------------------------------------------
@@ -71,18 +70,13 @@ def new_name(name: str) -> str:
 
 def renamed_tree(tmp_path: Path) -> Path:
     """A copy in which every name of `RENAMED` is ``x_<name>`` wherever it occurs as a whole word in the
-    workflows and rule packs, keys of the ``catalogue:`` section aside (they are its syntax)."""
+    workflows and rule packs (no key of the definition language is such a name)."""
     root = copied_tree(tmp_path)
     word = re.compile(r"(?<!\w)(" + "|".join(sorted(RENAMED, key=len, reverse=True)) + r")(?!\w)")
     for path in [*(root / "workflows").glob("*.yaml"), *(root / "rules").glob("*.yaml")]:
         if path.name == "calendar.yaml":
             continue
-        text = word.sub(lambda m: new_name(m.group(1)), path.read_text(encoding="utf-8"))
-        if path.name == "catalogue.yaml":
-            head, section = text.split("\ncatalogue:\n")
-            keys = re.compile(r"\bx_(" + "|".join(_SECTION_KEYWORDS) + r"):")
-            text = head + "\ncatalogue:\n" + keys.sub(r"\1:", section)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(word.sub(lambda m: new_name(m.group(1)), path.read_text(encoding="utf-8")), encoding="utf-8")
     return root
 
 
@@ -132,25 +126,37 @@ def located(error: DefinitionError, key_path: str, message: str) -> Problem:
 
 
 SUGGESTED = "suggested_by: {record: suggestion}"
-SCREENED = "screened_by: {record: item_screening, result: screening_result, include: include, carries: [category]}"
-ADJUSTED = "adjusted_by: {record: adjustment_request, kind: adjustment_kind, add: add, remove: remove, reason: reason}"
+SCREENED = "screened_by: {record: item_screening, field: screening_result, includes: include, carries: [category]}"
+ADJUSTED = "adjusted_by: {record: adjustment_request, field: adjustment_kind, adds: add, removes: remove, reason_field: reason}"
 
 BAD_FORMS = [
     # (what is wrong, old text, new text, key path, message)
-    ("unknown id field", "id: item_id", "id: item_code", "catalogue.items.id", "unknown field 'item_code'"),
-    ("a date as the id", "id: item_id", "id: deadline", "catalogue.items.id", "is of type date; expected string"),
+    (
+        "unknown id field",
+        "id_field: item_id",
+        "id_field: item_code",
+        "catalogue.items.id_field",
+        "unknown field 'item_code'",
+    ),
+    (
+        "a date as the id",
+        "id_field: item_id",
+        "id_field: deadline",
+        "catalogue.items.id_field",
+        "is of type date; expected string",
+    ),
     (
         "an enum as the name",
-        "name: item_name",
-        "name: category",
-        "catalogue.items.name",
+        "name_field: item_name",
+        "name_field: category",
+        "catalogue.items.name_field",
         "is of type enum; expected string or text",
     ),
     (
         "a string as the planned deadline",
-        "planned_by: planned_by",
-        "planned_by: planned_period",
-        "catalogue.items.planned_by",
+        "due_field: planned_by",
+        "due_field: planned_period",
+        "catalogue.items.due_field",
         "is of type string; expected date",
     ),
     (
@@ -191,22 +197,22 @@ BAD_FORMS = [
     (
         "a screening result that is not an enum",
         SCREENED,
-        SCREENED.replace("result: screening_result", "result: reason"),
-        "catalogue.screened_by.result",
+        SCREENED.replace("field: screening_result", "field: reason"),
+        "catalogue.screened_by.field",
         "is of type text; expected enum",
     ),
     (
         "a screening result the screening record does not require",
         SCREENED,
-        SCREENED.replace("result: screening_result", "result: adjustment_kind"),
-        "catalogue.screened_by.result",
+        SCREENED.replace("field: screening_result", "field: adjustment_kind"),
+        "catalogue.screened_by.field",
         "the 'item_screening' record does not require field 'adjustment_kind'",
     ),
     (
         "an inclusion that is not a value of the result",
         SCREENED,
-        SCREENED.replace("include: include", "include: included"),
-        "catalogue.screened_by.include",
+        SCREENED.replace("includes: include", "includes: included"),
+        "catalogue.screened_by.includes",
         "'included' is not a value of screening_result (include, exclude)",
     ),
     (
@@ -226,28 +232,28 @@ BAD_FORMS = [
     (
         "an adjustment kind that is not a value",
         ADJUSTED,
-        ADJUSTED.replace("add: add", "add: append"),
-        "catalogue.adjusted_by.add",
+        ADJUSTED.replace("adds: add", "adds: append"),
+        "catalogue.adjusted_by.adds",
         "'append' is not a value of adjustment_kind (add, change, remove)",
     ),
     (
         "adding and removing by the same value",
         ADJUSTED,
-        ADJUSTED.replace("remove: remove", "remove: add"),
-        "catalogue.adjusted_by.remove",
+        ADJUSTED.replace("removes: remove", "removes: add"),
+        "catalogue.adjusted_by.removes",
         "cannot both be 'add'",
     ),
     (
         "a reason that is not text",
         ADJUSTED,
-        ADJUSTED.replace("reason: reason", "reason: planned_by"),
-        "catalogue.adjusted_by.reason",
+        ADJUSTED.replace("reason_field: reason", "reason_field: planned_by"),
+        "catalogue.adjusted_by.reason_field",
         "is of type date; expected string or text",
     ),
     (
         "one record kind for two jobs",
         ADJUSTED,
-        ADJUSTED.replace("record: adjustment_request, kind: adjustment_kind", "record: suggestion, kind: category"),
+        ADJUSTED.replace("record: adjustment_request, field: adjustment_kind", "record: suggestion, field: category"),
         "catalogue.adjusted_by.record",
         "the 'suggestion' record is already the catalogue's suggested_by",
     ),

@@ -97,26 +97,27 @@ class _Names:
 
 def _items(n: _Names, raw: Any) -> ItemsSpec | None:
     path: Path = (*_ROOT, "items")
-    m = n.r.mapping(raw, path, required=("id", "name", "fields"), optional=("planned_by", "columns"))
+    m = n.r.mapping(raw, path, required=("id_field", "name_field", "fields"), optional=("due_field", "columns"))
     if m is None:
         return None
-    id_ = n.field(m.get("id"), (*path, "id"), (FieldType.STRING,))
-    name = n.field(m.get("name"), (*path, "name"), _TEXTUAL)
-    planned = n.field(m["planned_by"], (*path, "planned_by"), (FieldType.DATE,)) if "planned_by" in m else None
+    id_ = n.field(m.get("id_field"), (*path, "id_field"), (FieldType.STRING,))
+    name = n.field(m.get("name_field"), (*path, "name_field"), _TEXTUAL)
+    due = "due_field" in m
+    planned = n.field(m["due_field"], (*path, "due_field"), (FieldType.DATE,)) if due else None
     listed = n.r.string_list(m.get("fields"), (*path, "fields"))
     fields = [f for i, f in enumerate(listed) if n.field(f, (*path, "fields", i)) is not None]
     if id_ is not None and id_.name in listed:
         n.r.error(
             (*path, "fields", listed.index(id_.name)), f"the item's id {id_.name!r} is its key, not a field it keeps"
         )
-    for key, fdef in (("name", name), ("planned_by", planned)):
+    for key, fdef in (("name_field", name), ("due_field", planned)):
         if fdef is not None and fdef.name not in listed:
             n.r.error((*path, key), f"{fdef.name!r} is not one of the item's fields ({', '.join(listed)})")
     shown = n.r.string_list(m.get("columns"), (*path, "columns"))
     for i, column in enumerate(shown):
         if column not in listed:
             n.r.error((*path, "columns", i), f"{column!r} is not one of the item's fields ({', '.join(listed)})")
-    if id_ is None or name is None or ("planned_by" in m and planned is None) or len(fields) < len(listed):
+    if id_ is None or name is None or (due and planned is None) or len(fields) < len(listed):
         return None
     return ItemsSpec(id_.name, name.name, tuple(fields), planned.name if planned else "", tuple(shown))
 
@@ -131,14 +132,14 @@ def _keyed_record(n: _Names, raw: Any, path: Path, id_field: str | None) -> str 
 
 def _screening(n: _Names, raw: Any, items: ItemsSpec | None, id_field: str | None) -> Screening | None:
     path: Path = (*_ROOT, "screened_by")
-    m = n.r.mapping(raw, path, required=("record", "result", "include"), optional=("carries",))
+    m = n.r.mapping(raw, path, required=("record", "field", "includes"), optional=("carries",))
     if m is None:
         return None
     kind = _keyed_record(n, m.get("record"), (*path, "record"), id_field)
-    result = n.field(m.get("result"), (*path, "result"), (FieldType.ENUM,))
+    result = n.field(m.get("field"), (*path, "field"), (FieldType.ENUM,))
     if kind is not None:
-        result = n.carried(kind, result, (*path, "result"), required=True)
-    include = n.value(result, m.get("include"), (*path, "include"))
+        result = n.carried(kind, result, (*path, "field"), required=True)
+    include = n.value(result, m.get("includes"), (*path, "includes"))
     carries = n.r.string_list(m.get("carries"), (*path, "carries"))
     ok = True
     for i, name in enumerate(carries):
@@ -155,22 +156,23 @@ def _screening(n: _Names, raw: Any, items: ItemsSpec | None, id_field: str | Non
 
 def _adjustments(n: _Names, raw: Any, id_field: str | None) -> Adjustments | None:
     path: Path = (*_ROOT, "adjusted_by")
-    m = n.r.mapping(raw, path, required=("record", "kind", "add", "remove"), optional=("reason",))
+    m = n.r.mapping(raw, path, required=("record", "field", "adds", "removes"), optional=("reason_field",))
     if m is None:
         return None
     kind = _keyed_record(n, m.get("record"), (*path, "record"), id_field)
-    which = n.field(m.get("kind"), (*path, "kind"), (FieldType.ENUM,))
+    which = n.field(m.get("field"), (*path, "field"), (FieldType.ENUM,))
     if kind is not None:
-        which = n.carried(kind, which, (*path, "kind"), required=True)
-    add = n.value(which, m.get("add"), (*path, "add"))
-    remove = n.value(which, m.get("remove"), (*path, "remove"))
+        which = n.carried(kind, which, (*path, "field"), required=True)
+    add = n.value(which, m.get("adds"), (*path, "adds"))
+    remove = n.value(which, m.get("removes"), (*path, "removes"))
     if add is not None and add == remove:
-        n.r.error((*path, "remove"), f"adding and removing an item cannot both be {add!r}")
+        n.r.error((*path, "removes"), f"adding and removing an item cannot both be {add!r}")
         remove = None
-    reason = n.field(m["reason"], (*path, "reason"), _TEXTUAL) if "reason" in m else None
+    explained = "reason_field" in m
+    reason = n.field(m["reason_field"], (*path, "reason_field"), _TEXTUAL) if explained else None
     if kind is not None and reason is not None:
-        reason = n.carried(kind, reason, (*path, "reason"))
-    if kind is None or which is None or add is None or remove is None or ("reason" in m and reason is None):
+        reason = n.carried(kind, reason, (*path, "reason_field"))
+    if kind is None or which is None or add is None or remove is None or (explained and reason is None):
         return None
     return Adjustments(kind, which.name, add, remove, reason.name if reason else "")
 
@@ -193,7 +195,7 @@ def read_catalogue_spec(
         return None
     n = _Names(r, fields, states, transitions)
     items = _items(n, m.get("items"))
-    raw_id = (m.get("items") or {}).get("id") if isinstance(m.get("items"), dict) else None
+    raw_id = m["items"].get("id_field") if isinstance(m.get("items"), dict) else None
     id_field = raw_id if isinstance(raw_id, str) and raw_id in fields else None
     suggested = r.mapping(m.get("suggested_by"), (*_ROOT, "suggested_by"), required=("record",))
     suggested_by = (
