@@ -288,7 +288,7 @@ class Office:
             return ()
         fields = self.cases.engine(view.definitions, view.case.workflow).workflow.fields
         names = (spec.items.id, spec.items.name, *spec.items.columns)
-        return tuple((name, fields[name].label) for name in names if name in fields)
+        return tuple((name, fields[name].label if name in fields else Text(name, name)) for name in names)
 
     def catalogue_version(self, year: int, version: int | None = None) -> CatalogueVersion:
         all_versions = self.catalogue_versions(year)
