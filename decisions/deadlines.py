@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from decisions.calendar import CountingPolicy, Unit, WorkCalendar
-from decisions.catalogue import Item, versions
+from decisions.catalogue import CatalogueSpec, Item, versions
 from decisions.errors import CalendarError
 from decisions.model import Case, Record, Text
 from decisions.rules.definitions import Parameter
@@ -195,19 +195,21 @@ def case_deadlines(
     return out
 
 
-def planned_items_past_due(catalogue: Case, today: date) -> list[Item]:
+def planned_items_past_due(catalogue: Case, spec: CatalogueSpec | None, today: date) -> list[Item]:
     """Items of the catalogue's latest published version whose planned deadline has passed."""
-    published = [v for v in versions(catalogue) if v.published_on is not None]
+    published = [v for v in versions(catalogue, spec) if v.published_on is not None]
     if not published:
         return []
     return [item for item in published[-1].items if item.planned_by is not None and item.planned_by < today]
 
 
-def late_catalogue_items(catalogue: Case, decided: set[str], today: date) -> list[tuple[Item, date]]:
+def late_catalogue_items(
+    catalogue: Case, spec: CatalogueSpec | None, decided: set[str], today: date
+) -> list[tuple[Item, date]]:
     """Items past their planned deadline on which no decision has been taken (久拖不决).
     ``decided``: the ids of items some decision has reached a decision on (see `DECIDED_STATES`)."""
     return [
         (item, item.planned_by)
-        for item in planned_items_past_due(catalogue, today)
+        for item in planned_items_past_due(catalogue, spec, today)
         if item.planned_by is not None and item.id not in decided
     ]

@@ -68,7 +68,7 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 
 from decisions.calendar import WorkCalendar
-from decisions.catalogue import CatalogueVersion, Item, versions
+from decisions.catalogue import CatalogueSpec, CatalogueVersion, Item, versions
 from decisions.errors import ActionRefused, ConflictError, UsageError
 from decisions.model import Action, Actor, Case, Document, Record
 from decisions.service.audit import AuditService
@@ -933,7 +933,7 @@ def check_catalogue_history(case: Case) -> None:
             )
         if r.trigger in CAT_PUBLISH:
             published.add(r.draft_version)
-    found = versions(case)
+    found = versions(case, CAT.catalogue)
     assert [v.version for v in found] == list(range(1, case.draft_version + 1)), f"{case.id}: versions {found}"
     assert {v.version for v in found if v.published_on} == published, f"{case.id}: published versions differ"
     for v in found:
@@ -1227,8 +1227,8 @@ def test_the_catalogue_check_catches_a_version_listing_an_item_never_screened_in
     A derivation that slips an item in (planted here) is caught."""
     derived = versions
 
-    def slipping_an_item_in(case: Case) -> list[CatalogueVersion]:
-        return [replace(v, items=(*v.items, Item("2025-99"))) for v in derived(case)]
+    def slipping_an_item_in(case: Case, spec: CatalogueSpec | None) -> list[CatalogueVersion]:
+        return [replace(v, items=(*v.items, Item("2025-99"))) for v in derived(case, spec)]
 
     monkeypatch.setattr(sys.modules[__name__], "versions", slipping_an_item_in)
     with pytest.raises(AssertionError, match=r"v1: lists \['2025-01', '2025-99'\], screened in \['2025-01'\]"):

@@ -501,11 +501,12 @@ def catalogue_show(
     if v.reason:
         console.print(f"调整理由 / adjustment reason: {escape(v.reason)}")
     table = Table()
-    for col in ("编号 id", "事项 item", "承办单位 organiser", "类别 category", "计划 planned"):
-        table.add_column(col, overflow="fold")
+    columns = office.catalogue_columns(year)  # the item's id, its name, then the declared columns
+    for _, heading in columns:
+        table.add_column(label(heading), overflow="fold")
     for i in v.items:
-        planned = " ".join(str(x) for x in (i.fields.get("planned_period"), i.planned_by) if x)
-        table.add_row(i.id, i.name, str(i.fields.get("organiser_unit", "")), str(i.fields.get("category", "")), planned)
+        shown = [i.fields.get(name) for name, _ in columns[2:]]
+        table.add_row(i.id, i.name, *("" if x is None else str(x) for x in shown))
     _table_console().print(table)
 
 

@@ -179,3 +179,5 @@ def check_catalogue_links(workflows: Mapping[str, tuple[WorkflowDef, Reader]]) -
                 f"workflow {link.catalogue!r} is no catalogue that can be found by year "
                 "(its 'case:' section declares no 'year_field')",
             )
+        elif target[0].catalogue is None:
+            r.error(where, f"workflow {link.catalogue!r} is no catalogue (it declares no 'catalogue:' section)")

@@ -11,6 +11,7 @@ from typing import Any
 from decisions.definitions import source_digest
 from decisions.errors import shown
 from decisions.loading.case_spec import read_case_spec
+from decisions.loading.catalogue_spec import read_catalogue_spec
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
@@ -32,7 +33,7 @@ from decisions.workflow.definition import (
 
 __all__ = ["read_workflow"]
 
-_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates", "case")
+_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates", "case", "catalogue")
 _TRANSITION_KEYS = (
     "trigger",
     "source",
@@ -427,6 +428,9 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
     if initial is not None and initial not in states:
         r.error(("workflow", "initial"), f"unknown state {initial!r}")
     gates = _read_gates(r, data, states, wf, transitions)
+    catalogue = (
+        read_catalogue_spec(r, data["catalogue"], wf["fields"], states, transitions) if "catalogue" in data else None
+    )
     review_gate = r.string(head.get("review_gate"), ("workflow", "review_gate"))
     if review_gate is not None and review_gate not in gates:
         r.error(("workflow", "review_gate"), f"unknown gate {review_gate!r}")
@@ -459,6 +463,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         documents=wf["documents"],
         roles=wf["roles"],
         gates=gates,
+        catalogue=catalogue,
         file=doc.file,
         sha256=source_digest(doc.text),
         case=case,

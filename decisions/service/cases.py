@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from decisions.catalogue import versions
+from decisions.catalogue import CatalogueSpec, CatalogueVersion, versions
 from decisions.definitions import Definitions
 from decisions.errors import (
     ActionRefused,
@@ -84,7 +84,7 @@ def published_catalogue(service: CaseService, case: Case, action: Action) -> Map
     head = service.repository.head(case_id) if case_id is not None else None
     if catalogue is None or head is None or head.workflow != catalogue.name:
         return {}
-    published = [v for v in versions(service.view(head.id).case) if v.published_on and v.published_on <= action.on]
+    published = [v for v in service.catalogue_versions(head.id) if v.published_on and v.published_on <= action.on]
     if not published:
         return {}
     return {"catalogue.published_items": [item.id for item in published[-1].items]}
@@ -225,6 +225,18 @@ class CaseService:
             attributes = wf.attributes_after(attributes, r.fields)
         case = Case(head.id, head.workflow, head.state, attributes, records)
         return CaseView(case, head.version, head.head_hash, head.definitions)
+
+    def catalogue_spec(self, view: CaseView) -> CatalogueSpec | None:
+        """How ``view``'s records make the versions of a catalogue: as the definitions it runs under
+        declare, or, when those predate the ``catalogue:`` section, as the deployment's do."""
+        own = self.definitions_for(view.definitions).workflow(view.case.workflow).catalogue
+        current = self.current.workflows.get(view.case.workflow)
+        return own if own is not None or current is None else current.catalogue
+
+    def catalogue_versions(self, case_id: str) -> list[CatalogueVersion]:
+        """Every version of the catalogue ``case_id``, oldest first (none if its workflow has no catalogue)."""
+        view = self.view(case_id)
+        return versions(view.case, self.catalogue_spec(view))
 
     def options(self, case_id: str, actor: Actor, on: date | None = None) -> list[ActionOption]:
         view = self.view(case_id)

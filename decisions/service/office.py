@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions, versions
+from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
 from decisions.deadlines import DECIDED_STATES, Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
@@ -292,20 +292,34 @@ class Office:
         late: list[tuple[str, str, str, date]] = []
         if who.roles & {"office_clerk", "head", "auditor"} and "catalogue" in self.definitions.workflows:
             for head in self.cases.repository.cases("catalogue"):
-                catalogue = self.cases.view(head.id).case
-                candidates = [item.id for item in planned_items_past_due(catalogue, today)]
+                view = self.cases.view(head.id)
+                catalogue, spec = view.case, self.cases.catalogue_spec(view)
+                candidates = [item.id for item in planned_items_past_due(catalogue, spec, today)]
                 decided = self.cases.repository.decided_catalogue_items(candidates, list(DECIDED_STATES))
                 late += [
                     (head.id, item.id, item.name, planned)
-                    for item, planned in late_catalogue_items(catalogue, decided, today)
+                    for item, planned in late_catalogue_items(catalogue, spec, decided, today)
                 ]
         return Inbox(who.id, tuple(sorted(who.roles)), tuple(tasks), tuple(late))
 
     # -- catalogue --------------------------------------------------------------------------------
 
     def catalogue_versions(self, year: int) -> list[CatalogueVersion]:
-        case_id = case_of_year(self.catalogue_workflow(), year)
-        return versions(self.cases.view(case_id or "").case)
+        return self.cases.catalogue_versions(self._catalogue_of(year))
+
+    def _catalogue_of(self, year: int) -> str:
+        return case_of_year(self.catalogue_workflow(), year) or ""
+
+    def catalogue_columns(self, year: int) -> tuple[tuple[str, Text], ...]:
+        """The columns of the catalogue's display, each with its field's label: the item's id, its
+        name, then the columns its workflow's ``catalogue:`` section declares."""
+        view = self.cases.view(self._catalogue_of(year))
+        spec = self.cases.catalogue_spec(view)
+        if spec is None:
+            return ()
+        fields = self.cases.engine(view.definitions, view.case.workflow).workflow.fields
+        names = (spec.items.id, spec.items.name, *spec.items.columns)
+        return tuple((name, fields[name].label if name in fields else Text(name, name)) for name in names)
 
     def catalogue_version(self, year: int, version: int | None = None) -> CatalogueVersion:
         all_versions = self.catalogue_versions(year)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from decisions.catalogue import CatalogueSpec
 from decisions.model import Text
 
 __all__ = [
@@ -223,6 +224,8 @@ class WorkflowDef:
     documents: Mapping[str, DocumentKind]
     roles: Mapping[str, Role]
     gates: Mapping[str, Gate]
+    catalogue: CatalogueSpec | None = None
+    """How its records make the versions of a catalogue (its ``catalogue:`` section), if they do."""
     file: str = ""
     sha256: str = ""
     case: CaseSpec | None = None
