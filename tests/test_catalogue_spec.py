@@ -30,6 +30,7 @@ from decisions.model import Action, Case
 from decisions.service.cases import CaseService, published_catalogue
 from decisions.service.office import Office
 from decisions.store.database import Database
+from decisions.workflow.engine import Engine
 from tests.stores import BACKENDS, fixed_clock, new_database_url
 from tests.support import PEOPLE, ROOT, Story, shipped_definitions
 
@@ -72,7 +73,7 @@ def renamed_tree(tmp_path: Path) -> Path:
     """A copy in which every name of `RENAMED` is ``x_<name>`` wherever it occurs as a whole word in the
     workflows and rule packs (no key of the definition language is such a name)."""
     root = copied_tree(tmp_path)
-    word = re.compile(r"(?<!\w)(" + "|".join(sorted(RENAMED, key=len, reverse=True)) + r")(?!\w)")
+    word = re.compile(r"(?<![\w{])(" + "|".join(sorted(RENAMED, key=len, reverse=True)) + r")(?!\w)")
     for path in [*(root / "workflows").glob("*.yaml"), *(root / "rules").glob("*.yaml")]:
         if path.name == "calendar.yaml":
             continue
@@ -554,7 +555,8 @@ def test_the_stored_renamed_catalogue_gives_the_shipped_versions_and_its_own_col
     assert columns[2][1] == CAT.fields["organiser_unit"].label  # each column labelled by its field's definition
     # the published catalogue a decision's rules look up: the latest version published by the day it acts on
     launch = Action("propose", PEOPLE["clerk_li"], date(2025, 4, 10))
-    facts = published_catalogue(office.cases, office.cases.view("CAT-2025").case, launch)
+    decision = Engine(renamed, "major_decision").new_case("D-2025-009")  # a case of the linked workflow
+    facts = published_catalogue(office.cases, decision, launch)
     assert facts == {"catalogue.published_items": ["2025-01", "2025-03"]}
     # `catalogue show` under the renamed deployment: the columns its section declares, headed by their labels
     shown = CliRunner().invoke(
