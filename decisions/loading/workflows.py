@@ -10,6 +10,7 @@ from typing import Any
 
 from decisions.definitions import source_digest
 from decisions.errors import shown
+from decisions.loading.discussion import read_collective_discussion
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
@@ -391,6 +392,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
             data.get("workflow"),
             ("workflow",),
             required=("name", "version", "label", "sources", "initial", "review_gate"),
+            optional=("collective_discussion",),
         )
         or {}
     )
@@ -459,6 +461,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         gates=gates,
         file=doc.file,
         sha256=source_digest(doc.text),
+        discussion_by_rule=read_collective_discussion(r, head),
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

@@ -190,6 +190,10 @@ class WorkflowDef:
     gates: Mapping[str, Gate]
     file: str = ""
     sha256: str = ""
+    discussion_by_rule: bool = False
+    """``collective_discussion: by_rule``: an approval state may be reached without a discussion state
+    (a head decides alone unless a rule of the packs requires the meeting); the review gate still
+    protects every approval and discussion state."""
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:
