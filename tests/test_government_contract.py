@@ -42,7 +42,13 @@ D = date
 GATE = "engine.gate.signature_review"
 REVIEWED = "youxian_government_contract.reviewed_before_signing"
 NOT_VERIFIED = "出处未核实"
-SMALL = {**OPENING, "title": "县政府办公楼物业服务合同", "contract_kind": "civil", "amount": 380_000, "major_contract": False}
+SMALL = {
+    **OPENING,
+    "title": "县政府办公楼物业服务合同",
+    "contract_kind": "civil",
+    "amount": 380_000,
+    "major_contract": False,
+}
 
 
 def story(definitions: Definitions, case_id: str = CASE_ID) -> Story:
@@ -63,7 +69,13 @@ def reviewed_small(definitions: Definitions) -> Story:
     """A small civil contract (not major, under the meeting threshold) reviewed once and found 同意签订."""
     s = story(definitions, "HT-2025-002")
     s.do("open_matter", "clerk_li", D(2025, 3, 3), SMALL, ("opening_note",))
-    s.do("record_due_diligence", "clerk_li", D(2025, 3, 4), {"checked": CHECKED, "feasibility": "可行"}, ("due_diligence_report",))
+    s.do(
+        "record_due_diligence",
+        "clerk_li",
+        D(2025, 3, 4),
+        {"checked": CHECKED, "feasibility": "可行"},
+        ("due_diligence_report",),
+    )
     s.do("prepare_text", "clerk_li", D(2025, 3, 5), {}, ("contract_text",))
     s.do("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
     s.do("accept_review", "counsel_zhao", D(2025, 3, 7))
@@ -119,7 +131,9 @@ def test_a_refused_signature_through_the_service_writes_nothing(service: CaseSer
         (service.start(WORKFLOW, CASE_ID, action) if i == 0 else service.act(CASE_ID, action))
     before = service.view(CASE_ID)
     signed = service.attach("signed_contract", b"signed by an internal unit", "signed.pdf")
-    action = Action("sign", PEOPLE["clerk_li"], D(2025, 7, 1), {**SIGNING, "signing_party_kind": "internal_unit"}, (signed,))
+    action = Action(
+        "sign", PEOPLE["clerk_li"], D(2025, 7, 1), {**SIGNING, "signing_party_kind": "internal_unit"}, (signed,)
+    )
     with pytest.raises(ActionRefused) as refused:
         service.act(CASE_ID, action)
     assert {
@@ -162,7 +176,13 @@ def test_a_review_by_whoever_drafted_the_text_does_not_open_the_decision(definit
     """counsel_wu is a reviewer who also holds the organiser's role and drafted this text."""
     s = story(definitions, "HT-2025-003")
     s.do("open_matter", "clerk_li", D(2025, 3, 3), SMALL, ("opening_note",))
-    s.do("record_due_diligence", "clerk_li", D(2025, 3, 4), {"checked": CHECKED, "feasibility": "可行"}, ("due_diligence_report",))
+    s.do(
+        "record_due_diligence",
+        "clerk_li",
+        D(2025, 3, 4),
+        {"checked": CHECKED, "feasibility": "可行"},
+        ("due_diligence_report",),
+    )
     s.do("prepare_text", "counsel_wu", D(2025, 3, 5), {}, ("contract_text",))
     s.do("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
     s.do("accept_review", "counsel_wu", D(2025, 3, 7))
@@ -179,7 +199,11 @@ def test_a_variation_is_signed_only_on_a_review_of_the_varied_text(definitions: 
     # refused by the rule and by the engine's own guarantee
     skipped = replace(s.case, state="approved")
     action = Action(
-        "sign", PEOPLE["head_wang"], D(2025, 9, 2), dict(SIGNING), s.action(Step("sign", "head_wang", D(2025, 9, 2), {}, ("signed_contract",))).documents
+        "sign",
+        PEOPLE["head_wang"],
+        D(2025, 9, 2),
+        dict(SIGNING),
+        s.action(Step("sign", "head_wang", D(2025, 9, 2), {}, ("signed_contract",))).documents,
     )
     unmet, _ = s.engine.check(skipped, action)
     assert REVIEWED in {u.rule_id for u in unmet}
@@ -241,7 +265,10 @@ def test_a_major_contract_needs_the_advisers_opinion_on_the_text_reviewed(defini
     s.step(CONTRACT_PATH[7])
     assert s.case.state == "under_review"
     second = walk(definitions, "find_approve")
-    second.case = replace(second.case, records=tuple(r for r in second.case.records if not (r.kind == "legal_opinion" and r.on == D(2025, 6, 11))))
+    second.case = replace(
+        second.case,
+        records=tuple(r for r in second.case.records if not (r.kind == "legal_opinion" and r.on == D(2025, 6, 11))),
+    )
     refused = second.refused("find_approve", "counsel_zhao", D(2025, 6, 12), FINDINGS_OK, ("review_opinion",))
     assert rule_ids(refused) == {"government_contract.adviser_opinion_on_major_contract"}
     assert "中办发〔2016〕30号" in refusal_text(refused) and NOT_VERIFIED in refusal_text(refused)
@@ -255,12 +282,24 @@ def test_a_major_contract_needs_the_advisers_opinion_on_the_text_reviewed(defini
 def test_due_diligence_covers_status_licences_credit_and_capacity(definitions: Definitions) -> None:
     s = story(definitions, "HT-2025-004")
     s.do("open_matter", "clerk_li", D(2025, 3, 3), SMALL, ("opening_note",))
-    s.do("record_due_diligence", "clerk_li", D(2025, 3, 4), {"checked": CHECKED[:3], "feasibility": "可行"}, ("due_diligence_report",))
+    s.do(
+        "record_due_diligence",
+        "clerk_li",
+        D(2025, 3, 4),
+        {"checked": CHECKED[:3], "feasibility": "可行"},
+        ("due_diligence_report",),
+    )
     s.do("prepare_text", "clerk_li", D(2025, 3, 5), {}, ("contract_text",))
     refused = s.refused("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
     assert rule_ids(refused) == {"youxian_government_contract.due_diligence_before_submission"}
     assert "双政发〔2026〕1号" in refusal_text(refused) and NOT_VERIFIED in refusal_text(refused)
-    s.do("record_due_diligence", "clerk_li", D(2025, 3, 6), {"checked": CHECKED, "feasibility": "可行"}, ("due_diligence_report",))
+    s.do(
+        "record_due_diligence",
+        "clerk_li",
+        D(2025, 3, 6),
+        {"checked": CHECKED, "feasibility": "可行"},
+        ("due_diligence_report",),
+    )
     s.do("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
     assert s.case.state == "submitted"
 
@@ -275,7 +314,13 @@ def test_the_submission_carries_the_approvals(definitions: Definitions) -> None:
 
 def test_a_review_that_finds_a_point_wanting_cannot_allow_signing(definitions: Definitions) -> None:
     s = walk(definitions, "find_revise")
-    refused = s.refused("find_approve", "counsel_zhao", D(2025, 5, 30), {**FINDINGS_OK, "text_finding": "non_compliant"}, ("review_opinion",))
+    refused = s.refused(
+        "find_approve",
+        "counsel_zhao",
+        D(2025, 5, 30),
+        {**FINDINGS_OK, "text_finding": "non_compliant"},
+        ("review_opinion",),
+    )
     assert rule_ids(refused) == {"youxian_government_contract.approval_needs_compliant_findings"}
 
 
@@ -293,7 +338,13 @@ def test_the_head_alone_decides_only_a_contract_below_the_meeting_threshold(
 ) -> None:
     s = story(definitions, "HT-2025-005")
     s.do("open_matter", "clerk_li", D(2025, 3, 3), {**SMALL, **change}, ("opening_note",))
-    s.do("record_due_diligence", "clerk_li", D(2025, 3, 4), {"checked": CHECKED, "feasibility": "可行"}, ("due_diligence_report",))
+    s.do(
+        "record_due_diligence",
+        "clerk_li",
+        D(2025, 3, 4),
+        {"checked": CHECKED, "feasibility": "可行"},
+        ("due_diligence_report",),
+    )
     s.do("prepare_text", "clerk_li", D(2025, 3, 5), {}, ("contract_text",))
     s.do("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
     s.do("accept_review", "counsel_zhao", D(2025, 3, 7))
@@ -315,7 +366,9 @@ def test_the_head_alone_decides_only_a_contract_below_the_meeting_threshold(
 @pytest.mark.parametrize("kind", ["temporary_body", "internal_unit"])
 def test_no_signing_by_a_temporary_body_or_an_internal_unit(definitions: Definitions, kind: str) -> None:
     s = walk(definitions, "sign")
-    refused = s.refused("sign", "head_wang", D(2025, 7, 1), {**SIGNING, "signing_party_kind": kind}, ("signed_contract",))
+    refused = s.refused(
+        "sign", "head_wang", D(2025, 7, 1), {**SIGNING, "signing_party_kind": kind}, ("signed_contract",)
+    )
     assert rule_ids(refused) == {"youxian_government_contract.competent_signing_party"}
 
 
@@ -354,7 +407,16 @@ def _load(text: str, tmp_path: Path) -> list[str]:
     path = tmp_path / "government_contract.yaml"
     path.write_text(text, encoding="utf-8")
     workflows = [ROOT / "workflows" / n for n in ("major_decision.yaml", "catalogue.yaml")] + [path]
-    packs = [ROOT / "rules" / n for n in ("national.yaml", "government_contract.yaml", "hunan.yaml", "youxian.yaml", "youxian-government_contract.yaml")]
+    packs = [
+        ROOT / "rules" / n
+        for n in (
+            "national.yaml",
+            "government_contract.yaml",
+            "hunan.yaml",
+            "youxian.yaml",
+            "youxian-government_contract.yaml",
+        )
+    ]
     with pytest.raises(DefinitionError) as caught:
         load_definitions(workflows, packs, ROOT / "rules" / "calendar.yaml")
     return [f"{p.line}:{p.path}: {p.message}" for p in caught.value.problems if p.file == str(path)]
