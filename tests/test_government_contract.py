@@ -23,7 +23,8 @@ from decisions.cli import app
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, DefinitionError
 from decisions.loading import load_definitions
-from decisions.model import Action
+from decisions.loading.yamlsafe import load_yaml_file
+from decisions.model import Action, Actor
 from decisions.service.cases import CaseService
 from tests.support import PEOPLE, ROOT, Step, Story, rule_ids
 from tests.support_government_contract import (
@@ -456,3 +457,50 @@ def test_a_discussion_state_still_needs_the_review_gates_protection(tmp_path: Pa
     text = SHIPPED.replace("    protects: [in_meeting, approved, signed]", "    protects: [approved, signed]", 1)
     problems = _load(text, tmp_path)
     assert any("discussion state 'in_meeting' is not protected" in p for p in problems), problems
+
+
+# -- the demo scenario -------------------------------------------------------------------------------------
+
+# the county's people of the demo (common to every scenario file, demo/00-people.yaml)
+DEMO_PEOPLE = {
+    "王县长": Actor("王县长", frozenset({"head"}), "县人民政府"),
+    "李明": Actor("李明", frozenset({"organiser", "proposer"}), "县交通运输局"),
+    "赵律师": Actor("赵律师", frozenset({"legal_counsel"}), "县司法局"),
+    "钱律师": Actor("钱律师", frozenset({"legal_adviser"}), "县政府法律顾问（律师事务所）"),
+    "陈秘书": Actor("陈秘书", frozenset({"office_clerk"}), "县政府办公室"),
+}
+
+
+def test_the_demo_scenario_plays_and_its_refused_step_is_the_gate(service: CaseService) -> None:
+    """demo/50-contract.yaml, step by step through the service: every step succeeds except the one
+    marked `refused`, which the signature gate's rule refuses."""
+    steps = load_yaml_file(ROOT / "demo" / "50-contract.yaml").data["steps"]
+    refusals: list[set[str]] = []
+    case_id = "HT-2025-001"
+    for i, step in enumerate(steps):
+        if "start" not in step and "act" not in step:
+            continue
+        docs = tuple(
+            service.attach(d["kind"], f"{case_id} #{i} {d['title']}".encode(), f"{d['title']}.pdf")
+            for d in step.get("documents", [])
+        )
+        trigger = step.get("act", "open_matter")
+        action = Action(
+            trigger, DEMO_PEOPLE[step["actor"]], date.fromisoformat(step["on"]), dict(step.get("fields", {})), docs
+        )
+        try:
+            if "start" in step:
+                assert step["start"] == WORKFLOW
+                service.start(WORKFLOW, case_id, action)
+            else:
+                service.act(case_id, action)
+        except ActionRefused as exc:
+            assert step.get("refused") is True, f"step {i} ({trigger}) refused: {rule_ids(exc)}"
+            refusals.append(rule_ids(exc))
+        else:
+            assert not step.get("refused"), f"step {i} ({trigger}) was not refused"
+    assert refusals == [{REVIEWED}]
+    case = service.view(case_id).case
+    assert case.state == "performing"
+    assert [r.kind for r in case.records].count("legality_review") == 3
+    assert case.records[-1].kind == "filing"
