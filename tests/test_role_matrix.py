@@ -24,8 +24,9 @@ from decisions.model import Action, Actor, Case, Document
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
 from tests.support import CATALOGUE_PATH, MAIN_PATH, OUTSIDE, PEOPLE, Step, Story, report_count
+from tests.support_government_contract import CONTRACT_PATH
 
-WORKFLOWS = ("major_decision", "catalogue")
+WORKFLOWS = ("major_decision", "catalogue", "government_contract")
 
 # -- the specification: who may fire each trigger (the same roles from every source state) ------------
 
@@ -124,6 +125,44 @@ ROLES: dict[str, dict[str, frozenset[str]]] = {
             "close_year": {"office_clerk"},
         }.items()
     },
+    # 政府合同 (other-reviews.md §3): the 承办单位 prepares, submits, revises, signs under a power of
+    # attorney, files and manages performance; the 司法局 reviews; the government's 法律顾问 gives
+    # opinions; the county head decides (or the 常务会议, minuted by the office) and signs as legal
+    # representative; the auditor reads.
+    "government_contract": {
+        trigger: frozenset(roles)
+        for trigger, roles in {
+            "open_matter": {"organiser"},
+            "record_due_diligence": {"organiser"},
+            "prepare_text": {"organiser"},
+            "submit_for_review": {"organiser"},
+            "accept_review": {"legal_counsel"},
+            "return_submission": {"legal_counsel"},
+            "start_investigation": {"legal_counsel"},
+            "end_investigation": {"legal_counsel"},
+            "give_legal_opinion": {"legal_adviser"},
+            "find_approve": {"legal_counsel"},
+            "find_revise": {"legal_counsel"},
+            "find_not_advisable": {"legal_counsel"},
+            "revise_text": {"organiser"},
+            "amend_text": {"organiser"},
+            "resubmit_for_review": {"organiser"},
+            "abandon": {"organiser", "head"},
+            "decide_by_head": {"head"},
+            "decline_by_head": {"head"},
+            "submit_to_meeting": {"organiser", "office_clerk"},
+            "approve_at_meeting": {"office_clerk"},
+            "reject_at_meeting": {"office_clerk"},
+            "sign": {"head", "organiser"},
+            "file_contract": {"organiser"},
+            "report_performance": {"organiser"},
+            "report_dispute": {"organiser"},
+            "propose_variation": {"organiser"},
+            "complete_performance": {"organiser"},
+            "terminate_contract": {"head"},
+            "archive": {"organiser"},
+        }.items()
+    },
 }
 DECLARED_ROLES = {
     "major_decision": {
@@ -138,13 +177,14 @@ DECLARED_ROLES = {
         "auditor",
     },
     "catalogue": {"office_clerk", "legal_counsel", "organiser", "head", "auditor"},
+    "government_contract": {"organiser", "legal_counsel", "legal_adviser", "head", "office_clerk", "auditor"},
 }
 # (source state, trigger) pairs × declared roles: a new transition or role changes these on purpose
-TRANSITIONS = {"major_decision": 92, "catalogue": 26}
-CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5}
+TRANSITIONS = {"major_decision": 92, "catalogue": 26, "government_contract": 36}
+CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5, "government_contract": 36 * 6}
 
-PATHS = {"major_decision": MAIN_PATH, "catalogue": CATALOGUE_PATH}
-CASE_IDS = {"major_decision": "D-2025-001", "catalogue": "CAT-2025"}
+PATHS = {"major_decision": MAIN_PATH, "catalogue": CATALOGUE_PATH, "government_contract": CONTRACT_PATH}
+CASE_IDS = {"major_decision": "D-2025-001", "catalogue": "CAT-2025", "government_contract": "HT-2025-001"}
 
 
 # Every fabricated person works in the department the county pack designates for the legality review
@@ -197,7 +237,7 @@ def test_the_role_table_covers_every_transition_of_the_shipped_workflows(
 
 
 def test_the_matrix_is_as_large_as_announced() -> None:
-    assert sum(CELLS.values()) == 958
+    assert sum(CELLS.values()) == 958 + 216  # major_decision and catalogue, government_contract
     every_role_of_some_transition = {r for table in ROLES.values() for roles in table.values() for r in roles}
     assert every_role_of_some_transition | {"auditor"} == set().union(*DECLARED_ROLES.values())
 

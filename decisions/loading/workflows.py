@@ -12,6 +12,7 @@ from decisions.definitions import source_digest
 from decisions.errors import shown
 from decisions.loading.case_spec import read_case_spec
 from decisions.loading.catalogue_spec import read_catalogue_spec
+from decisions.loading.discussion import read_collective_discussion
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
@@ -393,6 +394,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
             data.get("workflow"),
             ("workflow",),
             required=("name", "version", "label", "sources", "initial", "review_gate"),
+            optional=("collective_discussion",),
         )
         or {}
     )
@@ -467,6 +469,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         file=doc.file,
         sha256=source_digest(doc.text),
         case=case,
+        discussion_by_rule=read_collective_discussion(r, head),
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

@@ -57,7 +57,8 @@ class Finding:
 
 def structural_findings(wf: WorkflowDef) -> list[Finding]:
     """Unreachable states, non-final states with no way out, final states with a way out, approval
-    states that cannot be reached at all, and approval states reachable without collective discussion."""
+    states that cannot be reached at all, and approval states reachable without collective discussion
+    (unless the workflow leaves the meeting to its rules: ``collective_discussion: by_rule``)."""
     findings: list[Finding] = []
     reachable = reachable_states(wf)
     outgoing = {t.source for t in wf.transitions}
@@ -76,7 +77,7 @@ def structural_findings(wf: WorkflowDef) -> list[Finding]:
         findings.append(Finding(("states",), "the workflow declares no approval state"))
     if not wf.discussion_states:
         findings.append(Finding(("states",), "the workflow declares no discussion state (集体讨论)"))
-    elif (undiscussed := find_undiscussed(wf)) is not None:
+    elif not wf.discussion_by_rule and (undiscussed := find_undiscussed(wf)) is not None:
         last = undiscussed.path[-1]
         findings.append(
             Finding(

@@ -231,6 +231,10 @@ class WorkflowDef:
     case: CaseSpec | None = None
     """How a case is opened and named; None when the file has no ``case:`` section and the start
     trigger is ambiguous."""
+    discussion_by_rule: bool = False
+    """``collective_discussion: by_rule``: an approval state may be reached without a discussion state
+    (a head decides alone unless a rule of the packs requires the meeting); the review gate still
+    protects every approval and discussion state."""
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:
