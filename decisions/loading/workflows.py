@@ -10,6 +10,7 @@ from typing import Any
 
 from decisions.definitions import source_digest
 from decisions.errors import shown
+from decisions.loading.deadline_spec import read_deadlines, read_inbox
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import YamlDocument
@@ -31,7 +32,7 @@ from decisions.workflow.definition import (
 
 __all__ = ["read_workflow"]
 
-_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates")
+_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates", "deadlines", "inbox")
 _TRANSITION_KEYS = (
     "trigger",
     "source",
@@ -151,7 +152,9 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
         path = ("states", name)
         if r.identifier(name, path, "state id") is None:
             continue
-        m = r.mapping(raw, path, required=("label", "stage"), optional=("final", "approval", "discussion"))
+        m = r.mapping(
+            raw, path, required=("label", "stage"), optional=("final", "approval", "discussion", "decision_taken")
+        )
         if m is None:
             continue
         label = r.text(m.get("label"), (*path, "label"))
@@ -172,6 +175,7 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
             approval=approval,
             discussion=discussion,
             line=r.doc.line_of(path),
+            decision_taken=r.boolean(m.get("decision_taken"), (*path, "decision_taken")),
         )
     return states
 
@@ -440,6 +444,8 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
             f"the review gate {review_gate!r} declares its 'guarantee' (the record, outcome and draft version "
             "the engine itself checks in every state it protects)",
         )
+    deadlines = read_deadlines(r, data, states, wf["roles"], wf["fields"], transitions)
+    late_items_seen_by = read_inbox(r, data, wf["roles"])
     if None in (name, version, label, initial, review_gate) or initial not in states:
         return None, r
     assert name and version and label and initial and review_gate  # narrowed above
@@ -459,6 +465,8 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         gates=gates,
         file=doc.file,
         sha256=source_digest(doc.text),
+        deadlines=deadlines,
+        late_items_seen_by=late_items_seen_by,
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)
