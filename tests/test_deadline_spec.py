@@ -24,7 +24,9 @@ from decisions.deadlines import case_deadlines
 from decisions.definitions import Definitions
 from decisions.errors import DefinitionError, Problem
 from decisions.loading import load_definitions
+from decisions.loading.schema import schema_text
 from decisions.model import Action, Actor
+from decisions.rules.definitions import ParamUnit
 from decisions.service.office import Office
 from decisions.store.database import Database
 from tests.stores import play, play_catalogue
@@ -620,3 +622,14 @@ def test_a_legal_reviewer_s_inbox_lists_every_workflow_overdue_first_then_by_due
     human = CliRunner().invoke(app, ["inbox", "--as", "赵律师", "--db", database_url, "--config", str(config)])
     assert human.exit_code == 0, human.output
     assert "法律意见征询（测试）" in human.output and "重大行政决策" in human.output
+
+
+def test_the_schemas_state_the_closed_sets_the_loader_checks() -> None:
+    """Editors see the same closed sets: the pack units and what stops a period."""
+    pack = json.loads(schema_text("rulepack"))
+    unit = pack["properties"]["parameters"]["additionalProperties"]["properties"]["unit"]
+    assert unit["enum"] == [u.value for u in ParamUnit]
+    workflow = json.loads(schema_text("workflow"))
+    deadline = workflow["properties"]["deadlines"]["additionalProperties"]["properties"]
+    assert deadline["stops"]["enum"] == ["draft_change"]
+    assert workflow["properties"]["states"]["additionalProperties"]["properties"]["decision_taken"]["type"] == "boolean"
