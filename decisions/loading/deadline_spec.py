@@ -3,19 +3,19 @@ against the loaded packs' parameters once every pack has been read.
 
 A deadline is either a date written on a record::
 
-    review:
-      label: {zh: 合法性审查期限, en: legality review due}
-      runs_in: [legality_submitted, under_review]
-      due: {record: review_submission, field: review_due}
+    answer:
+      label: {zh: 审核答复期限, en: opinion due}
+      runs_in: [awaiting_answer]
+      due: {record: submission, field: answer_by}
       basis: {zh: 送审时确定, en: set at submission}
 
 or a period of a pack parameter from a record (or from the day the case ``entered`` its state)::
 
-    research:
-      label: {zh: 立项后调研起草期限, en: research deadline after launch}
-      runs_in: [drafting, argumentation]
-      from: {record: launch}
-      length: research_deadline
+    preparation:
+      label: {zh: 起草期限, en: preparation period}
+      runs_in: [preparing, consulting]
+      from: {record: opening}
+      length: preparation_period
       stops: draft_change
       pauses_outside: true
 
