@@ -226,11 +226,11 @@ BAD = [
     Bad(
         "a_length_no_pack_defines",
         MAJOR,
-        "    length: research_deadline\n",
-        "    length: research_deadlines\n",
-        "deadlines.research.length",
-        "unknown parameter 'research_deadlines'",
-        "    length: research_deadlines",
+        "    length: archive_handover_days\n    local: true\n",
+        "    length: archive_handover_dayz\n",
+        "deadlines.archive_handover.length",
+        "unknown parameter 'archive_handover_dayz'",
+        "    length: archive_handover_dayz",
     ),
     Bad(
         "a_length_that_is_a_setting",
@@ -308,7 +308,7 @@ def test_the_shipped_units_are_typed_at_load(definitions: Definitions) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# Local lengths: a deployment without a county pack has no such deadline; with one, it is checked
+# Local lengths: a deployment whose packs do not set one has no such deadline
 # ------------------------------------------------------------------------------------------------
 def test_without_a_county_pack_a_local_deadline_does_not_run(definitions: Definitions) -> None:
     """Nationally the Decree sets no research period; national + Hunan load, and the launched case
@@ -325,9 +325,39 @@ def test_without_a_county_pack_a_local_deadline_does_not_run(definitions: Defini
         assert [d.label.en for d in found] == expected
 
 
-def test_a_non_local_length_is_required_of_every_deployment(tmp_path: Path) -> None:
-    problems = refused(tmp_path, {MAJOR: [("    length: archive_handover_days\n    local: true\n", "    length: x\n")]})
-    assert any(p.path == "deadlines.archive_handover.length" and "unknown parameter 'x'" in p.message for p in problems)
+ARCHIVE_PARAMETER = (
+    "  archive_handover_days:\n"
+    "    kind: maximum\n"
+    "    value: 30\n"
+    "    unit: calendar days\n"
+    "    label: {zh: 决策办结后归档移交期限, en: archive hand-over deadline}\n"
+    "    citation: {source: shenzhen_practice, article: 办结后30日内移交归档, article_en: hand-over within 30 days of "
+    "completion}\n"
+)
+
+
+def test_a_local_length_the_packs_do_not_set_is_no_deadline_and_a_required_one_is_refused(tmp_path: Path) -> None:
+    """A county whose pack sets no archive hand-over period: a proposal the head declines shows no
+    hand-over deadline (the shipped county's shows one). Were the length not declared ``local``,
+    that deployment would not load."""
+    unset = {"youxian.yaml": [(ARCHIVE_PARAMETER, "")]}
+    for defs, expected in (
+        (tree_definitions(copied_tree(tmp_path / "local", unset)), []),
+        (tree_definitions(copied_tree(tmp_path / "shipped")), ["archive hand-over deadline"]),
+    ):
+        story = Story(defs).walk("launch").do("decline", "head_wang", D(2025, 3, 5), {"reason": "条件不成熟"})
+        assert story.case.state == "not_launched"
+        params = defs.rulebook.parameters
+        found = case_deadlines(story.case, story.engine.workflow, params, defs.calendar, D(2025, 3, 6))
+        assert [d.label.en for d in found] == expected
+    required = {
+        **unset,
+        MAJOR: [("    length: archive_handover_days\n    local: true\n", "    length: archive_handover_days\n")],
+    }
+    problems = refused(tmp_path / "required", required)
+    assert [p.path for p in problems if "unknown parameter 'archive_handover_days'" in p.message] == [
+        "deadlines.archive_handover.length"
+    ]
 
 
 # ------------------------------------------------------------------------------------------------

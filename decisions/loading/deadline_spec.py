@@ -48,7 +48,6 @@ _KEYS = (
     "overdue",
 )
 _PERIOD_ONLY = ("from", "local", "stops", "pauses_outside")
-_LOCAL_LEVELS = ("city", "county")
 _STOPS = ("draft_change",)
 _ENTERED = "entered"
 
@@ -220,16 +219,15 @@ def read_inbox(r: Reader, data: Mapping[str, Any], roles: Mapping[str, Role]) ->
 def check_deadline_lengths(workflows: Mapping[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook) -> None:
     """Each period's ``length`` names a parameter some loaded pack defines: a maximum or minimum with
     an integer value, counted in a period unit (calendar days, working days, months, years). A
-    ``local`` length may be left undefined by a deployment with no city or county pack (the law sets
-    none nationally, and the deadline does not run); once such a pack is loaded, it must be defined."""
-    local_pack = any(p.level in _LOCAL_LEVELS for p in rulebook.packs)
+    ``local`` length is a value the law leaves to each place: a deployment whose packs do not set it
+    has no such deadline (and nothing to refuse)."""
     for wf, r in workflows.values():
         for spec in wf.deadlines.values():
             if not spec.length:
                 continue
             path = ("deadlines", spec.id, "length")
             param = rulebook.parameters.get(spec.length)
-            if param is None and spec.local and not local_pack:
+            if param is None and spec.local:
                 continue
             if param is None:
                 known = sorted(n for n, p in rulebook.parameters.items() if p.period is not None)

@@ -196,7 +196,7 @@ class DeadlineSpec:
     overdue: bool = True
     line: int | None = None
     local: bool = False
-    """``length`` is a LOCAL value: a deployment with no city or county pack has no such deadline."""
+    """``length`` is a LOCAL value: a deployment whose packs do not set it has no such deadline."""
 
     def seen(self, roles: Collection[str] | None) -> bool:
         """Whether someone holding ``roles`` sees it (``None``: whoever asks, unfiltered)."""
