@@ -169,11 +169,8 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             unit = ParamUnit(text)
         if earlier is not None and unit != earlier.unit:
             # the strictest value is taken across packs: 6 months and 180 days are not comparable
-            shown_unit = str(earlier.unit) if earlier.unit else "no unit"
-            r.error(
-                (*path, "unit"),
-                f"parameter {name!r} is counted in {shown_unit!r} in an earlier pack, not {str(unit)!r}",
-            )
+            before, now = (str(u) if u is not None else "no unit" for u in (earlier.unit, unit))
+            r.error((*path, "unit"), f"parameter {name!r} is counted in {before!r} in an earlier pack, not {now!r}")
             continue
         if label is None:
             continue
