@@ -6,7 +6,7 @@ possible, and is recorded as late.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,23 +15,9 @@ from decisions.catalogue import CatalogueSpec, Item, versions
 from decisions.errors import CalendarError
 from decisions.model import Case, Record, Text
 from decisions.rules.definitions import Parameter
+from decisions.workflow.definition import DeadlineSpec, WorkflowDef
 
-__all__ = ["DECIDED_STATES", "Deadline", "case_deadlines", "late_catalogue_items", "planned_items_past_due"]
-
-_RESEARCH_RUNS = ("drafting", "argumentation")
-_TERMINAL = ("completed", "superseded", "terminated", "rejected", "withdrawn", "lapsed", "not_launched", "excluded")
-DECIDED_STATES = (
-    "decided",
-    "published",
-    "executing",
-    "post_evaluation",
-    "suspended",
-    "completed",
-    "superseded",
-    "terminated",
-    "archived",
-    "rejected",
-)
+__all__ = ["Deadline", "case_deadlines", "late_catalogue_items", "planned_items_past_due"]
 
 
 @dataclass(frozen=True)
@@ -49,13 +35,9 @@ def _latest(case: Case, kind: str) -> Record | None:
     return next((r for r in reversed(case.records) if r.kind == kind), None)
 
 
-def _param_unit(param: Parameter) -> Unit:
-    """The unit a limit is declared in (its ``unit`` text in the pack): calendar days by default."""
-    text = param.unit.lower()
-    for word, unit in (("working", Unit.WORKING), ("month", Unit.MONTH), ("year", Unit.YEAR)):
-        if word in text:
-            return unit
-    return Unit.CALENDAR
+def _entered(case: Case) -> Record | None:
+    """The record by which the case entered its current state (a stay in it does not re-enter it)."""
+    return next((r for r in reversed(case.records) if r.to_state == case.state and r.from_state != case.state), None)
 
 
 _UNIT_TEXT = {
@@ -76,7 +58,9 @@ def _since(
     """The end of the period ``param`` from ``start``, extended by ``paused`` days the clock stood still."""
     if param is None or not isinstance(param.value, int) or isinstance(param.value, bool) or param.value < 1:
         return None
-    unit = _param_unit(param)
+    unit = param.period
+    if unit is None:  # not a period (the loader refuses such a length; a caller's own parameters may not)
+        return None
     shifted = start + timedelta(days=paused)
     try:
         due = calendar.period_end(shifted, param.value, unit, policy)
@@ -110,88 +94,54 @@ def _after(case: Case, record: Record) -> tuple[Record, ...]:
     return tuple(case.records[index + 1 :])
 
 
+def _due_basis(
+    case: Case, spec: DeadlineSpec, params: Mapping[str, Parameter], calendar: WorkCalendar, policy: CountingPolicy
+) -> tuple[date, str] | None:
+    """When ``spec`` falls due for ``case`` and why, or ``None`` when it does not run (yet, or any more)."""
+    if spec.due_record:
+        written = _latest(case, spec.due_record)
+        value = written.fields.get(spec.due_field) if written is not None else None
+        if not isinstance(value, date):
+            return None
+        return value, f"{spec.basis.zh} / {spec.basis.en}" if spec.basis is not None else ""
+    start = _entered(case) if spec.from_entered else _latest(case, spec.from_record)
+    if start is None:
+        return None
+    if spec.stops_on_draft_change and any(r.changes_draft for r in _after(case, start)):
+        return None  # completed: the draft is on record
+    paused = _paused_days(case, start, spec.runs_in) if spec.pauses_outside else 0
+    return _since(start.on, params.get(spec.length), calendar, policy, paused)
+
+
 def case_deadlines(
     case: Case,
+    workflow: WorkflowDef,
     params: Mapping[str, Parameter],
     calendar: WorkCalendar,
     today: date,
     policy: CountingPolicy | None = None,
+    roles: Collection[str] | None = None,
 ) -> list[Deadline]:
-    """The due dates that matter in the case's current state.
+    """The due dates that matter in the case's current state, as ``workflow`` declares them (in the
+    order declared), for someone holding ``roles`` (``None``: every deadline, whoever sees it).
 
     A deadline is shown in the states it runs in; it *stops* when its completing event is on record
     (a completed deadline is no longer a reminder, so it is not shown, and is never overdue), and it
     *pauses* while the case waits on others, outside those states: the days away are added to it."""
     policy = policy or CountingPolicy()
     out: list[Deadline] = []
-    state = case.state
-
-    def add(label: Text, due_basis: tuple[date, str] | None, overdue_after: bool = True) -> None:
-        if due_basis is None:
-            return
-        due, basis = due_basis
-        remaining = None
+    for spec in workflow.deadlines.values():
+        if case.state not in spec.runs_in or not spec.seen(roles):
+            continue
+        found = _due_basis(case, spec, params, calendar, policy)
+        if found is None:
+            continue
+        due, basis = found
         try:
             remaining = calendar.working_days_between(today, due) if due >= today else None
         except CalendarError:
             remaining = None
-        out.append(Deadline(label, due, overdue_after and today > due, basis, remaining))
-
-    if state in ("legality_submitted", "under_review", "supplement_requested"):
-        sub = _latest(case, "review_submission")
-        if sub is not None and "review_due" in sub.fields:
-            add(
-                Text("合法性审查期限", "legality review due"),
-                (sub.fields["review_due"], "送审时确定 / set at submission"),
-            )
-    elif state == "public_consultation":
-        notice = _latest(case, "open_consultation")
-        if notice is not None:
-            add(
-                Text("征求意见截止（届满后结束征求意见）", "comment period ends (then close the consultation)"),
-                (notice.fields["comment_deadline"], "征求意见公告 / consultation notice"),
-                overdue_after=False,
-            )
-    elif state == "hearing_preparation":
-        notice = _latest(case, "announce_hearing")
-        if notice is not None:
-            add(Text("听证日期", "hearing date"), (notice.fields["hearing_date"], "听证公告 / hearing notice"), False)
-    elif state in _RESEARCH_RUNS:
-        # The organiser's research and drafting (调研起草): runs in its own working states from the
-        # launch, stops when the draft is on record (the first draft-changing action after the
-        # launch, whatever the workflow calls it), pauses while the case waits on others.
-        launch = _latest(case, "launch")
-        if launch is not None and not any(r.changes_draft for r in _after(case, launch)):
-            add(
-                Text("立项后调研起草期限", "research deadline after launch"),
-                _since(
-                    launch.on,
-                    params.get("research_deadline"),
-                    calendar,
-                    policy,
-                    _paused_days(case, launch, _RESEARCH_RUNS),
-                ),
-            )
-    elif state == "decided":
-        meeting = _latest(case, "meeting")
-        if meeting is not None:
-            add(
-                Text("决定后公布期限", "publication deadline"),
-                _since(meeting.on, params.get("publication_deadline_days"), calendar, policy),
-            )
-    elif state == "deferred":
-        meeting = _latest(case, "meeting")
-        if meeting is not None:
-            add(
-                Text("暂缓期限（届满退出程序）", "deferral expires (then the matter leaves the procedure)"),
-                _since(meeting.on, params.get("deferral_expiry"), calendar, policy),
-                overdue_after=False,
-            )
-    elif state in _TERMINAL and case.records:
-        add(
-            Text("归档移交期限", "archive hand-over deadline"),
-            _since(case.records[-1].on, params.get("archive_handover_days"), calendar, policy),
-        )
+        out.append(Deadline(spec.label, due, spec.overdue and today > due, basis, remaining))
     return out
 
 
@@ -207,7 +157,8 @@ def late_catalogue_items(
     catalogue: Case, spec: CatalogueSpec | None, decided: set[str], today: date
 ) -> list[tuple[Item, date]]:
     """Items past their planned deadline on which no decision has been taken (久拖不决).
-    ``decided``: the ids of items some decision has reached a decision on (see `DECIDED_STATES`)."""
+    ``decided``: the ids of items some decision has reached a decision on (in a state its workflow
+    flags ``decision_taken``)."""
     return [
         (item, item.planned_by)
         for item in planned_items_past_due(catalogue, spec, today)

@@ -27,7 +27,9 @@ def research(definitions: Definitions, story: Story, today: date, **param_change
         params["research_deadline"] = replace(params["research_deadline"], **param_changes)  # type: ignore[arg-type]
     found = [
         d
-        for d in case_deadlines(story.case, params, definitions.calendar, today, definitions.rulebook.counting)
+        for d in case_deadlines(
+            story.case, story.engine.workflow, params, definitions.calendar, today, definitions.rulebook.counting
+        )
         if d.label.en == RESEARCH
     ]
     assert len(found) <= 1
@@ -59,7 +61,9 @@ def test_a_case_that_submitted_its_draft_within_the_period_is_not_overdue(
     story.walk("submit_legality_review", MAIN_PATH[len(story.case.records) :])
     assert story.case.state == "argumentation"
     assert research(definitions, story, D(2025, 5, 20)) is None
-    every = case_deadlines(story.case, definitions.rulebook.parameters, definitions.calendar, D(2025, 5, 20))
+    every = case_deadlines(
+        story.case, story.engine.workflow, definitions.rulebook.parameters, definitions.calendar, D(2025, 5, 20)
+    )
     assert not [d for d in every if d.overdue]
 
 
@@ -74,7 +78,9 @@ def test_a_case_waiting_on_the_review_past_the_date_is_not_overdue(definitions: 
     story.do("return_submission", "counsel_zhao", D(2025, 6, 2), {"reason": "缺少程序说明"}, ("return_notice",))
     assert story.case.state == "argumentation"
     assert research(definitions, story, D(2025, 6, 3)) is None
-    every = case_deadlines(story.case, definitions.rulebook.parameters, definitions.calendar, D(2025, 6, 3))
+    every = case_deadlines(
+        story.case, story.engine.workflow, definitions.rulebook.parameters, definitions.calendar, D(2025, 6, 3)
+    )
     assert not [d for d in every if d.overdue]
 
 

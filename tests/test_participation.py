@@ -103,7 +103,9 @@ def test_a_suspended_decision_stopped_at_a_meeting_is_archived(definitions: Defi
     story = suspended(definitions)
     story.step(follow_up("terminate_execution"))
     assert story.case.state == "terminated"
-    due = case_deadlines(story.case, definitions.rulebook.parameters, definitions.calendar, D(2025, 8, 6))
+    due = case_deadlines(
+        story.case, story.engine.workflow, definitions.rulebook.parameters, definitions.calendar, D(2025, 8, 6)
+    )
     assert [(d.label.en, d.due) for d in due] == [("archive hand-over deadline", D(2025, 9, 4))]
     story.do("archive", "office_chen", D(2025, 8, 20), docs=("archive_index",))
     assert story.case.state == "archived"

@@ -85,8 +85,8 @@ def test_a_structural_mistake_in_a_workflow_is_one_located_problem(tmp_path: Pat
     path, line = _broken(
         tmp_path,
         ROOT / "workflows" / "major_decision.yaml",
-        "\n  archived: {label: {zh: 已归档, en: Archived}, stage: archiving, final: true}",
-        "\n  archived: {label: {zh: 已归档, en: Archived}, stage: archiving, final: 1, colour: red}",
+        "\n  archived: {label: {zh: 已归档, en: Archived}, decision_taken: true, stage: archiving, final: true}",
+        "\n  archived: {label: {zh: 已归档, en: Archived}, decision_taken: true, stage: archiving, final: 1, colour: red}",
     )
     problems = _definitions(tmp_path, workflow=path)
     at = [(p.line, p.path, p.message) for p in problems if p.path.startswith("states.archived.")]
@@ -95,7 +95,7 @@ def test_a_structural_mistake_in_a_workflow_is_one_located_problem(tmp_path: Pat
         (
             line,
             "states.archived.colour",
-            "unknown key 'colour' (expected one of: approval, discussion, final, label, stage)",
+            "unknown key 'colour' (expected one of: approval, decision_taken, discussion, final, label, stage)",
         ),
     }, problems
     assert len(at) == 2  # the reader adds no second message for what the schema reported
@@ -148,8 +148,8 @@ def test_a_missing_key_is_reported_once_on_its_mapping_and_the_rest_still_checke
     path, line = _broken(
         tmp_path,
         ROOT / "workflows" / "major_decision.yaml",
-        "\n  archived: {label: {zh: 已归档, en: Archived}, stage",
-        "\n  archived: {label: {zh: '', en: Archived}, place",
+        "\n  archived: {label: {zh: 已归档, en: Archived}, decision_taken: true, stage",
+        "\n  archived: {label: {zh: '', en: Archived}, decision_taken: true, place",
     )
     problems = [p for p in _definitions(tmp_path, workflow=path) if p.file == str(path)]
     structural = [(p.line, p.path, p.message) for p in problems if p.path.startswith("states.archived")]
@@ -160,7 +160,7 @@ def test_a_missing_key_is_reported_once_on_its_mapping_and_the_rest_still_checke
         (
             line,
             "states.archived.place",
-            "unknown key 'place' (expected one of: approval, discussion, final, label, stage)",
+            "unknown key 'place' (expected one of: approval, decision_taken, discussion, final, label, stage)",
         ),
     }, problems
 

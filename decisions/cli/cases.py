@@ -396,6 +396,7 @@ def inbox(
                 "tasks": [
                     {
                         "case": t.case_id,
+                        "workflow": t.workflow,
                         "title": t.title,
                         "state": {"zh": t.state_label.zh, "en": t.state_label.en},
                         "action": t.option.trigger,
@@ -426,7 +427,8 @@ def inbox(
     for t in box.tasks:
         if t.case_id not in shown:
             shown.add(t.case_id)
-            console.print(f"\n [bold]{escape(t.case_id)}[/bold] {escape(t.title)} · {label(t.state_label)}")
+            procedure = f" · {label(t.workflow_label)}" if t.workflow_label is not None else ""
+            console.print(f"\n [bold]{escape(t.case_id)}[/bold] {escape(t.title)} · {label(t.state_label)}{procedure}")
             for d in t.deadlines:
                 left = (
                     f", 剩余 {d.remaining_working_days} 个工作日 working days left"

@@ -15,6 +15,7 @@ from decisions.calendar.official import official_calendar, parse_override
 from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError, Problem
 from decisions.loading.case_spec import check_catalogue_links
+from decisions.loading.deadline_spec import check_deadline_lengths
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
 from decisions.loading.workflows import read_workflow
@@ -32,6 +33,7 @@ def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rul
 
     Problems are recorded on each workflow's reader.
     """
+    check_deadline_lengths(workflows, rulebook)
     for wf, r in workflows.values():
         index_at_line = _transition_indexes(r)
         for i, t in enumerate(wf.transitions):

@@ -17,6 +17,7 @@ from decisions.rules.definitions import (
     Citation,
     Parameter,
     ParameterSetting,
+    ParamUnit,
     Rule,
     RulePack,
     Strength,
@@ -39,6 +40,7 @@ _RULE_KEYS = (
 )
 _LEVELS = ("national", "province", "city", "county")
 _PARAM_KINDS = ("minimum", "maximum", "setting")
+_UNITS = tuple(str(u) for u in ParamUnit)
 
 
 def scope_for(wf: WorkflowDef, params: Mapping[str, Parameter]) -> FactScope:
@@ -156,13 +158,19 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             r.error((*path, "value"), "a setting is a plain value")
             continue
         citation = _citation(r, m["citation"], (*path, "citation"), ctx) if "citation" in m else None
-        unit = r.string(m["unit"], (*path, "unit")) if "unit" in m else earlier.unit if earlier else ""
-        if earlier is not None and unit is not None and unit != earlier.unit:
+        unit: ParamUnit | None = earlier.unit if earlier else None
+        if "unit" in m:
+            text = r.string(m["unit"], (*path, "unit"))
+            if text is None:
+                continue
+            if text not in _UNITS:
+                r.shape_error((*path, "unit"), f"unknown unit {text!r} (known: {', '.join(_UNITS)})")
+                continue
+            unit = ParamUnit(text)
+        if earlier is not None and unit != earlier.unit:
             # the strictest value is taken across packs: 6 months and 180 days are not comparable
-            r.error(
-                (*path, "unit"),
-                f"parameter {name!r} is counted in {earlier.unit or 'no unit'!r} in an earlier pack, not {unit!r}",
-            )
+            before, now = (str(u) if u is not None else "no unit" for u in (earlier.unit, unit))
+            r.error((*path, "unit"), f"parameter {name!r} is counted in {before!r} in an earlier pack, not {now!r}")
             continue
         if label is None:
             continue
@@ -172,7 +180,7 @@ def _read_parameters(r: Reader, raw: Any, pack_id: str, ctx: PackContext) -> lis
             label,
             value,
             (ParameterSetting(pack_id, value, citation),),
-            unit or "",
+            unit,
             values,
         )
         out.append(param)

@@ -12,6 +12,7 @@ from decisions.definitions import source_digest
 from decisions.errors import shown
 from decisions.loading.case_spec import read_case_spec
 from decisions.loading.catalogue_spec import read_catalogue_spec
+from decisions.loading.deadline_spec import read_deadlines, read_inbox
 from decisions.loading.discussion import read_collective_discussion
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
@@ -34,7 +35,20 @@ from decisions.workflow.definition import (
 
 __all__ = ["read_workflow"]
 
-_TOP = ("workflow", "roles", "stages", "states", "fields", "documents", "transitions", "gates", "case", "catalogue")
+_TOP = (
+    "workflow",
+    "roles",
+    "stages",
+    "states",
+    "fields",
+    "documents",
+    "transitions",
+    "gates",
+    "case",
+    "catalogue",
+    "deadlines",
+    "inbox",
+)
 _TRANSITION_KEYS = (
     "trigger",
     "source",
@@ -154,7 +168,9 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
         path = ("states", name)
         if r.identifier(name, path, "state id") is None:
             continue
-        m = r.mapping(raw, path, required=("label", "stage"), optional=("final", "approval", "discussion"))
+        m = r.mapping(
+            raw, path, required=("label", "stage"), optional=("final", "approval", "discussion", "decision_taken")
+        )
         if m is None:
             continue
         label = r.text(m.get("label"), (*path, "label"))
@@ -175,6 +191,7 @@ def _read_states(r: Reader, data: dict[str, Any], stages: dict[str, Stage]) -> d
             approval=approval,
             discussion=discussion,
             line=r.doc.line_of(path),
+            decision_taken=r.boolean(m.get("decision_taken"), (*path, "decision_taken")),
         )
     return states
 
@@ -448,6 +465,8 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
             "the engine itself checks in every state it protects)",
         )
     case = read_case_spec(r, data.get("case"), initial if initial in states else None, transitions, wf["fields"])
+    deadlines = read_deadlines(r, data, states, wf["roles"], wf["fields"], transitions)
+    late_items_seen_by = read_inbox(r, data, wf["roles"])
     if None in (name, version, label, initial, review_gate) or initial not in states:
         return None, r
     assert name and version and label and initial and review_gate  # narrowed above
@@ -470,6 +489,8 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         sha256=source_digest(doc.text),
         case=case,
         discussion_by_rule=read_collective_discussion(r, head),
+        deadlines=deadlines,
+        late_items_seen_by=late_items_seen_by,
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from decisions.calendar import CountingPolicy
+from decisions.calendar import CountingPolicy, Unit
 from decisions.model import Text
 from decisions.rules.conditions import Condition
 
 __all__ = [
     "UNVERIFIED",
     "Citation",
+    "ParamUnit",
     "Parameter",
     "ParameterSetting",
     "Rule",
@@ -100,6 +101,26 @@ class ParameterSetting:
         return f"{self.pack}: {self.value}{cite}"
 
 
+class ParamUnit(enum.StrEnum):
+    """The closed set of units a pack parameter is counted in (checked at pack load): the periods
+    the calendar counts, the counts of things packs set minimums on, and amounts of money (元)."""
+
+    CALENDAR_DAYS = "calendar days"
+    WORKING_DAYS = "working days"
+    MONTHS = "months"
+    YEARS = "years"
+    EXPERTS = "experts"
+    YUAN = "yuan"
+
+
+_PERIODS: Mapping[str, Unit] = {
+    ParamUnit.CALENDAR_DAYS: Unit.CALENDAR,
+    ParamUnit.WORKING_DAYS: Unit.WORKING,
+    ParamUnit.MONTHS: Unit.MONTH,
+    ParamUnit.YEARS: Unit.YEAR,
+}
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A layered parameter: the value in force and every pack that set one."""
@@ -109,8 +130,13 @@ class Parameter:
     label: Text
     value: Any
     sources: tuple[ParameterSetting, ...]
-    unit: str = ""
+    unit: ParamUnit | None = None
     values: tuple[str, ...] = ()
+
+    @property
+    def period(self) -> Unit | None:
+        """The calendar unit of a period parameter (``None``: not a period, e.g. a count of experts)."""
+        return _PERIODS.get(self.unit) if self.unit is not None else None
 
     def provenance(self) -> str:
         """``3 (national: 1 (…), youxian: 3 (…))``: the value in force and who set what."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
-from decisions.deadlines import DECIDED_STATES, Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
+from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
 from decisions.errors import UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
@@ -58,11 +58,28 @@ class CaseDetails:
 
 @dataclass(frozen=True)
 class Task:
+    """One thing a person can do (or waits on) in one case, with that case's due dates as its own
+    workflow declares them."""
+
     case_id: str
     title: str
     state_label: Text
     option: ActionOption
     deadlines: tuple[Deadline, ...] = ()
+    workflow: str = ""
+    workflow_label: Text | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return any(d.overdue for d in self.deadlines)
+
+    @property
+    def next_due(self) -> date | None:
+        return min((d.due for d in self.deadlines), default=None)
+
+    def order(self) -> tuple[bool, date, str, str]:
+        """The inbox's order: overdue first, then by due date (undated last), across workflows."""
+        return (not self.overdue, self.next_due or date.max, self.workflow, self.case_id)
 
 
 @dataclass(frozen=True)
@@ -250,16 +267,23 @@ class Office:
             state.approval,
             state.final,
             options,
-            tuple(self.deadlines(view.case)),
+            tuple(self.deadlines(view.case, who.roles if actor else None)),
             actor,
         )
 
     def history(self, case_id: str) -> tuple[Record, ...]:
         return self.cases.view(case_id).case.records
 
-    def deadlines(self, case: Case) -> list[Deadline]:
+    def deadlines(self, case: Case, roles: frozenset[str] | None = None) -> list[Deadline]:
+        """The case's due dates as the deployment's definition of its workflow declares them, those
+        someone holding ``roles`` sees (``None``: all of them)."""
+        workflow = self.definitions.workflows.get(case.workflow)
+        if workflow is None:
+            return []
         book = self.definitions.rulebook
-        return case_deadlines(case, book.parameters, self.definitions.calendar, self.cases.today(), book.counting)
+        return case_deadlines(
+            case, workflow, book.parameters, self.definitions.calendar, self.cases.today(), book.counting, roles
+        )
 
     def list_cases(self, workflow: str | None = None) -> list[tuple[str, str, str, str, int]]:
         """(id, workflow, state, title, version) of every case."""
@@ -267,9 +291,10 @@ class Office:
 
     def inbox(self, actor: str, limit: int = 100) -> Inbox:
         """What ``actor`` can do now, and what waits on them (blocked by a rule, not by their role),
-        with due dates, over at most ``limit`` cases (an indexed query by state: the cost does not grow
-        with cases the actor has nothing to do on); and catalogue items past their planned time with
-        no decision taken (久拖不决)."""
+        with due dates, over at most ``limit`` cases of each workflow (an indexed query by state: the
+        cost does not grow with cases the actor has nothing to do on), every workflow in one list:
+        overdue first, then by due date; and, to the roles a catalogue's ``inbox:`` names, its items
+        past their planned time with no decision taken (久拖不决)."""
         who = self.users.actor(actor)
         today = self.cases.today()
         tasks: list[Task] = []
@@ -284,18 +309,33 @@ class Office:
                 view = self.cases.view(head.id)
                 engine = self.cases.engine(view.definitions, view.case.workflow)
                 state_label = engine.workflow.states[view.case.state].label
-                due = tuple(self.deadlines(view.case))
+                due = tuple(self.deadlines(view.case, who.roles))
                 title = head.title or untitled(engine.workflow, view.case)
                 for option in engine.options(view.case, who, today):
                     if not any(u.kind == "role" for u in option.blocked):
-                        tasks.append(Task(head.id, title, state_label, option, due))
+                        tasks.append(Task(head.id, title, state_label, option, due, wf.name, wf.label))
+        tasks.sort(key=Task.order)
         late: list[tuple[str, str, str, date]] = []
-        if who.roles & {"office_clerk", "head", "auditor"} and "catalogue" in self.definitions.workflows:
-            for head in self.cases.repository.cases("catalogue"):
+        for wf in self.definitions.workflows.values():
+            if not who.roles & set(wf.late_items_seen_by):
+                continue
+            # The states in which a matter counts as decided, in the workflows whose cases implement
+            # this catalogue's items (the catalogue-item column names the item a case implements).
+            decided_states = sorted(
+                {
+                    s
+                    for linked in self.definitions.workflows.values()
+                    if linked.case is not None
+                    and linked.case.catalogue_item is not None
+                    and linked.case.catalogue_item.catalogue == wf.name
+                    for s in linked.decided_states
+                }
+            )
+            for head in self.cases.repository.cases(wf.name):
                 view = self.cases.view(head.id)
                 catalogue, spec = view.case, self.cases.catalogue_spec(view)
                 candidates = [item.id for item in planned_items_past_due(catalogue, spec, today)]
-                decided = self.cases.repository.decided_catalogue_items(candidates, list(DECIDED_STATES))
+                decided = self.cases.repository.decided_catalogue_items(candidates, decided_states)
                 late += [
                     (head.id, item.id, item.name, planned)
                     for item, planned in late_catalogue_items(catalogue, spec, decided, today)

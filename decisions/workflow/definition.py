@@ -11,7 +11,7 @@ whatever the gate's rule says (a rule pack may add conditions to a gate, never r
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -22,6 +22,7 @@ from decisions.model import Text
 __all__ = [
     "CaseSpec",
     "CatalogueLink",
+    "DeadlineSpec",
     "DocumentKind",
     "FieldDef",
     "FieldType",
@@ -100,6 +101,7 @@ class StateDef:
     approval: bool = False
     discussion: bool = False  # the meeting considers the case here (集体讨论, 常务会议审议)
     line: int | None = None
+    decision_taken: bool = False  # the matter counts as decided here (久拖不决, the annual figures)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,36 @@ class CaseSpec:
 
 
 @dataclass(frozen=True)
+class DeadlineSpec:
+    """A deadline a workflow declares (its ``deadlines:`` section), shown while a case is in one of
+    ``runs_in``. Either a date written on a record (``due_record``'s field ``due_field``), or a
+    period of the pack parameter ``length`` from the latest ``from_record`` (or, with
+    ``from_entered``, from the day the case entered its state). A period may *stop* once a
+    draft-changing action follows its start, and *pause* for the days spent outside ``runs_in``."""
+
+    id: str
+    label: Text
+    runs_in: tuple[str, ...]
+    seen_by: tuple[str, ...] = ()  # empty: everyone
+    due_record: str = ""
+    due_field: str = ""
+    basis: Text | None = None
+    from_record: str = ""
+    from_entered: bool = False
+    length: str = ""
+    stops_on_draft_change: bool = False
+    pauses_outside: bool = False
+    overdue: bool = True
+    line: int | None = None
+    local: bool = False
+    """``length`` is a LOCAL value: a deployment whose packs do not set it has no such deadline."""
+
+    def seen(self, roles: Collection[str] | None) -> bool:
+        """Whether someone holding ``roles`` sees it (``None``: whoever asks, unfiltered)."""
+        return roles is None or not self.seen_by or bool(set(self.seen_by) & set(roles))
+
+
+@dataclass(frozen=True)
 class WorkflowDef:
     """A validated workflow."""
 
@@ -235,6 +267,9 @@ class WorkflowDef:
     """``collective_discussion: by_rule``: an approval state may be reached without a discussion state
     (a head decides alone unless a rule of the packs requires the meeting); the review gate still
     protects every approval and discussion state."""
+    deadlines: Mapping[str, DeadlineSpec] = field(default_factory=dict)
+    late_items_seen_by: tuple[str, ...] = ()
+    """Roles whose inbox lists this (catalogue) workflow's items past their planned date (``inbox:``)."""
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:
@@ -262,6 +297,11 @@ class WorkflowDef:
     @cached_property
     def discussion_states(self) -> frozenset[str]:
         return frozenset(s.id for s in self.states.values() if s.discussion)
+
+    @cached_property
+    def decided_states(self) -> frozenset[str]:
+        """The states flagged ``decision_taken``: the matter counts as decided there."""
+        return frozenset(s.id for s in self.states.values() if s.decision_taken)
 
     def attribute_defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.fields.values() if f.attribute and f.default is not None}
