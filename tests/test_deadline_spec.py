@@ -275,7 +275,7 @@ BAD = [
         "    value: 1\n    unit: months\n",
         "    value: 1\n    unit: moons\n",
         "parameters.research_deadline.unit",
-        "unit must be one of calendar days, working days, months, years, experts, found 'moons'",
+        "unit must be one of calendar days, working days, months, years, experts, yuan, found 'moons'",
         "    unit: moons",
     ),
 ]
