@@ -164,6 +164,8 @@ def renamed_tree(definitions: Definitions, into: Path, source: Path = ROOT) -> d
         target = into / f.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         data = load_yaml_file(f).data  # read as the loader reads it (YAML 1.2: `on` is a string)
-        text = yaml.safe_dump(rename_data(data, mapping), allow_unicode=True, sort_keys=False, width=1 << 16)
+        text = yaml.safe_dump(
+            rename_data(data, mapping), allow_unicode=True, sort_keys=False, default_flow_style=None, width=1 << 16
+        )
         target.write_text(text, encoding="utf-8")
     return mapping

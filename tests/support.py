@@ -54,6 +54,16 @@ def _renamed_deployment() -> tuple[Path, dict[str, str]]:
 
 DEPLOYMENT, RENAMED = _renamed_deployment() if VOCABULARY == "renamed" else (ROOT / "decisions.yaml", {})
 """The deployment file the tests load, and the renaming in force (empty: the shipped names)."""
+TREE = DEPLOYMENT.parent
+"""The definitions' tree under test (the repository, or the renamed copy): workflows/, rules/."""
+
+
+_NEW = frozenset(RENAMED.values())
+
+
+def load_deployment_definitions(deployment: Path) -> Definitions:
+    """The definitions of the deployment file ``deployment`` (whatever the vocabulary in force)."""
+    return _load(deployment)
 
 
 def V(name: str) -> str:
@@ -70,8 +80,9 @@ def V(name: str) -> str:
 
 def F(**fields: Any) -> dict[str, Any]:
     """Action fields by their shipped names (``F(title="…", category=V("plan"))``); values are given
-    as they are: an enum value goes through `V` itself, free text does not."""
-    return {V(k): v for k, v in fields.items()}
+    as they are: an enum value goes through `V` itself, free text does not. A name already given
+    through `V` (``F(**{V(flag): True})``) is kept."""
+    return {k if k in _NEW else V(k): v for k, v in fields.items()}
 
 
 def shipped_definitions() -> Definitions:
