@@ -17,8 +17,9 @@ decided by position, not by section, so that sections added later are covered as
   another kind (`VERBATIM`: labels, messages, citations, rule ids, workflow names);
 - a dotted fact path (``action.views.majority``, ``decision.category``) is renamed segment by
   segment after its namespace (``action``, ``decision``, ``catalogue`` are the engine's own);
-- special case, the only one: a case-id template's ``{field.NAME}`` placeholder (``case: {id:
-  "CAT-{field.year}"}``) is a field name inside a string.
+- two special cases, names inside a string: a case-id template's ``{field.NAME}`` placeholder
+  (``case: {id: "CAT-{field.year}"}``, renamed under any key), and a views value written as the CLI
+  takes it in a demo scenario (``"张三:approve,王县长:approve:head"``: the positions are renamed).
 
 One name is one new name whatever it names (a views position ``approve`` and the trigger
 ``approve`` both become ``n_…``): the copy stays consistent however the namespaces overlap. Stage,
@@ -67,6 +68,8 @@ walked (a label's ``zh``/``en`` are themselves verbatim)."""
 
 _DOTTED = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$")
 _TEMPLATE_FIELD = re.compile(r"\{field\.([a-z0-9_]+)\}")
+_VIEWS_TEXT = re.compile(r"^[^:,，\s]+:[a-z_][a-z0-9_]*(:head)?([,，]\s*[^:,，\s]+:[a-z_][a-z0-9_]*(:head)?)*$")
+_VIEW = re.compile(r"((?:^|[,，]\s*)[^:,，\s]+:)([a-z_][a-z0-9_]*)")
 
 
 def _schema_keywords() -> frozenset[str]:
@@ -120,6 +123,7 @@ def new_name(name: str) -> str:
 
 
 def _scalar(value: str, key: str | None, mapping: Mapping[str, str]) -> str:
+    value = _TEMPLATE_FIELD.sub(lambda m: "{field." + mapping.get(m.group(1), m.group(1)) + "}", value)
     if key in VERBATIM:
         return value
     if value in mapping:
@@ -127,7 +131,9 @@ def _scalar(value: str, key: str | None, mapping: Mapping[str, str]) -> str:
     if _DOTTED.match(value):
         head, *rest = value.split(".")
         return ".".join([head, *(mapping.get(s, s) for s in rest)])
-    return _TEMPLATE_FIELD.sub(lambda m: "{field." + mapping.get(m.group(1), m.group(1)) + "}", value)
+    if _VIEWS_TEXT.match(value):
+        return _VIEW.sub(lambda m: m.group(1) + mapping.get(m.group(2), m.group(2)), value)
+    return value
 
 
 def rename_data(data: Any, mapping: Mapping[str, str], key: str | None = None, listed: bool = False) -> Any:

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from decisions.cli import app
 from decisions.definitions import Definitions
-from tests.renaming import KEYWORDS, renamed_tree, workflow_names
+from decisions.loading.yamlsafe import load_yaml_text
+from tests.renaming import KEYWORDS, rename_data, renamed_tree, vocabulary, workflow_names
 from tests.support import ROOT, load_deployment_definitions
 
 PACKAGE = ROOT / "decisions"
@@ -163,3 +164,73 @@ def test_the_main_path_deadline_and_catalogue_tests_pass_under_renamed_names() -
         timeout=1200,
     )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+ISSUE_12_SECTIONS = """
+case:
+  start: propose
+  id: "CAT-{field.year}"
+  title: title
+deadlines:
+  legality_review_period:
+    label: {zh: 合法性审查期限, en: legality review}
+    runs_in: [legality_submitted, under_review]
+    seen_by: [legal_counsel]
+    due: {record: review_submission, field: review_due}
+    basis: {zh: 送审时确定, en: set when submitted}
+  research:
+    from: {record: launch}
+    length: research_deadline
+    stops: draft_change
+    pauses_outside: true
+states:
+  decided: {label: {zh: 集体讨论通过, en: decided}, stage: collective_discussion, decision_taken: true}
+inbox: {late_items_seen_by: [head, office_clerk]}
+heading: {zh: 2025 年度, en: the 2025 catalogue}
+people:
+  - {name: 王县长, roles: [head], unit: 县人民政府}
+steps:
+  - say: {zh: 征集, en: propose}
+  - start: catalogue
+    as: cat
+    actor: 陈秘书
+    on: 2024-11-10
+    fields: {deadline: 2024-12-10, source: department, views: "甲:approve,王县长:reject:head"}
+    documents: [{kind: call_notice, title: 通知}]
+  - act: suggest_item
+    case: cat
+"""
+
+
+def test_the_renamer_covers_the_sections_issue_12_adds() -> None:
+    """The walker knows no section by name: case ids and start triggers, deadlines, the inbox, the
+    state flags and the demo scenarios are renamed by position (docs: tests/renaming.py)."""
+    n = vocabulary(shipped())
+    out = rename_data(load_yaml_text(ISSUE_12_SECTIONS, "sections.yaml").data, n)
+    assert out["case"] == {"start": n["propose"], "id": "CAT-{field." + n["year"] + "}", "title": n["title"]}
+    review = out["deadlines"]["legality_review_period"]
+    assert review["runs_in"] == [n["legality_submitted"], n["under_review"]] and review["seen_by"] == [
+        n["legal_counsel"]
+    ]
+    assert review["due"] == {"record": n["review_submission"], "field": n["review_due"]}
+    assert review["label"] == {"zh": "合法性审查期限", "en": "legality review"}  # free text stays
+    assert out["deadlines"]["research"] == {
+        "from": {"record": n["launch"]},
+        "length": "research_deadline",  # a pack parameter, not a workflow's name
+        "stops": "draft_change",
+        "pauses_outside": True,
+    }
+    assert out["states"][n["decided"]]["decision_taken"] is True
+    assert out["states"][n["decided"]]["stage"] == "collective_discussion"
+    assert out["inbox"] == {"late_items_seen_by": [n["head"], n["office_clerk"]]}
+    assert out["people"] == [{"name": "王县长", "roles": [n["head"]], "unit": "县人民政府"}]
+    start, act = out["steps"][1], out["steps"][2]
+    assert start["start"] == "catalogue" and start["as"] == "cat"  # a workflow's name and an alias stay
+    assert start["fields"] == {
+        n["deadline"]: "2024-12-10",
+        n["source"]: n["department"],  # a field spelled like a keyword is renamed where fields are keyed
+        n["views"]: f"甲:{n['approve']},王县长:{n['reject']}:head",
+    }
+    assert start["documents"] == [{"kind": n["call_notice"], "title": "通知"}]
+    assert act == {"act": n["suggest_item"], "case": "cat"}
+    assert out["steps"][0] == {"say": {"zh": "征集", "en": "propose"}}
