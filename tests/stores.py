@@ -24,7 +24,7 @@ from decisions.model import Action, Case
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.memory import memory_store
-from tests.support import CATALOGUE_PATH, MAIN_PATH, OUTSIDE, PEOPLE, Step
+from tests.support import CATALOGUE_PATH, MAIN_PATH, OUTSIDE, PEOPLE, Step, V
 
 PG_SERVER = os.environ.get("DECISIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
@@ -81,9 +81,9 @@ def play(service: CaseService, case_id: str, steps: tuple[Step, ...] = MAIN_PATH
 def play_catalogue(service: CaseService, item: str) -> None:
     """The 2025 catalogue (``CAT-2025``), published on 2025-01-20 with the one item ``item``: what a
     launch naming ``item`` finds when its rules look the published catalogue up (also on replay)."""
-    published = [s.trigger for s in CATALOGUE_PATH].index("publish_catalogue")
+    published = [s.trigger for s in CATALOGUE_PATH].index(V("publish_catalogue"))
     for i, s in enumerate(CATALOGUE_PATH[: published + 1]):
-        fields = {**s.fields, "item_id": item} if "item_id" in s.fields else s.fields
+        fields = {**s.fields, V("item_id"): item} if V("item_id") in s.fields else s.fields
         docs = tuple(service.attach(k, f"CAT-2025 {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
         action = Action(s.trigger, PEOPLE[s.actor], s.on, dict(fields), docs)
         if i == 0:

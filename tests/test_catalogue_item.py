@@ -19,7 +19,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from tests.stores import fixed_clock
-from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, Step
+from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, F, Step, V
 
 RULE = "hunan.on_catalogue_or_reason"
 PROPOSE, LAUNCH = MAIN_PATH[0], MAIN_PATH[1]
@@ -52,15 +52,15 @@ def catalogue(service: CaseService, until: str | None = None) -> None:
 
 def launch(service: CaseService, case_id: str, on: date | None = None, **fields: Any) -> None:
     fire(service, case_id, replace(PROPOSE, on=on or PROPOSE.on))
-    kept = {k: v for k, v in LAUNCH.fields.items() if k != "catalogue_item"}
-    fire(service, case_id, replace(LAUNCH, on=on or LAUNCH.on, fields={**kept, **fields}))
+    kept = {k: v for k, v in LAUNCH.fields.items() if k != V("catalogue_item")}
+    fire(service, case_id, replace(LAUNCH, on=on or LAUNCH.on, fields={**kept, **F(**fields)}))
 
 
 def refusal(service: CaseService, case_id: str, on: date | None = None, **fields: Any) -> str:
     with pytest.raises(ActionRefused) as caught:
         launch(service, case_id, on, **fields)
     (unmet,) = [u for u in caught.value.unmet if u.rule_id == RULE]
-    assert service.view(case_id).case.state == "proposed"  # refused: nothing recorded
+    assert service.view(case_id).case.state == V("proposed")  # refused: nothing recorded
     assert "条号待核" in unmet.citation
     return f"{unmet.message_zh} {unmet.message_en}"
 
@@ -68,7 +68,7 @@ def refusal(service: CaseService, case_id: str, on: date | None = None, **fields
 def test_a_launch_naming_an_item_of_the_published_catalogue_passes(office: CaseService) -> None:
     catalogue(office)
     launch(office, "D-1", catalogue_item="2025-01")
-    assert office.view("D-1").case.state == "drafting"
+    assert office.view("D-1").case.state == V("drafting")
     report = AuditService(office).replay("D-1")  # the replay looks the catalogue up again and agrees
     assert report.ok, [s.flags for s in report.steps]
 
@@ -82,7 +82,7 @@ def test_a_launch_naming_an_item_not_in_the_catalogue_is_refused(office: CaseSer
 def test_an_off_catalogue_launch_with_its_reason_passes(office: CaseService) -> None:
     catalogue(office)
     launch(office, "D-1", off_catalogue_reason="年中群众集中反映，已申请目录调整")
-    assert office.view("D-1").case.state == "drafting"
+    assert office.view("D-1").case.state == V("drafting")
 
 
 def test_an_item_counts_only_once_its_version_is_published(office: CaseService) -> None:
@@ -91,11 +91,11 @@ def test_an_item_counts_only_once_its_version_is_published(office: CaseService) 
     catalogue(office)
     refusal(office, "D-1", D(2025, 6, 20), catalogue_item="2025-04")
     launch(office, "D-2", D(2025, 7, 1), catalogue_item="2025-04")
-    assert office.view("D-2").case.state == "drafting"
+    assert office.view("D-2").case.state == V("drafting")
 
 
 def test_a_compiled_but_unpublished_catalogue_is_not_a_catalogue(office: CaseService) -> None:
-    catalogue(office, until="publish_catalogue")
+    catalogue(office, until=V("publish_catalogue"))
     message = refusal(office, "D-1", catalogue_item="2025-01")
     assert "无法判断" in message and "cannot be evaluated" in message
 
@@ -106,7 +106,7 @@ def test_without_a_catalogue_for_the_year_the_rule_cannot_be_judged(office: Case
     message = refusal(office, "D-1", catalogue_item="2025-01")
     assert "未找到本年度已公布" in message and "no catalogue of major decisions published" in message
     launch(office, "D-2", off_catalogue_reason="本年度目录尚未编制")
-    assert office.view("D-2").case.state == "drafting"
+    assert office.view("D-2").case.state == V("drafting")
 
 
 def test_another_year_s_catalogue_does_not_count(office: CaseService) -> None:

@@ -25,6 +25,7 @@ from decisions.rules.facts import (
     EvalFailure,
     FactSource,
     FactType,
+    Views,
     record_fields,
     record_value,
     workflow_facts,
@@ -165,7 +166,7 @@ def test_a_fact_outside_the_table_is_an_error_never_a_value(definitions: Definit
 
 def test_meeting_views_are_counted_by_declared_derivations() -> None:
     """The head speaks last and differs from the plurality of the others (abstentions are no view)."""
-    derived = {name: d.read(VIEWS) for name, d in VIEWS_FACTS.items()}
+    derived = {name: d.read(Views(VIEWS, abstain="abstain")) for name, d in VIEWS_FACTS.items()}
     assert derived == {
         "members": ["wang", "zhao", "sun", "qian", "li"],
         "head_last": True,
@@ -174,10 +175,11 @@ def test_meeting_views_are_counted_by_declared_derivations() -> None:
         "dissenters": ["wang", "sun", "qian"],
     }
     assert all(d.source is FactSource.VIEWS for d in VIEWS_FACTS.values())
-    tie = [*VIEWS[:2], VIEWS[-1]]
+    tie = Views([*VIEWS[:2], VIEWS[-1]], abstain="abstain")
     assert VIEWS_FACTS["majority"].read(tie) == "tie"
-    assert VIEWS_FACTS["majority"].read([VIEWS[3], VIEWS[-1]]) is MISSING
-    assert VIEWS_FACTS["head_last"].read(VIEWS[::-1]) is False
+    assert VIEWS_FACTS["majority"].read(Views([VIEWS[3], VIEWS[-1]], abstain="abstain")) is MISSING
+    assert VIEWS_FACTS["majority"].read(Views([VIEWS[3], VIEWS[-1]])) == "abstain"  # declared by no field: a view
+    assert VIEWS_FACTS["head_last"].read(Views(VIEWS[::-1])) is False
 
 
 UNKNOWN_FACTS = """  - id: reads_unknown_facts

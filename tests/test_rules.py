@@ -39,7 +39,7 @@ from decisions.errors import ActionRefused, Unmet
 from decisions.loading import load_definitions
 from decisions.model import Case
 from decisions.rules.evaluate import Outcome, RuleResult
-from tests.support import MAIN_PATH, MEETING, ROOT, Step, Story, rule_ids
+from tests.support import MAIN_PATH, MEETING, TREE, F, Step, Story, V, rule_ids
 
 D = date
 WORKFLOWS = ("major_decision", "catalogue")
@@ -144,7 +144,7 @@ CITATIONS: dict[str, tuple[str, ...]] = {
 # Building steps and paths
 # ------------------------------------------------------------------------------------------------
 _MAIN = {s.trigger: s for s in MAIN_PATH}
-ARGUMENT_FIELDS = ("problem", "reasons_and_basis", "preliminary_plan", "necessity", "feasibility")
+ARGUMENT_FIELDS = (V("problem"), V("reasons_and_basis"), V("preliminary_plan"), V("necessity"), V("feasibility"))
 
 
 def main(
@@ -159,7 +159,7 @@ def main(
     """The main path's step for ``trigger``, with some of its actor, date, documents or fields changed."""
     s = _MAIN[trigger]
     kept = {k: v for k, v in s.fields.items() if k not in drop}
-    return Step(trigger, actor or s.actor, on or s.on, {**kept, **fields}, s.docs if docs is None else docs)
+    return Step(trigger, actor or s.actor, on or s.on, {**kept, **F(**fields)}, s.docs if docs is None else docs)
 
 
 def path(
@@ -175,118 +175,125 @@ def path(
 
 def proposing(**flags: Any) -> Step:
     """The main path's proposal, with attributes of the matter set (technical, risk, ...)."""
-    return main("propose", **flags)
+    return main(V("propose"), **flags)
 
 
 def main_with(**flags: Any) -> tuple[Step, ...]:
     """The main path for a matter with these attributes."""
-    return path(swap={"propose": proposing(**flags)})
+    return path(swap={V("propose"): proposing(**flags)})
 
 
 # -- extra steps used around the main path (after close_consultation on 2025-04-15) --------------
 REASSESS_DISAGREE = Step(
-    "reassess_attributes",
+    V("reassess_attributes"),
     "clerk_li",
     D(2025, 4, 15),
-    {"reason": "财政局与交通运输局对补贴比例意见分歧，协调未果", "departments_disagree": True},
+    {V("reason"): "财政局与交通运输局对补贴比例意见分歧，协调未果", V("departments_disagree"): True},
 )
 PARTICIPANTS = ["市民代表甲", "市民代表乙", "公交企业代表", "人大代表丙", "价格专家丁"]
 
 
 def announce(on: date | None = None, **changes: Any) -> Step:
     fields = {
-        "selection_method_published_on": D(2025, 4, 16),
-        "participant_list_published_on": D(2025, 4, 18),
-        "hearing_date": D(2025, 4, 28),
-        "participants": PARTICIPANTS,
-        **changes,
+        V("selection_method_published_on"): D(2025, 4, 16),
+        V("participant_list_published_on"): D(2025, 4, 18),
+        V("hearing_date"): D(2025, 4, 28),
+        V("participants"): PARTICIPANTS,
+        **F(**changes),
     }
-    return Step("announce_hearing", "clerk_li", on or D(2025, 4, 18), fields, ("hearing_notice", "participant_list"))
+    return Step(
+        V("announce_hearing"), "clerk_li", on or D(2025, 4, 18), fields, (V("hearing_notice"), V("participant_list"))
+    )
 
 
 def hold(on: date | None = None, **changes: Any) -> Step:
     fields = {
-        "materials_delivered_on": D(2025, 4, 21),
-        "participants": PARTICIPANTS,
-        "signed_by": PARTICIPANTS,
-        **changes,
+        V("materials_delivered_on"): D(2025, 4, 21),
+        V("participants"): PARTICIPANTS,
+        V("signed_by"): PARTICIPANTS,
+        **F(**changes),
     }
-    return Step("hold_hearing", "clerk_li", on or D(2025, 4, 28), fields, ("hearing_record",))
+    return Step(V("hold_hearing"), "clerk_li", on or D(2025, 4, 28), fields, (V("hearing_record"),))
 
 
 def commission(on: date) -> Step:
-    return Step("commission_experts", "clerk_li", on)
+    return Step(V("commission_experts"), "clerk_li", on)
 
 
 def opinion(on: date, expert: str, unit: str, **changes: Any) -> Step:
     fields = {
-        "expert": expert,
-        "expert_unit": unit,
-        "signed": True,
-        "conflict_of_interest": False,
-        "drawn_at_random": True,
-        **changes,
+        V("expert"): expert,
+        V("expert_unit"): unit,
+        V("signed"): True,
+        V("conflict_of_interest"): False,
+        V("drawn_at_random"): True,
+        **F(**changes),
     }
-    return Step("record_expert_opinion", "clerk_li", on, fields, ("expert_opinion",))
+    return Step(V("record_expert_opinion"), "clerk_li", on, fields, (V("expert_opinion"),))
 
 
 def conclude(on: date) -> Step:
-    return Step("conclude_expert_argumentation", "clerk_li", on, {}, ("adoption_statement",))
+    return Step(V("conclude_expert_argumentation"), "clerk_li", on, {}, (V("adoption_statement"),))
 
 
 def start_risk(on: date, **fields: Any) -> Step:
-    return Step("start_risk_assessment", "clerk_li", on, fields)
+    return Step(V("start_risk_assessment"), "clerk_li", on, F(**fields))
 
 
 RISK_REPORT = {
-    "risk_points": ["低收入群体出行负担加重", "线路调整引发沿线居民不满"],
-    "prevention_measures": ["老年人、学生票价优惠", "调整前30日公告"],
-    "contingency_plan": "设立投诉专线，发生聚集事件时由县信访局牵头处置",
-    "dept_opinions": ["县财政局：同意", "县公安局：风险可控"],
-    "assessor_unit": "县社会稳定风险评估中心",
+    V("risk_points"): ["低收入群体出行负担加重", "线路调整引发沿线居民不满"],
+    V("prevention_measures"): ["老年人、学生票价优惠", "调整前30日公告"],
+    V("contingency_plan"): "设立投诉专线，发生聚集事件时由县信访局牵头处置",
+    V("dept_opinions"): ["县财政局：同意", "县公安局：风险可控"],
+    V("assessor_unit"): "县社会稳定风险评估中心",
 }
 
 
-def complete_risk(on: date, conclusion: str = "controllable", drop: Collection[str] = (), **changes: Any) -> Step:
-    fields = {k: v for k, v in {"conclusion": conclusion, **RISK_REPORT, **changes}.items() if k not in drop}
-    return Step("complete_risk_assessment", "clerk_li", on, fields, ("risk_report",))
+def complete_risk(on: date, conclusion: str = V("controllable"), drop: Collection[str] = (), **changes: Any) -> Step:
+    fields = {k: v for k, v in {V("conclusion"): conclusion, **RISK_REPORT, **F(**changes)}.items() if k not in drop}
+    return Step(V("complete_risk_assessment"), "clerk_li", on, fields, (V("risk_report"),))
 
 
 def submit_review(on: date, due: date, **changes: Any) -> Step:
-    return main("submit_legality_review", on=on, review_due=due, **changes)
+    return main(V("submit_legality_review"), on=on, review_due=due, **changes)
 
 
 def find(
     trigger: str, on: date, actor: str = "counsel_zhao", docs: tuple[str, ...] | None = None, **changes: Any
 ) -> Step:
-    fields = {"authority": "compliant", "procedure": "compliant", "content": "compliant", **changes}
-    return Step(trigger, actor, on, fields, ("review_opinion",) if docs is None else docs)
+    fields = {
+        V("authority"): V("compliant"),
+        V("procedure"): V("compliant"),
+        V("content"): V("compliant"),
+        **F(**changes),
+    }
+    return Step(trigger, actor, on, fields, (V("review_opinion"),) if docs is None else docs)
 
 
 def legal_opinion(on: date, actor: str = "lawyer_zheng") -> Step:
     """The legal adviser's opinion the reviewer must have before giving the review opinion (Art. 28)."""
-    return Step("give_legal_opinion", actor, on, {}, ("legal_counsel_opinion",))
+    return Step(V("give_legal_opinion"), actor, on, {}, (V("legal_counsel_opinion"),))
 
 
 LEGAL_RISK = "国家尚无明确规定，票价与财政补贴联动机制存在被认定越权定价的法律风险"
 
 
 def meeting(
-    trigger: str = "approve",
+    trigger: str = V("approve"),
     on: date | None = None,
     views: list[dict[str, Any]] | None = None,
     attendees: list[str] | None = None,
-    docs: tuple[str, ...] = ("minutes",),
+    docs: tuple[str, ...] = (V("minutes"),),
     **extra: Any,
 ) -> Step:
     """The meeting of 2025-05-06 (the main path's), recorded as ``trigger``, with these views."""
-    views = MEETING["views"] if views is None else views
+    views = MEETING[V("views")] if views is None else views
     attendees = [v["member"] for v in views] if attendees is None else attendees
     return Step(
         trigger,
         "office_chen",
         on or D(2025, 5, 6),
-        {"meeting_type": "executive", "attendees": attendees, "views": views, **extra},
+        {V("meeting_type"): V("executive"), V("attendees"): attendees, V("views"): views, **F(**extra)},
         docs,
     )
 
@@ -301,42 +308,48 @@ def spoken(*positions: str, head: str, head_first: bool = False) -> list[dict[st
 # -- THOROUGH: a matter that runs every stage ------------------------------------------------------
 T_START = (
     Step(
-        "propose",
+        V("propose"),
         "clerk_li",
         D(2025, 2, 10),
         {
-            "title": "城区公交线网优化与票价改革",
-            "category": "public_policy",
-            "source": "department",
-            "problem": "线网重复、票价倒挂，公交企业连年亏损",
-            "reasons_and_basis": "《价格法》《湖南省定价目录》",
-            "preliminary_plan": "撤并重复线路，基础票价调至2元并实行换乘优惠",
-            "necessity": "保障公交持续运营",
-            "feasibility": "财政补贴与票价联动",
-            "technical": True,
-            "risk": True,
-            "market_entities": True,
-            "high_public_interest": True,
-            "major_public_interest": True,
+            V("title"): "城区公交线网优化与票价改革",
+            V("category"): V("public_policy"),
+            V("source"): V("department"),
+            V("problem"): "线网重复、票价倒挂，公交企业连年亏损",
+            V("reasons_and_basis"): "《价格法》《湖南省定价目录》",
+            V("preliminary_plan"): "撤并重复线路，基础票价调至2元并实行换乘优惠",
+            V("necessity"): "保障公交持续运营",
+            V("feasibility"): "财政补贴与票价联动",
+            V("technical"): True,
+            V("risk"): True,
+            V("market_entities"): True,
+            V("high_public_interest"): True,
+            V("major_public_interest"): True,
         },
-        ("proposal",),
+        (V("proposal"),),
     ),
     Step(
-        "launch",
+        V("launch"),
         "head_wang",
         D(2025, 2, 12),
-        {"organiser_unit": "县交通运输局", "catalogue_item": "2025-01"},
-        ("launch_decision",),
+        {V("organiser_unit"): "县交通运输局", V("catalogue_item"): "2025-01"},
+        (V("launch_decision"),),
     ),
-    Step("submit_draft", "clerk_li", D(2025, 2, 17), {}, ("draft", "drafting_explanation", "legal_basis_inventory")),
     Step(
-        "open_consultation",
+        V("submit_draft"),
+        "clerk_li",
+        D(2025, 2, 17),
+        {},
+        (V("draft"), V("drafting_explanation"), V("legal_basis_inventory")),
+    ),
+    Step(
+        V("open_consultation"),
         "clerk_li",
         D(2025, 2, 19),
-        {"comment_deadline": D(2025, 3, 24), "channels": ["website", "wechat"]},
-        ("consultation_notice",),
+        {V("comment_deadline"): D(2025, 3, 24), V("channels"): ["website", "wechat"]},
+        (V("consultation_notice"),),
     ),
-    Step("close_consultation", "clerk_li", D(2025, 3, 25), {}, ("opinion_summary", "adoption_statement")),
+    Step(V("close_consultation"), "clerk_li", D(2025, 3, 25), {}, (V("opinion_summary"), V("adoption_statement"))),
 )
 T_HEARING = (
     announce(
@@ -357,36 +370,40 @@ T_EXPERTS = (
 )
 T_RISK = (start_risk(D(2025, 4, 21)), complete_risk(D(2025, 4, 30)))
 T_FAIR = (
-    Step("start_fair_competition_review", "clerk_li", D(2025, 5, 6)),
+    Step(V("start_fair_competition_review"), "clerk_li", D(2025, 5, 6)),
     Step(
-        "complete_fair_competition_review",
+        V("complete_fair_competition_review"),
         "clerk_li",
         D(2025, 5, 9),
-        {"fair_competition_conclusion": "compliant"},
-        ("fair_competition_record",),
+        {V("fair_competition_conclusion"): V("compliant")},
+        (V("fair_competition_record"),),
     ),
 )
 T_END = (
     submit_review(D(2025, 5, 12), D(2025, 5, 23)),
-    Step("accept_review", "counsel_zhao", D(2025, 5, 13)),
+    Step(V("accept_review"), "counsel_zhao", D(2025, 5, 13)),
     legal_opinion(D(2025, 5, 19)),
-    find("find_lawful", D(2025, 5, 21)),
+    find(V("find_lawful"), D(2025, 5, 21)),
     Step(
-        "report_to_party_committee", "office_chen", D(2025, 5, 23), {"party_report_kind": "report"}, ("party_report",)
+        V("report_to_party_committee"),
+        "office_chen",
+        D(2025, 5, 23),
+        {V("party_report_kind"): V("report")},
+        (V("party_report"),),
     ),
-    Step("submit_for_discussion", "clerk_li", D(2025, 5, 26), {}, ("discussion_package",)),
+    Step(V("submit_for_discussion"), "clerk_li", D(2025, 5, 26), {}, (V("discussion_package"),)),
     meeting(on=D(2025, 6, 3)),
     Step(
-        "publish",
+        V("publish"),
         "office_chen",
         D(2025, 6, 6),
-        {"publication_channels": ["gazette", "website"]},
-        ("publication", "interpretation", "adoption_explanation"),
+        {V("publication_channels"): ["gazette", "website"]},
+        (V("publication"), V("interpretation"), V("adoption_explanation")),
     ),
-    Step("assign_execution", "head_wang", D(2025, 6, 9), {"executor_unit": "县公交公司"}),
-    Step("report_execution", "exec_sun", D(2025, 7, 31), {"summary": "新线网运行平稳"}, ("execution_report",)),
-    Step("complete_execution", "exec_sun", D(2025, 12, 15), {"summary": "执行完毕"}, ("execution_report",)),
-    Step("archive", "office_chen", D(2025, 12, 24), {}, ("archive_index",)),
+    Step(V("assign_execution"), "head_wang", D(2025, 6, 9), {V("executor_unit"): "县公交公司"}),
+    Step(V("report_execution"), "exec_sun", D(2025, 7, 31), {V("summary"): "新线网运行平稳"}, (V("execution_report"),)),
+    Step(V("complete_execution"), "exec_sun", D(2025, 12, 15), {V("summary"): "执行完毕"}, (V("execution_report"),)),
+    Step(V("archive"), "office_chen", D(2025, 12, 24), {}, (V("archive_index"),)),
 )
 
 
@@ -405,53 +422,59 @@ THOROUGH = thorough()
 
 # -- the catalogue: the 2025 annual catalogue, compiled in late 2024 -------------------------------
 SUGGESTION = {
-    "item_id": "2025-03",
-    "item_name": "城区公交票价调整",
-    "basis_and_reasons": "《价格法》；票价多年未调整",
-    "problem_to_solve": "公交企业运营亏损",
-    "proposed_measures": "基础票价由1元调至2元",
-    "organiser_unit": "县交通运输局",
-    "category": "public_policy",
-    "planned_period": "2025年第二季度",
+    V("item_id"): "2025-03",
+    V("item_name"): "城区公交票价调整",
+    V("basis_and_reasons"): "《价格法》；票价多年未调整",
+    V("problem_to_solve"): "公交企业运营亏损",
+    V("proposed_measures"): "基础票价由1元调至2元",
+    V("organiser_unit"): "县交通运输局",
+    V("category"): V("public_policy"),
+    V("planned_period"): "2025年第二季度",
 }
 CATALOGUE_PATH: tuple[Step, ...] = (
-    Step("open_call", "office_chen", D(2024, 11, 4), {"year": 2025, "deadline": D(2024, 12, 10)}, ("call_notice",)),
-    Step("suggest_item", "clerk_li", D(2024, 11, 20), SUGGESTION, ("suggestion_form",)),
-    Step("close_call", "office_chen", D(2024, 12, 11)),
-    Step("compile_catalogue", "office_chen", D(2024, 12, 20), {}, ("catalogue_draft",)),
-    Step("certify_screening", "counsel_zhao", D(2024, 12, 27), {}, ("screening_opinion",)),
-    Step("submit_for_approval", "office_chen", D(2025, 1, 6)),
-    Step("approve_at_meeting", "office_chen", D(2025, 1, 10), {"meeting_type": "executive"}, ("minutes",)),
-    Step("record_party_consent", "office_chen", D(2025, 1, 17), {}, ("party_consent",)),
     Step(
-        "publish_catalogue",
+        V("open_call"),
+        "office_chen",
+        D(2024, 11, 4),
+        {V("year"): 2025, V("deadline"): D(2024, 12, 10)},
+        (V("call_notice"),),
+    ),
+    Step(V("suggest_item"), "clerk_li", D(2024, 11, 20), SUGGESTION, (V("suggestion_form"),)),
+    Step(V("close_call"), "office_chen", D(2024, 12, 11)),
+    Step(V("compile_catalogue"), "office_chen", D(2024, 12, 20), {}, (V("catalogue_draft"),)),
+    Step(V("certify_screening"), "counsel_zhao", D(2024, 12, 27), {}, (V("screening_opinion"),)),
+    Step(V("submit_for_approval"), "office_chen", D(2025, 1, 6)),
+    Step(V("approve_at_meeting"), "office_chen", D(2025, 1, 10), {V("meeting_type"): V("executive")}, (V("minutes"),)),
+    Step(V("record_party_consent"), "office_chen", D(2025, 1, 17), {}, (V("party_consent"),)),
+    Step(
+        V("publish_catalogue"),
         "office_chen",
         D(2025, 1, 24),
-        {"publication_channels": ["gazette", "website"]},
-        ("publication",),
+        {V("publication_channels"): ["gazette", "website"]},
+        (V("publication"),),
     ),
 )
 _CAT = {s.trigger: s for s in CATALOGUE_PATH}
 REQUEST_ADJUSTMENT = Step(
-    "request_adjustment",
+    V("request_adjustment"),
     "clerk_li",
     D(2025, 6, 3),
     {
-        "adjustment_kind": "add",
-        "item_id": "2025-07",
-        "item_name": "城乡公交一体化",
-        "reason": "省里部署城乡公交一体化，年中新增",
+        V("adjustment_kind"): V("add"),
+        V("item_id"): "2025-07",
+        V("item_name"): "城乡公交一体化",
+        V("reason"): "省里部署城乡公交一体化，年中新增",
     },
-    ("adjustment_request",),
+    (V("adjustment_request"),),
 )
-COMPILE_ADJUSTMENT = Step("compile_adjustment", "office_chen", D(2025, 6, 10), {}, ("catalogue_draft",))
-RESCREEN = Step("certify_screening", "counsel_zhao", D(2025, 6, 13), {}, ("screening_opinion",))
-SUBMIT_ADJUSTMENT = Step("submit_adjustment", "office_chen", D(2025, 6, 16))
+COMPILE_ADJUSTMENT = Step(V("compile_adjustment"), "office_chen", D(2025, 6, 10), {}, (V("catalogue_draft"),))
+RESCREEN = Step(V("certify_screening"), "counsel_zhao", D(2025, 6, 13), {}, (V("screening_opinion"),))
+SUBMIT_ADJUSTMENT = Step(V("submit_adjustment"), "office_chen", D(2025, 6, 16))
 
 
 def catalogue_step(trigger: str, **fields: Any) -> Step:
     s = _CAT[trigger]
-    return replace(s, fields={**s.fields, **fields})
+    return replace(s, fields={**s.fields, **F(**fields)})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -556,116 +579,129 @@ def outcome_now(story: Story, step: Step, rule: str) -> str:
 R = "national."
 
 PROPOSAL = [
-    allowed(R + "proposal_argued_by_department", "department-argued", main("propose")),
+    allowed(R + "proposal_argued_by_department", "department-argued", main(V("propose"))),
     refused(
-        R + "proposal_argued_by_department", "department-without-feasibility", main("propose", drop=("feasibility",))
+        R + "proposal_argued_by_department",
+        "department-without-feasibility",
+        main(V("propose"), drop=(V("feasibility"),)),
     ),
     refused(
         R + "proposal_argued_by_department",
         "lower-gov-without-plan",
-        main("propose", source="lower_gov", drop=("preliminary_plan",)),
+        main(V("propose"), source=V("lower_gov"), drop=(V("preliminary_plan"),)),
     ),
     allowed(
         R + "proposal_argued_by_department",
         "leader-proposal",
         NOT_APPLICABLE,
-        main("propose", actor="office_chen", source="leader", drop=ARGUMENT_FIELDS),
+        main(V("propose"), actor="office_chen", source=V("leader"), drop=ARGUMENT_FIELDS),
     ),
     allowed(
         R + "public_proposal_in_writing",
         "citizen-in-writing",
-        main("propose", actor="proposer_liu", source="public", written=True, drop=ARGUMENT_FIELDS),
+        main(V("propose"), actor="proposer_liu", source=V("public"), written=True, drop=ARGUMENT_FIELDS),
     ),
     refused(
         R + "public_proposal_in_writing",
         "citizen-not-in-writing",
-        main("propose", actor="proposer_liu", source="public", written=False, drop=ARGUMENT_FIELDS),
+        main(V("propose"), actor="proposer_liu", source=V("public"), written=False, drop=ARGUMENT_FIELDS),
     ),
     refused(
         R + "public_proposal_in_writing",
         "npc-deputy-not-in-writing",
-        main("propose", actor="proposer_liu", source="npc_deputy", written=False, drop=ARGUMENT_FIELDS),
+        main(V("propose"), actor="proposer_liu", source=V("npc_deputy"), written=False, drop=ARGUMENT_FIELDS),
     ),
-    allowed(R + "public_proposal_in_writing", "department-proposal", NOT_APPLICABLE, main("propose")),
+    allowed(R + "public_proposal_in_writing", "department-proposal", NOT_APPLICABLE, main(V("propose"))),
 ]
 
 EXCLUDE = Step(
-    "exclude",
+    V("exclude"),
     "head_wang",
     D(2025, 3, 5),
-    {"exclusion_reason": "legislation", "reason": "属于政府立法事项，依立法程序办理"},
+    {V("exclusion_reason"): V("legislation"), V("reason"): "属于政府立法事项，依立法程序办理"},
 )
 LAUNCH = [
-    allowed(R + "organiser_named", "organiser-named", main("launch")),
-    refused(R + "organiser_named", "no-organiser", main("launch", drop=("organiser_unit",))),
+    allowed(R + "organiser_named", "organiser-named", main(V("launch"))),
+    refused(R + "organiser_named", "no-organiser", main(V("launch"), drop=(V("organiser_unit"),))),
     allowed(
         R + "lead_unit_when_several",
         "two-units-with-lead",
-        main("launch", units=["县交通运输局", "县发展和改革局"], lead_unit="县交通运输局"),
+        main(V("launch"), units=["县交通运输局", "县发展和改革局"], lead_unit="县交通运输局"),
     ),
     refused(
-        R + "lead_unit_when_several", "two-units-without-lead", main("launch", units=["县交通运输局", "县发展和改革局"])
+        R + "lead_unit_when_several",
+        "two-units-without-lead",
+        main(V("launch"), units=["县交通运输局", "县发展和改革局"]),
     ),
-    allowed(R + "lead_unit_when_several", "single-unit", NOT_APPLICABLE, main("launch")),
-    allowed("hunan.on_catalogue_or_reason", "on-catalogue", main("launch")),
+    allowed(R + "lead_unit_when_several", "single-unit", NOT_APPLICABLE, main(V("launch"))),
+    allowed("hunan.on_catalogue_or_reason", "on-catalogue", main(V("launch"))),
     allowed(
         "hunan.on_catalogue_or_reason",
         "off-catalogue-with-reason",
-        main("launch", drop=("catalogue_item",), off_catalogue_reason="年中群众集中反映，已申请目录调整"),
+        main(V("launch"), drop=(V("catalogue_item"),), off_catalogue_reason="年中群众集中反映，已申请目录调整"),
     ),
-    refused("hunan.on_catalogue_or_reason", "off-catalogue-without-reason", main("launch", drop=("catalogue_item",))),
-    allowed(R + "excluded_matter_recorded", "reason-recorded", EXCLUDE, until="launch"),
+    refused(
+        "hunan.on_catalogue_or_reason", "off-catalogue-without-reason", main(V("launch"), drop=(V("catalogue_item"),))
+    ),
+    allowed(R + "excluded_matter_recorded", "reason-recorded", EXCLUDE, until=V("launch")),
     refused(
         R + "excluded_matter_recorded",
         "no-reason",
-        replace(EXCLUDE, fields={"exclusion_reason": "legislation"}),
-        until="launch",
+        replace(EXCLUDE, fields={V("exclusion_reason"): V("legislation")}),
+        until=V("launch"),
     ),
 ]
 
-NON_DISCLOSABLE = main_with(non_disclosable=True, title="县人民防空重点工程布局调整", category="public_construction")
+NON_DISCLOSABLE = main_with(non_disclosable=True, title="县人民防空重点工程布局调整", category=V("public_construction"))
 EXEMPT = Step(
-    "exempt_participation",
+    V("exempt_participation"),
     "clerk_li",
     D(2025, 3, 12),
-    {"nondisclosure_basis": "《保守国家秘密法》第十三条：涉及国家秘密"},
+    {V("nondisclosure_basis"): "《保守国家秘密法》第十三条：涉及国家秘密"},
 )
 REASSESS_DISCLOSABLE = Step(
-    "reassess_attributes", "clerk_li", D(2025, 3, 14), {"reason": "经保密审查不涉密", "non_disclosable": False}
+    V("reassess_attributes"), "clerk_li", D(2025, 3, 14), {V("reason"): "经保密审查不涉密", V("non_disclosable"): False}
 )
 SUBMIT_EXEMPTED = submit_review(D(2025, 3, 17), D(2025, 3, 26))
 DRAFTING = [
-    allowed(R + "drafting_materials_ready", "draft-explanation-inventory", main("open_consultation")),
+    allowed(R + "drafting_materials_ready", "draft-explanation-inventory", main(V("open_consultation"))),
     refused(
         R + "drafting_materials_ready",
         "no-legal-basis-inventory",
-        main("open_consultation"),
-        steps=path(swap={"submit_draft": main("submit_draft", docs=("draft", "drafting_explanation"))}),
+        main(V("open_consultation")),
+        steps=path(swap={V("submit_draft"): main(V("submit_draft"), docs=(V("draft"), V("drafting_explanation")))}),
     ),
     allowed(
         R + "drafting_materials_ready",
         "exempted-with-materials",
         EXEMPT,
         steps=NON_DISCLOSABLE,
-        until="open_consultation",
+        until=V("open_consultation"),
     ),
     refused(
         R + "dispute_statement_when_disagreement",
         "disagreement-unstated",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         then=(REASSESS_DISAGREE,),
     ),
     allowed(
         R + "dispute_statement_when_disagreement",
         "disagreement-stated",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         then=(REASSESS_DISAGREE,),
         steps=path(
-            swap={"submit_draft": main("submit_draft", docs=(*_MAIN["submit_draft"].docs, "dispute_statement"))}
+            swap={
+                V("submit_draft"): main(
+                    V("submit_draft"), docs=(*_MAIN[V("submit_draft")].docs, V("dispute_statement"))
+                )
+            }
         ),
     ),
     allowed(
-        R + "dispute_statement_when_disagreement", "departments-agree", NOT_APPLICABLE, main("submit_legality_review")
+        R + "dispute_statement_when_disagreement",
+        "departments-agree",
+        NOT_APPLICABLE,
+        main(V("submit_legality_review")),
     ),
 ]
 
@@ -676,16 +712,16 @@ PARTICIPATION = [
         "non-disclosable-matter",
         EXEMPT,
         steps=NON_DISCLOSABLE,
-        until="open_consultation",
+        until=V("open_consultation"),
     ),
-    refused(R + "non_disclosable_exemption", "disclosable-matter", EXEMPT, until="open_consultation"),
-    allowed(R + "public_participation_done", "consultation-held", main("submit_legality_review")),
+    refused(R + "non_disclosable_exemption", "disclosable-matter", EXEMPT, until=V("open_consultation")),
+    allowed(R + "public_participation_done", "consultation-held", main(V("submit_legality_review"))),
     allowed(
         R + "public_participation_done",
         "non-disclosable-exempted",
         SUBMIT_EXEMPTED,
         steps=NON_DISCLOSABLE,
-        until="open_consultation",
+        until=V("open_consultation"),
         then=(EXEMPT,),
     ),
     refused(
@@ -693,43 +729,48 @@ PARTICIPATION = [
         "reassessed-disclosable-never-consulted",
         SUBMIT_EXEMPTED,
         steps=NON_DISCLOSABLE,
-        until="open_consultation",
+        until=V("open_consultation"),
         then=(EXEMPT, REASSESS_DISCLOSABLE),
     ),
-    refused(R + "specific_group_consulted", "group-not-consulted", main("submit_legality_review"), steps=GROUP),
+    refused(R + "specific_group_consulted", "group-not-consulted", main(V("submit_legality_review")), steps=GROUP),
     allowed(
         R + "specific_group_consulted",
         "group-consulted",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=path(
             GROUP,
             swap={
-                "close_consultation": main(
-                    "close_consultation", docs=("opinion_summary", "adoption_statement", "group_consultation")
+                V("close_consultation"): main(
+                    V("close_consultation"),
+                    docs=(V("opinion_summary"), V("adoption_statement"), V("group_consultation")),
                 )
             },
         ),
     ),
-    allowed(R + "specific_group_consulted", "no-specific-group", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(R + "specific_group_consulted", "no-specific-group", NOT_APPLICABLE, main(V("submit_legality_review"))),
     # 2025-03-12 + 30 calendar days = 2025-04-11 (the day of the notice is not counted)
-    allowed(R + "comment_period_minimum", "30-days", main("open_consultation", comment_deadline=D(2025, 4, 11))),
-    refused(R + "comment_period_minimum", "29-days", main("open_consultation", comment_deadline=D(2025, 4, 10))),
+    allowed(R + "comment_period_minimum", "30-days", main(V("open_consultation"), comment_deadline=D(2025, 4, 11))),
+    refused(R + "comment_period_minimum", "29-days", main(V("open_consultation"), comment_deadline=D(2025, 4, 10))),
     allowed(
         R + "comment_period_minimum",
         "29-days-with-reason",
         WAIVED,
         main(
-            "open_consultation",
+            V("open_consultation"),
             comment_deadline=D(2025, 4, 10),
             shortening_reason="省定价目录调整时限紧迫，已在公告中说明",
         ),
     ),
-    allowed(R + "consultation_ran_its_period", "closed-after-deadline", main("close_consultation", on=D(2025, 4, 15))),
-    refused(R + "consultation_ran_its_period", "closed-on-deadline", main("close_consultation", on=D(2025, 4, 14))),
-    refused(R + "consultation_ran_its_period", "closed-before-deadline", main("close_consultation", on=D(2025, 4, 13))),
+    allowed(
+        R + "consultation_ran_its_period", "closed-after-deadline", main(V("close_consultation"), on=D(2025, 4, 15))
+    ),
+    refused(R + "consultation_ran_its_period", "closed-on-deadline", main(V("close_consultation"), on=D(2025, 4, 14))),
+    refused(
+        R + "consultation_ran_its_period", "closed-before-deadline", main(V("close_consultation"), on=D(2025, 4, 13))
+    ),
 ]
 
-AFTER_CLOSE = "submit_legality_review"  # walking the main path up to here leaves the case in argumentation
+AFTER_CLOSE = V("submit_legality_review")  # walking the main path up to here leaves the case in argumentation
 # submitted after a hearing held on 2025-04-28: 2025-04-29 .. 2025-05-14 is 7 working days
 SUBMIT_AFTER_HEARING = submit_review(D(2025, 4, 29), D(2025, 5, 14))
 HEARING = [
@@ -792,19 +833,19 @@ HEARING = [
     refused(
         "hunan.hearing_mandatory",
         "major-public-interest-unheard",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=main_with(major_public_interest=True),
     ),
     refused(
         "hunan.hearing_mandatory",
         "opinion-divided-unheard",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=main_with(opinion_divided=True),
     ),
     refused(
         "hunan.hearing_mandatory",
         "stability-risk-unheard",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=main_with(stability_risk=True),
     ),
     allowed(
@@ -815,7 +856,7 @@ HEARING = [
         steps=main_with(law_requires_hearing=True, regulated_public_price=True),
         then=(announce(), hold()),
     ),
-    allowed("hunan.hearing_mandatory", "ordinary-matter", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed("hunan.hearing_mandatory", "ordinary-matter", NOT_APPLICABLE, main(V("submit_legality_review"))),
     allowed("hunan.hearing_mandatory", "thorough-hearing-held", T_END[0], steps=THOROUGH),
     refused("hunan.hearing_mandatory", "thorough-without-hearing", T_END[0], steps=thorough(hearing=())),
 ]
@@ -825,11 +866,11 @@ OPINION = opinion(D(2025, 4, 18), "张教授", EXPERT_UNIT)
 TECHNICAL = main_with(technical=True)
 TWO_OPINIONS = (*T_EXPERTS[:3], T_EXPERTS[-1])
 EXPERTS = [
-    allowed(R + "expert_opinion_signed", "signed", OPINION, until=AFTER_CLOSE, then=COMMISSIONED),
+    allowed(R + "expert_opinion_signed", V("signed"), OPINION, until=AFTER_CLOSE, then=COMMISSIONED),
     refused(
         R + "expert_opinion_signed",
         "unsigned",
-        replace(OPINION, fields={**OPINION.fields, "signed": False}),
+        replace(OPINION, fields={**OPINION.fields, V("signed"): False}),
         until=AFTER_CLOSE,
         then=COMMISSIONED,
     ),
@@ -856,10 +897,12 @@ EXPERTS = [
     refused(
         R + "expert_argumentation_when_technical",
         "technical-without-experts",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=TECHNICAL,
     ),
-    allowed(R + "expert_argumentation_when_technical", "not-technical", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(
+        R + "expert_argumentation_when_technical", "not-technical", NOT_APPLICABLE, main(V("submit_legality_review"))
+    ),
 ]
 
 RISKY = main_with(risk=True)
@@ -867,9 +910,9 @@ RISK = [
     allowed(R + "risk_assessment_when_risky", "assessed", T_END[0], steps=THOROUGH),
     refused(R + "risk_assessment_when_risky", "not-assessed", T_END[0], steps=thorough(risk=())),
     refused(
-        R + "risk_assessment_when_risky", "bus-fare-risky-not-assessed", main("submit_legality_review"), steps=RISKY
+        R + "risk_assessment_when_risky", "bus-fare-risky-not-assessed", main(V("submit_legality_review")), steps=RISKY
     ),
-    allowed(R + "risk_assessment_when_risky", "no-risk", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(R + "risk_assessment_when_risky", "no-risk", NOT_APPLICABLE, main(V("submit_legality_review"))),
     allowed(
         R + "risk_report_complete",
         "complete-report",
@@ -880,51 +923,55 @@ RISK = [
     refused(
         R + "risk_report_complete",
         "no-contingency-plan",
-        complete_risk(D(2025, 4, 24), drop=("contingency_plan",)),
+        complete_risk(D(2025, 4, 24), drop=(V("contingency_plan"),)),
         until=AFTER_CLOSE,
         then=(start_risk(D(2025, 4, 16)),),
     ),
     refused(
         R + "risk_report_complete",
         "no-departments-opinions",
-        complete_risk(D(2025, 4, 24), drop=("dept_opinions",)),
+        complete_risk(D(2025, 4, 24), drop=(V("dept_opinions"),)),
         until=AFTER_CLOSE,
         then=(start_risk(D(2025, 4, 16)),),
     ),
-    allowed(R + "risk_controllable", "controllable", T_END[5], steps=THOROUGH),
+    allowed(R + "risk_controllable", V("controllable"), T_END[5], steps=THOROUGH),
     refused(
         R + "risk_controllable",
         "not-controllable",
         T_END[5],
-        steps=thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), "not_controllable"))),
+        steps=thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), V("not_controllable")))),
     ),
-    allowed(R + "risk_controllable", "no-risk", NOT_APPLICABLE, main("submit_for_discussion")),
+    allowed(R + "risk_controllable", "no-risk", NOT_APPLICABLE, main(V("submit_for_discussion"))),
     allowed(R + "fair_competition_when_market", "reviewed", T_END[0], steps=THOROUGH),
     refused(R + "fair_competition_when_market", "not-reviewed", T_END[0], steps=thorough(fair=())),
-    allowed(R + "fair_competition_when_market", "no-market-entities", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(
+        R + "fair_competition_when_market", "no-market-entities", NOT_APPLICABLE, main(V("submit_legality_review"))
+    ),
 ]
 
 # separation of duties: counsel_wu holds both legal_counsel and organiser
-DRAFTED_BY_WU = path(swap={"submit_draft": main("submit_draft", actor="counsel_wu")})
-SUBMITTED_BY_WU = path(swap={"submit_legality_review": main("submit_legality_review", actor="counsel_wu")})
+DRAFTED_BY_WU = path(swap={V("submit_draft"): main(V("submit_draft"), actor="counsel_wu")})
+SUBMITTED_BY_WU = path(swap={V("submit_legality_review"): main(V("submit_legality_review"), actor="counsel_wu")})
 EXPLORATORY = main_with(exploratory_reform=True)
-FIND_LEGAL_RISK = find("find_legal_risk", D(2025, 4, 25), legal_risk=LEGAL_RISK)
-FIND_UNLAWFUL = find("find_unlawful", D(2025, 4, 25), content="non_compliant", reason="与《价格法》定价权限规定抵触")
-AMEND = Step("amend_draft", "clerk_li", D(2025, 4, 28), {}, ("draft", "revision_explanation"))
+FIND_LEGAL_RISK = find(V("find_legal_risk"), D(2025, 4, 25), legal_risk=LEGAL_RISK)
+FIND_UNLAWFUL = find(
+    V("find_unlawful"), D(2025, 4, 25), content=V("non_compliant"), reason="与《价格法》定价权限规定抵触"
+)
+AMEND = Step(V("amend_draft"), "clerk_li", D(2025, 4, 28), {}, (V("draft"), V("revision_explanation")))
 # 2025-04-29 + 6 working days = 2025-05-12, + 7 = 2025-05-13: the May Day holiday 05-01..05-05 is not counted
 REVIEW = [
-    allowed(R + "review_submission_complete", "draft-basis-statement", main("submit_legality_review")),
+    allowed(R + "review_submission_complete", "draft-basis-statement", main(V("submit_legality_review"))),
     refused(
         R + "review_submission_complete",
         "no-procedure-statement",
-        main("submit_legality_review", docs=("legal_basis",)),
+        main(V("submit_legality_review"), docs=(V("legal_basis"),)),
     ),
     refused(
         R + "review_submission_complete",
         "no-legal-basis",
-        main("submit_legality_review", docs=("procedure_statement",)),
+        main(V("submit_legality_review"), docs=(V("procedure_statement"),)),
     ),
-    allowed(R + "review_period_minimum", "11-working-days", main("submit_legality_review")),
+    allowed(R + "review_period_minimum", "11-working-days", main(V("submit_legality_review"))),
     allowed(R + "review_period_minimum", "7-working-days-over-may-day", submit_review(D(2025, 4, 29), D(2025, 5, 13))),
     refused(R + "review_period_minimum", "6-working-days-over-may-day", submit_review(D(2025, 4, 29), D(2025, 5, 12))),
     allowed(
@@ -933,53 +980,55 @@ REVIEW = [
         WAIVED,
         submit_review(D(2025, 4, 29), D(2025, 5, 12), short_review_reason="须在省定价目录调整生效前完成审查"),
     ),
-    allowed(R + "review_three_findings", "three-findings", main("find_lawful")),
-    refused(R + "review_three_findings", "no-content-finding", main("find_lawful", drop=("content",))),
+    allowed(R + "review_three_findings", "three-findings", main(V("find_lawful"))),
+    refused(R + "review_three_findings", "no-content-finding", main(V("find_lawful"), drop=(V("content"),))),
     refused(
         R + "review_three_findings",
         "needs-revision-without-authority-finding",
         Step(
-            "find_needs_revision",
+            V("find_needs_revision"),
             "counsel_zhao",
             D(2025, 4, 25),
-            {"procedure": "compliant", "content": "non_compliant", "reason": "补贴条款需修改"},
-            ("review_opinion",),
+            {V("procedure"): V("compliant"), V("content"): V("non_compliant"), V("reason"): "补贴条款需修改"},
+            (V("review_opinion"),),
         ),
-        until="find_lawful",
+        until=V("find_lawful"),
     ),
-    allowed(R + "lawful_only_with_lawful_findings", "all-compliant", main("find_lawful")),
+    allowed(R + "lawful_only_with_lawful_findings", "all-compliant", main(V("find_lawful"))),
     refused(
-        R + "lawful_only_with_lawful_findings", "content-non-compliant", main("find_lawful", content="non_compliant")
+        R + "lawful_only_with_lawful_findings",
+        "content-non-compliant",
+        main(V("find_lawful"), content=V("non_compliant")),
     ),
-    allowed(R + "legal_counsel_consulted", "counsel-opinion-attached", main("find_lawful")),
+    allowed(R + "legal_counsel_consulted", "counsel-opinion-attached", main(V("find_lawful"))),
     refused(
         R + "legal_counsel_consulted",
         "no-counsel-opinion",
-        main("find_lawful"),
-        steps=path(drop=("give_legal_opinion",)),
+        main(V("find_lawful")),
+        steps=path(drop=(V("give_legal_opinion"),)),
     ),
-    allowed(R + "reviewer_independent_of_drafter", "other-counsel-accepts", main("accept_review")),
+    allowed(R + "reviewer_independent_of_drafter", "other-counsel-accepts", main(V("accept_review"))),
     allowed(
         R + "reviewer_independent_of_drafter",
         "uninvolved-dual-role-counsel-accepts",
-        main("accept_review", actor="counsel_wu"),
+        main(V("accept_review"), actor="counsel_wu"),
     ),
     refused(
         R + "reviewer_independent_of_drafter",
         "drafter-accepts",
-        main("accept_review", actor="counsel_wu"),
+        main(V("accept_review"), actor="counsel_wu"),
         steps=DRAFTED_BY_WU,
     ),
     refused(
         R + "reviewer_independent_of_drafter",
         "submitter-accepts",
-        main("accept_review", actor="counsel_wu"),
+        main(V("accept_review"), actor="counsel_wu"),
         steps=SUBMITTED_BY_WU,
     ),
     refused(
         R + "reviewer_independent_of_drafter",
         "drafter-signs-opinion",
-        main("find_lawful", actor="counsel_wu"),
+        main(V("find_lawful"), actor="counsel_wu"),
         steps=DRAFTED_BY_WU,
     ),
     allowed(
@@ -987,27 +1036,27 @@ REVIEW = [
         "exploratory-reform",
         FIND_LEGAL_RISK,
         steps=EXPLORATORY,
-        until="find_lawful",
+        until=V("find_lawful"),
     ),
-    refused(R + "legal_risk_only_for_exploratory_reform", "ordinary-matter", FIND_LEGAL_RISK, until="find_lawful"),
-    allowed(R + "legality_review_lawful_for_current_draft", "reviewed-lawful", main("submit_for_discussion")),
+    refused(R + "legal_risk_only_for_exploratory_reform", "ordinary-matter", FIND_LEGAL_RISK, until=V("find_lawful")),
+    allowed(R + "legality_review_lawful_for_current_draft", "reviewed-lawful", main(V("submit_for_discussion"))),
     allowed(
         R + "legality_review_lawful_for_current_draft",
         "exploratory-legal-risk-disclosed",
-        main("submit_for_discussion"),
-        steps=path(EXPLORATORY, swap={"find_lawful": FIND_LEGAL_RISK}),
+        main(V("submit_for_discussion")),
+        steps=path(EXPLORATORY, swap={V("find_lawful"): FIND_LEGAL_RISK}),
     ),
     refused(
         R + "legality_review_lawful_for_current_draft",
         "amended-after-review",
-        main("submit_for_discussion"),
+        main(V("submit_for_discussion")),
         then=(AMEND,),
     ),
     refused(
         R + "legality_review_lawful_for_current_draft",
         "found-unlawful",
-        main("submit_for_discussion"),
-        steps=path(swap={"find_lawful": FIND_UNLAWFUL}, drop=("report_to_party_committee",)),
+        main(V("submit_for_discussion")),
+        steps=path(swap={V("find_lawful"): FIND_UNLAWFUL}, drop=(V("report_to_party_committee"),)),
     ),
 ]
 
@@ -1015,13 +1064,13 @@ REVIEW = [
 def _without_adoption_statement(case: Case) -> Case:
     """The case as if the consultation had been closed without its adoption statement."""
     records = tuple(
-        replace(r, documents=tuple(d for d in r.documents if d.kind != "adoption_statement")) for r in case.records
+        replace(r, documents=tuple(d for d in r.documents if d.kind != V("adoption_statement"))) for r in case.records
     )
     return replace(case, records=records)
 
 
 DISCUSSION = [
-    allowed(R + "discussion_materials_complete", "bus-fare-package", main("submit_for_discussion")),
+    allowed(R + "discussion_materials_complete", "bus-fare-package", main(V("submit_for_discussion"))),
     allowed(R + "discussion_materials_complete", "thorough-package", T_END[5], steps=THOROUGH),
     # Every document of the package is already required by an earlier transition (close_consultation,
     # complete_risk_assessment, ...), so the rule cannot be broken by firing actions: it is shown on a
@@ -1029,47 +1078,47 @@ DISCUSSION = [
     refused(
         R + "discussion_materials_complete",
         "no-adoption-statement",
-        main("submit_for_discussion"),
+        main(V("submit_for_discussion")),
         tamper=_without_adoption_statement,
     ),
     allowed(
         R + "party_report_before_discussion",
         "shipped-county-reports-before-publication",
         NOT_APPLICABLE,
-        main("submit_for_discussion"),
-        steps=path(drop=("report_to_party_committee",)),
+        main(V("submit_for_discussion")),
+        steps=path(drop=(V("report_to_party_committee"),)),
     ),
     allowed(
         R + "party_report_before_discussion",
         "party-first-county-reported",
-        main("submit_for_discussion"),
+        main(V("submit_for_discussion")),
         deployment="party_first",
     ),
     refused(
         R + "party_report_before_discussion",
         "party-first-county-not-reported",
-        main("submit_for_discussion"),
-        steps=path(drop=("report_to_party_committee",)),
+        main(V("submit_for_discussion")),
+        steps=path(drop=(V("report_to_party_committee"),)),
         deployment="party_first",
     ),
 ]
 
-DEPARTING = spoken("reject", "reject", "approve", head="approve")
-TIE = spoken("approve", "reject", head="approve")
+DEPARTING = spoken(V("reject"), V("reject"), V("approve"), head=V("approve"))
+TIE = spoken(V("approve"), V("reject"), head=V("approve"))
 MEETINGS = [
-    allowed(R + "collective_discussion_held", "executive-meeting-minuted", main("approve")),
+    allowed(R + "collective_discussion_held", "executive-meeting-minuted", main(V("approve"))),
     refused(R + "collective_discussion_held", "no-minutes", meeting(docs=())),
-    allowed(R + "head_speaks_last", "head-last", main("approve")),
+    allowed(R + "head_speaks_last", "head-last", main(V("approve"))),
     refused(
         R + "head_speaks_last",
         "head-first",
-        meeting(views=spoken("approve", "approve", "reject", head="approve", head_first=True)),
+        meeting(views=spoken(V("approve"), V("approve"), V("reject"), head=V("approve"), head_first=True)),
     ),
-    allowed(R + "head_decides", "head-approves", main("approve")),
+    allowed(R + "head_decides", "head-approves", main(V("approve"))),
     refused(
         R + "head_decides",
         "head-rejects-minutes-say-approved",
-        meeting(views=spoken("approve", "approve", "reject", head="reject"), head_reasons="票价涨幅过大"),
+        meeting(views=spoken(V("approve"), V("approve"), V("reject"), head=V("reject")), head_reasons="票价涨幅过大"),
     ),
     refused(R + "head_reasons_when_departing_from_majority", "departs-without-reasons", meeting(views=DEPARTING)),
     allowed(
@@ -1077,73 +1126,80 @@ MEETINGS = [
         "departs-with-reasons",
         meeting(views=DEPARTING, head_reasons="公交企业亏损已影响正常运营，必须及时调整"),
     ),
-    allowed(R + "head_reasons_when_departing_from_majority", "follows-majority", NOT_APPLICABLE, main("approve")),
+    allowed(R + "head_reasons_when_departing_from_majority", "follows-majority", NOT_APPLICABLE, main(V("approve"))),
     allowed(R + "head_reasons_when_departing_from_majority", "tie", NOT_APPLICABLE, meeting(views=TIE)),
-    allowed(R + "every_member_view_recorded", "all-views", main("approve")),
+    allowed(R + "every_member_view_recorded", "all-views", main(V("approve"))),
     refused(
         R + "every_member_view_recorded",
         "attendee-without-view",
-        meeting(attendees=[*MEETING["attendees"], "deputy_d"]),
+        meeting(attendees=[*MEETING[V("attendees")], "deputy_d"]),
     ),
 ]
 
-REPORT_TO_NPC = Step("report_to_npc", "office_chen", D(2025, 5, 7), {}, ("npc_report",))
+REPORT_TO_NPC = Step(V("report_to_npc"), "office_chen", D(2025, 5, 7), {}, (V("npc_report"),))
 LATE_PARTY_REPORT = Step(
-    "report_to_party_committee", "office_chen", D(2025, 5, 7), {"party_report_kind": "report"}, ("party_report",)
+    V("report_to_party_committee"),
+    "office_chen",
+    D(2025, 5, 7),
+    {V("party_report_kind"): V("report")},
+    (V("party_report"),),
 )
-NO_PARTY_REPORT = path(drop=("report_to_party_committee",))
+NO_PARTY_REPORT = path(drop=(V("report_to_party_committee"),))
 HIGH_INTEREST = main_with(high_public_interest=True)
-WITH_INTERPRETATION = main("publish", docs=("publication", "interpretation", "adoption_explanation"))
+WITH_INTERPRETATION = main(V("publish"), docs=(V("publication"), V("interpretation"), V("adoption_explanation")))
 PUBLICATION = [
-    allowed(R + "party_report_before_publication", "reported-before-discussion", main("publish")),
+    allowed(R + "party_report_before_publication", "reported-before-discussion", main(V("publish"))),
     allowed(
         R + "party_report_before_publication",
         "reported-after-decision",
-        main("publish"),
+        main(V("publish")),
         steps=NO_PARTY_REPORT,
         then=(LATE_PARTY_REPORT,),
     ),
-    refused(R + "party_report_before_publication", "never-reported", main("publish"), steps=NO_PARTY_REPORT),
+    refused(R + "party_report_before_publication", "never-reported", main(V("publish")), steps=NO_PARTY_REPORT),
     allowed(
         R + "npc_report_when_required",
         "npc-reported",
-        main("publish"),
+        main(V("publish")),
         steps=main_with(npc_report_required=True),
         then=(REPORT_TO_NPC,),
     ),
     refused(
-        R + "npc_report_when_required", "npc-not-reported", main("publish"), steps=main_with(npc_report_required=True)
+        R + "npc_report_when_required",
+        "npc-not-reported",
+        main(V("publish")),
+        steps=main_with(npc_report_required=True),
     ),
-    allowed(R + "npc_report_when_required", "no-npc-report-required", NOT_APPLICABLE, main("publish")),
-    allowed(R + "published_through_official_channel", "gazette-and-website", main("publish")),
+    allowed(R + "npc_report_when_required", "no-npc-report-required", NOT_APPLICABLE, main(V("publish"))),
+    allowed(R + "published_through_official_channel", "gazette-and-website", main(V("publish"))),
     allowed(
-        R + "published_through_official_channel", "website-only", main("publish", publication_channels=["website"])
+        R + "published_through_official_channel", "website-only", main(V("publish"), publication_channels=["website"])
     ),
     refused(
         R + "published_through_official_channel",
         "newspaper-only",
-        main("publish", publication_channels=["newspaper", "wechat"]),
+        main(V("publish"), publication_channels=["newspaper", "wechat"]),
     ),
     allowed(
         R + "adoption_explained_and_interpreted", "wide-interest-explained", WITH_INTERPRETATION, steps=HIGH_INTEREST
     ),
     refused(
-        R + "adoption_explained_and_interpreted", "wide-interest-unexplained", main("publish"), steps=HIGH_INTEREST
+        R + "adoption_explained_and_interpreted", "wide-interest-unexplained", main(V("publish")), steps=HIGH_INTEREST
     ),
     refused(
         R + "adoption_explained_and_interpreted",
         "wide-interest-no-interpretation",
-        main("publish", docs=("publication", "adoption_explanation")),
+        main(V("publish"), docs=(V("publication"), V("adoption_explanation"))),
         steps=HIGH_INTEREST,
     ),
     allowed(R + "adoption_explained_and_interpreted", "technical-explained", T_END[7], steps=THOROUGH),
     refused(
         R + "adoption_explained_and_interpreted",
         "technical-unexplained",
-        replace(T_END[7], docs=("publication",)),
+        replace(T_END[7], docs=(V("publication"),)),
         steps=THOROUGH,
     ),
-    allowed(R + "adoption_explained_and_interpreted", "ordinary-matter", NOT_APPLICABLE, main("publish")),
+    allowed(R + "adoption_explained_and_interpreted", "ordinary-matter", NOT_APPLICABLE, main(V("publish"))),
 ]
 
 
@@ -1153,21 +1209,23 @@ AFTER_CLOSE_ON = D(2025, 4, 15)  # the main path's consultation closes on this d
 
 def reassess(on: date = AFTER_CLOSE_ON, **flags: Any) -> Step:
     """The organiser re-assesses the matter's attributes (in argumentation after the consultation)."""
-    return Step("reassess_attributes", "clerk_li", on, {"reason": "重新研判后认为不再适用", **flags})
+    return Step(V("reassess_attributes"), "clerk_li", on, {V("reason"): "重新研判后认为不再适用", **F(**flags)})
 
 
 def concur(on: date = AFTER_CLOSE_ON, actor: str = "counsel_zhao") -> Step:
-    return Step("concur_attribute_clearance", actor, on, {"reason": "经核查，该情形已由市级统一评估处置"})
+    return Step(V("concur_attribute_clearance"), actor, on, {V("reason"): "经核查，该情形已由市级统一评估处置"})
 
 
 def clear(on: date = AFTER_CLOSE_ON, **flags: Any) -> Step:
-    return Step("clear_attributes", "head_wang", on, {"reason": "经合法性审查人员同意，属性认定有误", **flags})
+    return Step(
+        V("clear_attributes"), "head_wang", on, {V("reason"): "经合法性审查人员同意，属性认定有误", **F(**flags)}
+    )
 
 
 WITH_GROUP_CONSULTATION = path(
     swap={
-        "close_consultation": main(
-            "close_consultation", docs=("opinion_summary", "adoption_statement", "group_consultation")
+        V("close_consultation"): main(
+            V("close_consultation"), docs=(V("opinion_summary"), V("adoption_statement"), V("group_consultation"))
         )
     }
 )
@@ -1175,21 +1233,21 @@ WITH_GROUP_CONSULTATION = path(
 STAGES: tuple[tuple[str, str, tuple[Step, ...], tuple[Step, ...], date], ...] = (
     (
         R + "risk_flag_stays",
-        "risk",
+        V("risk"),
         (start_risk(D(2025, 4, 16)), complete_risk(D(2025, 4, 24))),
         MAIN_PATH,
         D(2025, 4, 24),
     ),
     (
         R + "technical_flag_stays",
-        "technical",
+        V("technical"),
         (commission(D(2025, 4, 16)), opinion(D(2025, 4, 17), "张教授", EXPERT_UNIT), conclude(D(2025, 4, 18))),
         MAIN_PATH,
         D(2025, 4, 18),
     ),
-    (R + "market_flag_stays", "market_entities", T_FAIR, MAIN_PATH, D(2025, 5, 9)),
-    (R + "specific_group_flag_stays", "affects_specific_group", (), WITH_GROUP_CONSULTATION, D(2025, 4, 15)),
-    ("hunan.hearing_triggers_stay", "major_public_interest", (announce(), hold()), MAIN_PATH, D(2025, 4, 28)),
+    (R + "market_flag_stays", V("market_entities"), T_FAIR, MAIN_PATH, D(2025, 5, 9)),
+    (R + "specific_group_flag_stays", V("affects_specific_group"), (), WITH_GROUP_CONSULTATION, D(2025, 4, 15)),
+    ("hunan.hearing_triggers_stay", V("major_public_interest"), (announce(), hold()), MAIN_PATH, D(2025, 4, 28)),
 )
 ATTRIBUTES: list[RuleCase] = [
     case
@@ -1252,83 +1310,91 @@ ATTRIBUTES += [
     ),
 ]
 
-NEEDS_REVISION = find("find_needs_revision", D(2025, 4, 25), content="non_compliant", reason="补贴条款需修改")
-SENT_BACK = path(swap={"find_lawful": NEEDS_REVISION})
-AFTER_REVIEW = "report_to_party_committee"  # walking the main path up to here ends just after the opinion
+NEEDS_REVISION = find(V("find_needs_revision"), D(2025, 4, 25), content=V("non_compliant"), reason="补贴条款需修改")
+SENT_BACK = path(swap={V("find_lawful"): NEEDS_REVISION})
+AFTER_REVIEW = V("report_to_party_committee")  # walking the main path up to here ends just after the opinion
 
 
 def resubmit(docs: tuple[str, ...] = (), **fields: Any) -> Step:
-    return Step("resubmit_legality_review", "clerk_li", D(2025, 4, 28), {"review_due": D(2025, 5, 13), **fields}, docs)
+    return Step(
+        V("resubmit_legality_review"),
+        "clerk_li",
+        D(2025, 4, 28),
+        {V("review_due"): D(2025, 5, 13), **F(**fields)},
+        docs,
+    )
 
 
-REQUEST = main("report_to_party_committee", party_report_kind="request")
-ASKED = path(swap={"report_to_party_committee": REQUEST})
+REQUEST = main(V("report_to_party_committee"), party_report_kind=V("request"))
+ASKED = path(swap={V("report_to_party_committee"): REQUEST})
 
 
 AFTER_MEETING_ON = D(2025, 5, 7)  # the main path's meeting was on 05-06, publication on 05-08
 
 
 def reply(on: date = AFTER_MEETING_ON) -> Step:
-    return Step("record_party_reply", "office_chen", on, {"party_reply": "同意出台"}, ("party_committee_reply",))
+    return Step(
+        V("record_party_reply"), "office_chen", on, {V("party_reply"): "同意出台"}, (V("party_committee_reply"),)
+    )
 
 
-RESOLUTION = Step("record_npc_resolution", "office_chen", D(2025, 5, 7), {}, ("npc_resolution",))
+RESOLUTION = Step(V("record_npc_resolution"), "office_chen", D(2025, 5, 7), {}, (V("npc_resolution"),))
 SUPPLEMENTED = (
-    Step("request_supplement", "counsel_zhao", D(2025, 4, 23), {"reason": "缺少成本测算"}),
-    Step("provide_supplement", "clerk_li", D(2025, 4, 24), {}, ("supplement", "draft")),
+    Step(V("request_supplement"), "counsel_zhao", D(2025, 4, 23), {V("reason"): "缺少成本测算"}),
+    Step(V("provide_supplement"), "clerk_li", D(2025, 4, 24), {}, (V("supplement"), V("draft"))),
 )
 REVIEW_DETAILS = [
-    allowed(R + "legal_opinion_by_another_person", "adviser-opinion-on-this-draft", main("find_lawful")),
+    allowed(R + "legal_opinion_by_another_person", "adviser-opinion-on-this-draft", main(V("find_lawful"))),
     refused(
         R + "legal_opinion_by_another_person",
         "no-adviser-opinion",
-        main("find_lawful"),
-        steps=path(drop=("give_legal_opinion",)),
+        main(V("find_lawful")),
+        steps=path(drop=(V("give_legal_opinion"),)),
     ),
     refused(
         R + "legal_opinion_by_another_person",
         "reviewer-own-opinion",
-        main("find_lawful", actor="counsel_lin"),
-        steps=path(drop=("give_legal_opinion",)),
-        until="find_lawful",
+        main(V("find_lawful"), actor="counsel_lin"),
+        steps=path(drop=(V("give_legal_opinion"),)),
+        until=V("find_lawful"),
         then=(legal_opinion(D(2025, 4, 22), actor="counsel_lin"),),
     ),
     refused(
         R + "legal_opinion_by_another_person",
         "opinion-on-an-earlier-draft",
-        main("find_lawful"),
+        main(V("find_lawful")),
         then=SUPPLEMENTED,
     ),
-    allowed(R + "reviewer_in_designated_department", "justice-bureau-reviewer", main("accept_review")),
+    allowed(R + "reviewer_in_designated_department", "justice-bureau-reviewer", main(V("accept_review"))),
     refused(
         R + "reviewer_in_designated_department",
         "reviewer-of-another-unit",
-        main("accept_review", actor="counsel_gao"),
+        main(V("accept_review"), actor="counsel_gao"),
     ),
     allowed(
         R + "reviewer_in_designated_department",
         "no-department-designated",
         NOT_APPLICABLE,
-        main("accept_review", actor="counsel_gao"),
+        main(V("accept_review"), actor="counsel_gao"),
         deployment="no_department",
     ),
-    allowed(R + "adverse_opinion_names_a_defect", "content-non-compliant", NEEDS_REVISION, until="find_lawful"),
+    allowed(R + "adverse_opinion_names_a_defect", "content-non-compliant", NEEDS_REVISION, until=V("find_lawful")),
     refused(
         R + "adverse_opinion_names_a_defect",
         "needs-revision-all-compliant",
-        find("find_needs_revision", D(2025, 4, 25), reason="建议完善文字表述"),
-        until="find_lawful",
+        find(V("find_needs_revision"), D(2025, 4, 25), reason="建议完善文字表述"),
+        until=V("find_lawful"),
     ),
     refused(
         R + "adverse_opinion_names_a_defect",
         "unlawful-all-compliant",
-        find("find_unlawful", D(2025, 4, 25), reason="不合法"),
-        until="find_lawful",
+        find(V("find_unlawful"), D(2025, 4, 25), reason="不合法"),
+        until=V("find_lawful"),
     ),
     allowed(
         R + "unrevised_resubmission_explained",
         "revised-draft",
-        resubmit(("draft", "revision_explanation")),
+        resubmit((V("draft"), V("revision_explanation"))),
         steps=SENT_BACK,
         until=AFTER_REVIEW,
     ),
@@ -1349,139 +1415,147 @@ REVIEW_DETAILS = [
     allowed(
         R + "unrevised_resubmission_explained", "after-lawful-opinion", NOT_APPLICABLE, resubmit(), until=AFTER_REVIEW
     ),
-    allowed(R + "party_reply_to_request", "reply-received", main("publish"), steps=ASKED, then=(reply(),)),
-    refused(R + "party_reply_to_request", "request-unanswered", main("publish"), steps=ASKED),
-    allowed(R + "party_reply_to_request", "report-not-request", NOT_APPLICABLE, main("publish")),
+    allowed(R + "party_reply_to_request", "reply-received", main(V("publish")), steps=ASKED, then=(reply(),)),
+    refused(R + "party_reply_to_request", "request-unanswered", main(V("publish")), steps=ASKED),
+    allowed(R + "party_reply_to_request", "report-not-request", NOT_APPLICABLE, main(V("publish"))),
     allowed(
         R + "party_reply_answers_a_request",
         "after-request",
         reply(D(2025, 4, 28)),
         steps=ASKED,
-        until="submit_for_discussion",
+        until=V("submit_for_discussion"),
     ),
-    refused(R + "party_reply_answers_a_request", "after-report", reply(D(2025, 4, 28)), until="submit_for_discussion"),
+    refused(
+        R + "party_reply_answers_a_request", "after-report", reply(D(2025, 4, 28)), until=V("submit_for_discussion")
+    ),
     allowed(
         R + "npc_resolution_when_npc_decides",
         "resolution-recorded",
-        main("publish"),
+        main(V("publish")),
         steps=main_with(npc_decision_required=True),
         then=(RESOLUTION,),
     ),
     refused(
         R + "npc_resolution_when_npc_decides",
         "no-resolution",
-        main("publish"),
+        main(V("publish")),
         steps=main_with(npc_decision_required=True),
     ),
     refused(
         R + "npc_resolution_when_npc_decides",
         "report-instead-of-resolution",
-        main("publish"),
+        main(V("publish")),
         steps=main_with(npc_decision_required=True),
         then=(REPORT_TO_NPC,),
     ),
-    allowed(R + "npc_resolution_when_npc_decides", "not-for-the-congress", NOT_APPLICABLE, main("publish")),
+    allowed(R + "npc_resolution_when_npc_decides", "not-for-the-congress", NOT_APPLICABLE, main(V("publish"))),
 ]
 
 REPORT_PROBLEM = Step(
-    "report_problem", "exec_sun", D(2025, 7, 15), {"problem": "早高峰运力不足，乘客投诉集中"}, ("problem_report",)
+    V("report_problem"),
+    "exec_sun",
+    D(2025, 7, 15),
+    {V("problem"): "早高峰运力不足，乘客投诉集中"},
+    (V("problem_report"),),
 )
 SUSPEND = Step(
-    "suspend",
+    V("suspend"),
     "head_wang",
     D(2025, 7, 16),
-    {"urgency_reason": "连续两日发生乘客滞留，须立即中止新线网"},
-    ("suspension_decision",),
+    {V("urgency_reason"): "连续两日发生乘客滞留，须立即中止新线网"},
+    (V("suspension_decision"),),
 )
 EVALUATE = Step(
-    "start_post_evaluation",
+    V("start_post_evaluation"),
     "head_wang",
     D(2025, 10, 20),
-    {"evaluator_unit": "湖南省社会科学院评估中心", "evaluation_trigger": "many_complaints"},
+    {V("evaluator_unit"): "湖南省社会科学院评估中心", V("evaluation_trigger"): V("many_complaints")},
 )
 EXECUTION = [
-    allowed(R + "executor_named", "executor-named", main("assign_execution")),
-    refused(R + "executor_named", "no-executor", main("assign_execution", drop=("executor_unit",))),
+    allowed(R + "executor_named", "executor-named", main(V("assign_execution"))),
+    refused(R + "executor_named", "no-executor", main(V("assign_execution"), drop=(V("executor_unit"),))),
     allowed(
         R + "suspension_needs_urgency_and_problem_report",
         "urgent-after-problem-report",
         SUSPEND,
-        until="complete_execution",
+        until=V("complete_execution"),
         then=(REPORT_PROBLEM,),
     ),
     refused(
-        R + "suspension_needs_urgency_and_problem_report", "no-problem-report", SUSPEND, until="complete_execution"
+        R + "suspension_needs_urgency_and_problem_report", "no-problem-report", SUSPEND, until=V("complete_execution")
     ),
     refused(
         R + "suspension_needs_urgency_and_problem_report",
         "no-urgency",
         replace(SUSPEND, fields={}),
-        until="complete_execution",
+        until=V("complete_execution"),
         then=(REPORT_PROBLEM,),
     ),
-    allowed(R + "evaluator_independent", "independent-evaluator", EVALUATE, steps=THOROUGH, until="complete_execution"),
-    allowed(R + "evaluator_independent", "no-pre-decision-units", EVALUATE, until="complete_execution"),
+    allowed(
+        R + "evaluator_independent", "independent-evaluator", EVALUATE, steps=THOROUGH, until=V("complete_execution")
+    ),
+    allowed(R + "evaluator_independent", "no-pre-decision-units", EVALUATE, until=V("complete_execution")),
     refused(
         R + "evaluator_independent",
         "evaluator-gave-expert-opinion",
-        replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": EXPERT_UNIT}),
+        replace(EVALUATE, fields={**EVALUATE.fields, V("evaluator_unit"): EXPERT_UNIT}),
         steps=THOROUGH,
-        until="complete_execution",
+        until=V("complete_execution"),
     ),
     refused(
         R + "evaluator_independent",
         "evaluator-assessed-risk",
-        replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": RISK_REPORT["assessor_unit"]}),
+        replace(EVALUATE, fields={**EVALUATE.fields, V("evaluator_unit"): RISK_REPORT[V("assessor_unit")]}),
         steps=THOROUGH,
-        until="complete_execution",
+        until=V("complete_execution"),
     ),
 ]
 
 # deferred at the meeting of 2025-05-06; twelve months later, the corresponding day, is 2026-05-06
-DEFER = meeting("defer", views=spoken("defer", "defer", "approve", head="defer"))
-RESUME = Step("resume_discussion", "office_chen", D(2026, 5, 6), {"reason": "配套补贴资金已落实"})
-LAPSE = Step("lapse", "office_chen", D(2026, 5, 7))
+DEFER = meeting(V("defer"), views=spoken(V("defer"), V("defer"), V("approve"), head=V("defer")))
+RESUME = Step(V("resume_discussion"), "office_chen", D(2026, 5, 6), {V("reason"): "配套补贴资金已落实"})
+LAPSE = Step(V("lapse"), "office_chen", D(2026, 5, 7))
 DEFERRAL = [
-    allowed("youxian.deferral_not_expired", "resumed-on-the-last-day", RESUME, until="approve", then=(DEFER,)),
+    allowed("youxian.deferral_not_expired", "resumed-on-the-last-day", RESUME, until=V("approve"), then=(DEFER,)),
     refused(
         "youxian.deferral_not_expired",
         "resumed-the-day-after",
         replace(RESUME, on=D(2026, 5, 7)),
-        until="approve",
+        until=V("approve"),
         then=(DEFER,),
     ),
-    allowed("youxian.deferral_expired", "lapsed-the-day-after", LAPSE, until="approve", then=(DEFER,)),
+    allowed("youxian.deferral_expired", "lapsed-the-day-after", LAPSE, until=V("approve"), then=(DEFER,)),
     refused(
         "youxian.deferral_expired",
         "lapsed-on-the-last-day",
         replace(LAPSE, on=D(2026, 5, 6)),
-        until="approve",
+        until=V("approve"),
         then=(DEFER,),
     ),
 ]
 
 C = {"steps": CATALOGUE_PATH, "workflow": "catalogue"}
 CATALOGUE = [
-    allowed("hunan.catalogue_suggestion_fields", "complete-suggestion", _CAT["suggest_item"], **C),
+    allowed("hunan.catalogue_suggestion_fields", "complete-suggestion", _CAT[V("suggest_item")], **C),
     refused(
         "hunan.catalogue_suggestion_fields",
         "no-proposed-measures",
-        replace(_CAT["suggest_item"], fields={k: v for k, v in SUGGESTION.items() if k != "proposed_measures"}),
+        replace(_CAT[V("suggest_item")], fields={k: v for k, v in SUGGESTION.items() if k != V("proposed_measures")}),
         **C,
     ),
-    allowed(R + "catalogue_screened_current_version", "screened", _CAT["submit_for_approval"], **C),
+    allowed(R + "catalogue_screened_current_version", "screened", _CAT[V("submit_for_approval")], **C),
     refused(
         R + "catalogue_screened_current_version",
         "not-screened",
-        _CAT["submit_for_approval"],
-        steps=path(CATALOGUE_PATH, drop=("certify_screening",)),
+        _CAT[V("submit_for_approval")],
+        steps=path(CATALOGUE_PATH, drop=(V("certify_screening"),)),
         workflow="catalogue",
     ),
     refused(
         R + "catalogue_screened_current_version",
         "recompiled-after-screening",
-        _CAT["submit_for_approval"],
-        then=(replace(_CAT["compile_catalogue"], on=D(2024, 12, 30)),),
+        _CAT[V("submit_for_approval")],
+        then=(replace(_CAT[V("compile_catalogue")], on=D(2024, 12, 30)),),
         **C,
     ),
     allowed(
@@ -1500,39 +1574,39 @@ CATALOGUE = [
         then=(REQUEST_ADJUSTMENT, COMPILE_ADJUSTMENT),
         **C,
     ),
-    allowed(R + "catalogue_meeting_approval", "executive-meeting", _CAT["approve_at_meeting"], **C),
+    allowed(R + "catalogue_meeting_approval", "executive-meeting", _CAT[V("approve_at_meeting")], **C),
     allowed(
         R + "catalogue_meeting_approval",
         "plenary-meeting",
-        catalogue_step("approve_at_meeting", meeting_type="plenary"),
+        catalogue_step(V("approve_at_meeting"), meeting_type=V("plenary")),
         **C,
     ),
     refused(
         R + "catalogue_meeting_approval",
         "head-office-meeting",
-        catalogue_step("approve_at_meeting", meeting_type="head_office_meeting"),
+        catalogue_step(V("approve_at_meeting"), meeting_type="head_office_meeting"),
         **C,
     ),
-    allowed(R + "catalogue_party_consent_current_version", "consented", _CAT["publish_catalogue"], **C),
+    allowed(R + "catalogue_party_consent_current_version", "consented", _CAT[V("publish_catalogue")], **C),
     refused(
         R + "catalogue_party_consent_current_version",
         "before-party-consent",
-        replace(_CAT["publish_catalogue"], on=D(2025, 1, 13)),
-        until="record_party_consent",
+        replace(_CAT[V("publish_catalogue")], on=D(2025, 1, 13)),
+        until=V("record_party_consent"),
         **C,
     ),
     allowed("hunan.adjustment_has_reason", "request-with-reason", REQUEST_ADJUSTMENT, until="end", **C),
     refused(
         "hunan.adjustment_has_reason",
         "request-without-reason",
-        replace(REQUEST_ADJUSTMENT, fields={k: v for k, v in REQUEST_ADJUSTMENT.fields.items() if k != "reason"}),
+        replace(REQUEST_ADJUSTMENT, fields={k: v for k, v in REQUEST_ADJUSTMENT.fields.items() if k != V("reason")}),
         until="end",
         **C,
     ),
     allowed(
         "hunan.adjustment_has_reason",
         "rejection-with-reason",
-        Step("reject_adjustment", "head_wang", D(2025, 6, 10), {"reason": "该事项已由市级统一决策"}),
+        Step(V("reject_adjustment"), "head_wang", D(2025, 6, 10), {V("reason"): "该事项已由市级统一决策"}),
         until="end",
         then=(REQUEST_ADJUSTMENT,),
         **C,
@@ -1540,7 +1614,7 @@ CATALOGUE = [
     refused(
         "hunan.adjustment_has_reason",
         "rejection-without-reason",
-        Step("reject_adjustment", "head_wang", D(2025, 6, 10)),
+        Step(V("reject_adjustment"), "head_wang", D(2025, 6, 10)),
         until="end",
         then=(REQUEST_ADJUSTMENT,),
         **C,
@@ -1549,18 +1623,18 @@ CATALOGUE = [
 
 # -- issue 11: participation by any method, hearings a law requires, unpublished non-disclosable
 #    decisions, the follow-up of a suspension, participation in the post-evaluation ---------------
-NO_CONSULTATION = ("open_consultation", "close_consultation")
+NO_CONSULTATION = (V("open_consultation"), V("close_consultation"))
 FORUM = Step(
-    "record_participation",
+    V("record_participation"),
     "clerk_li",
     D(2025, 3, 20),
     {
-        "participation_method": "forum",
-        "participation_date": D(2025, 3, 18),
-        "summary": "召开市民、公交企业座谈会，听取对票价方案的意见",
-        "participants": ["市民代表甲", "公交企业代表"],
+        V("participation_method"): V("forum"),
+        V("participation_date"): D(2025, 3, 18),
+        V("summary"): "召开市民、公交企业座谈会，听取对票价方案的意见",
+        V("participants"): ["市民代表甲", "公交企业代表"],
     },
-    ("participation_record",),
+    (V("participation_record"),),
 )
 FORUM_ONLY = path(drop=NO_CONSULTATION)
 LAW_HEARING = main_with(law_requires_hearing=True)
@@ -1581,9 +1655,11 @@ HEARD_WITH_ABSENTEES = hold(
 )
 BASIS = "《保守国家秘密法》第十三条：涉及国家秘密"
 SECRET = main_with(non_disclosable=True, nondisclosure_basis=BASIS)
-EXECUTE_UNPUBLISHED = Step("execute_without_publication", "head_wang", D(2025, 5, 9), {"executor_unit": "县人防办"})
+EXECUTE_UNPUBLISHED = Step(
+    V("execute_without_publication"), "head_wang", D(2025, 5, 9), {V("executor_unit"): "县人防办"}
+)
 SUSPENDED = (REPORT_PROBLEM, SUSPEND)
-FOLLOW_UP_VIEWS = spoken("approve", "approve", "reject", head="approve")
+FOLLOW_UP_VIEWS = spoken(V("approve"), V("approve"), V("reject"), head=V("approve"))
 
 
 def follow_up(trigger: str, **extra: Any) -> Step:
@@ -1594,43 +1670,43 @@ def follow_up(trigger: str, **extra: Any) -> Step:
     )
 
 
-RESUME_EXECUTION = follow_up("resume_execution")
+RESUME_EXECUTION = follow_up(V("resume_execution"))
 COMPLETE_EVALUATION = Step(
-    "complete_post_evaluation",
+    V("complete_post_evaluation"),
     "eval_zhou",
     D(2025, 11, 20),
     {
-        "summary": "新票价总体达到预期，早高峰运力仍需加强",
-        "public_opinion_heard": "网上问卷1,200份，召开乘客座谈会2场",
-        "participating_bodies": ["人大代表丙", "政协委员戊", "县总工会", "城关镇社区居委会"],
+        V("summary"): "新票价总体达到预期，早高峰运力仍需加强",
+        V("public_opinion_heard"): "网上问卷1,200份，召开乘客座谈会2场",
+        V("participating_bodies"): ["人大代表丙", "政协委员戊", "县总工会", "城关镇社区居委会"],
     },
-    ("evaluation_report",),
+    (V("evaluation_report"),),
 )
 ISSUE_11 = [
     allowed(
         R + "public_participation_done",
         "forum-without-open-consultation",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=FORUM_ONLY,
         then=(FORUM,),
     ),
-    allowed(R + "participation_recorded_after_it_took_place", "forum-held-before", FORUM, until="open_consultation"),
+    allowed(R + "participation_recorded_after_it_took_place", "forum-held-before", FORUM, until=V("open_consultation")),
     refused(
         R + "participation_recorded_after_it_took_place",
         "forum-dated-in-the-future",
-        replace(FORUM, fields={**FORUM.fields, "participation_date": D(2025, 3, 25)}),
-        until="open_consultation",
+        replace(FORUM, fields={**FORUM.fields, V("participation_date"): D(2025, 3, 25)}),
+        until=V("open_consultation"),
     ),
     allowed(
         R + "open_consultation_when_required",
         "county-requires-consultation-held",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         deployment="consultation_required",
     ),
     refused(
         R + "open_consultation_when_required",
         "county-requires-forum-only",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=FORUM_ONLY,
         then=(FORUM,),
         deployment="consultation_required",
@@ -1639,7 +1715,7 @@ ISSUE_11 = [
         R + "open_consultation_when_required",
         "organiser-chooses-nationally",
         NOT_APPLICABLE,
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=FORUM_ONLY,
         then=(FORUM,),
     ),
@@ -1653,21 +1729,21 @@ ISSUE_11 = [
     refused(
         R + "hearing_record_signed_by_all",
         "absent-not-listed",
-        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "absent": []}),
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, V("absent"): []}),
         until=AFTER_CLOSE,
         then=(announce(),),
     ),
     refused(
         R + "hearing_record_signed_by_all",
         "signed-and-refused",
-        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "signed_by": PARTICIPANTS}),
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, V("signed_by"): PARTICIPANTS}),
         until=AFTER_CLOSE,
         then=(announce(),),
     ),
     refused(
         R + "hearing_record_signed_by_all",
         "absent-and-refused",
-        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "refused_to_sign": PARTICIPANTS[3:]}),
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, V("refused_to_sign"): PARTICIPANTS[3:]}),
         until=AFTER_CLOSE,
         then=(announce(),),
     ),
@@ -1675,7 +1751,7 @@ ISSUE_11 = [
     refused(
         R + "unsigned_participants_noted",
         "refusal-without-note",
-        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, "signature_note": ""}),
+        replace(HEARD_WITH_ABSENTEES, fields={**HEARD_WITH_ABSENTEES.fields, V("signature_note"): ""}),
         until=AFTER_CLOSE,
         then=(announce(),),
     ),
@@ -1692,15 +1768,15 @@ ISSUE_11 = [
     refused(
         R + "hearing_when_law_requires",
         "law-requires-hearing-unheard",
-        main("submit_legality_review"),
+        main(V("submit_legality_review")),
         steps=LAW_HEARING,
     ),
-    allowed(R + "hearing_when_law_requires", "no-law-requires-it", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(R + "hearing_when_law_requires", "no-law-requires-it", NOT_APPLICABLE, main(V("submit_legality_review"))),
     allowed(
         R + "price_hearing_held", "price-hearing-held", SUBMIT_AFTER_HEARING, steps=PRICE, then=(announce(), hold())
     ),
-    refused(R + "price_hearing_held", "bus-fare-unheard", main("submit_legality_review"), steps=PRICE),
-    allowed(R + "price_hearing_held", "not-a-regulated-price", NOT_APPLICABLE, main("submit_legality_review")),
+    refused(R + "price_hearing_held", "bus-fare-unheard", main(V("submit_legality_review")), steps=PRICE),
+    allowed(R + "price_hearing_held", "not-a-regulated-price", NOT_APPLICABLE, main(V("submit_legality_review"))),
     allowed(
         R + "stability_risk_is_a_risk", "flagged-as-risk", SUBMIT_AFTER_RISK, steps=STABILITY, then=STABILITY_ASSESSED
     ),
@@ -1711,12 +1787,12 @@ ISSUE_11 = [
         steps=main_with(stability_risk=True),
         then=(announce(), hold()),
     ),
-    allowed(R + "stability_risk_is_a_risk", "no-stability-risk", NOT_APPLICABLE, main("submit_legality_review")),
+    allowed(R + "stability_risk_is_a_risk", "no-stability-risk", NOT_APPLICABLE, main(V("submit_legality_review"))),
     allowed(
         R + "post_evaluation_heard_public_and_bodies",
         "public-and-deputies-took-part",
         COMPLETE_EVALUATION,
-        until="complete_execution",
+        until=V("complete_execution"),
         then=(EVALUATE,),
     ),
     refused(
@@ -1724,16 +1800,16 @@ ISSUE_11 = [
         "public-not-heard",
         replace(
             COMPLETE_EVALUATION,
-            fields={k: v for k, v in COMPLETE_EVALUATION.fields.items() if k != "public_opinion_heard"},
+            fields={k: v for k, v in COMPLETE_EVALUATION.fields.items() if k != V("public_opinion_heard")},
         ),
-        until="complete_execution",
+        until=V("complete_execution"),
         then=(EVALUATE,),
     ),
     refused(
         R + "post_evaluation_heard_public_and_bodies",
         "no-deputies-or-organisations",
-        replace(COMPLETE_EVALUATION, fields={**COMPLETE_EVALUATION.fields, "participating_bodies": []}),
-        until="complete_execution",
+        replace(COMPLETE_EVALUATION, fields={**COMPLETE_EVALUATION.fields, V("participating_bodies"): []}),
+        until=V("complete_execution"),
         then=(EVALUATE,),
     ),
     allowed(
@@ -1741,21 +1817,21 @@ ISSUE_11 = [
         "secret-with-basis",
         EXECUTE_UNPUBLISHED,
         steps=SECRET,
-        until="publish",
+        until=V("publish"),
     ),
-    refused(R + "unpublished_only_when_non_disclosable", "disclosable-matter", EXECUTE_UNPUBLISHED, until="publish"),
+    refused(R + "unpublished_only_when_non_disclosable", "disclosable-matter", EXECUTE_UNPUBLISHED, until=V("publish")),
     refused(
         R + "unpublished_only_when_non_disclosable",
         "flag-without-basis",
         EXECUTE_UNPUBLISHED,
         steps=main_with(non_disclosable=True),
-        until="publish",
+        until=V("publish"),
     ),
     allowed(
         R + "follow_up_decided_collectively",
         "resumed-at-a-meeting",
         RESUME_EXECUTION,
-        until="complete_execution",
+        until=V("complete_execution"),
         then=SUSPENDED,
     ),
     refused(
@@ -1765,32 +1841,32 @@ ISSUE_11 = [
             RESUME_EXECUTION,
             fields={
                 **RESUME_EXECUTION.fields,
-                "views": spoken("approve", head="approve", head_first=True),
-                "attendees": ["head_wang", "deputy_a"],
+                V("views"): spoken(V("approve"), head=V("approve"), head_first=True),
+                V("attendees"): ["head_wang", "deputy_a"],
             },
         ),
-        until="complete_execution",
+        until=V("complete_execution"),
         then=SUSPENDED,
     ),
     allowed(
         R + "follow_up_decided_collectively",
         "stopped-at-a-meeting",
-        follow_up("terminate_execution"),
-        until="complete_execution",
+        follow_up(V("terminate_execution")),
+        until=V("complete_execution"),
         then=SUSPENDED,
     ),
     refused(
         R + "follow_up_decided_collectively",
         "stopped-attendee-without-view",
-        follow_up("terminate_execution", attendees=["deputy_a", "deputy_b", "deputy_c", "deputy_d", "head_wang"]),
-        until="complete_execution",
+        follow_up(V("terminate_execution"), attendees=["deputy_a", "deputy_b", "deputy_c", "deputy_d", "head_wang"]),
+        until=V("complete_execution"),
         then=SUSPENDED,
     ),
     allowed(
         R + "follow_up_decided_collectively",
         "adjusted-at-a-meeting",
-        follow_up("open_adjustment", new_decision="D-2025-009", docs=("adjustment_plan", "minutes")),
-        until="complete_execution",
+        follow_up(V("open_adjustment"), new_decision="D-2025-009", docs=(V("adjustment_plan"), V("minutes"))),
+        until=V("complete_execution"),
         then=SUSPENDED,
     ),
 ]
@@ -1826,13 +1902,13 @@ def write_deployment(directory: Path, county_text: str) -> Path:
     config = directory / "decisions.yaml"
     config.write_text(
         "workflows:\n"
-        f"  - {ROOT / 'workflows' / 'major_decision.yaml'}\n"
-        f"  - {ROOT / 'workflows' / 'catalogue.yaml'}\n"
+        f"  - {TREE / 'workflows' / 'major_decision.yaml'}\n"
+        f"  - {TREE / 'workflows' / 'catalogue.yaml'}\n"
         "rule_packs:\n"
-        f"  - {ROOT / 'rules' / 'national.yaml'}\n"
-        f"  - {ROOT / 'rules' / 'hunan.yaml'}\n"
+        f"  - {TREE / 'rules' / 'national.yaml'}\n"
+        f"  - {TREE / 'rules' / 'hunan.yaml'}\n"
         f"  - {directory / 'county.yaml'}\n"
-        f"calendar: {ROOT / 'rules' / 'calendar.yaml'}\n",
+        f"calendar: {TREE / 'rules' / 'calendar.yaml'}\n",
         encoding="utf-8",
     )
     return config
@@ -1845,7 +1921,7 @@ def definitions_at(config: Path) -> Definitions:
 
 @pytest.fixture(scope="module")
 def party_first(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
-    text = (ROOT / "rules" / "youxian.yaml").read_text(encoding="utf-8")
+    text = (TREE / "rules" / "youxian.yaml").read_text(encoding="utf-8")
     old = "  party_report_position:\n    value: before_publication\n"
     assert old in text
     text = text.replace(old, "  party_report_position:\n    value: before_discussion\n")
@@ -1855,7 +1931,7 @@ def party_first(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
 @pytest.fixture(scope="module")
 def consultation_required(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
     """A county pack that requires every disclosable draft to be put out for open comment."""
-    text = (ROOT / "rules" / "youxian.yaml").read_text(encoding="utf-8")
+    text = (TREE / "rules" / "youxian.yaml").read_text(encoding="utf-8")
     assert "\nparameters:\n" in text
     text = text.replace(
         "\nparameters:\n",
@@ -1870,7 +1946,7 @@ def consultation_required(tmp_path_factory: pytest.TempPathFactory) -> Definitio
 @pytest.fixture(scope="module")
 def no_department(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
     """A county pack that designates no legality-review department (the national default: none)."""
-    text = (ROOT / "rules" / "youxian.yaml").read_text(encoding="utf-8")
+    text = (TREE / "rules" / "youxian.yaml").read_text(encoding="utf-8")
     start = text.index("  legality_review_department:\n")
     end = text.index("\n", text.index("    citation:", start)) + 1
     return definitions_at(write_deployment(tmp_path_factory.mktemp("no_department"), text[:start] + text[end:]))
@@ -1932,24 +2008,26 @@ def test_comment_period_counts_calendar_days(story: Story) -> None:
     """Opened 2025-03-12: a deadline 30 calendar days later (04-11) is enough, 29 days (04-10) is not,
     whatever the weekends and the Qingming holiday (04-04..04-06) in between; 29 days with a reason
     stated in the notice is waived, and the reason stays on the record."""
-    story.walk("open_consultation")
-    assert outcome_now(story, main("open_consultation", comment_deadline=D(2025, 4, 11)), COMMENT) == PASSED
-    unmet = attempt_refused(story, main("open_consultation", comment_deadline=D(2025, 4, 10)), COMMENT)
+    story.walk(V("open_consultation"))
+    assert outcome_now(story, main(V("open_consultation"), comment_deadline=D(2025, 4, 11)), COMMENT) == PASSED
+    unmet = attempt_refused(story, main(V("open_consultation"), comment_deadline=D(2025, 4, 10)), COMMENT)
     assert "30日" in unmet.message_zh and "30 days" in unmet.message_en
     reason = "省定价目录调整时限紧迫，已在公告中说明"
     result = attempt_allowed(
         story,
-        main("open_consultation", comment_deadline=D(2025, 4, 10), shortening_reason=reason),
+        main(V("open_consultation"), comment_deadline=D(2025, 4, 10), shortening_reason=reason),
         COMMENT,
         WAIVED,
     )
     assert result.detail == (reason,)
-    assert story.case.records[-1].fields["shortening_reason"] == reason
+    assert story.case.records[-1].fields[V("shortening_reason")] == reason
 
 
 def test_blank_shortening_reason_does_not_waive(story: Story) -> None:
-    story.walk("open_consultation")
-    attempt_refused(story, main("open_consultation", comment_deadline=D(2025, 4, 10), shortening_reason="  "), COMMENT)
+    story.walk(V("open_consultation"))
+    attempt_refused(
+        story, main(V("open_consultation"), comment_deadline=D(2025, 4, 10), shortening_reason="  "), COMMENT
+    )
 
 
 CLOSED = "national.consultation_ran_its_period"
@@ -1958,11 +2036,11 @@ CLOSED = "national.consultation_ran_its_period"
 def test_consultation_closes_the_day_after_its_deadline_at_the_earliest(story: Story) -> None:
     """The deadline 2025-04-14 runs to 24:00 (《民法典》第二百零三条第二款): closing on the deadline
     day is refused as well as before it; 04-15 is the earliest day."""
-    story.walk("close_consultation")
-    attempt_refused(story, main("close_consultation", on=D(2025, 4, 13)), CLOSED)
-    unmet = attempt_refused(story, main("close_consultation", on=D(2025, 4, 14)), CLOSED)
+    story.walk(V("close_consultation"))
+    attempt_refused(story, main(V("close_consultation"), on=D(2025, 4, 13)), CLOSED)
+    unmet = attempt_refused(story, main(V("close_consultation"), on=D(2025, 4, 14)), CLOSED)
     assert "二十四时" in unmet.message_zh and "24:00" in unmet.message_en
-    attempt_allowed(story, main("close_consultation", on=D(2025, 4, 15)), CLOSED)
+    attempt_allowed(story, main(V("close_consultation"), on=D(2025, 4, 15)), CLOSED)
 
 
 def test_a_comment_period_ending_on_a_holiday_runs_to_the_next_working_day(story: Story) -> None:
@@ -1970,12 +2048,12 @@ def test_a_comment_period_ending_on_a_holiday_runs_to_the_next_working_day(story
     deadline of 05-01 gives the 30 days (and no day less: 04-30 is refused), and the period then
     runs to the end of 05-06, the first working day after the holiday (《民法典》第二百零三条第一款):
     the consultation closes on 05-07 at the earliest."""
-    story.walk("open_consultation")
-    attempt_refused(story, main("open_consultation", on=D(2025, 4, 1), comment_deadline=D(2025, 4, 30)), COMMENT)
-    attempt_allowed(story, main("open_consultation", on=D(2025, 4, 1), comment_deadline=D(2025, 5, 1)), COMMENT)
+    story.walk(V("open_consultation"))
+    attempt_refused(story, main(V("open_consultation"), on=D(2025, 4, 1), comment_deadline=D(2025, 4, 30)), COMMENT)
+    attempt_allowed(story, main(V("open_consultation"), on=D(2025, 4, 1), comment_deadline=D(2025, 5, 1)), COMMENT)
     for day in (D(2025, 5, 1), D(2025, 5, 5), D(2025, 5, 6)):
-        attempt_refused(story, main("close_consultation", on=day), CLOSED)
-    attempt_allowed(story, main("close_consultation", on=D(2025, 5, 7)), CLOSED)
+        attempt_refused(story, main(V("close_consultation"), on=day), CLOSED)
+    attempt_allowed(story, main(V("close_consultation"), on=D(2025, 5, 7)), CLOSED)
 
 
 # -- legality review period: working days across May Day (Art. 26(2)) ----------------------------
@@ -1992,7 +2070,7 @@ def test_review_period_counts_working_days_across_may_day(story: Story, definiti
     assert [cal.is_working_day(D(2025, 5, d)) for d in range(1, 6)] == [False] * 5
     assert cal.is_working_day(D(2025, 4, 27))  # the make-up Sunday
 
-    story.walk("submit_legality_review")
+    story.walk(V("submit_legality_review"))
     unmet = attempt_refused(story, submit_review(submitted, D(2025, 5, 12)), REVIEW_PERIOD)
     assert "7个工作日" in unmet.message_zh and "7 working days" in unmet.message_en
     waived = submit_review(submitted, D(2025, 5, 12), short_review_reason="须在省定价目录调整生效前完成审查")
@@ -2001,11 +2079,11 @@ def test_review_period_counts_working_days_across_may_day(story: Story, definiti
 
 
 def test_review_period_applies_to_resubmission(story: Story) -> None:
-    story.walk("submit_for_discussion")
+    story.walk(V("submit_for_discussion"))
     story.step(AMEND)
-    resubmit = Step("resubmit_legality_review", "clerk_li", D(2025, 4, 29), {"review_due": D(2025, 5, 12)})
+    resubmit = Step(V("resubmit_legality_review"), "clerk_li", D(2025, 4, 29), {V("review_due"): D(2025, 5, 12)})
     attempt_refused(story, resubmit, REVIEW_PERIOD)
-    attempt_allowed(story, replace(resubmit, fields={"review_due": D(2025, 5, 13)}), REVIEW_PERIOD)
+    attempt_allowed(story, replace(resubmit, fields={V("review_due"): D(2025, 5, 13)}), REVIEW_PERIOD)
 
 
 # -- hearing (Art. 16-17) ------------------------------------------------------------------------
@@ -2041,14 +2119,14 @@ EXPERT_RULE = "national.expert_argumentation_when_technical"
 
 
 def test_county_pack_raises_the_expert_minimum_to_three(definitions: Definitions) -> None:
-    story = Story(definitions).walk("submit_legality_review", thorough(experts=TWO_OPINIONS))
+    story = Story(definitions).walk(V("submit_legality_review"), thorough(experts=TWO_OPINIONS))
     unmet = attempt_refused(story, T_END[0], EXPERT_RULE)
     assert "至少3名专家" in unmet.message_zh and "at least 3 different experts" in unmet.message_en
     provenance = " ".join(unmet.sources)
     assert "national: 1" in provenance and "youxian: 3" in provenance
     assert definitions.rulebook.parameters["expert_min_count"].value == 3
 
-    story = Story(definitions).walk("submit_legality_review", THOROUGH)
+    story = Story(definitions).walk(V("submit_legality_review"), THOROUGH)
     attempt_allowed(story, T_END[0], EXPERT_RULE)
 
 
@@ -2060,7 +2138,7 @@ def test_three_opinions_of_one_expert_are_not_three_experts(definitions: Definit
         opinion(D(2025, 4, 17), "张教授", EXPERT_UNIT),
         conclude(D(2025, 4, 18)),
     )
-    story = Story(definitions).walk("submit_legality_review", thorough(experts=same_expert))
+    story = Story(definitions).walk(V("submit_legality_review"), thorough(experts=same_expert))
     attempt_refused(story, T_END[0], EXPERT_RULE)
 
 
@@ -2071,34 +2149,34 @@ INDEPENDENT = "national.reviewer_independent_of_drafter"
 def test_drafter_cannot_accept_or_sign_the_review(definitions: Definitions) -> None:
     """counsel_wu is both legal counsel and an organiser clerk: having drafted the draft, he can
     neither accept it for review nor issue the opinion; counsel_zhao can."""
-    story = Story(definitions).walk("accept_review", DRAFTED_BY_WU)
-    attempt_refused(story, main("accept_review", actor="counsel_wu"), INDEPENDENT)
-    attempt_allowed(story, main("accept_review"), INDEPENDENT)
-    story.step(main("give_legal_opinion"))
-    attempt_refused(story, main("find_lawful", actor="counsel_wu"), INDEPENDENT)
-    attempt_allowed(story, main("find_lawful"), INDEPENDENT)
+    story = Story(definitions).walk(V("accept_review"), DRAFTED_BY_WU)
+    attempt_refused(story, main(V("accept_review"), actor="counsel_wu"), INDEPENDENT)
+    attempt_allowed(story, main(V("accept_review")), INDEPENDENT)
+    story.step(main(V("give_legal_opinion")))
+    attempt_refused(story, main(V("find_lawful"), actor="counsel_wu"), INDEPENDENT)
+    attempt_allowed(story, main(V("find_lawful")), INDEPENDENT)
 
 
 def test_submitter_cannot_review(definitions: Definitions) -> None:
-    story = Story(definitions).walk("accept_review", SUBMITTED_BY_WU)
-    attempt_refused(story, main("accept_review", actor="counsel_wu"), INDEPENDENT)
-    attempt_allowed(story, main("accept_review"), INDEPENDENT)
+    story = Story(definitions).walk(V("accept_review"), SUBMITTED_BY_WU)
+    attempt_refused(story, main(V("accept_review"), actor="counsel_wu"), INDEPENDENT)
+    attempt_allowed(story, main(V("accept_review")), INDEPENDENT)
 
 
 def test_amending_a_draft_after_review_disqualifies_the_amender(story: Story) -> None:
     """counsel_wu amends the reviewed draft as an organiser; the new review must be someone else's."""
-    story.walk("submit_for_discussion")
-    story.do("amend_draft", "counsel_wu", D(2025, 4, 28), docs=("draft", "revision_explanation"))
-    story.do("resubmit_legality_review", "clerk_li", D(2025, 4, 29), {"review_due": D(2025, 5, 13)})
-    attempt_refused(story, Step("accept_review", "counsel_wu", D(2025, 4, 30)), INDEPENDENT)
-    attempt_allowed(story, Step("accept_review", "counsel_zhao", D(2025, 4, 30)), INDEPENDENT)
+    story.walk(V("submit_for_discussion"))
+    story.do(V("amend_draft"), "counsel_wu", D(2025, 4, 28), docs=(V("draft"), V("revision_explanation")))
+    story.do(V("resubmit_legality_review"), "clerk_li", D(2025, 4, 29), {V("review_due"): D(2025, 5, 13)})
+    attempt_refused(story, Step(V("accept_review"), "counsel_wu", D(2025, 4, 30)), INDEPENDENT)
+    attempt_allowed(story, Step(V("accept_review"), "counsel_zhao", D(2025, 4, 30)), INDEPENDENT)
 
 
 def test_dual_role_counsel_may_review_what_he_did_not_draft(story: Story) -> None:
-    story.walk("accept_review")
-    attempt_allowed(story, main("accept_review", actor="counsel_wu"), INDEPENDENT)
-    story.step(main("give_legal_opinion"))
-    attempt_allowed(story, main("find_lawful", actor="counsel_wu"), INDEPENDENT)
+    story.walk(V("accept_review"))
+    attempt_allowed(story, main(V("accept_review"), actor="counsel_wu"), INDEPENDENT)
+    story.step(main(V("give_legal_opinion")))
+    attempt_allowed(story, main(V("find_lawful"), actor="counsel_wu"), INDEPENDENT)
 
 
 # -- the legality-review gate (Art. 25(2)) -------------------------------------------------------
@@ -2106,85 +2184,87 @@ GATE = "national.legality_review_lawful_for_current_draft"
 
 
 def test_amended_draft_needs_a_new_review_before_discussion(story: Story) -> None:
-    story.walk("submit_for_discussion")
+    story.walk(V("submit_for_discussion"))
     reviewed_version = story.case.draft_version
     story.step(AMEND)
     assert story.case.draft_version == reviewed_version + 1
-    attempt_refused(story, main("submit_for_discussion"), GATE)
+    attempt_refused(story, main(V("submit_for_discussion")), GATE)
 
     story.do(
-        "resubmit_legality_review",
+        V("resubmit_legality_review"),
         "clerk_li",
         D(2025, 4, 29),
-        {"review_due": D(2025, 5, 13)},
-        ("revision_explanation",),
+        {V("review_due"): D(2025, 5, 13)},
+        (V("revision_explanation"),),
     )
-    story.do("accept_review", "counsel_zhao", D(2025, 4, 30))
+    story.do(V("accept_review"), "counsel_zhao", D(2025, 4, 30))
     story.step(legal_opinion(D(2025, 5, 8)))
-    story.step(find("find_lawful", D(2025, 5, 9)))
-    attempt_allowed(story, main("submit_for_discussion", on=D(2025, 5, 12)), GATE)
-    assert story.case.state == "in_discussion"
+    story.step(find(V("find_lawful"), D(2025, 5, 9)))
+    attempt_allowed(story, main(V("submit_for_discussion"), on=D(2025, 5, 12)), GATE)
+    assert story.case.state == V("in_discussion")
 
 
 def test_unlawful_finding_blocks_submission(story: Story) -> None:
-    story.walk("find_lawful").step(FIND_UNLAWFUL)
-    assert story.case.state == "reviewed_unlawful"
-    unmet = attempt_refused(story, main("submit_for_discussion"), GATE)
+    story.walk(V("find_lawful")).step(FIND_UNLAWFUL)
+    assert story.case.state == V("reviewed_unlawful")
+    unmet = attempt_refused(story, main(V("submit_for_discussion")), GATE)
     assert "不得提请" in unmet.message_zh
 
 
 def test_exploratory_reform_with_legal_risk_may_be_submitted(definitions: Definitions) -> None:
-    story = Story(definitions).walk("find_lawful", EXPLORATORY)
+    story = Story(definitions).walk(V("find_lawful"), EXPLORATORY)
     attempt_allowed(story, FIND_LEGAL_RISK, "national.legal_risk_only_for_exploratory_reform")
-    story.step(main("report_to_party_committee"))
-    attempt_allowed(story, main("submit_for_discussion"), GATE)
+    story.step(main(V("report_to_party_committee")))
+    attempt_allowed(story, main(V("submit_for_discussion")), GATE)
 
 
 def test_legal_risk_opinion_refused_for_an_ordinary_matter(story: Story) -> None:
-    story.walk("find_lawful")
+    story.walk(V("find_lawful"))
     attempt_refused(story, FIND_LEGAL_RISK, "national.legal_risk_only_for_exploratory_reform")
-    assert story.case.state == "under_review"
+    assert story.case.state == V("under_review")
 
 
 def test_a_lawful_opinion_needs_three_compliant_findings(story: Story) -> None:
-    story.walk("find_lawful")
-    for finding in ("authority", "procedure", "content"):
+    story.walk(V("find_lawful"))
+    for finding in (V("authority"), V("procedure"), V("content")):
         attempt_refused(
-            story, main("find_lawful", **{finding: "non_compliant"}), "national.lawful_only_with_lawful_findings"
+            story, main(V("find_lawful"), **{finding: V("non_compliant")}), "national.lawful_only_with_lawful_findings"
         )
-    attempt_allowed(story, main("find_lawful"), "national.lawful_only_with_lawful_findings")
+    attempt_allowed(story, main(V("find_lawful")), "national.lawful_only_with_lawful_findings")
 
 
 # -- the meeting (Art. 30) -----------------------------------------------------------------------
 def test_head_speaks_last(story: Story) -> None:
-    story.walk("approve")
-    head_first = spoken("approve", "approve", "reject", head="approve", head_first=True)
+    story.walk(V("approve"))
+    head_first = spoken(V("approve"), V("approve"), V("reject"), head=V("approve"), head_first=True)
     attempt_refused(story, meeting(views=head_first), "national.head_speaks_last")
-    attempt_allowed(story, main("approve"), "national.head_speaks_last")
+    attempt_allowed(story, main(V("approve")), "national.head_speaks_last")
 
 
 def test_head_departing_from_majority_states_reasons(story: Story) -> None:
-    story.walk("approve")
+    story.walk(V("approve"))
     rule = "national.head_reasons_when_departing_from_majority"
     attempt_refused(story, meeting(views=DEPARTING), rule)
     attempt_allowed(story, meeting(views=DEPARTING, head_reasons="公交企业亏损已影响正常运营"), rule)
-    assert story.case.state == "decided"
+    assert story.case.state == V("decided")
 
 
 def test_a_tie_needs_no_reasons(story: Story) -> None:
-    story.walk("approve")
+    story.walk(V("approve"))
     attempt_allowed(story, meeting(views=TIE), "national.head_reasons_when_departing_from_majority", NOT_APPLICABLE)
 
 
 def test_every_attending_member_has_a_recorded_view(story: Story) -> None:
-    story.walk("approve")
+    story.walk(V("approve"))
     rule = "national.every_member_view_recorded"
-    attempt_refused(story, meeting(attendees=[*MEETING["attendees"], "deputy_d"]), rule)
-    attempt_allowed(story, meeting(views=[*spoken("approve", "approve", "reject", "abstain", head="approve")]), rule)
+    attempt_refused(story, meeting(attendees=[*MEETING[V("attendees")], "deputy_d"]), rule)
+    attempt_allowed(
+        story, meeting(views=[*spoken(V("approve"), V("approve"), V("reject"), V("abstain"), head=V("approve"))]), rule
+    )
 
 
 def test_only_attending_members_views_are_recorded(story: Story) -> None:
-    story.walk("approve")
+    story.walk(V("approve"))
     rule = "national.every_member_view_recorded"
     attempt_refused(story, meeting(attendees=["deputy_a", "deputy_b", "head_wang"]), rule)
 
@@ -2192,63 +2272,71 @@ def test_only_attending_members_views_are_recorded(story: Story) -> None:
 def test_abstentions_are_not_a_majority_view(story: Story) -> None:
     """Two abstentions and one approval: the majority view is approval, so a head who approves
     departs from no one and needs no reasons."""
-    story.walk("approve")
-    views = spoken("abstain", "abstain", "approve", head="approve")
+    story.walk(V("approve"))
+    views = spoken(V("abstain"), V("abstain"), V("approve"), head=V("approve"))
     attempt_allowed(story, meeting(views=views), "national.head_reasons_when_departing_from_majority", NOT_APPLICABLE)
 
 
 def test_meeting_rules_bind_every_outcome(story: Story) -> None:
     """Rejecting or sending back is held to the same meeting rules as approving."""
-    story.walk("approve")
-    head_first = spoken("reject", "reject", head="reject", head_first=True)
-    for trigger in ("reject", "send_back_for_revision", "defer"):
+    story.walk(V("approve"))
+    head_first = spoken(V("reject"), V("reject"), head=V("reject"), head_first=True)
+    for trigger in (V("reject"), V("send_back_for_revision"), V("defer")):
         attempt_refused(story, meeting(trigger, views=head_first), "national.head_speaks_last")
     attempt_allowed(
-        story, meeting("reject", views=spoken("reject", "reject", "approve", head="reject")), "national.head_decides"
+        story,
+        meeting(V("reject"), views=spoken(V("reject"), V("reject"), V("approve"), head=V("reject"))),
+        "national.head_decides",
     )
 
 
 # -- before and at publication (Art. 8, 31, 32) --------------------------------------------------
 def test_party_report_before_publication(definitions: Definitions) -> None:
-    story = Story(definitions).walk("publish", NO_PARTY_REPORT)
-    attempt_refused(story, main("publish"), "national.party_report_before_publication")
+    story = Story(definitions).walk(V("publish"), NO_PARTY_REPORT)
+    attempt_refused(story, main(V("publish")), "national.party_report_before_publication")
     story.step(LATE_PARTY_REPORT)
-    attempt_allowed(story, main("publish"), "national.party_report_before_publication")
+    attempt_allowed(story, main(V("publish")), "national.party_report_before_publication")
 
 
 def test_npc_report_when_required(definitions: Definitions) -> None:
-    story = Story(definitions).walk("publish", main_with(npc_report_required=True))
-    attempt_refused(story, main("publish"), "national.npc_report_when_required")
+    story = Story(definitions).walk(V("publish"), main_with(npc_report_required=True))
+    attempt_refused(story, main(V("publish")), "national.npc_report_when_required")
     story.step(REPORT_TO_NPC)
-    attempt_allowed(story, main("publish"), "national.npc_report_when_required")
+    attempt_allowed(story, main(V("publish")), "national.npc_report_when_required")
 
 
 def test_publication_channel_includes_gazette_or_website(story: Story) -> None:
-    story.walk("publish")
+    story.walk(V("publish"))
     rule = "national.published_through_official_channel"
-    unmet = attempt_refused(story, main("publish", publication_channels=["newspaper", "tv"]), rule)
+    unmet = attempt_refused(story, main(V("publish"), publication_channels=["newspaper", "tv"]), rule)
     assert "gazette" in unmet.message_en
-    assert outcome_now(story, main("publish", publication_channels=["gazette"]), rule) == PASSED
-    attempt_allowed(story, main("publish", publication_channels=["website", "newspaper"]), rule)
+    assert outcome_now(story, main(V("publish"), publication_channels=["gazette"]), rule) == PASSED
+    attempt_allowed(story, main(V("publish"), publication_channels=["website", "newspaper"]), rule)
 
 
-@pytest.mark.parametrize("flag", ["high_public_interest", "technical"])
+@pytest.mark.parametrize("flag", [V("high_public_interest"), V("technical")])
 def test_adoption_explanation_and_interpretation(flag: str, definitions: Definitions) -> None:
     rule = "national.adoption_explained_and_interpreted"
-    steps = HIGH_INTEREST if flag == "high_public_interest" else THOROUGH
-    story = Story(definitions).walk("publish", steps)
-    publish = next(s for s in steps if s.trigger == "publish")
-    for docs in (("publication",), ("publication", "interpretation"), ("publication", "adoption_explanation")):
+    steps = HIGH_INTEREST if flag == V("high_public_interest") else THOROUGH
+    story = Story(definitions).walk(V("publish"), steps)
+    publish = next(s for s in steps if s.trigger == V("publish"))
+    for docs in (
+        (V("publication"),),
+        (V("publication"), V("interpretation")),
+        (V("publication"), V("adoption_explanation")),
+    ):
         attempt_refused(story, replace(publish, docs=docs), rule)
-    attempt_allowed(story, replace(publish, docs=("publication", "interpretation", "adoption_explanation")), rule)
+    attempt_allowed(
+        story, replace(publish, docs=(V("publication"), V("interpretation"), V("adoption_explanation"))), rule
+    )
 
 
 # -- risk (Art. 22-24) ---------------------------------------------------------------------------
 def test_risk_not_controllable_blocks_discussion(definitions: Definitions) -> None:
-    steps = thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), "not_controllable")))
-    story = Story(definitions).walk("submit_for_discussion", steps)
+    steps = thorough(risk=(T_RISK[0], complete_risk(D(2025, 4, 30), V("not_controllable"))))
+    story = Story(definitions).walk(V("submit_for_discussion"), steps)
     attempt_refused(story, T_END[5], "national.risk_controllable")
-    story = Story(definitions).walk("submit_for_discussion", THOROUGH)
+    story = Story(definitions).walk(V("submit_for_discussion"), THOROUGH)
     attempt_allowed(story, T_END[5], "national.risk_controllable")
 
 
@@ -2256,12 +2344,12 @@ def test_revised_draft_reassessed_controllable_may_go_forward(definitions: Defin
     """Not controllable → the draft is revised and reassessed → controllable: the latest assessment counts."""
     revised = (
         T_RISK[0],
-        complete_risk(D(2025, 4, 25), "not_controllable"),
-        Step("revise_draft", "clerk_li", D(2025, 4, 28), {}, ("draft", "revision_explanation")),
+        complete_risk(D(2025, 4, 25), V("not_controllable")),
+        Step(V("revise_draft"), "clerk_li", D(2025, 4, 28), {}, (V("draft"), V("revision_explanation"))),
         start_risk(D(2025, 4, 29)),
         complete_risk(D(2025, 4, 30)),
     )
-    story = Story(definitions).walk("submit_for_discussion", thorough(risk=revised))
+    story = Story(definitions).walk(V("submit_for_discussion"), thorough(risk=revised))
     attempt_allowed(story, T_END[5], "national.risk_controllable")
 
 
@@ -2270,12 +2358,12 @@ SUSPENSION = "national.suspension_needs_urgency_and_problem_report"
 
 
 def test_suspension_needs_urgency_and_a_prior_problem_report(story: Story) -> None:
-    story.walk("complete_execution")
+    story.walk(V("complete_execution"))
     attempt_refused(story, SUSPEND, SUSPENSION)
     story.step(REPORT_PROBLEM)
-    attempt_refused(story, replace(SUSPEND, fields={"urgency_reason": ""}), SUSPENSION)
+    attempt_refused(story, replace(SUSPEND, fields={V("urgency_reason"): ""}), SUSPENSION)
     attempt_allowed(story, SUSPEND, SUSPENSION)
-    assert story.case.state == "suspended"
+    assert story.case.state == V("suspended")
 
 
 @pytest.mark.parametrize(
@@ -2283,13 +2371,13 @@ def test_suspension_needs_urgency_and_a_prior_problem_report(story: Story) -> No
     [
         (EXPERT_UNIT, False),
         ("湖南省交通规划勘察设计院", False),
-        (RISK_REPORT["assessor_unit"], False),
+        (RISK_REPORT[V("assessor_unit")], False),
         ("湖南省社会科学院评估中心", True),
     ],
 )
 def test_evaluator_independent_of_expert_and_risk_units(unit: str, independent: bool, definitions: Definitions) -> None:
-    story = Story(definitions).walk("complete_execution", THOROUGH)
-    step = replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": unit})
+    story = Story(definitions).walk(V("complete_execution"), THOROUGH)
+    step = replace(EVALUATE, fields={**EVALUATE.fields, V("evaluator_unit"): unit})
     if independent:
         attempt_allowed(story, step, "national.evaluator_independent")
     else:
@@ -2298,36 +2386,39 @@ def test_evaluator_independent_of_expert_and_risk_units(unit: str, independent: 
 
 def test_evaluator_independent_of_assessor_named_at_start(definitions: Definitions) -> None:
     assessor = "县社会稳定风险评估中心"
-    risk = (start_risk(D(2025, 4, 21), assessor_unit=assessor), complete_risk(D(2025, 4, 30), drop=("assessor_unit",)))
-    story = Story(definitions).walk("complete_execution", thorough(risk=risk))
+    risk = (
+        start_risk(D(2025, 4, 21), assessor_unit=assessor),
+        complete_risk(D(2025, 4, 30), drop=(V("assessor_unit"),)),
+    )
+    story = Story(definitions).walk(V("complete_execution"), thorough(risk=risk))
     attempt_refused(
         story,
-        replace(EVALUATE, fields={**EVALUATE.fields, "evaluator_unit": assessor}),
+        replace(EVALUATE, fields={**EVALUATE.fields, V("evaluator_unit"): assessor}),
         "national.evaluator_independent",
     )
 
 
 # -- deferral (攸县: more than a year, 12 months, leaves the procedure) ------------------------------
 def test_deferral_resume_within_a_year(story: Story) -> None:
-    story.walk("approve").step(DEFER)
+    story.walk(V("approve")).step(DEFER)
     unmet = attempt_refused(story, replace(RESUME, on=D(2026, 5, 7)), "youxian.deferral_not_expired")
     assert "12个月" in unmet.message_zh and "12 months" in unmet.message_en
     attempt_allowed(story, RESUME, "youxian.deferral_not_expired")
-    assert story.case.state == "in_discussion"
+    assert story.case.state == V("in_discussion")
 
 
 def test_deferral_lapses_only_after_a_year(story: Story) -> None:
-    story.walk("approve").step(DEFER)
+    story.walk(V("approve")).step(DEFER)
     attempt_refused(story, replace(LAPSE, on=D(2026, 5, 6)), "youxian.deferral_expired")
     attempt_refused(story, replace(LAPSE, on=D(2025, 11, 6)), "youxian.deferral_expired")
     attempt_allowed(story, LAPSE, "youxian.deferral_expired")
-    assert story.case.state == "lapsed"
+    assert story.case.state == V("lapsed")
 
 
 def test_deferral_counts_from_the_latest_deferral(story: Story) -> None:
     """Resumed, then deferred again at a second meeting: the year runs from the second one."""
-    story.walk("approve").step(DEFER).step(replace(RESUME, on=D(2025, 11, 3)))
-    story.step(meeting("defer", on=D(2025, 11, 10), views=spoken("defer", "defer", head="defer")))
+    story.walk(V("approve")).step(DEFER).step(replace(RESUME, on=D(2025, 11, 3)))
+    story.step(meeting(V("defer"), on=D(2025, 11, 10), views=spoken(V("defer"), V("defer"), head=V("defer"))))
     attempt_allowed(story, replace(RESUME, on=D(2026, 11, 10)), "youxian.deferral_not_expired")
 
 
@@ -2340,11 +2431,11 @@ def catalogue(definitions: Definitions) -> Story:
 
 
 def test_catalogue_recompiled_after_screening_is_rescreened(definitions: Definitions) -> None:
-    story = catalogue(definitions).walk("submit_for_approval", CATALOGUE_PATH)
-    story.step(replace(_CAT["compile_catalogue"], on=D(2024, 12, 30)))
-    attempt_refused(story, _CAT["submit_for_approval"], SCREENED)
-    story.step(replace(_CAT["certify_screening"], on=D(2025, 1, 3)))
-    attempt_allowed(story, _CAT["submit_for_approval"], SCREENED)
+    story = catalogue(definitions).walk(V("submit_for_approval"), CATALOGUE_PATH)
+    story.step(replace(_CAT[V("compile_catalogue")], on=D(2024, 12, 30)))
+    attempt_refused(story, _CAT[V("submit_for_approval")], SCREENED)
+    story.step(replace(_CAT[V("certify_screening")], on=D(2025, 1, 3)))
+    attempt_allowed(story, _CAT[V("submit_for_approval")], SCREENED)
 
 
 def test_catalogue_adjustment_compiled_after_screening_is_rescreened(definitions: Definitions) -> None:
@@ -2355,24 +2446,34 @@ def test_catalogue_adjustment_compiled_after_screening_is_rescreened(definitions
     attempt_refused(story, SUBMIT_ADJUSTMENT, SCREENED)
     story.step(RESCREEN)
     # compiled once more after that screening: screened again
-    story.step(replace(COMPILE_ADJUSTMENT, trigger="compile_catalogue", on=D(2025, 6, 13)))
+    story.step(replace(COMPILE_ADJUSTMENT, trigger=V("compile_catalogue"), on=D(2025, 6, 13)))
     attempt_refused(story, SUBMIT_ADJUSTMENT, SCREENED)
     story.step(replace(RESCREEN, on=D(2025, 6, 16)))
     attempt_allowed(story, SUBMIT_ADJUSTMENT, SCREENED)
-    story.do("approve_adjustment", "office_chen", D(2025, 6, 20), {"meeting_type": "executive"}, ("minutes",))
+    story.do(
+        V("approve_adjustment"), "office_chen", D(2025, 6, 20), {V("meeting_type"): V("executive")}, (V("minutes"),)
+    )
     attempt_refused(
         story,
         Step(
-            "publish_adjustment", "office_chen", D(2025, 6, 24), {"publication_channels": ["website"]}, ("publication",)
+            V("publish_adjustment"),
+            "office_chen",
+            D(2025, 6, 24),
+            {V("publication_channels"): ["website"]},
+            (V("publication"),),
         ),
         "national.catalogue_party_consent_current_version",
     )
-    story.do("record_adjustment_consent", "office_chen", D(2025, 6, 27), docs=("party_consent",))
+    story.do(V("record_adjustment_consent"), "office_chen", D(2025, 6, 27), docs=(V("party_consent"),))
     attempt_allowed(
         story,
         Step(
-            "publish_adjustment", "office_chen", D(2025, 7, 1), {"publication_channels": ["website"]}, ("publication",)
+            V("publish_adjustment"),
+            "office_chen",
+            D(2025, 7, 1),
+            {V("publication_channels"): ["website"]},
+            (V("publication"),),
         ),
         "national.catalogue_party_consent_current_version",
     )
-    assert story.case.state == "published" and story.case.draft_version == 3
+    assert story.case.state == V("published") and story.case.draft_version == 3

@@ -18,15 +18,15 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import EventRow
 from tests.stores import fixed_clock, play, supplied_catalogue
-from tests.support import MAIN_PATH, PEOPLE
+from tests.support import MAIN_PATH, PEOPLE, V
 
 
 def test_a_decision_is_stored_event_by_event_and_reloads_identically(contract_service: CaseService) -> None:
     play(contract_service, "D-2025-001")
     view = contract_service.view("D-2025-001")
-    assert view.case.state == "archived" and view.version == len(MAIN_PATH)
+    assert view.case.state == V("archived") and view.version == len(MAIN_PATH)
     assert [r.trigger for r in view.case.records] == [s.trigger for s in MAIN_PATH]
-    assert view.case.records[3].fields["comment_deadline"] == date(2025, 4, 14)
+    assert view.case.records[3].fields[V("comment_deadline")] == date(2025, 4, 14)
     assert AuditService(contract_service).verify().ok
 
 
@@ -44,7 +44,7 @@ def test_a_refused_action_writes_nothing(contract_service: CaseService) -> None:
     play(service, "D-1", MAIN_PATH[:2])
     before = service.view("D-1"), list(service.repository.iter_events())
     with pytest.raises(ActionRefused):
-        service.act("D-1", Action("submit_for_discussion", PEOPLE["clerk_li"], date(2025, 3, 6)))
+        service.act("D-1", Action(V("submit_for_discussion"), PEOPLE["clerk_li"], date(2025, 3, 6)))
     assert (service.view("D-1"), list(service.repository.iter_events())) == before
 
 
@@ -59,15 +59,15 @@ def test_dates_in_the_future_and_missing_documents_are_refused(contract_service:
                 PEOPLE[step.actor],
                 date(2026, 1, 6),
                 dict(step.fields),
-                (contract_service.attach("launch_decision", b"x", "l.pdf"),),
+                (contract_service.attach(V("launch_decision"), b"x", "l.pdf"),),
             ),
         )
     art_33 = str(contract_service.current.rulebook.checks["service.future_date"])  # cited by the national pack
     assert {u.rule_id: u.citation for u in future.value.unmet}["service.future_date"] == art_33
-    ghost = replace(contract_service.attach("launch_decision", b"y", "l.pdf"), sha256="0" * 64)
+    ghost = replace(contract_service.attach(V("launch_decision"), b"y", "l.pdf"), sha256="0" * 64)
     with pytest.raises(ActionRefused) as missing:
         contract_service.act("D-1", Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), (ghost,)))
-    assert {u.rule_id: u.citation for u in missing.value.unmet}["service.document.launch_decision"] == art_33
+    assert {u.rule_id: u.citation for u in missing.value.unmet}[f"service.document.{V('launch_decision')}"] == art_33
 
 
 def test_stale_version_is_a_conflict_naming_who_changed_it(contract_service: CaseService) -> None:
@@ -123,8 +123,8 @@ def test_migrations_build_exactly_the_declared_schema(db: Database) -> None:
 def test_replay_reproduces_the_stored_state_with_rules_and_citations(contract_service: CaseService) -> None:
     play(contract_service, "D-1")
     report = AuditService(contract_service).replay("D-1")
-    assert report.ok and report.replayed_state == report.stored_state == "archived"
-    submit = next(s for s in report.steps if s.trigger == "submit_for_discussion")
+    assert report.ok and report.replayed_state == report.stored_state == V("archived")
+    submit = next(s for s in report.steps if s.trigger == V("submit_for_discussion"))
     gate = next(r for r in submit.rules if r[0] == "national.legality_review_lawful_for_current_draft")
     assert gate[1] == "passed" and "第二十五条" in gate[2]
     assert json.loads(json.dumps([s.seq for s in report.steps])) == list(range(1, len(MAIN_PATH) + 1))
@@ -148,5 +148,5 @@ def test_the_demo_year_plays_on_the_in_memory_store_and_verifies(definitions) ->
     ids = run_demo(office, lambda line: None)
     report = AuditService(office.cases).verify()
     assert report.ok and report.cases == 3 and report.events > 50
-    assert office.show(ids["bus_fares"]).view.case.state == "executing"
+    assert office.show(ids["bus_fares"]).view.case.state == V("executing")
     assert AuditService(office.cases).replay(ids["bus_fares"]).ok

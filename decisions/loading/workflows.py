@@ -16,7 +16,7 @@ from decisions.loading.deadline_spec import read_deadlines, read_inbox
 from decisions.loading.discussion import read_collective_discussion
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
-from decisions.loading.yamlsafe import YamlDocument
+from decisions.loading.yamlsafe import KeyPath, YamlDocument
 from decisions.model import Text
 from decisions.rules.facts import FACTS, RECORD_FACTS
 from decisions.workflow.analysis import structural_findings, unguaranteed_states
@@ -93,7 +93,10 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
             )
             continue
         m = r.mapping(
-            raw, path, required=("type", "label"), optional=("values", "value_labels", "attribute", "default")
+            raw,
+            path,
+            required=("type", "label"),
+            optional=("values", "value_labels", "attribute", "default", "abstain"),
         )
         if m is None:
             continue
@@ -127,6 +130,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
         if default is not None and not fits:
             r.error((*path, "default"), f"default {default!r} does not fit type {ftype}")
             default = None
+        abstain = _abstention(r, m.get("abstain"), ftype, values, (*path, "abstain"))
         if label is not None:
             fields[name] = FieldDef(
                 name,
@@ -136,8 +140,25 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
                 r.boolean(m.get("attribute"), (*path, "attribute")),
                 default,
                 value_labels,
+                abstain,
             )
     return fields
+
+
+def _abstention(r: Reader, raw: Any, ftype: FieldType, values: tuple[str, ...], path: KeyPath) -> str | None:
+    """A views field's ``abstain:``: which of its values is an abstention (not counted as a view)."""
+    if raw is None:
+        return None
+    value = r.string(raw, path)
+    if value is None:
+        return None
+    if ftype is not FieldType.VIEWS:
+        r.error(path, f"only a views field declares its abstention value, not a {ftype} field")
+        return None
+    if value not in values:
+        r.error(path, f"abstention {value!r} is not one of the field's values ({', '.join(values)})")
+        return None
+    return value
 
 
 def _labelled(r: Reader, data: dict[str, Any], key: str) -> dict[str, Any]:

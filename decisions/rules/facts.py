@@ -18,7 +18,7 @@ A fact without a value is `MISSING`; a fact about an action not attempted yet (a
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
@@ -42,6 +42,7 @@ __all__ = [
     "FactSource",
     "FactType",
     "FieldFacts",
+    "Views",
     "WorkingCalendar",
     "record_fields",
     "record_value",
@@ -154,6 +155,8 @@ class Env:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     draft_documents: frozenset[str] = frozenset()
     """The document kinds that are a new version of the draft (``draft: true`` in the workflow)."""
+    abstentions: Mapping[str, str] = field(default_factory=dict)
+    """For each views field that declares one, its value that is an abstention (``abstain:``)."""
     preview: bool = False
     """In a preview the action's fields and documents are not known yet: they are PENDING."""
 
@@ -259,7 +262,7 @@ def _action_field(env: Env, name: str) -> Any:
         return PENDING
     value = env.action.fields.get(name, MISSING)
     if derived:
-        return _views_value(value, derived)
+        return _views_value(value, derived, env.abstentions.get(name))
     return MISSING if value is None else value
 
 
@@ -289,7 +292,23 @@ FIELD_FACTS: Mapping[str, FieldFacts] = {
 }
 """The facts of a workflow's fields, by namespace. A built-in fact (`FACTS`) of the same path wins."""
 
-Views = Sequence[Mapping[str, Any]]
+
+@dataclass(frozen=True)
+class Views:
+    """The value of a views field: the members' entries in speaking order (``member``, ``position``,
+    ``head``), and the field's value that is an abstention, if it declares one (``abstain:``)."""
+
+    entries: Sequence[Mapping[str, Any]]
+    abstain: str | None = None
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return iter(self.entries)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def last(self) -> Mapping[str, Any]:
+        return self.entries[-1]
 
 
 def _head_position(views: Views) -> Any:
@@ -300,7 +319,8 @@ def _head_position(views: Views) -> Any:
 def _majority(views: Views) -> Any:
     tally: dict[str, int] = {}
     for v in views:
-        if v.get("head") is not True and v.get("position") != "abstain":  # an abstention is no view
+        abstains = views.abstain is not None and v.get("position") == views.abstain  # an abstention is no view
+        if v.get("head") is not True and not abstains:
             tally[str(v.get("position"))] = tally.get(str(v.get("position")), 0) + 1
     if not tally:
         return MISSING
@@ -322,7 +342,7 @@ VIEWS_FACTS: Mapping[str, FactDef[Views]] = _table(
         FactType.BOOL,
         FactSource.VIEWS,
         "the head of the meeting spoke last",
-        lambda views: bool(views) and views[-1].get("head") is True,
+        lambda views: bool(views) and views.last().get("head") is True,
     ),
     FactDef(
         "head_position",
@@ -336,7 +356,8 @@ VIEWS_FACTS: Mapping[str, FactDef[Views]] = _table(
         "majority",
         FactType.STR,
         FactSource.VIEWS,
-        'the plurality view of the members other than the head, abstentions not counted, or "tie"',
+        "the plurality view of the members other than the head, abstentions (the field's `abstain:` value)"
+        ' not counted, or "tie"',
         _majority,
     ),
     FactDef(
@@ -351,13 +372,13 @@ VIEWS_FACTS: Mapping[str, FactDef[Views]] = _table(
 derivation name: ``action.<views field>.<name>``."""
 
 
-def _views_value(value: Any, derived: str) -> Any:
+def _views_value(value: Any, derived: str, abstain: str | None) -> Any:
     d = VIEWS_FACTS.get(derived)
     if d is None:
         raise EvalFailure(f"unknown fact {derived!r} of a views field")  # the loader admits only VIEWS_FACTS
     if value is MISSING or value is None:
         return MISSING
-    return d.read([v for v in value if isinstance(v, Mapping)])
+    return d.read(Views([v for v in value if isinstance(v, Mapping)], abstain))
 
 
 RECORD_FACTS: Mapping[str, FactDef[Record]] = _table(

@@ -63,6 +63,8 @@ class FieldDef:
     default: Any = None
     value_labels: Mapping[str, Text] = field(default_factory=dict)
     """What an enum's values mean, in both languages (``forum`` → 座谈会 / forum); optional."""
+    abstain: str | None = None
+    """A views field's value that is an abstention: no view, not counted in the majority."""
 
     def value_label(self, value: str) -> str:
         """``value``, with its label where the definition gives one: ``forum（座谈会 / forum）``."""

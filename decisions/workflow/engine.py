@@ -111,6 +111,7 @@ class Engine:
         self._params = definitions.rulebook.param_values()
         self._defaults = self.workflow.attribute_defaults()
         self._draft_documents = frozenset(k for k, d in self.workflow.documents.items() if d.draft)
+        self._abstentions = {f.name: f.abstain for f in self.workflow.fields.values() if f.abstain is not None}
         self._token = _Token()
         self._machine.add_model(self._token, initial=self.workflow.initial)
 
@@ -276,6 +277,7 @@ class Engine:
             attribute_defaults=self._defaults,
             attributes=case.attributes,
             draft_documents=self._draft_documents,
+            abstentions=self._abstentions,
             preview=preview_mode,
         )
 
