@@ -18,7 +18,7 @@ from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import EventRow
 from tests.stores import fixed_clock, play, supplied_catalogue
-from tests.support import MAIN_PATH, PEOPLE, V
+from tests.support import MAIN_PATH, PEOPLE, TREE, V
 
 
 def test_a_decision_is_stored_event_by_event_and_reloads_identically(contract_service: CaseService) -> None:
@@ -141,12 +141,13 @@ def test_schema_revision_is_alembics_head() -> None:
 def test_the_demo_year_plays_on_the_in_memory_store_and_verifies(definitions) -> None:  # type: ignore[no-untyped-def]
     """The whole service layer runs on the in-memory store: the county's year, audit and replay."""
     from decisions.demo import run_demo
+    from decisions.loading.scenarios import load_scenarios
     from decisions.service.office import Office
     from decisions.store.memory import memory_store
 
     office = Office(memory_store(), definitions, clock=fixed_clock)
-    ids = run_demo(office, lambda line: None)
+    ids = run_demo(office, lambda line: None, load_scenarios(TREE / "demo"))  # the tree under test's year
     report = AuditService(office.cases).verify()
-    assert report.ok and report.cases == 3 and report.events > 50
+    assert report.ok and report.cases == len(ids) and report.events > 50
     assert office.show(ids["bus_fares"]).view.case.state == V("executing")
     assert AuditService(office.cases).replay(ids["bus_fares"]).ok
