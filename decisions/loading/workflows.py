@@ -391,6 +391,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
             data.get("workflow"),
             ("workflow",),
             required=("name", "version", "label", "sources", "initial", "review_gate"),
+            optional=("collective_discussion",),
         )
         or {}
     )
@@ -459,6 +460,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         gates=gates,
         file=doc.file,
         sha256=source_digest(doc.text),
+        collective_discussion=r.boolean(head.get("collective_discussion"), ("workflow", "collective_discussion"), True),
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

@@ -57,7 +57,8 @@ class Finding:
 
 def structural_findings(wf: WorkflowDef) -> list[Finding]:
     """Unreachable states, non-final states with no way out, final states with a way out, approval
-    states that cannot be reached at all, and approval states reachable without collective discussion."""
+    states that cannot be reached at all, and approval states reachable without collective discussion
+    (unless the workflow declares ``collective_discussion: false``)."""
     findings: list[Finding] = []
     reachable = reachable_states(wf)
     outgoing = {t.source for t in wf.transitions}
@@ -74,6 +75,8 @@ def structural_findings(wf: WorkflowDef) -> list[Finding]:
         findings.append(Finding(("states",), "the workflow has no final state"))
     if not wf.approval_states:
         findings.append(Finding(("states",), "the workflow declares no approval state"))
+    if not wf.collective_discussion:  # declared: one official decides, a pack rule says when a meeting must
+        return findings
     if not wf.discussion_states:
         findings.append(Finding(("states",), "the workflow declares no discussion state (集体讨论)"))
     elif (undiscussed := find_undiscussed(wf)) is not None:

@@ -190,6 +190,10 @@ class WorkflowDef:
     gates: Mapping[str, Gate]
     file: str = ""
     sha256: str = ""
+    collective_discussion: bool = True
+    """Whether every decision of the procedure is taken in collective discussion (a ``discussion`` state
+    before each approval state). False where one official decides unless a rule requires a meeting
+    (行政处罚法 Art. 57: the agency head decides, collectively for complex or serious cases)."""
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:
