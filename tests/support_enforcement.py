@@ -107,9 +107,7 @@ MAIN_PATH: tuple[Step, ...] = (
 class EnforcementStory(Story):
     """`tests.support.Story` for the enforcement workflow, with its people."""
 
-    def __init__(
-        self, definitions: Definitions, case_id: str = CASE_ID, known: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, definitions: Definitions, case_id: str = CASE_ID, known: dict[str, Any] | None = None) -> None:
         super().__init__(definitions, WORKFLOW, case_id, known)
 
     def action(self, step: Step) -> Action:
