@@ -19,10 +19,12 @@ from decisions.config import load_deployment
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused
 from decisions.loading import load_definitions
-from decisions.model import Action
+from decisions.loading.yamlsafe import load_yaml_file
+from decisions.model import Action, Actor
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
-from tests.support import ROOT, Step, rule_ids
+from decisions.workflow.engine import Engine
+from tests.support import ROOT, Step, doc, rule_ids
 from tests.support_enforcement import (
     CASE_ID,
     CLEAN,
@@ -422,3 +424,34 @@ def test_the_review_gate_still_protects_the_decision_without_collective_discussi
         ),
     )
     assert any("approval state 'decided' is not protected" in msg for msg, _, _ in problems), problems
+
+
+# -- the demo scenario ---------------------------------------------------------------------------------
+
+
+def test_the_demo_scenario_is_lawful_except_its_one_refused_step(definitions: Definitions) -> None:
+    """demo/40-enforcement.yaml played through the engine (its player is decisions demo): every step is
+    accepted except the one marked ``refused``, which the legal-review gate refuses."""
+    scenario = load_yaml_file(ROOT / "demo" / "40-enforcement.yaml").data  # the project's loader: `on` is a key
+    people = {p["name"]: Actor(p["name"], frozenset(p["roles"]), p["unit"]) for p in scenario["people"]}
+    engine = Engine(definitions, WORKFLOW)
+    case = None
+    refused: list[set[str]] = []
+    for st in scenario["steps"]:
+        trigger = st.get("start") and engine.workflow.transitions_from(engine.workflow.initial)[0].trigger
+        trigger = trigger or st.get("act")
+        if not trigger:
+            continue
+        if case is None:
+            case = engine.new_case("EN-2025-001")
+        docs = tuple(doc(d["kind"], d["title"]) for d in st.get("documents", ()))
+        action = Action(trigger, people[st["actor"]], st["on"], dict(st.get("fields", {})), docs)
+        if st.get("refused"):
+            with pytest.raises(ActionRefused) as caught:
+                engine.fire(case, action)
+            refused.append(rule_ids(caught.value))
+        else:
+            case = engine.fire(case, action).case
+    assert case is not None and case.state == "archived"
+    assert refused == [{GATE_RULE}]
+    assert [r.fields["opinion"] for r in case.records if r.kind == "legal_review"] == ["problems", "agree", "agree"]
