@@ -192,8 +192,8 @@ class WorkflowDef:
     sha256: str = ""
     collective_discussion: bool = True
     """Whether every decision of the procedure is taken in collective discussion (a ``discussion`` state
-    before each approval state). False where one official decides unless a rule requires a meeting
-    (行政处罚法 Art. 57: the agency head decides, collectively for complex or serious cases)."""
+    before each approval state). False where one official decides unless a pack rule requires a meeting
+    (an agency head who decides alone, collectively only for complex or serious cases)."""
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:
