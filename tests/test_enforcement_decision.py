@@ -455,3 +455,13 @@ def test_the_demo_scenario_is_lawful_except_its_one_refused_step(definitions: De
     assert case is not None and case.state == "archived"
     assert refused == [{GATE_RULE}]
     assert [r.fields["opinion"] for r in case.records if r.kind == "legal_review"] == ["problems", "agree", "agree"]
+
+
+def test_a_procedure_declared_without_collective_discussion_needs_no_discussion_state(tmp_path: Path) -> None:
+    """With the declaration, a procedure whose head always decides alone loads without any meeting state;
+    without it, the same file is refused for lacking one (as the major-decision procedure would be)."""
+    no_meeting_flag = SHIPPED.replace("stage: decision, discussion: true}", "stage: decision}", 1)
+    assert no_meeting_flag != SHIPPED
+    assert _check(tmp_path, no_meeting_flag) == []
+    undeclared = no_meeting_flag.replace("  collective_discussion: false\n", "", 1)
+    assert any("declares no discussion state" in msg for msg, _, _ in _check(tmp_path, undeclared))
