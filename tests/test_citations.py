@@ -95,6 +95,8 @@ def decree_citations() -> list[tuple[str, Citation]]:
 def workflow_texts() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for wf in shipped_definitions().workflows.values():
+        if not any("国务院令第713号" in source for source in wf.sources):
+            continue  # a procedure under other texts (e.g. 118号, 行政处罚法) cites their articles
         out += [(f"{wf.name}.{t.trigger} basis", t.basis) for t in wf.transitions if t.basis]
         out += [(f"{wf.name} stage {s.id} article", s.article) for s in wf.stages.values() if s.article]
     return out

@@ -12,6 +12,7 @@ writes nothing, every allowed role succeeds.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -24,9 +25,12 @@ from decisions.model import Action, Actor, Case, Document
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
 from tests.support import CATALOGUE_PATH, MAIN_PATH, OUTSIDE, PEOPLE, Step, Story, report_count
+from tests.support_enforcement import MAIN_PATH as ENFORCEMENT_PATH
+from tests.support_enforcement import PEOPLE as ENFORCEMENT_PEOPLE
+from tests.support_enforcement import EnforcementStory
 from tests.support_government_contract import CONTRACT_PATH
 
-WORKFLOWS = ("major_decision", "catalogue", "government_contract")
+WORKFLOWS = ("major_decision", "catalogue", "government_contract", "enforcement_decision")
 
 # -- the specification: who may fire each trigger (the same roles from every source state) ------------
 
@@ -163,6 +167,42 @@ ROLES: dict[str, dict[str, frozenset[str]]] = {
             "archive": {"organiser"},
         }.items()
     },
+    # 118号 §（十三）（十四）, 行政处罚法 Arts. 57-58: the handling unit's officers (承办人员) open, investigate,
+    # submit and carry out; the agency's 法制审核 staff review; the agency head (负责人) decides, approves a
+    # longer review, settles a disagreement and sends a case back or on to the judicial organs.
+    "enforcement_decision": {
+        trigger: frozenset(roles)
+        for trigger, roles in {
+            "register_case": {"case_handler"},
+            "dismiss_case": {"agency_head"},
+            "conclude_investigation": {"case_handler"},
+            "classify_not_major": {"case_handler"},
+            "reinvestigate": {"case_handler", "agency_head"},
+            "submit_for_review": {"case_handler"},
+            "return_incomplete": {"enforcement_reviewer"},
+            "accept_submission": {"enforcement_reviewer"},
+            "request_supplement": {"enforcement_reviewer"},
+            "provide_supplement": {"case_handler"},
+            "return_unsupplemented": {"enforcement_reviewer"},
+            "extend_review": {"agency_head"},
+            "agree": {"enforcement_reviewer"},
+            "find_problems": {"enforcement_reviewer"},
+            "amend_draft": {"case_handler"},
+            "resubmit_for_review": {"case_handler"},
+            "contest_opinion": {"case_handler"},
+            "uphold_opinion": {"agency_head"},
+            "uphold_handler": {"agency_head"},
+            "submit_for_decision": {"case_handler"},
+            "refer_to_collective_discussion": {"agency_head"},
+            "decide": {"agency_head"},
+            "decide_collectively": {"agency_head"},
+            "transfer_to_judicial": {"agency_head"},
+            "serve": {"case_handler"},
+            "publish": {"case_handler"},
+            "record_execution": {"case_handler"},
+            "archive": {"case_handler"},
+        }.items()
+    },
 }
 DECLARED_ROLES = {
     "major_decision": {
@@ -178,13 +218,27 @@ DECLARED_ROLES = {
     },
     "catalogue": {"office_clerk", "legal_counsel", "organiser", "head", "auditor"},
     "government_contract": {"organiser", "legal_counsel", "legal_adviser", "head", "office_clerk", "auditor"},
+    "enforcement_decision": {"case_handler", "enforcement_reviewer", "agency_head", "auditor"},
 }
 # (source state, trigger) pairs × declared roles: a new transition or role changes these on purpose
-TRANSITIONS = {"major_decision": 92, "catalogue": 26, "government_contract": 36}
-CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5, "government_contract": 36 * 6}
+TRANSITIONS = {"major_decision": 92, "catalogue": 26, "government_contract": 36, "enforcement_decision": 35}
+CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5, "government_contract": 36 * 6, "enforcement_decision": 35 * 4}
 
-PATHS = {"major_decision": MAIN_PATH, "catalogue": CATALOGUE_PATH, "government_contract": CONTRACT_PATH}
-CASE_IDS = {"major_decision": "D-2025-001", "catalogue": "CAT-2025", "government_contract": "HT-2025-001"}
+PATHS = {
+    "major_decision": MAIN_PATH,
+    "catalogue": CATALOGUE_PATH,
+    "government_contract": CONTRACT_PATH,
+    "enforcement_decision": ENFORCEMENT_PATH,
+}
+CASE_IDS = {
+    "major_decision": "D-2025-001",
+    "catalogue": "CAT-2025",
+    "government_contract": "HT-2025-001",
+    "enforcement_decision": "EN-2025-001",
+}
+STORIES: dict[str, Callable[[Definitions, str], Story]] = {"enforcement_decision": EnforcementStory}
+"""A workflow whose main path is walked by people of its own (default: `tests.support.Story`)."""
+ACTORS = {**PEOPLE, **ENFORCEMENT_PEOPLE}
 
 
 # Every fabricated person works in the department the county pack designates for the legality review
@@ -199,7 +253,8 @@ def only(role: str) -> Actor:
 
 def _walk(definitions: Definitions, workflow: str) -> list[Case]:
     """The main path's snapshots: ``snapshots[i]`` is the case before step ``i`` (the last: after all)."""
-    story = Story(definitions, workflow, CASE_IDS[workflow])
+    make = STORIES.get(workflow)
+    story = make(definitions, CASE_IDS[workflow]) if make else Story(definitions, workflow, CASE_IDS[workflow])
     snapshots = [story.case]
     for step in PATHS[workflow]:
         story.step(step)
@@ -237,7 +292,7 @@ def test_the_role_table_covers_every_transition_of_the_shipped_workflows(
 
 
 def test_the_matrix_is_as_large_as_announced() -> None:
-    assert sum(CELLS.values()) == 958 + 216  # major_decision and catalogue, government_contract
+    assert sum(CELLS.values()) == 958 + 216 + 140  # major_decision and catalogue, government_contract, enforcement
     every_role_of_some_transition = {r for table in ROLES.values() for roles in table.values() for r in roles}
     assert every_role_of_some_transition | {"auditor"} == set().union(*DECLARED_ROLES.values())
 
@@ -349,7 +404,7 @@ def test_the_main_path_fires_only_for_the_roles_the_workflow_names(service: Case
         for role in allowed[1:]:
             side = f"{main}-{i}-{role}"
             for j, earlier in enumerate(path[:i]):
-                _fire(service, workflow, side, earlier, PEOPLE[earlier.actor], f"#{j}")
+                _fire(service, workflow, side, earlier, ACTORS[earlier.actor], f"#{j}")
             _fire(service, workflow, side, step, only(role), f"#{i} as {role}")
             fired += 1
             assert service.view(side).case.records[-1].role == role
