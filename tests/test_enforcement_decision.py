@@ -399,9 +399,9 @@ def _check(tmp_path: Path, text: str) -> list[tuple[str, int | None, str]]:
 
 
 def test_without_the_declaration_a_head_alone_decision_is_refused_where_it_is_declared(tmp_path: Path) -> None:
-    """`collective_discussion: false` is what lets the head decide alone; without it the loader asks
+    """`collective_discussion: by_rule` is what lets the head decide alone; without it the loader asks
     for collective discussion before every decision, as it does of the major-decision procedure."""
-    problems = _check(tmp_path, SHIPPED.replace("  collective_discussion: false\n", "", 1))
+    problems = _check(tmp_path, SHIPPED.replace("  collective_discussion: by_rule\n", "", 1))
     located = [(line, src) for msg, line, src in problems if "reachable without collective discussion" in msg]
     assert located and all(line is not None for line, _ in located)
     assert any(src.startswith("  decided: {label") for _, src in located), problems
@@ -409,7 +409,7 @@ def test_without_the_declaration_a_head_alone_decision_is_refused_where_it_is_de
 
 def test_a_collective_discussion_declaration_that_is_not_a_boolean_is_refused_on_its_line(tmp_path: Path) -> None:
     problems = _check(
-        tmp_path, SHIPPED.replace("  collective_discussion: false\n", "  collective_discussion: sometimes\n", 1)
+        tmp_path, SHIPPED.replace("  collective_discussion: by_rule\n", "  collective_discussion: sometimes\n", 1)
     )
     assert any("collective_discussion: sometimes" in src for _, _, src in problems), problems
 
@@ -463,5 +463,5 @@ def test_a_procedure_declared_without_collective_discussion_needs_no_discussion_
     no_meeting_flag = SHIPPED.replace("stage: decision, discussion: true}", "stage: decision}", 1)
     assert no_meeting_flag != SHIPPED
     assert _check(tmp_path, no_meeting_flag) == []
-    undeclared = no_meeting_flag.replace("  collective_discussion: false\n", "", 1)
+    undeclared = no_meeting_flag.replace("  collective_discussion: by_rule\n", "", 1)
     assert any("declares no discussion state" in msg for msg, _, _ in _check(tmp_path, undeclared))

@@ -75,9 +75,11 @@ def structural_findings(wf: WorkflowDef) -> list[Finding]:
         findings.append(Finding(("states",), "the workflow has no final state"))
     if not wf.approval_states:
         findings.append(Finding(("states",), "the workflow declares no approval state"))
+    if wf.discussion_by_rule:  # declared: a head may decide alone, a rule of the packs says when a meeting must
+        return findings
     if not wf.discussion_states:
         findings.append(Finding(("states",), "the workflow declares no discussion state (集体讨论)"))
-    elif not wf.discussion_by_rule and (undiscussed := find_undiscussed(wf)) is not None:
+    elif (undiscussed := find_undiscussed(wf)) is not None:
         last = undiscussed.path[-1]
         findings.append(
             Finding(
