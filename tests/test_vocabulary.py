@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from decisions.cli import app
@@ -37,13 +36,6 @@ RENAMED_SUITE = (
     "tests/test_abstention.py",
 )
 """The modules that name the shipped workflows only through `tests.support.V`."""
-
-WAITING = pytest.mark.xfail(
-    strict=True,
-    reason="waits on the branches that move workflow names out of Python (i12-case: case ids, start "
-    "triggers, demo, office; i12-deadlines: deadlines.py, inbox; i12-catalogue: catalogue.py, its CLI): "
-    "remove this marker when they are merged (strict: it fails as soon as the test passes)",
-)
 
 ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/rules/facts.py", "head"): "a key of the built-in views type's entries ({member, position, head})",
