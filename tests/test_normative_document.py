@@ -24,8 +24,8 @@ from decisions.model import Action
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
 from tests.stores import BACKENDS, fresh_service
-from tests.support import ROOT, Step, rule_ids
-from tests.support_normative_document import CASE_ID, ND_PATH, PERSON, SEVEN_LAWFUL, START, WORKFLOW, NDStory
+from tests.support import PEOPLE, ROOT, Step, rule_ids
+from tests.support_normative_document import CASE_ID, ND_PATH, SEVEN_LAWFUL, START, WORKFLOW, NDStory
 
 ND = "normative_document."
 HN = "hunan_normative_document."
@@ -86,7 +86,7 @@ def test_the_main_path_makes_publishes_and_files_the_document(definitions: Defin
     story = NDStory(definitions).walk_nd("end")
     case = story.case
     assert case.state == "in_force"
-    assert case.attributes["title"] == "攸县城区临时占道经营管理办法"
+    assert case.attributes["title"] == "攸县城区出租汽车经营服务管理办法"
     assert case.attributes["registration_number"] == "YXDR-2025-00003"
     assert case.attributes["effective_on"] == date(2025, 6, 15)
     review = next(r for r in case.records if r.kind == "legality_review")
@@ -98,7 +98,7 @@ def test_the_main_path_makes_publishes_and_files_the_document(definitions: Defin
 def play(service: CaseService, case_id: str, steps: tuple[Step, ...] = ND_PATH) -> None:
     for i, s in enumerate(steps):
         docs = tuple(service.attach(k, f"{case_id} {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
-        action = Action(s.trigger, PERSON[s.actor], s.on, dict(s.fields), docs)
+        action = Action(s.trigger, PEOPLE[s.actor], s.on, dict(s.fields), docs)
         if i == 0:
             service.start(WORKFLOW, case_id, action)
         else:
@@ -116,13 +116,13 @@ def test_the_main_path_through_the_service(backend: str, tmp_path: Path, definit
         # the gate refuses through the service too, and writes nothing
         play(service, "ND-2025-002", ND_PATH[: [s.trigger for s in ND_PATH].index("submit_for_deliberation")])
         draft = service.attach("draft", b"ND-2025-002 amended text", "draft.pdf")
-        service.act("ND-2025-002", Action("amend_draft", PERSON["clerk_zhou"], date(2025, 4, 26), {}, (draft,)))
+        service.act("ND-2025-002", Action("amend_draft", PEOPLE["clerk_li"], date(2025, 4, 26), {}, (draft,)))
         before = service.view("ND-2025-002")
         package = service.attach("deliberation_package", b"ND-2025-002 package", "p.pdf")
         with pytest.raises(ActionRefused) as refusal:
             service.act(
                 "ND-2025-002",
-                Action("submit_for_deliberation", PERSON["clerk_zhou"], date(2025, 4, 28), {}, (package,)),
+                Action("submit_for_deliberation", PEOPLE["clerk_li"], date(2025, 4, 28), {}, (package,)),
             )
         assert ND + "lawful_review_of_current_text" in rule_ids(refusal.value)
         assert service.view("ND-2025-002") == before
@@ -133,22 +133,22 @@ def test_the_main_path_through_the_service(backend: str, tmp_path: Path, definit
 
 def test_a_text_changed_after_a_lawful_review_cannot_go_to_deliberation(definitions: Definitions) -> None:
     story = at(definitions, "submit_for_deliberation")
-    story.do("amend_draft", "clerk_zhou", date(2025, 4, 26), {}, ("draft",))
+    story.do("amend_draft", "clerk_li", date(2025, 4, 26), {}, ("draft",))
     s = step_of("submit_for_deliberation")
     refusal = story.refused(s.trigger, s.actor, s.on, s.fields, s.docs)
     assert ND + "lawful_review_of_current_text" in rule_ids(refusal)
     cited = " ".join(u.citation for u in refusal.unmet if u.rule_id == ND + "lawful_review_of_current_text")
     assert "国办发〔2018〕115号" in cited and "§（七）" in cited
     # the new text is reviewed again: back to drafting, the unit's opinion, submission, review
-    story.do("revise_after_review", "clerk_zhou", date(2025, 4, 28), {}, ("draft",))
+    story.do("revise_after_review", "clerk_li", date(2025, 4, 28), {}, ("draft",))
     story.do(
         "give_unit_legality_opinion",
-        "clerk_tang",
+        "clerk_he",
         date(2025, 4, 28),
         {"own_opinion_conclusion": "lawful"},
         ("unit_legality_opinion",),
     )
-    story.do("submit_for_review", "clerk_zhou", date(2025, 4, 29), {"review_due": date(2025, 5, 14)}, ("legal_basis",))
+    story.do("submit_for_review", "clerk_li", date(2025, 4, 29), {"review_due": date(2025, 5, 14)}, ("legal_basis",))
     story.do("forward_for_review", "office_chen", date(2025, 4, 29))
     story.do("accept_review", "counsel_zhao", date(2025, 4, 30))
     story.do("find_lawful", "counsel_zhao", date(2025, 5, 6), SEVEN_LAWFUL, ("review_opinion",))
@@ -323,7 +323,7 @@ def test_the_submission_carries_the_materials_of_115_section_5(definitions: Defi
 
 def test_the_units_own_opinion_covers_the_text_submitted_and_finds_it_lawful(definitions: Definitions) -> None:
     story = at(definitions, "submit_for_review")
-    story.do("submit_draft", "clerk_zhou", date(2025, 4, 16), {}, ("draft",))
+    story.do("submit_draft", "clerk_li", date(2025, 4, 16), {}, ("draft",))
     assert ND + "unit_opinion_of_current_text" in refused_ids(story, step_of("submit_for_review"))
     unlawful = with_fields("give_unit_legality_opinion", own_opinion_conclusion="unlawful")
     story = at(definitions, "submit_for_review", give_unit_legality_opinion=unlawful)
@@ -405,15 +405,15 @@ def test_the_drafter_explains_what_of_the_opinion_it_did_not_adopt(definitions: 
         {**SEVEN_LAWFUL, "finding_content": "non_compliant", "reason": "第八条与上位法不一致"},
         ("review_opinion",),
     )
-    story.do("revise_after_review", "clerk_zhou", date(2025, 4, 28), {}, ("draft",))
+    story.do("revise_after_review", "clerk_li", date(2025, 4, 28), {}, ("draft",))
     story.do(
         "give_unit_legality_opinion",
-        "clerk_tang",
+        "clerk_he",
         date(2025, 4, 28),
         {"own_opinion_conclusion": "lawful"},
         ("unit_legality_opinion",),
     )
-    story.do("submit_for_review", "clerk_zhou", date(2025, 4, 29), {"review_due": date(2025, 5, 14)}, ("legal_basis",))
+    story.do("submit_for_review", "clerk_li", date(2025, 4, 29), {"review_due": date(2025, 5, 14)}, ("legal_basis",))
     story.do("forward_for_review", "office_chen", date(2025, 4, 29))
     story.do("accept_review", "counsel_zhao", date(2025, 4, 30))
     story.do("find_lawful", "counsel_zhao", date(2025, 5, 6), SEVEN_LAWFUL, ("review_opinion",))
