@@ -120,7 +120,7 @@ FLAWS = [
         "    rules: [national.comment_period_minimum, national.consultation_ran_its_period, national.open_consultation_when_required]\n",
         "    rules: [national.comment_period_minimum, national.no_such_rule]\n",
         "rules: [national.comment_period_minimum, national.no_such_rule]",
-        "unknown rule 'national.no_such_rule' (not in the loaded packs: national, hunan, youxian)",
+        "unknown rule 'national.no_such_rule' (not in the loaded packs: national, ",
     ),
     (
         "wrong-citation",
@@ -179,4 +179,4 @@ def test_rules_added_later_are_listed_as_unmapped_not_lost() -> None:
 def test_the_service_reads_the_deployment_and_the_tests_directory() -> None:
     service = DefinitionsService(load_deployment(ROOT / "decisions.yaml"))
     result = service.legal_coverage(REQUIREMENTS, TESTS)
-    assert result.problems == () and len(result.requirements) == 58
+    assert result.problems == () and len(result.requirements) == TEXT.count("\n  - row: ") >= 58
