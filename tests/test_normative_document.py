@@ -20,9 +20,11 @@ from decisions.cli import app
 from decisions.config import load_deployment
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused
-from decisions.model import Action
+from decisions.loading.yamlsafe import load_yaml_file
+from decisions.model import Action, Actor, Document
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
+from decisions.workflow.definition import FieldType
 from tests.stores import BACKENDS, fresh_service
 from tests.support import PEOPLE, ROOT, Step, rule_ids
 from tests.support_normative_document import CASE_ID, ND_PATH, SEVEN_LAWFUL, START, WORKFLOW, NDStory
@@ -467,3 +469,48 @@ def test_the_clean_up_repeals_a_document_and_its_file_is_archived(definitions: D
     assert story.case.state == "archived"
     assert story.case.records[-2].fields["cleanup_result"] == "repeal"
     assert START["title"] == story.case.attributes["title"]
+
+
+# -- the demo scenario ---------------------------------------------------------------------------------
+
+COUNTY_PEOPLE = {  # demo/00-people.yaml (the common cast of the demo, written on another branch)
+    "王县长": ({"head"}, "县人民政府"),
+    "周敏": ({"organiser"}, "县城市管理局"),
+    "赵律师": ({"legal_counsel"}, "县司法局"),
+    "钱律师": ({"legal_adviser"}, "县政府法律顾问（律师事务所）"),
+    "陈秘书": ({"office_clerk"}, "县政府办公室"),
+}
+
+
+def test_the_demo_scenario_plays_through_the_engine_and_its_refused_step_is_refused(
+    definitions: Definitions,
+) -> None:
+    """demo/30-normative-document.yaml, step by step through the engine: every step is accepted but the
+    one marked ``refused``, which the gate refuses; the document ends filed and in force."""
+    scenario = load_yaml_file(ROOT / "demo" / "30-normative-document.yaml").data
+    cast = dict(COUNTY_PEOPLE) | {p["name"]: (set(p["roles"]), p["unit"]) for p in scenario["people"]}
+    story = NDStory(definitions)
+    wf = definitions.workflow(WORKFLOW)
+    refused = 0
+    for i, s in enumerate(scenario["steps"]):
+        if "act" not in s and "start" not in s:
+            continue
+        roles, unit = cast[s["actor"]]
+        docs = tuple(Document(d["kind"], f"{i:064x}", name=f"{d['title']}.pdf") for d in s.get("documents", []))
+        trigger = "start_drafting" if "start" in s else s["act"]
+        fields = {  # as the CLI takes them: dates written as text
+            k: date.fromisoformat(v) if wf.fields[k].type is FieldType.DATE else v
+            for k, v in s.get("fields", {}).items()
+        }
+        who = Actor(s["actor"], frozenset(roles), unit)
+        action = Action(trigger, who, date.fromisoformat(s["on"]), fields, docs)
+        if s.get("refused"):
+            with pytest.raises(ActionRefused) as refusal:
+                story.engine.fire(story.case, action)
+            assert ND + "lawful_review_of_current_text" in rule_ids(refusal.value)
+            refused += 1
+        else:
+            story.case = story.engine.fire(story.case, action).case
+    assert refused == 1
+    assert story.case.state == "in_force"
+    assert story.case.attributes["registration_number"] == "YXDR-2025-00003"
