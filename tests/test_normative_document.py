@@ -267,9 +267,9 @@ RULE_CASES = (
         ND + "exclusion_reasoned",
         "no-reason",
         replace(EXCLUDE, fields={"exclusion_kind": "work_plan"}),
-        until="start_drafting",
+        until="submit_draft",
     ),
-    allowed(ND + "exclusion_reasoned", "kind-and-reason", EXCLUDE, until="start_drafting"),
+    allowed(ND + "exclusion_reasoned", "kind-and-reason", EXCLUDE, until="submit_draft"),
     refused(ND + "major_decision_linked", "unlinked", main("start_drafting", also_major_decision=True)),
     allowed(
         ND + "major_decision_linked",
@@ -463,7 +463,7 @@ def test_every_rule_of_the_normative_packs_has_a_case_each_way(definitions: Defi
 
 
 def test_an_out_of_scope_document_is_excluded_and_archived(definitions: Definitions) -> None:
-    story = NDStory(definitions)
+    story = at(definitions, "submit_draft")
     story.step(EXCLUDE)
     story.do("archive", "office_chen", date(2025, 3, 10), {}, ("archive_index",))
     assert story.case.state == "archived"

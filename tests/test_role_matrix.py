@@ -186,8 +186,8 @@ DECLARED_ROLES = {
     "normative_document": {"organiser", "office_clerk", "legal_counsel", "legal_adviser", "head", "auditor"},
 }
 # (source state, trigger) pairs × declared roles: a new transition or role changes these on purpose
-TRANSITIONS = {"major_decision": 92, "catalogue": 26, "normative_document": 45}
-CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5, "normative_document": 45 * 6}
+TRANSITIONS = {"major_decision": 92, "catalogue": 26, "normative_document": 44}
+CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5, "normative_document": 44 * 6}
 
 PATHS = {"major_decision": MAIN_PATH, "catalogue": CATALOGUE_PATH, "normative_document": ND_PATH}
 CASE_IDS = {"major_decision": "D-2025-001", "catalogue": "CAT-2025", "normative_document": "ND-2025-001"}
@@ -243,7 +243,7 @@ def test_the_role_table_covers_every_transition_of_the_shipped_workflows(
 
 
 def test_the_matrix_is_as_large_as_announced() -> None:
-    assert sum(CELLS.values()) == 958 + 270
+    assert sum(CELLS.values()) == 958 + 264
     every_role_of_some_transition = {r for table in ROLES.values() for roles in table.values() for r in roles}
     assert every_role_of_some_transition | {"auditor"} == set().union(*DECLARED_ROLES.values())
 
