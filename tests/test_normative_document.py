@@ -20,7 +20,7 @@ from decisions.cli import app
 from decisions.config import load_deployment
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused
-from decisions.loading.yamlsafe import load_yaml_file
+from decisions.loading.yamlsafe import load_yaml_file, load_yaml_text
 from decisions.model import Action, Actor, Document
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
@@ -527,3 +527,40 @@ def test_the_demo_scenario_plays_through_the_engine_and_its_refused_step_is_refu
     assert refused == 1
     assert story.case.state == "in_force"
     assert story.case.attributes["registration_number"] == "YXDR-2025-00003"
+
+
+def _commented_section(marker: str) -> dict[str, Any]:
+    """The section written commented out under ``marker`` in the workflow file, uncommented and parsed."""
+    lines = (ROOT / "workflows" / "normative_document.yaml").read_text(encoding="utf-8").splitlines()
+    start = lines.index(marker) + 1
+    body: list[str] = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        body.append(line[2:])
+    data = load_yaml_text("\n".join(body) + "\n", "normative_document.yaml").data
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_deadlines_and_case_sections_waiting_to_be_enabled_name_what_the_workflow_has(
+    definitions: Definitions,
+) -> None:
+    """The `deadlines:` and `case:` sections are written commented out until their loaders land: every
+    state, role, record kind, field and pack parameter they name exists, so enabling them is a merge."""
+    wf = definitions.workflow(WORKFLOW)
+    params = definitions.rulebook.parameters
+    deadlines = _commented_section("# DEADLINES (enable when the deadlines section lands):")["deadlines"]
+    assert set(deadlines) == {"legality_review", "public_comment", "filing", "validity"}
+    for name, d in deadlines.items():
+        assert set(d["runs_in"]) <= set(wf.states), name
+        assert set(d.get("seen_by", [])) <= set(wf.roles), name
+        if "due" in d:
+            assert d["due"]["record"] in wf.record_kinds, name
+            assert wf.fields[d["due"]["field"]].type is FieldType.DATE, name
+        else:
+            assert d["from"]["record"] in wf.record_kinds and d["length"] in params, name
+    assert params["nd_filing_days"].value == 15
+    case = _commented_section("# CASE (enable when the case section lands):")["case"]
+    assert case["id"] == "ND-{year}-{seq:3}" and case["title"] in wf.fields
+    assert [t.trigger for t in wf.transitions if t.source == wf.initial] == [case["start"]]
