@@ -26,7 +26,7 @@ from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
 from decisions.workflow.definition import FieldType
 from tests.stores import BACKENDS, fresh_service
-from tests.support import PEOPLE, ROOT, Step, rule_ids
+from tests.support import PEOPLE, ROOT, Step, Story, rule_ids
 from tests.support_normative_document import CASE_ID, ND_PATH, SEVEN_LAWFUL, START, WORKFLOW, NDStory
 
 ND = "normative_document."
@@ -564,3 +564,35 @@ def test_the_deadlines_and_case_sections_waiting_to_be_enabled_name_what_the_wor
     case = _commented_section("# CASE (enable when the case section lands):")["case"]
     assert case["id"] == "ND-{year}-{seq:3}" and case["title"] in wf.fields
     assert [t.trigger for t in wf.transitions if t.source == wf.initial] == [case["start"]]
+
+
+# -- the engine's own checks cite this procedure's text ------------------------------------------------
+
+
+def test_a_date_out_of_order_cites_the_review_ledger_here_and_decree_713_for_a_major_decision(
+    definitions: Definitions,
+) -> None:
+    story = at(definitions, "record_assessment")
+    early = replace(step_of("record_assessment"), on=date(2025, 3, 4))
+    (unmet,) = [u for u in story.refused(*_args(early)).unmet if u.rule_id == "engine.date_order"]
+    assert "国办发〔2018〕115号" in unmet.citation and "§（九）" in unmet.citation
+    decision = Story(definitions).walk("submit_draft")
+    refusal = decision.refused("submit_draft", "clerk_li", date(2025, 3, 1), {}, ("draft",))
+    (unmet,) = [u for u in refusal.unmet if u.rule_id == "engine.date_order"]
+    assert "国务院令第713号" in unmet.citation and "第三十三条" in unmet.citation
+
+
+def _args(s: Step) -> tuple[str, str, date, dict[str, Any], tuple[str, ...]]:
+    return s.trigger, s.actor, s.on, s.fields, s.docs
+
+
+def test_a_check_citation_for_an_unknown_workflow_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = (ROOT / "rules" / "normative_document.yaml").read_text(encoding="utf-8")
+    flawed = text.replace("  - workflow: normative_document\n", "  - workflow: normative_documents\n", 1)
+    assert flawed != text
+    path = tmp_path / "normative_document.yaml"
+    path.write_text(flawed, encoding="utf-8")
+    (check,) = DefinitionsService(load_deployment(ROOT / "decisions.yaml")).check([path]).files
+    (problem,) = [p for p in check.problems if "normative_documents" in p.message]
+    assert "unknown workflow 'normative_documents'" in problem.message
+    assert problem.line == flawed.splitlines().index("  - workflow: normative_documents") + 1
