@@ -93,6 +93,8 @@ def decree_citations() -> list[tuple[str, Citation]]:
 
 
 def workflow_texts() -> list[tuple[str, str]]:
+    """The bases and stage articles of the workflows under Decree 713 (a source names it): the other
+    legality reviews (normative documents, ...) cite other texts, which this parser does not know."""
     out: list[tuple[str, str]] = []
     for wf in shipped_definitions().workflows.values():
         if not any("国务院令第713号" in source for source in wf.sources):

@@ -523,7 +523,7 @@ def test_a_workflow_recorded_before_guarantees_existed_still_loads_for_replay() 
     """A decision keeps the definitions it was taken under. A text stored by an earlier version, whose
     review gate has no `guarantee:`, is refused for a deployment but still loads to replay it."""
     sources = list(shipped_definitions().sources)
-    (i,) = [n for n, s in enumerate(sources) if s.kind == "workflow" and "review_gate: legality_review" in s.text]
+    (i,) = [n for n, s in enumerate(sources) if s.kind == "workflow" and "\n  name: major_decision\n" in s.text]
     old = SHIPPED_GUARANTEE_RE.sub("", sources[i].text, count=1)
     assert "      record: legality_review\n      current_draft: true" not in old  # the gate as it was before
     sources[i] = replace(sources[i], text=old)

@@ -179,4 +179,4 @@ def test_rules_added_later_are_listed_as_unmapped_not_lost() -> None:
 def test_the_service_reads_the_deployment_and_the_tests_directory() -> None:
     service = DefinitionsService(load_deployment(ROOT / "decisions.yaml"))
     result = service.legal_coverage(REQUIREMENTS, TESTS)
-    assert result.problems == () and len(result.requirements) == TEXT.count("\n  - row: ")
+    assert result.problems == () and len(result.requirements) == TEXT.count("\n  - row: ") >= 58

@@ -29,8 +29,9 @@ from tests.support_enforcement import MAIN_PATH as ENFORCEMENT_PATH
 from tests.support_enforcement import PEOPLE as ENFORCEMENT_PEOPLE
 from tests.support_enforcement import EnforcementStory
 from tests.support_government_contract import CONTRACT_PATH
+from tests.support_normative_document import ND_PATH
 
-WORKFLOWS = ("major_decision", "catalogue", "government_contract", "enforcement_decision")
+WORKFLOWS = ("major_decision", "catalogue", "normative_document", "government_contract", "enforcement_decision")
 
 # -- the specification: who may fire each trigger (the same roles from every source state) ------------
 
@@ -203,6 +204,50 @@ ROLES: dict[str, dict[str, frozenset[str]]] = {
             "archive": {"case_handler"},
         }.items()
     },
+    # 国办发〔2018〕115号: the drafting unit drafts, consults, gives its own opinion, submits and revises
+    # (§（五）（六）); the government office checks the submission and forwards or returns it (§（五）);
+    # the Justice Bureau reviews (§（四）（六）), the legal adviser assists (§（八）); the office records
+    # the meeting, the registration, publication, filing and clean-up; the head may withdraw.
+    "normative_document": {
+        trigger: frozenset(roles)
+        for trigger, roles in {
+            "start_drafting": {"organiser"},
+            "exclude": {"office_clerk", "legal_counsel"},
+            "submit_draft": {"organiser"},
+            "reassess_attributes": {"organiser"},
+            "record_assessment": {"organiser"},
+            "open_comment": {"organiser"},
+            "close_comment": {"organiser"},
+            "record_fair_competition_review": {"organiser"},
+            "give_unit_legality_opinion": {"organiser"},
+            "submit_for_review": {"organiser"},
+            "forward_for_review": {"office_clerk"},
+            "return_incomplete": {"office_clerk"},
+            "accept_review": {"legal_counsel"},
+            "return_submission": {"legal_counsel"},
+            "request_supplement": {"legal_counsel"},
+            "provide_supplement": {"organiser"},
+            "give_legal_opinion": {"legal_adviser"},
+            "find_lawful": {"legal_counsel"},
+            "find_needs_revision": {"legal_counsel"},
+            "find_unlawful": {"legal_counsel"},
+            "revise_after_review": {"organiser"},
+            "amend_draft": {"organiser"},
+            "withdraw": {"organiser", "head"},
+            "submit_for_deliberation": {"organiser"},
+            "adopt": {"office_clerk"},
+            "send_back": {"office_clerk"},
+            "reject": {"office_clerk"},
+            "register_and_issue": {"office_clerk"},
+            "publish": {"office_clerk"},
+            "file_record": {"office_clerk"},
+            "confirm_in_force": {"office_clerk"},
+            "amend_after_cleanup": {"office_clerk"},
+            "repeal": {"office_clerk"},
+            "expire": {"office_clerk"},
+            "archive": {"office_clerk"},
+        }.items()
+    },
 }
 DECLARED_ROLES = {
     "major_decision": {
@@ -217,22 +262,37 @@ DECLARED_ROLES = {
         "auditor",
     },
     "catalogue": {"office_clerk", "legal_counsel", "organiser", "head", "auditor"},
+    "normative_document": {"organiser", "office_clerk", "legal_counsel", "legal_adviser", "head", "auditor"},
     "government_contract": {"organiser", "legal_counsel", "legal_adviser", "head", "office_clerk", "auditor"},
     "enforcement_decision": {"case_handler", "enforcement_reviewer", "agency_head", "auditor"},
 }
 # (source state, trigger) pairs × declared roles: a new transition or role changes these on purpose
-TRANSITIONS = {"major_decision": 92, "catalogue": 26, "government_contract": 36, "enforcement_decision": 35}
-CELLS = {"major_decision": 92 * 9, "catalogue": 26 * 5, "government_contract": 36 * 6, "enforcement_decision": 35 * 4}
+TRANSITIONS = {
+    "major_decision": 92,
+    "catalogue": 26,
+    "normative_document": 44,
+    "government_contract": 36,
+    "enforcement_decision": 35,
+}
+CELLS = {
+    "major_decision": 92 * 9,
+    "catalogue": 26 * 5,
+    "normative_document": 44 * 6,
+    "government_contract": 36 * 6,
+    "enforcement_decision": 35 * 4,
+}
 
 PATHS = {
     "major_decision": MAIN_PATH,
     "catalogue": CATALOGUE_PATH,
+    "normative_document": ND_PATH,
     "government_contract": CONTRACT_PATH,
     "enforcement_decision": ENFORCEMENT_PATH,
 }
 CASE_IDS = {
     "major_decision": "D-2025-001",
     "catalogue": "CAT-2025",
+    "normative_document": "ND-2025-001",
     "government_contract": "HT-2025-001",
     "enforcement_decision": "EN-2025-001",
 }
@@ -292,7 +352,8 @@ def test_the_role_table_covers_every_transition_of_the_shipped_workflows(
 
 
 def test_the_matrix_is_as_large_as_announced() -> None:
-    assert sum(CELLS.values()) == 958 + 216 + 140  # major_decision and catalogue, government_contract, enforcement
+    # major_decision and catalogue; normative_document, government_contract, enforcement_decision
+    assert sum(CELLS.values()) == 958 + 264 + 216 + 140
     every_role_of_some_transition = {r for table in ROLES.values() for roles in table.values() for r in roles}
     assert every_role_of_some_transition | {"auditor"} == set().union(*DECLARED_ROLES.values())
 

@@ -303,7 +303,11 @@ def read_rule_pack(doc: YamlDocument, ctx: PackContext) -> tuple[RulePack | None
             if earlier is None
             else Parameter(p.name, p.kind, p.label, p.value, earlier.sources + p.sources, p.unit, p.values)
         )
-    checks = read_checks(r, data["checks"], lambda raw, path: _citation(r, raw, path, ctx)) if "checks" in data else {}
+    checks = (
+        read_checks(r, data["checks"], lambda raw, path: _citation(r, raw, path, ctx), ctx.workflows)
+        if "checks" in data
+        else {}
+    )
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):
         r.shape_error(("rules",), "expected a list of rules")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from decisions.model import Text
 
-__all__ = ["CHECKS", "TRANSITION_CHECKS"]
+__all__ = ["CHECKS", "TRANSITION_CHECKS", "workflow_check"]
 
 CHECKS: Mapping[str, Text] = {
     "engine.date_order": Text("事项按发生先后登记", "events are recorded in the order they happened"),
@@ -43,3 +43,9 @@ CHECKS: Mapping[str, Text] = {
 
 TRANSITION_CHECKS = frozenset({"engine.document", "engine.field", "engine.role", "service.case_link"})
 """The checks about what one transition allows: they cite its ``basis:`` first."""
+
+
+def workflow_check(workflow: str, check: str) -> str:
+    """The key under which a pack's citation of ``check`` for ``workflow`` alone is kept (a pack's
+    ``checks:`` entry with ``workflow:``): the engine reads it before the citation for every workflow."""
+    return f"{workflow}:{check}"

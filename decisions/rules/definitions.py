@@ -168,7 +168,8 @@ class RuleBook:
     parameters: Mapping[str, Parameter]
     counting: CountingPolicy = field(default_factory=CountingPolicy)
     checks: Mapping[str, Citation] = field(default_factory=dict)
-    """Each engine check's citation, from the most local pack that gives one."""
+    """Each engine check's citation, from the most local pack that gives one: by check id for every
+    workflow, and by `decisions.rules.checks.workflow_check` key for one workflow alone."""
     _by_trigger: Mapping[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict)
 
     def rules_for(self, workflow: str, trigger: str) -> tuple[Rule, ...]:

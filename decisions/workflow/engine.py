@@ -26,7 +26,7 @@ from transitions import Machine, MachineError
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, Unmet, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text, is_case_id, is_storable_text
-from decisions.rules.checks import CHECKS, TRANSITION_CHECKS
+from decisions.rules.checks import CHECKS, TRANSITION_CHECKS, workflow_check
 from decisions.rules.conditions import Env
 from decisions.rules.evaluate import Outcome, RuleResult, evaluate_rule
 from decisions.workflow.definition import FieldDef, FieldType, Gate, TransitionDef, WorkflowDef
@@ -395,12 +395,13 @@ class Engine:
 
     def cite(self, check: str, t: TransitionDef | None = None) -> str:
         """The citation of ``check`` (an id of `decisions.rules.checks.CHECKS`), from data only: the
-        transition's own ``basis:`` for a check about it, else the packs' citation of the check,
-        else the workflow's first source."""
+        transition's own ``basis:`` for a check about it, else the packs' citation of the check for
+        this workflow, else their citation of it for every workflow, else the workflow's first source."""
         assert check in CHECKS, check
         if t is not None and t.basis and check in TRANSITION_CHECKS:
             return t.basis
-        cited = self.definitions.rulebook.checks.get(check)
+        checks = self.definitions.rulebook.checks
+        cited = checks.get(workflow_check(self.workflow.name, check)) or checks.get(check)
         return str(cited) if cited is not None else self._source()
 
     def _source(self) -> str:
