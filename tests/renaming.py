@@ -42,6 +42,7 @@ import yaml
 
 from decisions.definitions import Definitions
 from decisions.loading.yamlsafe import load_yaml_file
+from decisions.rules.facts import FACTS
 from decisions.workflow.definition import WorkflowDef
 
 __all__ = ["KEYWORDS", "NAME_KEYED", "VERBATIM", "new_name", "rename_data", "renamed_tree", "vocabulary"]
@@ -128,7 +129,7 @@ def _scalar(value: str, key: str | None, mapping: Mapping[str, str]) -> str:
         return value
     if value in mapping:
         return mapping[value]
-    if _DOTTED.match(value):
+    if _DOTTED.match(value) and value not in FACTS:  # a built-in fact (`action.unit`) is the language's
         head, *rest = value.split(".")
         return ".".join([head, *(mapping.get(s, s) for s in rest)])
     if _VIEWS_TEXT.match(value):

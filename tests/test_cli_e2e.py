@@ -849,16 +849,31 @@ def test_demo_plays_on_an_empty_database_and_refuses_a_postgres_database_with_ca
     assert "history intact" in first.out and "历史完整，未发现篡改" in first.out
     assert "✗ [national.legality_review_lawful_for_current_draft]" in first.out
     assert "✗ [national.risk_flag_stays]" in first.out and "Art. 24" in first.out  # the assessed risk stays
+    # the county's other legality reviews, each refused at its gate once: no deliberation, decision or
+    # signature without a passing review of the current text
+    for gate_rule in (
+        "normative_document.lawful_review_of_current_text",
+        "enforcement_decision.review_agreed_for_current_draft",
+        "youxian_government_contract.reviewed_before_signing",
+    ):
+        assert f"✗ [{gate_rule}]" in first.out, gate_rule
     again = cli("demo")
     if database_url.startswith("sqlite"):  # the demo's own SQLite file is recreated
         assert again.code == 0, again.err
         assert "history intact" in again.out
-        assert [r["id"] for r in cli.json("list")] == ["CAT-2025", "D-2025-001", "D-2025-002"]
+        assert [r["id"] for r in cli.json("list")] == [
+            "CAT-2025",
+            "D-2025-001",
+            "D-2025-002",
+            "EN-2025-001",
+            "HT-2025-001",
+            "ND-2025-001",
+        ]
     else:
         assert again.code == 2 and again.out == ""
         assert "the demo needs an empty database" in again.err and "has cases" in again.err
         assert "\n" not in again.err
-        assert cli.json("audit", "verify")["cases"] == 3  # untouched
+        assert cli.json("audit", "verify")["cases"] == 6  # untouched
 
 
 def test_demo_on_sqlite_leaves_the_offices_document_store_alone(tmp_path: Path) -> None:

@@ -465,3 +465,14 @@ def test_a_procedure_declared_without_collective_discussion_needs_no_discussion_
     assert _check(tmp_path, no_meeting_flag) == []
     undeclared = no_meeting_flag.replace("  collective_discussion: by_rule\n", "", 1)
     assert any("declares no discussion state" in msg for msg, _, _ in _check(tmp_path, undeclared))
+
+
+def test_a_date_out_of_order_cites_the_duty_to_record_the_whole_process(definitions: Definitions) -> None:
+    """The engine's own checks rest on this procedure's text, not on Decree 713's: a record dated before
+    the one it follows breaks the 全过程记录 of 行政处罚法 Art. 47."""
+    s = story(definitions, "accept_submission")
+    step = MAIN_PATH[step_index("accept_submission")]
+    early = replace(step, on=date(2025, 3, 1))
+    (unmet,) = [u for u in refusal(s, early).unmet if u.rule_id == "engine.date_order"]
+    assert "行政处罚法" in unmet.citation and "第四十七条" in unmet.citation
+    assert "国务院令第713号" not in unmet.citation

@@ -504,3 +504,14 @@ def test_the_demo_scenario_plays_and_its_refused_step_is_the_gate(service: CaseS
     assert case.state == "performing"
     assert [r.kind for r in case.records].count("legality_review") == 3
     assert case.records[-1].kind == "filing"
+
+
+def test_a_date_out_of_order_cites_the_county_s_filing_duty_marked_unverified(definitions: Definitions) -> None:
+    """A contract's records in order rest on the county's 备案归档 duty (a local example, unverified), not
+    on Decree 713's archiving article."""
+    s = walk(definitions, "accept_review")
+    step = next(x for x in CONTRACT_PATH if x.trigger == "accept_review")
+    refused = s.refused(step.trigger, step.actor, date(2025, 5, 1), step.fields, step.docs)
+    (unmet,) = [u for u in refused.unmet if u.rule_id == "engine.date_order"]
+    assert "备案归档" in unmet.citation and "出处未核实" in unmet.citation
+    assert "国务院令第713号" not in unmet.citation

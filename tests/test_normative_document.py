@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from decisions.cli import app
 from decisions.config import load_deployment
+from decisions.deadlines import case_deadlines
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused
-from decisions.loading.yamlsafe import load_yaml_file, load_yaml_text
+from decisions.loading.yamlsafe import load_yaml_file
 from decisions.model import Action, Actor, Document
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
@@ -529,41 +530,29 @@ def test_the_demo_scenario_plays_through_the_engine_and_its_refused_step_is_refu
     assert story.case.attributes["registration_number"] == "YXDR-2025-00003"
 
 
-def _commented_section(marker: str) -> dict[str, Any]:
-    """The section written commented out under ``marker`` in the workflow file, uncommented and parsed."""
-    lines = (ROOT / "workflows" / "normative_document.yaml").read_text(encoding="utf-8").splitlines()
-    start = lines.index(marker) + 1
-    body: list[str] = []
-    for line in lines[start:]:
-        if not line.startswith("# "):
-            break
-        body.append(line[2:])
-    data = load_yaml_text("\n".join(body) + "\n", "normative_document.yaml").data
-    assert isinstance(data, dict)
-    return data
-
-
-def test_the_deadlines_and_case_sections_waiting_to_be_enabled_name_what_the_workflow_has(
-    definitions: Definitions,
-) -> None:
-    """The `deadlines:` and `case:` sections are written commented out until their loaders land: every
-    state, role, record kind, field and pack parameter they name exists, so enabling them is a merge."""
+def deadlines_on(
+    definitions: Definitions, story: NDStory, today: date, roles: set[str]
+) -> list[tuple[str, date, bool]]:
     wf = definitions.workflow(WORKFLOW)
-    params = definitions.rulebook.parameters
-    deadlines = _commented_section("# DEADLINES (enable when the deadlines section lands):")["deadlines"]
-    assert set(deadlines) == {"legality_review", "public_comment", "filing", "validity"}
-    for name, d in deadlines.items():
-        assert set(d["runs_in"]) <= set(wf.states), name
-        assert set(d.get("seen_by", [])) <= set(wf.roles), name
-        if "due" in d:
-            assert d["due"]["record"] in wf.record_kinds, name
-            assert wf.fields[d["due"]["field"]].type is FieldType.DATE, name
-        else:
-            assert d["from"]["record"] in wf.record_kinds and d["length"] in params, name
-    assert params["nd_filing_days"].value == 15
-    case = _commented_section("# CASE (enable when the case section lands):")["case"]
-    assert case["id"] == "ND-{year}-{seq:3}" and case["title"] in wf.fields
-    assert [t.trigger for t in wf.transitions if t.source == wf.initial] == [case["start"]]
+    book = definitions.rulebook
+    found = case_deadlines(story.case, wf, book.parameters, definitions.calendar, today, book.counting, roles)
+    return [(d.label.zh, d.due, d.overdue) for d in found]
+
+
+def test_the_review_and_filing_deadlines_are_the_ones_the_workflow_declares(definitions: Definitions) -> None:
+    """Under review, the reviewer and the drafter see the due date set on submission (115号 §（五）:
+    5 to 15 working days); once published, the office sees the filing period the Hunan pack sets (15
+    days from publication, 湖南办法 Art. 22, unverified), overdue the day after; the drafter does not."""
+    reviewing = at(definitions, "give_legal_opinion")
+    assert deadlines_on(definitions, reviewing, date(2025, 5, 1), {"legal_counsel"}) == [
+        ("合法性审核期限", date(2025, 4, 30), True)
+    ]
+    published = at(definitions, "file_record")
+    assert deadlines_on(definitions, published, date(2025, 5, 28), {"office_clerk"}) == [
+        ("备案期限", date(2025, 5, 28), False)
+    ]
+    assert deadlines_on(definitions, published, date(2025, 5, 29), {"office_clerk"})[0][2] is True
+    assert deadlines_on(definitions, published, date(2025, 5, 29), {"organiser"}) == []
 
 
 # -- the engine's own checks cite this procedure's text ------------------------------------------------

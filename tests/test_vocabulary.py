@@ -47,6 +47,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/rules/facts.py", "decision"): "the fact namespace of case attributes (decision.<field>)",
     ("decisions/calendar/core.py", "year"): "a calendar unit (Unit.YEAR)",
     ("decisions/errors.py", "problem"): "the English noun of the definition error's summary",
+    ("decisions/errors.py", "problems"): "the English noun of the definition error's summary (plural)",
+    ("decisions/cli/workflow.py", "problems"): "a key of `workflow check --json`",
     ("decisions/cli/workflow.py", "summary"): "a key of `workflow check --json`",
     ("decisions/cli/cases.py", "add"): "the CLI verb `user add`",
     ("decisions/cli/__init__.py", "propose"): "the CLI verb `decisions propose`: it starts the workflow whose cases "
