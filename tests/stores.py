@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from decisions.definitions import Definitions
-from decisions.model import Action, Case
+from decisions.model import Action, Actor, Case
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.memory import memory_store
@@ -67,13 +67,21 @@ def supplied_catalogue(service: CaseService, case: Case, action: Action) -> Mapp
     return OUTSIDE
 
 
-def play(service: CaseService, case_id: str, steps: tuple[Step, ...] = MAIN_PATH, start: bool = True) -> None:
-    """Fire ``steps`` through the service, attaching a small real document for each kind."""
+def play(
+    service: CaseService,
+    case_id: str,
+    steps: Sequence[Step] = MAIN_PATH,
+    start: bool = True,
+    workflow: str = "major_decision",
+    people: Mapping[str, Actor] = PEOPLE,
+) -> None:
+    """Fire ``steps`` through the service (the first opens a case of ``workflow`` unless ``start`` is
+    false), as the ``people`` they name, attaching a small real document for each kind."""
     for i, s in enumerate(steps):
         docs = tuple(service.attach(k, f"{case_id} {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
-        action = Action(s.trigger, PEOPLE[s.actor], s.on, dict(s.fields), docs)
+        action = Action(s.trigger, people[s.actor], s.on, dict(s.fields), docs)
         if start and i == 0:
-            service.start("major_decision", case_id, action)
+            service.start(workflow, case_id, action)
         else:
             service.act(case_id, action)
 

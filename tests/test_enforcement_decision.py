@@ -24,6 +24,7 @@ from decisions.model import Action, Actor
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
+from tests.stores import play
 from tests.support import ROOT, Step, doc, rule_ids
 from tests.support_enforcement import (
     CASE_ID,
@@ -77,13 +78,7 @@ def test_the_penalty_goes_through_one_problems_round_to_decision_publication_and
 
 
 def test_the_main_path_through_the_service_on_both_databases(service: CaseService) -> None:
-    for i, st in enumerate(MAIN_PATH):
-        docs = tuple(service.attach(k, f"{CASE_ID} {k} #{i}".encode(), f"{k}.pdf") for k in st.docs)
-        action = Action(st.trigger, PEOPLE[st.actor], st.on, dict(st.fields), docs)
-        if i == 0:
-            service.start(WORKFLOW, CASE_ID, action)
-        else:
-            service.act(CASE_ID, action)
+    play(service, CASE_ID, MAIN_PATH, workflow=WORKFLOW, people=PEOPLE)
     view = service.view(CASE_ID)
     assert view.case.state == "archived"
     assert view.version == len(MAIN_PATH)

@@ -26,6 +26,7 @@ from decisions.loading import load_definitions
 from decisions.loading.yamlsafe import load_yaml_file
 from decisions.model import Action, Actor
 from decisions.service.cases import CaseService
+from tests.stores import play
 from tests.support import PEOPLE, ROOT, Step, Story, rule_ids
 from tests.support_government_contract import (
     CASE_ID,
@@ -110,13 +111,7 @@ def test_the_bus_franchise_agreement_is_reviewed_twice_approved_signed_and_filed
 
 
 def test_the_main_path_through_the_service(service: CaseService) -> None:
-    for i, step in enumerate(CONTRACT_PATH):
-        docs = tuple(service.attach(k, f"{CASE_ID} {k} #{i}".encode(), f"{k}.pdf") for k in step.docs)
-        action = Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), docs)
-        if i == 0:
-            service.start(WORKFLOW, CASE_ID, action)
-        else:
-            service.act(CASE_ID, action)
+    play(service, CASE_ID, CONTRACT_PATH, workflow=WORKFLOW)
     view = service.view(CASE_ID)
     assert view.case.workflow == WORKFLOW
     assert view.case.state == "performing"

@@ -26,6 +26,7 @@ from decisions.model import Action, Actor, Document
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
 from decisions.workflow.definition import FieldType
+from tests import stores
 from tests.stores import BACKENDS, fresh_service
 from tests.support import PEOPLE, ROOT, Step, Story, rule_ids
 from tests.support_normative_document import CASE_ID, ND_PATH, SEVEN_LAWFUL, START, WORKFLOW, NDStory
@@ -99,13 +100,7 @@ def test_the_main_path_makes_publishes_and_files_the_document(definitions: Defin
 
 
 def play(service: CaseService, case_id: str, steps: tuple[Step, ...] = ND_PATH) -> None:
-    for i, s in enumerate(steps):
-        docs = tuple(service.attach(k, f"{case_id} {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
-        action = Action(s.trigger, PEOPLE[s.actor], s.on, dict(s.fields), docs)
-        if i == 0:
-            service.start(WORKFLOW, case_id, action)
-        else:
-            service.act(case_id, action)
+    stores.play(service, case_id, steps, workflow=WORKFLOW)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from decisions.definitions import Definitions
-from decisions.model import Action, Actor
-from decisions.service.cases import CaseService
+from decisions.model import Actor
 from decisions.service.office import Office
 from decisions.store.database import Database
 from tests.stores import play, play_catalogue
@@ -34,16 +33,6 @@ ACTORS: dict[str, Actor] = {**PEOPLE, **ENFORCEMENT_PEOPLE}
 def until_accepted(path: Sequence[Step], trigger: str) -> tuple[Step, ...]:
     """The path up to and including the first step ``trigger`` (the review accepted)."""
     return tuple(path[: [s.trigger for s in path].index(trigger) + 1])
-
-
-def walk(service: CaseService, workflow: str, case_id: str, steps: Sequence[Step]) -> None:
-    for i, s in enumerate(steps):
-        docs = tuple(service.attach(k, f"{case_id} {k} #{i}".encode(), f"{k}.pdf") for k in s.docs)
-        action = Action(s.trigger, ACTORS[s.actor], s.on, dict(s.fields), docs)
-        if i == 0:
-            service.start(workflow, case_id, action)
-        else:
-            service.act(case_id, action)
 
 
 def clock_at(day: date) -> Callable[[], datetime]:
@@ -62,9 +51,15 @@ def office(database_url: str, tmp_path: Path, definitions: Definitions) -> Itera
         replace(s, fields={**s.fields, "review_due": date(2025, 5, 9)}) if "review_due" in s.fields else s
         for s in ND_PATH
     ]
-    walk(office.cases, "normative_document", "ND-2025-001", until_accepted(nd, "accept_review"))
-    walk(office.cases, "government_contract", "HT-2025-001", until_accepted(CONTRACT_PATH, "accept_review"))
-    walk(office.cases, "enforcement_decision", "EN-2025-001", until_accepted(ENFORCEMENT_PATH, "accept_submission"))
+    play(office.cases, "ND-2025-001", until_accepted(nd, "accept_review"), workflow="normative_document")
+    play(office.cases, "HT-2025-001", until_accepted(CONTRACT_PATH, "accept_review"), workflow="government_contract")
+    play(
+        office.cases,
+        "EN-2025-001",
+        until_accepted(ENFORCEMENT_PATH, "accept_submission"),
+        workflow="enforcement_decision",
+        people=ACTORS,
+    )
     office.users.add("赵律师", ["legal_counsel", "enforcement_reviewer"], unit="县司法局")
     yield office
     db.dispose()
