@@ -131,7 +131,7 @@ def case_deadlines(
     policy = policy or CountingPolicy()
     out: list[Deadline] = []
     for spec in workflow.deadlines.values():
-        if case.state not in spec.runs_in or not spec.seen(roles):
+        if case.state not in spec.runs_in or not spec.seen(roles) or not spec.applies(case.attributes):
             continue
         found = _due_basis(case, spec, params, calendar, policy)
         if found is None:

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from decisions.config import load_deployment
+from decisions.deadlines import case_deadlines
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused
 from decisions.loading import load_definitions
 from decisions.loading.yamlsafe import load_yaml_file
-from decisions.model import Action, Actor
+from decisions.model import Action, Actor, Case
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
 from decisions.workflow.engine import Engine
@@ -471,3 +472,43 @@ def test_a_date_out_of_order_cites_the_duty_to_record_the_whole_process(definiti
     (unmet,) = [u for u in refusal(s, early).unmet if u.rule_id == "engine.date_order"]
     assert "行政处罚法" in unmet.citation and "第四十七条" in unmet.citation
     assert "国务院令第713号" not in unmet.citation
+
+
+def _deadlines(definitions: Definitions, case: Case, today: date) -> list[tuple[str, date]]:
+    book = definitions.rulebook
+    wf = definitions.workflow(WORKFLOW)
+    return [
+        (d.label.en, d.due)
+        for d in case_deadlines(case, wf, book.parameters, definitions.calendar, today, book.counting)
+    ]
+
+
+def _as(case: Case, action_type: str) -> Case:
+    """The same case file, opened for another kind of enforcement decision."""
+    return replace(case, attributes={**case.attributes, "action_type": action_type})
+
+
+def test_the_penalty_periods_bind_penalties_and_the_publication_period_follows_the_kind_of_decision(
+    definitions: Definitions,
+) -> None:
+    """Art. 60's 90 days from 立案 (2025-03-10: day 90 is Sunday 06-08, so Monday 06-09) bind a penalty,
+    shown beside the review period while the review runs; after the decision (Friday 05-16) a penalty or
+    a licence is published within 7 working days (05-27, 118号 §（六）), another decision within 20
+    (06-16). The same file opened for a licence has no 90-day period."""
+    reviewing = story(definitions, "find_problems").case
+    assert ("penalty decided within 90 days of 立案", date(2025, 6, 9)) in _deadlines(
+        definitions, reviewing, date(2025, 4, 25)
+    )
+    assert all(
+        "90 days" not in label for label, _ in _deadlines(definitions, _as(reviewing, "licence"), date(2025, 4, 25))
+    )
+    decided = story(definitions, "serve").case
+    assert _deadlines(definitions, decided, date(2025, 5, 19)) == [
+        ("publication of the decision (licences, penalties)", date(2025, 5, 27))
+    ]
+    assert [due for _, due in _deadlines(definitions, _as(decided, "licence"), date(2025, 5, 19))] == [
+        date(2025, 5, 27)
+    ]
+    assert _deadlines(definitions, _as(decided, "inspection"), date(2025, 5, 19)) == [
+        ("publication of the decision (other enforcement decisions)", date(2025, 6, 16))
+    ]

@@ -81,7 +81,10 @@ def test_one_reviewer_sees_every_procedure_waiting_on_review_in_one_list(office:
     ]
     due = {t.case_id: [(d.label.zh, d.due, d.overdue) for d in t.deadlines] for t in box.tasks}
     assert due == {
-        "EN-2025-001": [("法制审核期限", date(2025, 4, 30), True)],
+        "EN-2025-001": [  # and, for a penalty, the 90 days from 立案 (行政处罚法 Art. 60)
+            ("法制审核期限", date(2025, 4, 30), True),
+            ("自立案之日起九十日内作出行政处罚决定", date(2025, 6, 9), False),
+        ],
         "D-2025-001": [("合法性审查期限", date(2025, 4, 30), True)],
         "ND-2025-001": [("合法性审核期限", date(2025, 5, 9), True)],
         "HT-2025-001": [("合同合法性审查期限", date(2025, 5, 26), False)],

@@ -19,7 +19,8 @@ or a period of a pack parameter from a record (or from the day the case ``entere
       stops: draft_change
       pauses_outside: true
 
-Every name is checked against the workflow (states, roles, record kinds, fields and their types),
+Either may bind only some cases: ``applies_to: {field: action_type, values: [penalty]}`` (an enum
+attribute of the case and some of its values). Every name is checked against the workflow (states, roles, record kinds, fields and their types),
 every problem located on its key.
 """
 
@@ -46,6 +47,7 @@ _KEYS = (
     "stops",
     "pauses_outside",
     "overdue",
+    "applies_to",
 )
 _PERIOD_ONLY = ("from", "local", "stops", "pauses_outside")
 _STOPS = ("draft_change",)
@@ -69,6 +71,33 @@ def _record_kind(r: Reader, raw: Any, path: Path, kinds: frozenset[str]) -> str 
         r.error(path, f"unknown record kind {name!r} (recorded by a transition: {', '.join(sorted(kinds))})")
         return None
     return name
+
+
+def _applies(r: Reader, raw: Any, path: Path, fields: Mapping[str, FieldDef]) -> tuple[str, tuple[str, ...]] | None:
+    """``applies_to: {field: <enum attribute>, values: [...]}``: the cases the deadline binds; ``("", ())``
+    when absent (every case); None on a problem (located)."""
+    if raw is None:
+        return "", ()
+    m = r.mapping(raw, path, required=("field", "values"))
+    if m is None or "field" not in m or "values" not in m:
+        return None
+    name = r.identifier(m["field"], (*path, "field"), "field")
+    fdef = fields.get(name) if name is not None else None
+    if name is not None and fdef is None:
+        r.error((*path, "field"), f"unknown field {name!r}")
+    elif fdef is not None and (fdef.type is not FieldType.ENUM or not fdef.attribute):
+        r.error((*path, "field"), f"field {name!r} is no enum attribute of the case: a deadline applies by one")
+        fdef = None
+    values = r.string_list(m["values"], (*path, "values"))
+    if m["values"] == []:
+        r.error((*path, "values"), "names at least one value the deadline applies to")
+        return None
+    if fdef is None or name is None:
+        return None
+    unknown = [i for i, v in enumerate(values) if v not in fdef.values]
+    for i in unknown:
+        r.error((*path, "values", i), f"{values[i]!r} is not a value of {name!r} ({', '.join(fdef.values)})")
+    return (name, tuple(values)) if not unknown and values else None
 
 
 def _due(
@@ -121,7 +150,9 @@ def _one(
         r.error((*path, "runs_in"), "names at least one state the deadline runs in")
     seen_by, all_roles = _known(r, m.get("seen_by"), (*path, "seen_by"), roles, "role")
     overdue = r.boolean(m.get("overdue"), (*path, "overdue"), default=True)
-    ok = label is not None and bool(runs_in) and all_states and all_roles
+    applies = _applies(r, m.get("applies_to"), (*path, "applies_to"), fields)
+    ok = label is not None and bool(runs_in) and all_states and all_roles and applies is not None
+    applies_field, applies_values = applies or ("", ())
     if ("due" in m) == ("length" in m):
         r.error(
             path,
@@ -140,7 +171,17 @@ def _one(
         if due is None or label is None or not ok or ("basis" in m and basis is None):
             return None
         return DeadlineSpec(
-            name, label, runs_in, seen_by, due_record=due[0], due_field=due[1], basis=basis, overdue=overdue, line=line
+            name,
+            label,
+            runs_in,
+            seen_by,
+            due_record=due[0],
+            due_field=due[1],
+            basis=basis,
+            overdue=overdue,
+            line=line,
+            applies_field=applies_field,
+            applies_values=applies_values,
         )
     if "basis" in m:
         r.error((*path, "basis"), "a period's basis is its parameter (label, value, citation): 'basis' is for 'due'")
@@ -181,6 +222,8 @@ def _one(
         overdue=overdue,
         line=line,
         local=local,
+        applies_field=applies_field,
+        applies_values=applies_values,
     )
 
 

@@ -240,6 +240,15 @@ class DeadlineSpec:
         """Whether someone holding ``roles`` sees it (``None``: whoever asks, unfiltered)."""
         return roles is None or not self.seen_by or bool(set(self.seen_by) & set(roles))
 
+    applies_field: str = ""
+    applies_values: tuple[str, ...] = ()
+    """``applies_to: {field, values}``: the deadline binds only cases whose enum attribute ``field`` is
+    one of ``values`` (a period the law sets for penalties only); empty: every case."""
+
+    def applies(self, attributes: Mapping[str, Any]) -> bool:
+        """Whether the deadline binds a case with these attributes."""
+        return not self.applies_field or attributes.get(self.applies_field) in self.applies_values
+
 
 @dataclass(frozen=True)
 class WorkflowDef:
