@@ -26,7 +26,6 @@ OPENING = {
     "counterparty": "县公交公司",
     "amount": 12_000_000,
     "major_contract": True,
-    "implements_decision": "D-2025-001",
 }
 CHECKED = ["legal_status", "licences", "credit", "capacity"]
 FINDINGS_OK = {"party_finding": "compliant", "content_finding": "compliant", "text_finding": "compliant"}

@@ -18,15 +18,17 @@ import pytest
 from decisions.config import load_deployment
 from decisions.deadlines import case_deadlines
 from decisions.definitions import Definitions
+from decisions.demo import run_demo
 from decisions.errors import ActionRefused
 from decisions.loading import load_definitions
-from decisions.loading.yamlsafe import load_yaml_file
-from decisions.model import Action, Actor, Case
+from decisions.loading.scenarios import load_scenarios
+from decisions.model import Action, Case
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
-from decisions.workflow.engine import Engine
-from tests.stores import play
-from tests.support import ROOT, Step, doc, rule_ids
+from decisions.service.office import Office
+from decisions.store.memory import memory_store
+from tests.stores import fixed_clock, play
+from tests.support import ROOT, Step, rule_ids
 from tests.support_enforcement import (
     CASE_ID,
     CLEAN,
@@ -425,31 +427,16 @@ def test_the_review_gate_still_protects_the_decision_without_collective_discussi
 # -- the demo scenario ---------------------------------------------------------------------------------
 
 
-def test_the_demo_scenario_is_lawful_except_its_one_refused_step(definitions: Definitions) -> None:
-    """demo/40-enforcement.yaml played through the engine (its player is decisions demo): every step is
-    accepted except the one marked ``refused``, which the legal-review gate refuses."""
-    scenario = load_yaml_file(ROOT / "demo" / "40-enforcement.yaml").data  # the project's loader: `on` is a key
-    people = {p["name"]: Actor(p["name"], frozenset(p["roles"]), p["unit"]) for p in scenario["people"]}
-    engine = Engine(definitions, WORKFLOW)
-    case = None
-    refused: list[set[str]] = []
-    for st in scenario["steps"]:
-        trigger = st.get("start") and engine.workflow.transitions_from(engine.workflow.initial)[0].trigger
-        trigger = trigger or st.get("act")
-        if not trigger:
-            continue
-        if case is None:
-            case = engine.new_case("EN-2025-001")
-        docs = tuple(doc(d["kind"], d["title"]) for d in st.get("documents", ()))
-        action = Action(trigger, people[st["actor"]], st["on"], dict(st.get("fields", {})), docs)
-        if st.get("refused"):
-            with pytest.raises(ActionRefused) as caught:
-                engine.fire(case, action)
-            refused.append(rule_ids(caught.value))
-        else:
-            case = engine.fire(case, action).case
-    assert case is not None and case.state == "archived"
-    assert refused == [{GATE_RULE}]
+def test_the_demo_year_carries_the_fine_through_and_refuses_it_at_the_gate_once(definitions: Definitions) -> None:
+    """demo/40-enforcement.yaml, played by the demo player with the county's year (on the in-memory
+    store: the database adds nothing here): the handler's edit after the 同意 is refused once by the
+    legal-review gate; the case goes through a problems round to its decision and the archive."""
+    office = Office(memory_store(), definitions, clock=fixed_clock)
+    lines: list[str] = []
+    ids = run_demo(office, lines.append, load_scenarios(ROOT / "demo"))
+    case = office.cases.view(ids["penalty"]).case
+    assert case.state == "archived"
+    assert sum(f"✗ [{GATE_RULE}]" in line for line in lines) == 1
     assert [r.fields["opinion"] for r in case.records if r.kind == "legal_review"] == ["problems", "agree", "agree"]
 
 

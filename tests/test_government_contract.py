@@ -21,13 +21,16 @@ from typer.testing import CliRunner
 
 from decisions.cli import app
 from decisions.definitions import Definitions
+from decisions.demo import run_demo
 from decisions.errors import ActionRefused, DefinitionError
 from decisions.loading import load_definitions
-from decisions.loading.yamlsafe import load_yaml_file
-from decisions.model import Action, Actor
+from decisions.loading.scenarios import load_scenarios
+from decisions.model import Action
 from decisions.service.cases import CaseService
-from tests.stores import play
-from tests.support import PEOPLE, ROOT, Step, Story, rule_ids
+from decisions.service.office import Office
+from decisions.store.database import Database
+from tests.stores import fixed_clock, play
+from tests.support import MAIN_PATH, PEOPLE, ROOT, Step, Story, rule_ids
 from tests.support_government_contract import (
     CASE_ID,
     CHECKED,
@@ -107,7 +110,6 @@ def test_the_bus_franchise_agreement_is_reviewed_twice_approved_signed_and_filed
     assert reviews[-1].draft_version == s.case.draft_version == 2  # the signed text is the text reviewed
     assert {r.actor for r in reviews} == {"counsel_zhao"}
     assert s.case.attributes["matter_kind"] == "contract"  # counted apart from 一般涉法文件
-    assert s.case.attributes["implements_decision"] == "D-2025-001"
 
 
 def test_the_main_path_through_the_service(service: CaseService) -> None:
@@ -457,48 +459,22 @@ def test_a_discussion_state_still_needs_the_review_gates_protection(tmp_path: Pa
 # -- the demo scenario -------------------------------------------------------------------------------------
 
 # the county's people of the demo (common to every scenario file, demo/00-people.yaml)
-DEMO_PEOPLE = {
-    "王县长": Actor("王县长", frozenset({"head"}), "县人民政府"),
-    "李明": Actor("李明", frozenset({"organiser", "proposer"}), "县交通运输局"),
-    "赵律师": Actor("赵律师", frozenset({"legal_counsel"}), "县司法局"),
-    "钱律师": Actor("钱律师", frozenset({"legal_adviser"}), "县政府法律顾问（律师事务所）"),
-    "陈秘书": Actor("陈秘书", frozenset({"office_clerk"}), "县政府办公室"),
-}
 
 
-def test_the_demo_scenario_plays_and_its_refused_step_is_the_gate(service: CaseService) -> None:
-    """demo/50-contract.yaml, step by step through the service: every step succeeds except the one
-    marked `refused`, which the signature gate's rule refuses."""
-    steps = load_yaml_file(ROOT / "demo" / "50-contract.yaml").data["steps"]
-    refusals: list[set[str]] = []
-    case_id = "HT-2025-001"
-    for i, step in enumerate(steps):
-        if "start" not in step and "act" not in step:
-            continue
-        docs = tuple(
-            service.attach(d["kind"], f"{case_id} #{i} {d['title']}".encode(), f"{d['title']}.pdf")
-            for d in step.get("documents", [])
-        )
-        trigger = step.get("act", "open_matter")
-        action = Action(
-            trigger, DEMO_PEOPLE[step["actor"]], date.fromisoformat(step["on"]), dict(step.get("fields", {})), docs
-        )
-        try:
-            if "start" in step:
-                assert step["start"] == WORKFLOW
-                service.start(WORKFLOW, case_id, action)
-            else:
-                service.act(case_id, action)
-        except ActionRefused as exc:
-            assert step.get("refused") is True, f"step {i} ({trigger}) refused: {rule_ids(exc)}"
-            refusals.append(rule_ids(exc))
-        else:
-            assert not step.get("refused"), f"step {i} ({trigger}) was not refused"
-    assert refusals == [{REVIEWED}]
-    case = service.view(case_id).case
-    assert case.state == "performing"
+def test_the_demo_year_carries_the_contract_through_and_refuses_it_at_the_gate_once(
+    db: Database, definitions: Definitions
+) -> None:
+    """The demo's scenario files played by the demo player on SQLite and PostgreSQL: the bus franchise
+    agreement (demo/50-contract.yaml, linked to the bus-fare decision played before it) is refused once
+    at the signature gate's rule, reviewed three times, signed and filed."""
+    office = Office(db, definitions, clock=fixed_clock)
+    lines: list[str] = []
+    ids = run_demo(office, lines.append, load_scenarios(ROOT / "demo"))
+    case = office.cases.view(ids["bus_franchise"]).case
+    assert case.state == "performing" and case.records[-1].kind == "filing"
     assert [r.kind for r in case.records].count("legality_review") == 3
-    assert case.records[-1].kind == "filing"
+    assert case.attributes["implements_decision"] == ids["bus_fares"]
+    assert sum(f"✗ [{REVIEWED}]" in line for line in lines) == 1
 
 
 def test_a_date_out_of_order_cites_the_county_s_filing_duty_marked_unverified(definitions: Definitions) -> None:
@@ -510,3 +486,55 @@ def test_a_date_out_of_order_cites_the_county_s_filing_duty_marked_unverified(de
     (unmet,) = [u for u in refused.unmet if u.rule_id == "engine.date_order"]
     assert "备案归档" in unmet.citation and "出处未核实" in unmet.citation
     assert "国务院令第713号" not in unmet.citation
+
+
+# -- the decision a contract carries out: a case of the major-decision procedure on record ------------
+
+
+def test_a_contract_links_the_major_decision_it_carries_out_only_if_that_decision_is_on_record(
+    service: CaseService,
+) -> None:
+    """`implements_decision` names a case of `major_decision` (the field's `workflow:`): a decision
+    proposed here is accepted; an unknown id, or a contract's own id, is refused naming the id and
+    saying to start that decision first, and nothing is written."""
+    play(service, "D-2025-001", MAIN_PATH[:1])  # the bus-fare decision, proposed
+    play(service, "HT-2025-002", CONTRACT_PATH[:1], workflow=WORKFLOW)
+    opening = CONTRACT_PATH[0]
+    for wrong in ("D-2025-009", "HT-2025-002"):
+        linked = Action(
+            opening.trigger, PEOPLE[opening.actor], opening.on, {**opening.fields, "implements_decision": wrong}, ()
+        )
+        with pytest.raises(ActionRefused) as refused:
+            service.start(WORKFLOW, "HT-2025-003", linked)
+        (unmet,) = [u for u in refused.value.unmet if u.rule_id == "service.case_link.implements_decision"]
+        assert (
+            wrong in unmet.message_zh
+            and "重大行政决策" in unmet.message_zh
+            and "start that case first" in unmet.message_en
+        )
+        assert service.repository.head("HT-2025-003") is None
+    docs = tuple(service.attach(k, f"HT-2025-003 {k}".encode(), f"{k}.pdf") for k in opening.docs)
+    linked = Action(
+        opening.trigger,
+        PEOPLE[opening.actor],
+        opening.on,
+        {**opening.fields, "implements_decision": "D-2025-001"},
+        docs,
+    )
+    service.start(WORKFLOW, "HT-2025-003", linked)
+    assert service.view("HT-2025-003").case.attributes["implements_decision"] == "D-2025-001"
+
+
+def test_a_case_field_naming_an_unknown_workflow_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = (ROOT / "workflows" / "government_contract.yaml").read_text(encoding="utf-8")
+    flawed = text.replace("type: case, workflow: major_decision", "type: case, workflow: major_decisions", 1)
+    assert flawed != text
+    problems = _load(flawed, tmp_path)
+    assert any("unknown workflow 'major_decisions'" in p for p in problems), problems
+
+
+def test_only_a_case_field_names_a_workflow(tmp_path: Path) -> None:
+    text = (ROOT / "workflows" / "government_contract.yaml").read_text(encoding="utf-8")
+    flawed = text.replace("type: case, workflow: major_decision", "type: string, workflow: major_decision", 1)
+    problems = _load(flawed, tmp_path)
+    assert any("only a case field names the workflow of its case" in p for p in problems), problems

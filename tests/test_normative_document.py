@@ -20,15 +20,17 @@ from decisions.cli import app
 from decisions.config import load_deployment
 from decisions.deadlines import case_deadlines
 from decisions.definitions import Definitions
+from decisions.demo import run_demo
 from decisions.errors import ActionRefused
-from decisions.loading.yamlsafe import load_yaml_file
-from decisions.model import Action, Actor, Document
+from decisions.loading.scenarios import load_scenarios
+from decisions.model import Action
 from decisions.service import DefinitionsService
 from decisions.service.cases import CaseService
-from decisions.workflow.definition import FieldType
+from decisions.service.office import Office
+from decisions.store.memory import memory_store
 from tests import stores
-from tests.stores import BACKENDS, fresh_service
-from tests.support import PEOPLE, ROOT, Step, Story, rule_ids
+from tests.stores import BACKENDS, fixed_clock, fresh_service
+from tests.support import MAIN_PATH, PEOPLE, ROOT, Step, Story, rule_ids
 from tests.support_normative_document import CASE_ID, ND_PATH, SEVEN_LAWFUL, START, WORKFLOW, NDStory
 
 ND = "normative_document."
@@ -491,38 +493,19 @@ COUNTY_PEOPLE = {  # demo/00-people.yaml (the common cast of the demo, written o
 }
 
 
-def test_the_demo_scenario_plays_through_the_engine_and_its_refused_step_is_refused(
+def test_the_demo_year_carries_the_document_through_and_refuses_it_at_the_gate_once(
     definitions: Definitions,
 ) -> None:
-    """demo/30-normative-document.yaml, step by step through the engine: every step is accepted but the
-    one marked ``refused``, which the gate refuses; the document ends filed and in force."""
-    scenario = load_yaml_file(ROOT / "demo" / "30-normative-document.yaml").data
-    cast = dict(COUNTY_PEOPLE) | {p["name"]: (set(p["roles"]), p["unit"]) for p in scenario["people"]}
-    story = NDStory(definitions)
-    wf = definitions.workflow(WORKFLOW)
-    refused = 0
-    for i, s in enumerate(scenario["steps"]):
-        if "act" not in s and "start" not in s:
-            continue
-        roles, unit = cast[s["actor"]]
-        docs = tuple(Document(d["kind"], f"{i:064x}", name=f"{d['title']}.pdf") for d in s.get("documents", []))
-        trigger = "start_drafting" if "start" in s else s["act"]
-        fields = {  # as the CLI takes them: dates written as text
-            k: date.fromisoformat(v) if wf.fields[k].type is FieldType.DATE else v
-            for k, v in s.get("fields", {}).items()
-        }
-        who = Actor(s["actor"], frozenset(roles), unit)
-        action = Action(trigger, who, date.fromisoformat(s["on"]), fields, docs)
-        if s.get("refused"):
-            with pytest.raises(ActionRefused) as refusal:
-                story.engine.fire(story.case, action)
-            assert ND + "lawful_review_of_current_text" in rule_ids(refusal.value)
-            refused += 1
-        else:
-            story.case = story.engine.fire(story.case, action).case
-    assert refused == 1
-    assert story.case.state == "in_force"
-    assert story.case.attributes["registration_number"] == "YXDR-2025-00003"
+    """demo/30-normative-document.yaml, played by the demo player with the county's year (on the
+    in-memory store): the deliberation after an amended text is refused once by the gate; the document
+    ends registered, filed and in force."""
+    office = Office(memory_store(), definitions, clock=fixed_clock)
+    lines: list[str] = []
+    ids = run_demo(office, lines.append, load_scenarios(ROOT / "demo"))
+    case = office.cases.view(ids["vending"]).case
+    assert case.state == "in_force"
+    assert case.attributes["registration_number"] == "YXDR-2025-00003"
+    assert sum(f"✗ [{ND}lawful_review_of_current_text]" in line for line in lines) == 1
 
 
 def deadlines_on(
@@ -580,3 +563,21 @@ def test_a_check_citation_for_an_unknown_workflow_is_refused_at_its_line(tmp_pat
     (problem,) = [p for p in check.problems if "normative_documents" in p.message]
     assert "unknown workflow 'normative_documents'" in problem.message
     assert problem.line == flawed.splitlines().index("  - workflow: normative_documents") + 1
+
+
+def test_a_document_that_is_also_a_major_decision_links_that_decision_s_case(service: CaseService) -> None:
+    """`decision_case` names a case of the major-decision procedure (linked, not merged): a decision on
+    record is accepted, another normative document is not (SQLite and PostgreSQL)."""
+    stores.play(service, "D-2025-001", MAIN_PATH[:1])
+    stores.play(service, "ND-2025-002", ND_PATH[:1], workflow=WORKFLOW)
+    first = ND_PATH[0]
+
+    def opened(link: str) -> Action:
+        fields = {**first.fields, "also_major_decision": True, "decision_case": link}
+        return Action(first.trigger, PEOPLE[first.actor], first.on, fields, ())
+
+    with pytest.raises(ActionRefused) as refused:
+        service.start(WORKFLOW, "ND-2025-003", opened("ND-2025-002"))
+    assert rule_ids(refused.value) == {"service.case_link.decision_case"}
+    service.start(WORKFLOW, "ND-2025-003", opened("D-2025-001"))
+    assert service.view("ND-2025-003").case.attributes["decision_case"] == "D-2025-001"

@@ -14,7 +14,7 @@ from decisions.calendar import WorkCalendar
 from decisions.calendar.official import official_calendar, parse_override
 from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError, Problem
-from decisions.loading.case_spec import check_catalogue_links
+from decisions.loading.case_spec import check_case_fields, check_catalogue_links
 from decisions.loading.deadline_spec import check_deadline_lengths
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
@@ -167,6 +167,7 @@ def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Defini
     before = {n: len(r.problems) for n, (_, r) in workflows.items()}
     check_cross_references(workflows, rulebook)
     check_catalogue_links(workflows)
+    check_case_fields(workflows)
     for name, (_, reader) in workflows.items():
         problems.extend(reader.problems[before[name] :])
     calendars = [s for s in sources if s.kind == "calendar"]

@@ -20,7 +20,7 @@ from decisions.loading.reader import Reader
 from decisions.workflow.case_ids import parse_pattern
 from decisions.workflow.definition import CaseSpec, CatalogueLink, FieldDef, FieldType, TransitionDef, WorkflowDef
 
-__all__ = ["check_catalogue_links", "read_case_spec"]
+__all__ = ["check_case_fields", "check_catalogue_links", "read_case_spec"]
 
 _KEYS = ("start", "id", "title", "catalogue_item", "year_field")
 _ID_FIELD_TYPES = (FieldType.STRING, FieldType.INTEGER, FieldType.ENUM)
@@ -181,3 +181,14 @@ def check_catalogue_links(workflows: Mapping[str, tuple[WorkflowDef, Reader]]) -
             )
         elif target[0].catalogue is None:
             r.error(where, f"workflow {link.catalogue!r} is no catalogue (it declares no 'catalogue:' section)")
+
+
+def check_case_fields(workflows: Mapping[str, tuple[WorkflowDef, Reader]]) -> None:
+    """A ``case`` field's ``workflow:`` names a loaded workflow (problems on the field's own reader)."""
+    for wf, r in workflows.values():
+        for f in wf.fields.values():
+            if f.case_workflow and f.case_workflow not in workflows:
+                r.error(
+                    ("fields", f.name, "workflow"),
+                    f"unknown workflow {f.case_workflow!r} (loaded: {', '.join(sorted(workflows))})",
+                )

@@ -96,7 +96,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
             raw,
             path,
             required=("type", "label"),
-            optional=("values", "value_labels", "attribute", "default", "abstain"),
+            optional=("values", "value_labels", "attribute", "default", "abstain", "workflow"),
         )
         if m is None:
             continue
@@ -131,6 +131,12 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
             r.error((*path, "default"), f"default {default!r} does not fit type {ftype}")
             default = None
         abstain = _abstention(r, m.get("abstain"), ftype, values, (*path, "abstain"))
+        linked = ""
+        if "workflow" in m:
+            if ftype is not FieldType.CASE:
+                r.error((*path, "workflow"), f"only a case field names the workflow of its case, not a {ftype} field")
+            else:
+                linked = r.identifier(m["workflow"], (*path, "workflow"), "workflow name") or ""
         if label is not None:
             fields[name] = FieldDef(
                 name,
@@ -141,6 +147,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
                 default,
                 value_labels,
                 abstain,
+                linked,
             )
     return fields
 

@@ -378,8 +378,8 @@ class CaseService:
         return fired
 
     def _check_case_links(self, engine: Engine, case: Case, action: Action) -> None:
-        """A field of type ``case`` (e.g. the new decision of an adjustment) names another case of
-        the same workflow that this office has on record."""
+        """A field of type ``case`` (e.g. the new decision of an adjustment) names another case this
+        office has on record, of the workflow the field declares (by default its own)."""
         wf = engine.workflow
         t = wf.transition(case.state, action.trigger)
         if t is None:
@@ -389,15 +389,17 @@ class CaseService:
             fdef, value = wf.fields.get(name), action.fields.get(name)
             if fdef is None or fdef.type is not FieldType.CASE or not isinstance(value, str):
                 continue
+            linked = self.current.workflows.get(fdef.case_workflow or case.workflow, wf)
             head = None if value == case.id else self.repository.head(value)
-            if head is None or head.workflow != case.workflow:
+            if head is None or head.workflow != linked.name:
+                other = "另一" if linked.name == case.workflow else ""
                 unmet.append(
                     Unmet(
                         f"service.case_link.{name}",
                         engine.cite("service.case_link", t),
-                        f"{fdef.label.zh}「{shown(value)}」不是本单位已登记的另一{wf.label.zh}事项；请先登记该事项再关联",
-                        f"{fdef.label.en} {shown(value)} is not another {wf.label.en.lower()} case on record here; "
-                        "start that case first, then link it",
+                        f"{fdef.label.zh}「{shown(value)}」不是本单位已登记的{other}{linked.label.zh}事项；请先登记该事项再关联",
+                        f"{fdef.label.en} {shown(value)} is not {'another' if other else 'a'} "
+                        f"{linked.label.en.lower()} case on record here; start that case first, then link it",
                         kind="invalid",
                     )
                 )

@@ -65,6 +65,9 @@ class FieldDef:
     """What an enum's values mean, in both languages (``forum`` → 座谈会 / forum); optional."""
     abstain: str | None = None
     """A views field's value that is an abstention: no view, not counted in the majority."""
+    case_workflow: str = ""
+    """A ``case`` field's ``workflow:``: the workflow of the case it names (a normative document's
+    major decision, a contract's decision); empty: another case of the field's own workflow."""
 
     def value_label(self, value: str) -> str:
         """``value``, with its label where the definition gives one: ``forum（座谈会 / forum）``."""
