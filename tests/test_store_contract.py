@@ -182,6 +182,8 @@ def test_document_rows_are_read_in_batches_and_looked_up_together(contract_servi
     rows = list(repository.iter_documents(batch=2))
     assert [sha for sha, _ in rows] == sorted(carried) == sorted(repository.document_digests())
     assert all(size == len(contract_service.documents.get(sha)) for sha, size in rows)
+    assert all(contract_service.documents.inspect(sha) == (None, size) for sha, size in rows)
+    assert contract_service.documents.inspect("0" * 64) == ("missing", None)
     unknown = "0" * 64
     assert repository.document_sizes([*carried, unknown]) == dict(rows)
     assert repository.document_sizes([]) == {}

@@ -293,10 +293,9 @@ class AuditService:
             size = self.repository.document_size(sha) if recorded is _UNPARSED else recorded
             if size is None:
                 return "its row in the document table is missing"
-            problem = self.documents.check(sha)
+            problem, actual = self.documents.inspect(sha)  # check and size in one read of the bytes
             if problem is not None:
                 return problem
-            actual = self.documents.size(sha)
             return None if actual == size else f"recorded size {size} differs from the stored bytes ({actual})"
         except (DecisionsError, OSError) as exc:
             return str(exc)

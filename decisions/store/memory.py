@@ -290,6 +290,12 @@ class MemoryDocuments:
             return "missing"
         return None if hashlib.sha256(data).hexdigest() == sha256 else "bytes do not match the hash"
 
+    def inspect(self, sha256: str) -> tuple[str | None, int | None]:
+        data = self._stored(sha256)
+        if data is None:
+            return "missing", None
+        return (None if hashlib.sha256(data).hexdigest() == sha256 else "bytes do not match the hash"), len(data)
+
     def size(self, sha256: str) -> int:
         data = self._stored(sha256)
         if data is None:
