@@ -40,6 +40,7 @@ def clock() -> datetime:
 
 
 def build(work: Path, decisions: int) -> Database:
+    work.mkdir(parents=True, exist_ok=True)
     db = Database(f"sqlite:///{work / 'verify.sqlite'}", documents=work / "documents")
     if not (work / "verify.sqlite").exists():
         db.migrate()

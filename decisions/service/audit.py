@@ -1,8 +1,11 @@
 """Audit: verify every chain, publish checkpoints, replay a decision under its recorded definitions.
 
 Read-only: nothing here writes a case or an event (a checkpoint row is the one exception, and it
-only adds). Verification streams the history in batches; its memory does not grow with the number
-of events (it keeps one chain's state at a time, and the set of ids and document digests seen).
+only adds). Verification streams the history in batches: one read transaction per batch of events,
+which brings the rows of its cases along, and one query for the documents of each slice of a batch.
+It keeps one chain's state at a time and the digests of the documents already checked (that map
+grows with the number of distinct documents, about 150 bytes each; nothing else grows with history).
+`replay_all` reads through the same batches.
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ class _Chain:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+_PARSED = 250  # event bodies parsed, and their documents looked up in one query, at a time
 _UNPARSED: Any = object()  # "not given" for an argument whose None is a value
 
 
@@ -155,18 +159,20 @@ class AuditService:
                 else {chain.case_id: self._heads_cache[chain.case_id]}
             )
             self._heads_cache = carried | heads
-            bodies = [parse_if_canonical(e.body) for e in batch]
-            self._check_documents(bodies, documents_seen)
-            for e, body in zip(batch, bodies, strict=True):
-                if chain is None or e.case_id != chain.case_id:
-                    if chain is not None:
-                        findings.extend(self._check_projection(chain, documents_seen))
-                    chains += 1
-                    chain = _Chain(e.case_id)
-                events += 1
-                findings.extend(self._check_event(chain, e, documents_seen, body))
-                if progress is not None and events % 1000 == 0:
-                    progress(events)
+            for start in range(0, len(batch), _PARSED):  # parsed bodies are held a slice at a time
+                part = batch[start : start + _PARSED]
+                bodies = [parse_if_canonical(e.body) for e in part]
+                self._check_documents(bodies, documents_seen)
+                for e, body in zip(part, bodies, strict=True):
+                    if chain is None or e.case_id != chain.case_id:
+                        if chain is not None:
+                            findings.extend(self._check_projection(chain, documents_seen))
+                        chains += 1
+                        chain = _Chain(e.case_id)
+                    events += 1
+                    findings.extend(self._check_event(chain, e, documents_seen, body))
+                    if progress is not None and events % 1000 == 0:
+                        progress(events)
         if chain is not None:
             findings.extend(self._check_projection(chain, documents_seen))
         # asked of the database in one snapshot: a decision proposed while the events streamed is not
