@@ -93,7 +93,7 @@ def main() -> None:
     with sqlite3.connect(path) as c:
         events = c.execute("SELECT count(*) FROM events").fetchone()[0]
         docs = c.execute("SELECT count(*) FROM documents").fetchone()[0]
-    print(f"code: {Path(AuditService.__module__ and sys.modules[AuditService.__module__].__file__ or '').parent}")
+    print(f"code: {Path(sys.modules[AuditService.__module__].__file__ or '').parent}")
     print(f"history: {args.decisions} decisions, {events} events, {docs} documents ({docs / events:.2f} per event)")
     if args.profile:
         cProfile.runctx(

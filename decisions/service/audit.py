@@ -4,7 +4,7 @@ Read-only: nothing here writes a case or an event (a checkpoint row is the one e
 only adds). Verification streams the history in batches: one read transaction per batch of events,
 which brings the rows of its cases along, and one query for the documents of each slice of a batch.
 It keeps one chain's state at a time and the digests of the documents already checked (that map
-grows with the number of distinct documents, about 150 bytes each; nothing else grows with history).
+grows with the number of distinct documents, about 240 bytes each; nothing else grows with history).
 `replay_all` reads through the same batches.
 """
 
