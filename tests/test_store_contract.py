@@ -16,7 +16,7 @@ from decisions.model import Action
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
-from decisions.store.tables import EventRow
+from decisions.store.tables import CaseRow, EventRow
 from tests.stores import fixed_clock, play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE, TREE, V
 
@@ -151,3 +151,75 @@ def test_the_demo_year_plays_on_the_in_memory_store_and_verifies(definitions) ->
     assert report.ok and report.cases == len(ids) and report.events > 50
     assert office.show(ids["bus_fares"]).view.case.state == V("executing")
     assert AuditService(office.cases).replay(ids["bus_fares"]).ok
+
+
+def _three_decisions(service: CaseService) -> None:
+    """Three decisions of 4, 6 and 4 events, each step with the documents its kind carries."""
+    for case_id, steps in (("D-1", MAIN_PATH[:4]), ("D-2", MAIN_PATH[:6]), ("D-3", MAIN_PATH[:4])):
+        play(service, case_id, steps)
+
+
+def test_events_are_read_in_batches_each_with_the_rows_of_its_cases(contract_service: CaseService) -> None:
+    _three_decisions(contract_service)
+    repository = contract_service.repository
+    everything = list(repository.iter_events())
+    batches = list(repository.event_batches(batch=5))
+    assert [len(events) for events, _ in batches] == [5, 5, 4]
+    assert [e for events, _ in batches for e in events] == everything
+    for events, heads in batches:
+        assert sorted(heads) == sorted({e.case_id for e in events})
+        assert all(heads[cid] == repository.head(cid) for cid in heads)
+    one = [e for events, _ in repository.event_batches("D-2", batch=2, after_seq=3) for e in events]
+    assert [(e.case_id, e.seq) for e in one] == [("D-2", 4), ("D-2", 5), ("D-2", 6)]
+    assert list(repository.event_batches("D-9")) == [] and list(repository.event_batches("../x")) == []
+
+
+def test_document_rows_are_read_in_batches_and_looked_up_together(contract_service: CaseService) -> None:
+    _three_decisions(contract_service)
+    repository = contract_service.repository
+    carried = {d["sha256"] for e in repository.iter_events() for d in json.loads(e.body).get("documents", [])}
+    assert len(carried) > 5
+    rows = list(repository.iter_documents(batch=2))
+    assert [sha for sha, _ in rows] == sorted(carried) == sorted(repository.document_digests())
+    assert all(size == len(contract_service.documents.get(sha)) for sha, size in rows)
+    assert all(contract_service.documents.inspect(sha) == (None, size) for sha, size in rows)
+    assert contract_service.documents.inspect("0" * 64) == ("missing", None)
+    unknown = "0" * 64
+    assert repository.document_sizes([*carried, unknown]) == dict(rows)
+    assert repository.document_sizes([]) == {}
+
+
+def test_verify_finds_the_same_whatever_the_batch_boundaries(contract_service: CaseService) -> None:
+    _three_decisions(contract_service)
+    audit = AuditService(contract_service)
+    whole = audit.verify()
+    assert whole.ok and (whole.cases, whole.events) == (3, 14) and whole.documents > 5
+    for batch in (1, 3, 4, 5):  # boundaries inside a chain and just after one (D-1 ends at event 4)
+        audit.batch = batch
+        assert audit.verify() == whole
+
+
+def test_a_damaged_projection_is_found_when_its_chain_ends_at_a_batch_boundary(
+    service: CaseService, db: Database
+) -> None:
+    _three_decisions(service)
+    cases = CaseRow.__table__  # type: ignore[attr-defined]
+    with db.write() as conn:
+        conn.execute(cases.update().where(cases.c.id == "D-1").values(state="archived"))
+    audit = AuditService(service)
+    whole = audit.verify()
+    assert [(f.case_id, f.kind) for f in whole.findings] == [("D-1", "projection")]
+    audit.batch = 4  # D-1's last event closes the first batch
+    assert audit.verify().findings == whole.findings
+
+
+def test_replaying_every_decision_in_batches_is_replaying_each_one(contract_service: CaseService) -> None:
+    _three_decisions(contract_service)
+    audit = AuditService(contract_service)
+    one_by_one = [audit.replay(cid) for cid in ("D-1", "D-2", "D-3")]
+    assert all(r.ok for r in one_by_one) and [len(r.steps) for r in one_by_one] == [4, 6, 4]
+    for batch in (2000, 3, 4):
+        audit.batch = batch
+        assert list(audit.replay_all()) == one_by_one
+    assert list(audit.replay_all("D-2")) == one_by_one[1:2]
+    assert list(audit.replay_all("D-9")) == []

@@ -1,17 +1,19 @@
 """Audit: verify every chain, publish checkpoints, replay a decision under its recorded definitions.
 
 Read-only: nothing here writes a case or an event (a checkpoint row is the one exception, and it
-only adds). Verification streams the history in batches; its memory does not grow with the number
-of events (it keeps one chain's state at a time, and the set of ids and document digests seen).
+only adds). Verification streams the history in batches: one read transaction per batch of events,
+which brings the rows of its cases along, and one query for the documents of each slice of a batch.
+It keeps one chain's state at a time and the digests of the documents already checked (that map
+grows with the number of distinct documents, about 240 bytes each; nothing else grows with history).
+`replay_all` reads through the same batches.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import groupby
 from typing import Any
 
 from decisions.audit import (
@@ -117,8 +119,14 @@ class _Chain:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+_PARSED = 250  # event bodies parsed, and their documents looked up in one query, at a time
+_UNPARSED: Any = object()  # "not given" for an argument whose None is a value
+
+
 class AuditService:
     """Verification, checkpoints and replay over one database."""
+
+    batch = 2000  # events read per transaction by verify and replay_all (with their cases' rows)
 
     def __init__(self, cases: CaseService) -> None:
         self.cases = cases
@@ -138,18 +146,34 @@ class AuditService:
     ) -> VerifyReport:
         findings: list[Finding] = []
         documents_seen: dict[str, str | None] = {}
-        chains = 0  # events arrive grouped by case: one group per chain, no set of ids kept
+        chains = 0  # events arrive grouped by case: one chain at a time, no set of ids kept
         events = 0
         self.events_followed = 0
-        events_iter: Iterator[StoredEvent] = self._prefetching(self.repository.iter_events(case_id))
-        for cid, group in groupby(events_iter, key=lambda e: e.case_id):
-            chains += 1
-            chain = _Chain(cid)
-            for e in group:
-                events += 1
-                findings.extend(self._check_event(chain, e, documents_seen))
-                if progress is not None and events % 1000 == 0:
-                    progress(events)
+        self._heads_cache = {}
+        chain: _Chain | None = None
+        for batch, heads in self.repository.event_batches(case_id, self.batch):
+            # the last chain of the previous batch may end just before this one: keep its row too
+            carried = (
+                {}
+                if chain is None or chain.case_id not in self._heads_cache
+                else {chain.case_id: self._heads_cache[chain.case_id]}
+            )
+            self._heads_cache = carried | heads
+            for start in range(0, len(batch), _PARSED):  # parsed bodies are held a slice at a time
+                part = batch[start : start + _PARSED]
+                bodies = [parse_if_canonical(e.body) for e in part]
+                self._check_documents(bodies, documents_seen)
+                for e, body in zip(part, bodies, strict=True):
+                    if chain is None or e.case_id != chain.case_id:
+                        if chain is not None:
+                            findings.extend(self._check_projection(chain, documents_seen))
+                        chains += 1
+                        chain = _Chain(e.case_id)
+                    events += 1
+                    findings.extend(self._check_event(chain, e, documents_seen, body))
+                    if progress is not None and events % 1000 == 0:
+                        progress(events)
+        if chain is not None:
             findings.extend(self._check_projection(chain, documents_seen))
         # asked of the database in one snapshot: a decision proposed while the events streamed is not
         # mistaken for a case row without history
@@ -180,24 +204,31 @@ class AuditService:
         total = events + self.events_followed  # events of decisions that advanced during the audit count too
         return VerifyReport(chains, total, len(documents_seen), tuple(findings), self.repository.algorithm, compared)
 
-    def _prefetching(self, events: Iterator[StoredEvent], batch: int = 2000) -> Iterator[StoredEvent]:
-        """Pass events through, fetching the projection rows of each batch's cases in one query
-        (the rows of the previous batch are kept too: a chain may end just after a batch boundary)."""
-        self._heads_cache = {}
-        pending: list[StoredEvent] = []
-        for e in events:
-            pending.append(e)
-            if len(pending) >= batch:
-                self._heads_cache = self._heads_cache | self.repository.heads_for(sorted({p.case_id for p in pending}))
-                yield from pending
-                self._heads_cache = {
-                    p.case_id: self._heads_cache[p.case_id] for p in pending if p.case_id in self._heads_cache
-                }
-                pending = []
-        self._heads_cache |= self.repository.heads_for(sorted({p.case_id for p in pending}))
-        yield from pending
+    def _check_documents(self, bodies: list[Any], documents_seen: dict[str, str | None]) -> None:
+        """Check, for one batch of event bodies, every document not seen yet: their rows are read in
+        one query, then their bytes; the findings are those `_document_problem` gives one by one."""
+        wanted: set[str] = set()
+        for body in bodies:
+            if not isinstance(body, dict):
+                continue
+            docs = body.get("documents", [])
+            for d in docs if isinstance(docs, list) else []:
+                sha = str(d.get("sha256", "")) if isinstance(d, dict) else ""
+                if sha not in documents_seen and is_digest(sha):
+                    wanted.add(sha)
+        if not wanted:
+            return
+        try:
+            sizes = self.repository.document_sizes(sorted(wanted))
+        except (DecisionsError, OSError):
+            return  # each document is then looked up on its own, and the error becomes its finding
+        for sha in sorted(wanted):
+            documents_seen[sha] = self._document_problem(sha, sizes.get(sha))
 
-    def _check_event(self, chain: _Chain, e: StoredEvent, documents_seen: dict[str, str | None]) -> list[Finding]:
+    def _check_event(
+        self, chain: _Chain, e: StoredEvent, documents_seen: dict[str, str | None], parsed: Any = _UNPARSED
+    ) -> list[Finding]:
+        """Check one event against its chain; ``parsed`` is its body already parsed (`parse_if_canonical`)."""
         out: list[Finding] = []
 
         def bad(kind: str, message: str) -> None:
@@ -213,7 +244,7 @@ class AuditService:
             bad("hash", "the event's hash does not match its content: the event was edited")
         chain.expected_seq = e.seq + 1
         chain.prev_hash = e.hash
-        body = parse_if_canonical(e.body)
+        body = parse_if_canonical(e.body) if parsed is _UNPARSED else parsed
         if not isinstance(body, dict):
             bad("body", "the event body is not valid canonical JSON")
             return out
@@ -261,16 +292,16 @@ class AuditService:
         if isinstance(fields, dict):
             chain.attributes = wf.attributes_after(chain.attributes, fields)
 
-    def _document_problem(self, sha: str) -> str | None:
-        """What is wrong with a stored document: its row, its recorded size, its bytes."""
+    def _document_problem(self, sha: str, recorded: Any = _UNPARSED) -> str | None:
+        """What is wrong with a stored document: its row, its recorded size, its bytes. ``recorded``
+        is the size its row records (None: no row) when the caller has read it already."""
         try:
-            size = self.repository.document_size(sha)
+            size = self.repository.document_size(sha) if recorded is _UNPARSED else recorded
             if size is None:
                 return "its row in the document table is missing"
-            problem = self.documents.check(sha)
+            problem, actual = self.documents.inspect(sha)  # check and size in one read of the bytes
             if problem is not None:
                 return problem
-            actual = self.documents.size(sha)
             return None if actual == size else f"recorded size {size} differs from the stored bytes ({actual})"
         except (DecisionsError, OSError) as exc:
             return str(exc)
@@ -312,10 +343,10 @@ class AuditService:
     def _check_orphan_documents(self, documents_seen: dict[str, str | None]) -> list[Finding]:
         """Document rows that no event carries (a full verify only): their bytes must still match."""
         out = []
-        for sha in self.repository.document_digests():
+        for sha, size in self.repository.iter_documents():  # rows with their sizes, a batch at a time
             if sha in documents_seen:
                 continue
-            problem = self._document_problem(sha) if is_digest(sha) else "not a SHA-256 digest"
+            problem = self._document_problem(sha, size) if is_digest(sha) else "not a SHA-256 digest"
             if problem is not None:
                 out.append(Finding("documents", None, "document", f"unattached document {str(sha)[:16]}…: {problem}"))
         return out
@@ -365,6 +396,28 @@ class AuditService:
 
     def replay(self, case_id: str) -> ReplayReport:
         head, events = self.repository.load(case_id)
+        return self._replay(head, events)
+
+    def replay_all(self, case_id: str | None = None) -> Iterator[ReplayReport]:
+        """Replay every decision (or only ``case_id``) in id order, reading the history as `verify`
+        does: events in batches, each with its cases' rows, one read transaction per batch; one
+        decision's events are held at a time. A chain whose case row is missing is not replayed
+        (there is nothing to compare it with: `verify` reports it)."""
+        current: list[StoredEvent] = []
+        head: CaseHead | None = None
+        for batch, heads in self.repository.event_batches(case_id, self.batch):
+            for e in batch:
+                if current and e.case_id != current[0].case_id:
+                    if head is not None:
+                        yield self._replay(head, current)
+                    current = []
+                current.append(e)
+                head = heads.get(e.case_id, head if head is not None and head.id == e.case_id else None)
+        if current and head is not None:
+            yield self._replay(head, current)
+
+    def _replay(self, head: CaseHead, events: Sequence[StoredEvent]) -> ReplayReport:
+        case_id = head.id
         engine = self._replay_engine(head.definitions, head.workflow)
         wf = engine.workflow
         case: Case = engine.new_case(case_id)

@@ -3,6 +3,7 @@ checked against it on every read. Writes are atomic (temporary file, fsync, rena
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -14,6 +15,7 @@ from decisions.errors import IntegrityError, StoreError, UsageError, shown
 __all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore", "check_document_size"]
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+_NOT_A_FILE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
 
 def check_document_size(data: bytes) -> None:
@@ -29,6 +31,7 @@ class DocumentStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
 
     def path_for(self, sha256: str) -> Path:
         if not is_digest(sha256):
@@ -82,6 +85,24 @@ class DocumentStore:
         if not path.is_file():
             return "missing"
         return None if self._digest(path) == sha256 else "bytes do not match the hash"
+
+    def inspect(self, sha256: str) -> tuple[str | None, int | None]:
+        """`check` and `size` in one read of the file (what verification asks of every document):
+        (None when intact, else what is wrong; the number of bytes filed, None when missing)."""
+        if not is_digest(sha256):
+            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
+        try:
+            f = open(os.path.join(self._root, sha256[:2], sha256), "rb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            if isinstance(exc, IsADirectoryError) or exc.errno in _NOT_A_FILE:  # what `Path.is_file` calls absent
+                return "missing", None
+            raise
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            h = hashlib.sha256()
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return (None if h.hexdigest() == sha256 else "bytes do not match the hash"), size
 
     def size(self, sha256: str) -> int:
         """The number of bytes filed under ``sha256`` (`IntegrityError` when missing)."""

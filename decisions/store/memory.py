@@ -140,6 +140,18 @@ class MemoryRepository:
         with self._lock:
             return {cid: self._cases[cid].head for cid in case_ids if cid in self._cases}
 
+    def event_batches(
+        self, case_id: str | None = None, batch: int = 2000, after_seq: int = 0
+    ) -> Iterator[tuple[list[StoredEvent], dict[str, CaseHead]]]:
+        pending: list[StoredEvent] = []
+        for e in self.iter_events(case_id, batch, after_seq):
+            pending.append(e)
+            if len(pending) >= batch:
+                yield pending, self.heads_for(sorted({p.case_id for p in pending}))
+                pending = []
+        if pending:
+            yield pending, self.heads_for(sorted({p.case_id for p in pending}))
+
     def iter_heads(self, batch: int = 5000) -> Iterator[CaseHead]:
         yield from self._heads()
 
@@ -167,6 +179,15 @@ class MemoryRepository:
     def document_digests(self) -> list[str]:
         with self._lock:
             return list(self._documents)
+
+    def document_sizes(self, sha256s: Sequence[str]) -> dict[str, int]:
+        with self._lock:
+            return {sha: self._documents[sha] for sha in set(sha256s) if sha in self._documents}
+
+    def iter_documents(self, batch: int = 5000) -> Iterator[tuple[str, int]]:
+        with self._lock:
+            rows = sorted(self._documents.items())
+        yield from rows
 
     def register_document(self, sha256: str, size: int) -> None:
         with self._lock:
@@ -268,6 +289,12 @@ class MemoryDocuments:
         if data is None:
             return "missing"
         return None if hashlib.sha256(data).hexdigest() == sha256 else "bytes do not match the hash"
+
+    def inspect(self, sha256: str) -> tuple[str | None, int | None]:
+        data = self._stored(sha256)
+        if data is None:
+            return "missing", None
+        return (None if hashlib.sha256(data).hexdigest() == sha256 else "bytes do not match the hash"), len(data)
 
     def size(self, sha256: str) -> int:
         data = self._stored(sha256)

@@ -125,6 +125,12 @@ def sql_store(db: Database) -> Store:
     return Store(Repository(db, algorithm), DocumentStore(db.documents_root), People(db), algorithm, db.safe_url())
 
 
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """``values`` in lists short enough for one ``IN (...)`` on every backend."""
+    for i in range(0, len(values), size):
+        yield list(values[i : i + size])
+
+
 def _head(row: Any) -> CaseHead:
     return CaseHead(
         row.id,
@@ -245,6 +251,37 @@ class Repository:
                 return
             last = (rows[-1].case_id, rows[-1].seq)
 
+    def event_batches(
+        self, case_id: str | None = None, batch: int = 2000, after_seq: int = 0
+    ) -> Iterator[tuple[list[StoredEvent], dict[str, CaseHead]]]:
+        """The events of `iter_events`, in batches of ``batch``, each with the projection rows of the
+        cases it holds, both read in one transaction (one snapshot) per batch: what verification walks.
+        Keyset pagination on (case, seq): memory is one batch, whatever the length of the history."""
+        if case_id is not None and not is_case_id(case_id):
+            return
+        last: tuple[str, int] = ("", after_seq)
+        while True:
+            with self.db.read() as conn:
+                query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
+                if case_id is not None:
+                    query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
+                else:
+                    query = query.where(
+                        (_EVENTS.c.case_id > last[0]) | ((_EVENTS.c.case_id == last[0]) & (_EVENTS.c.seq > last[1]))
+                    )
+                rows = [StoredEvent(*r) for r in conn.execute(query)]
+                ids = sorted({e.case_id for e in rows})
+                heads = {
+                    r.id: _head(r)
+                    for chunk in _chunks(ids)
+                    for r in conn.execute(select(_CASES).where(_CASES.c.id.in_(chunk)))
+                }
+            if rows:
+                yield rows, heads
+            if len(rows) < batch:
+                return
+            last = (rows[-1].case_id, rows[-1].seq)
+
     def heads_for(self, case_ids: Sequence[str]) -> dict[str, CaseHead]:
         """The projection rows of ``case_ids``, in one query."""
         if not case_ids:
@@ -289,6 +326,35 @@ class Repository:
         with self.db.read() as conn:
             value = conn.execute(select(_DOCUMENTS.c.size).where(_DOCUMENTS.c.sha256 == sha256)).scalar()
         return None if value is None else int(value)
+
+    def document_sizes(self, sha256s: Sequence[str]) -> dict[str, int]:
+        """The recorded size of each of ``sha256s`` that has a row, in one transaction (absent: no row)."""
+        wanted = sorted(set(sha256s))
+        if not wanted:
+            return {}
+        with self.db.read() as conn:
+            return {
+                str(sha): int(size)
+                for chunk in _chunks(wanted)
+                for sha, size in conn.execute(
+                    select(_DOCUMENTS.c.sha256, _DOCUMENTS.c.size).where(_DOCUMENTS.c.sha256.in_(chunk))
+                )
+            }
+
+    def iter_documents(self, batch: int = 5000) -> Iterator[tuple[str, int]]:
+        """Every document row as stored, (digest column, size), in digest order: one transaction per
+        batch (keyset pagination), so memory does not grow with the number of documents."""
+        last: str | None = None
+        while True:
+            with self.db.read() as conn:
+                query = select(_DOCUMENTS.c.sha256, _DOCUMENTS.c.size).order_by(_DOCUMENTS.c.sha256).limit(batch)
+                if last is not None:
+                    query = query.where(_DOCUMENTS.c.sha256 > last)
+                rows = [(str(sha), int(size)) for sha, size in conn.execute(query)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
 
     def document_digests(self) -> list[str]:
         """The digest column of every document row (as stored: it may have been tampered with)."""
