@@ -208,9 +208,23 @@ class CaseService:
             self._snapshots.pop(case_id, None)
 
     def _recent(self, case_id: str) -> CaseView:
+        return self._cached(case_id) or self.view(case_id)
+
+    def _cached(self, case_id: str) -> CaseView | None:
         with self._lock:
-            cached = self._snapshots.get(case_id)
-        return cached if cached is not None else self.view(case_id)
+            return self._snapshots.get(case_id)
+
+    def snapshot(self, case_id: str) -> CaseView:
+        """The case as this service last read or wrote it, else as stored now: what an action is
+        prepared against. It may be stale (another process may have acted since); `act` judges
+        and writes only against the stored version, so a stale one costs a re-read, never a wrong
+        write."""
+        return self._recent(case_id)
+
+    def _moved(self, view: CaseView) -> bool:
+        """Whether the stored case has moved on from ``view`` (one indexed read of its projection)."""
+        head = self.repository.head(view.case.id)
+        return head is None or head.version != view.version or head.head_hash != view.head_hash
 
     def _view(self, head: CaseHead, events: list[StoredEvent]) -> CaseView:
         wf = self.definitions_for(head.definitions).workflow(head.workflow)
@@ -272,26 +286,39 @@ class CaseService:
     def act(
         self,
         case_id: str,
-        action: Action,
+        action: Action | Callable[[CaseView], Action],
         expected_version: int | None = None,
         blobs: Mapping[str, bytes] | None = None,
     ) -> Fired:
         """Fire ``action`` on a stored case. With ``expected_version``, refuse (conflict) if the case
         has changed since the caller looked at it; without it, a lost race re-reads the case and the
         action is judged again on its new state. ``blobs`` holds the bytes of documents the action
-        carries that are not stored yet (by SHA-256): they are stored only if the action is accepted."""
+        carries that are not stored yet (by SHA-256): they are stored only if the action is accepted.
+
+        ``action`` may be a function that prepares the action from the case it will be judged on
+        (what a person typed is read against the case's current state): it is called again when a
+        re-read finds the case moved on. The first attempt uses the snapshot this service holds; a
+        refusal judged on a held snapshot is confirmed against the stored version before it is
+        reported, so a stale snapshot never refuses what the stored case would accept."""
         retryable_failures = 0
         for attempt in range(_CONFLICT_RETRIES):
-            view = self._recent(case_id) if attempt == 0 else self.view(case_id)
+            held = self._cached(case_id) if attempt == 0 else None
+            view = held or self.view(case_id)
             if expected_version is not None and view.version != expected_version:
                 view = self.view(case_id)
+                held = None
             if expected_version is not None and view.version != expected_version:
                 raise self.repository.conflict(case_id, expected_version, view.version)
             engine = self.engine(view.definitions, view.case.workflow)
             try:
+                prepared = action(view) if callable(action) else action
                 return self._commit(
-                    engine, view.case, view.version, view.definitions, action, view.head_hash, blobs or {}
+                    engine, view.case, view.version, view.definitions, prepared, view.head_hash, blobs or {}
                 )
+            except (ActionRefused, UsageError):
+                if held is None or not self._moved(held):
+                    raise
+                self._forget(case_id)  # judged on a stale snapshot: judge it again on the stored case
             except ConflictError:
                 self._forget(case_id)
                 if expected_version is not None or attempt == _CONFLICT_RETRIES - 1:

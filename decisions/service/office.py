@@ -240,11 +240,16 @@ class Office:
     ) -> Fired:
         if expected_version is not None and not 0 <= expected_version <= MAX_VERSION:
             raise UsageError(f"版本号无效 / --expect-version must be a version from 0 to {MAX_VERSION}")
-        view = self.cases.view(case_id)
-        action = self._action(
-            view.case.workflow, view.case.state, trigger, self.users.actor(actor), fields or {}, attachments, on, role
-        )
-        return self.cases.act(case_id, action, expected_version, self._blobs(attachments))
+        who: list[Actor] = []  # looked up once, after the case is known (an unknown case is named first)
+
+        def prepared(view: CaseView) -> Action:
+            if not who:
+                who.append(self.users.actor(actor))
+            return self._action(
+                view.case.workflow, view.case.state, trigger, who[0], fields or {}, attachments, on, role
+            )
+
+        return self.cases.act(case_id, prepared, expected_version, self._blobs(attachments))
 
     @staticmethod
     def read_attachments(specs: Sequence[str]) -> list[Attachment]:
