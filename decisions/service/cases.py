@@ -270,8 +270,18 @@ class CaseService:
 
     # -- acting -----------------------------------------------------------------------------------
 
-    def start(self, workflow: str, case_id: str, action: Action, blobs: Mapping[str, bytes] | None = None) -> Fired:
-        """Create case ``case_id`` by firing its first action from the workflow's initial state."""
+    def start(
+        self,
+        workflow: str,
+        case_id: str,
+        action: Action,
+        blobs: Mapping[str, bytes] | None = None,
+        *,
+        confirm_actor: bool = False,
+    ) -> Fired:
+        """Create case ``case_id`` by firing its first action from the workflow's initial state.
+        With ``confirm_actor``, the write confirms that the actor is on record as the action names
+        them (active, same roles and unit), else `ActorChanged` and nothing is written."""
         if not is_case_id(case_id):
             raise UsageError(
                 f"无效的编号 / invalid case id {shown(case_id)} "
@@ -281,7 +291,7 @@ class CaseService:
         engine = self.engine(fingerprint, workflow)
         if self.repository.head(case_id) is not None:
             raise UsageError(f"编号已存在 / case {shown(case_id)} already exists")
-        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {})
+        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {}, confirm_actor)
 
     def act(
         self,
@@ -289,8 +299,10 @@ class CaseService:
         action: Action | Callable[[CaseView], Action],
         expected_version: int | None = None,
         blobs: Mapping[str, bytes] | None = None,
+        *,
+        confirm_actor: bool = False,
     ) -> Fired:
-        """Fire ``action`` on a stored case. With ``expected_version``, refuse (conflict) if the case
+        """Fire ``action`` on a stored case (``confirm_actor`` as for `start`). With ``expected_version``, refuse (conflict) if the case
         has changed since the caller looked at it; without it, a lost race re-reads the case and the
         action is judged again on its new state. ``blobs`` holds the bytes of documents the action
         carries that are not stored yet (by SHA-256): they are stored only if the action is accepted.
@@ -307,13 +319,20 @@ class CaseService:
             if expected_version is not None and view.version != expected_version:
                 view = self.view(case_id)
                 held = None
-            if expected_version is not None and view.version != expected_version:
-                raise self.repository.conflict(case_id, expected_version, view.version)
             engine = self.engine(view.definitions, view.case.workflow)
             try:
-                prepared = action(view) if callable(action) else action
+                prepared = action(view) if callable(action) else action  # its own errors first, as typed
+                if expected_version is not None and view.version != expected_version:
+                    raise self.repository.conflict(case_id, expected_version, view.version)
                 return self._commit(
-                    engine, view.case, view.version, view.definitions, prepared, view.head_hash, blobs or {}
+                    engine,
+                    view.case,
+                    view.version,
+                    view.definitions,
+                    prepared,
+                    view.head_hash,
+                    blobs or {},
+                    confirm_actor,
                 )
             except (ActionRefused, UsageError):
                 if held is None or not self._moved(held):
@@ -367,6 +386,7 @@ class CaseService:
         action: Action,
         prev_hash: str | None,
         blobs: Mapping[str, bytes],
+        confirm_actor: bool = False,
     ) -> Fired:
         self._check_dates_and_documents(engine, case, action, blobs)
         self._check_case_links(engine, case, action)
@@ -400,6 +420,7 @@ class CaseService:
             projection=projection,
             prev_hash=prev_hash,
             documents=new_documents,
+            actor=(action.actor.id, action.actor.roles, action.actor.unit or "") if confirm_actor else None,
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired
