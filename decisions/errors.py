@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "ActionRefused",
+    "ActorChanged",
     "CalendarError",
     "CalendarYearUnknown",
     "ConflictError",
@@ -155,6 +156,18 @@ class TransientStoreError(StoreError):
 class DuplicateKeyError(StoreError):
     """A unique key is taken (a concurrent writer got there first). The store raises it and turns it
     into a `ConflictError` where a race is the meaning; it never reaches a user as itself."""
+
+
+class ActorChanged(StoreError):
+    """The person acting was changed (roles, unit, deactivated) after the service read them: nothing
+    was written. The service reads them again and judges the action with what is on record now."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"操作人 {shown(name)} 的角色或状态刚被修改，本次操作未写入，请重试 / the roles or status of "
+            f"{shown(name)} changed while acting; nothing was written, try again"
+        )
 
 
 def _beijing_minute(recorded_at: str) -> str:

@@ -208,9 +208,23 @@ class CaseService:
             self._snapshots.pop(case_id, None)
 
     def _recent(self, case_id: str) -> CaseView:
+        return self._cached(case_id) or self.view(case_id)
+
+    def _cached(self, case_id: str) -> CaseView | None:
         with self._lock:
-            cached = self._snapshots.get(case_id)
-        return cached if cached is not None else self.view(case_id)
+            return self._snapshots.get(case_id)
+
+    def snapshot(self, case_id: str) -> CaseView:
+        """The case as this service last read or wrote it, else as stored now: what an action is
+        prepared against. It may be stale (another process may have acted since); `act` judges
+        and writes only against the stored version, so a stale one costs a re-read, never a wrong
+        write."""
+        return self._recent(case_id)
+
+    def _moved(self, view: CaseView) -> bool:
+        """Whether the stored case has moved on from ``view`` (one indexed read of its projection)."""
+        head = self.repository.head(view.case.id)
+        return head is None or head.version != view.version or head.head_hash != view.head_hash
 
     def _view(self, head: CaseHead, events: list[StoredEvent]) -> CaseView:
         wf = self.definitions_for(head.definitions).workflow(head.workflow)
@@ -256,8 +270,18 @@ class CaseService:
 
     # -- acting -----------------------------------------------------------------------------------
 
-    def start(self, workflow: str, case_id: str, action: Action, blobs: Mapping[str, bytes] | None = None) -> Fired:
-        """Create case ``case_id`` by firing its first action from the workflow's initial state."""
+    def start(
+        self,
+        workflow: str,
+        case_id: str,
+        action: Action,
+        blobs: Mapping[str, bytes] | None = None,
+        *,
+        confirm_actor: bool = False,
+    ) -> Fired:
+        """Create case ``case_id`` by firing its first action from the workflow's initial state.
+        With ``confirm_actor``, the write confirms that the actor is on record as the action names
+        them (active, same roles and unit), else `ActorChanged` and nothing is written."""
         if not is_case_id(case_id):
             raise UsageError(
                 f"无效的编号 / invalid case id {shown(case_id)} "
@@ -267,31 +291,53 @@ class CaseService:
         engine = self.engine(fingerprint, workflow)
         if self.repository.head(case_id) is not None:
             raise UsageError(f"编号已存在 / case {shown(case_id)} already exists")
-        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {})
+        return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {}, confirm_actor)
 
     def act(
         self,
         case_id: str,
-        action: Action,
+        action: Action | Callable[[CaseView], Action],
         expected_version: int | None = None,
         blobs: Mapping[str, bytes] | None = None,
+        *,
+        confirm_actor: bool = False,
     ) -> Fired:
-        """Fire ``action`` on a stored case. With ``expected_version``, refuse (conflict) if the case
+        """Fire ``action`` on a stored case (``confirm_actor`` as for `start`). With ``expected_version``, refuse (conflict) if the case
         has changed since the caller looked at it; without it, a lost race re-reads the case and the
         action is judged again on its new state. ``blobs`` holds the bytes of documents the action
-        carries that are not stored yet (by SHA-256): they are stored only if the action is accepted."""
+        carries that are not stored yet (by SHA-256): they are stored only if the action is accepted.
+
+        ``action`` may be a function that prepares the action from the case it will be judged on
+        (what a person typed is read against the case's current state): it is called again when a
+        re-read finds the case moved on. The first attempt uses the snapshot this service holds; a
+        refusal judged on a held snapshot is confirmed against the stored version before it is
+        reported, so a stale snapshot never refuses what the stored case would accept."""
         retryable_failures = 0
         for attempt in range(_CONFLICT_RETRIES):
-            view = self._recent(case_id) if attempt == 0 else self.view(case_id)
+            held = self._cached(case_id) if attempt == 0 else None
+            view = held or self.view(case_id)
             if expected_version is not None and view.version != expected_version:
                 view = self.view(case_id)
-            if expected_version is not None and view.version != expected_version:
-                raise self.repository.conflict(case_id, expected_version, view.version)
+                held = None
             engine = self.engine(view.definitions, view.case.workflow)
             try:
+                prepared = action(view) if callable(action) else action  # its own errors first, as typed
+                if expected_version is not None and view.version != expected_version:
+                    raise self.repository.conflict(case_id, expected_version, view.version)
                 return self._commit(
-                    engine, view.case, view.version, view.definitions, action, view.head_hash, blobs or {}
+                    engine,
+                    view.case,
+                    view.version,
+                    view.definitions,
+                    prepared,
+                    view.head_hash,
+                    blobs or {},
+                    confirm_actor,
                 )
+            except (ActionRefused, UsageError):
+                if held is None or not self._moved(held):
+                    raise
+                self._forget(case_id)  # judged on a stale snapshot: judge it again on the stored case
             except ConflictError:
                 self._forget(case_id)
                 if expected_version is not None or attempt == _CONFLICT_RETRIES - 1:
@@ -340,6 +386,7 @@ class CaseService:
         action: Action,
         prev_hash: str | None,
         blobs: Mapping[str, bytes],
+        confirm_actor: bool = False,
     ) -> Fired:
         self._check_dates_and_documents(engine, case, action, blobs)
         self._check_case_links(engine, case, action)
@@ -373,6 +420,7 @@ class CaseService:
             projection=projection,
             prev_hash=prev_hash,
             documents=new_documents,
+            actor=(action.actor.id, action.actor.roles, action.actor.unit or "") if confirm_actor else None,
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired

@@ -12,7 +12,7 @@ errors are `DecisionsError`s with one clear bilingual message, and nothing is wr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,7 @@ from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
 from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
-from decisions.errors import UsageError, shown
+from decisions.errors import ActionRefused, ActorChanged, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
@@ -168,17 +168,44 @@ class Office:
                 f"opens a case (several leave {wf.initial!r}: {starts}); declare 'case: start' in {wf.file or 'its file'}"
             )
         day = on if isinstance(on, date) else parse_date(on, "--on") if on else self.cases.today()
-        action = self._action(
-            workflow, wf.initial, wf.case.start, self.users.actor(actor), fields or {}, attachments, day, None
-        )
-        if case_id is None:
-            if not wf.case.id:
-                raise UsageError(
-                    f"流程 {shown(workflow)} 未声明编号规则，请用 --id 指定编号 / workflow {shown(workflow)} declares no "
-                    "case id pattern ('case: id'); give the case's id (--id)"
-                )
-            case_id = next_case_id(wf.case.id, day.year, action.fields, (c.id for c in self.cases.repository.cases()))
-        return self.cases.start(workflow, case_id, action, self._blobs(attachments))
+        start = wf.case
+
+        def attempt(who: Callable[[], Actor]) -> Fired:
+            action = self._action(workflow, wf.initial, start.start, who(), fields or {}, attachments, day, None)
+            number = case_id
+            if number is None:
+                if not start.id:
+                    raise UsageError(
+                        f"流程 {shown(workflow)} 未声明编号规则，请用 --id 指定编号 / workflow {shown(workflow)} declares "
+                        "no case id pattern ('case: id'); give the case's id (--id)"
+                    )
+                known = (c.id for c in self.cases.repository.cases())
+                number = next_case_id(start.id, day.year, action.fields, known)
+            return self.cases.start(workflow, number, action, self._blobs(attachments), confirm_actor=True)
+
+        return self._as_actor(actor, attempt)
+
+    def _as_actor(self, name: str, attempt: Callable[[Callable[[], Actor]], Fired]) -> Fired:
+        """Run ``attempt`` with the person ``name`` as this office last read them (the write confirms
+        them in its own transaction). When they changed meanwhile, or the attempt was refused or
+        failed after they were looked up (a change made elsewhere may be why, and a deactivated user
+        must hear that first, as when read afresh), read them again and run it once more with them."""
+        held: list[Actor] = []
+
+        def who() -> Actor:
+            if not held:
+                held.append(self.users.actor(name, held=True))
+            return held[0]
+
+        try:
+            return attempt(who)
+        except (ActorChanged, ActionRefused, UsageError) as exc:
+            if not held:
+                raise  # failed before the person was looked up
+            fresh = self.users.actor(name)  # unknown or deactivated now: refused as such
+            if fresh == held[0] and not isinstance(exc, ActorChanged):
+                raise
+        return attempt(lambda: fresh)
 
     def _shortcut(self, what: Text, workflows: Sequence[str]) -> str:
         """The one workflow a shortcut command (``propose``, ``catalogue open``) starts."""
@@ -240,11 +267,17 @@ class Office:
     ) -> Fired:
         if expected_version is not None and not 0 <= expected_version <= MAX_VERSION:
             raise UsageError(f"版本号无效 / --expect-version must be a version from 0 to {MAX_VERSION}")
-        view = self.cases.view(case_id)
-        action = self._action(
-            view.case.workflow, view.case.state, trigger, self.users.actor(actor), fields or {}, attachments, on, role
-        )
-        return self.cases.act(case_id, action, expected_version, self._blobs(attachments))
+        blobs = self._blobs(attachments)
+
+        def attempt(who: Callable[[], Actor]) -> Fired:
+            def prepared(view: CaseView) -> Action:  # after the case is known: an unknown case is named first
+                return self._action(
+                    view.case.workflow, view.case.state, trigger, who(), fields or {}, attachments, on, role
+                )
+
+            return self.cases.act(case_id, prepared, expected_version, blobs, confirm_actor=True)
+
+        return self._as_actor(actor, attempt)
 
     @staticmethod
     def read_attachments(specs: Sequence[str]) -> list[Attachment]:

@@ -51,6 +51,10 @@ class UserService:
         self.people = people
         self.roles = roles
         self.clock = clock
+        # The people this service last read, by name: what an action is prepared with. A write that
+        # acts as one confirms them in its own transaction (`CaseService.act(confirm_actor=True)`),
+        # so a change made elsewhere is never acted on: the write is refused and they are read again.
+        self._held: dict[str, User] = {}
 
     def _now(self) -> str:
         return canonical_text(self.clock()).strip('"')
@@ -78,21 +82,26 @@ class UserService:
         # a name that cannot exist is never handed to the driver (it may not be able to encode it)
         row = self.people.get(name) if _is_name(name) else None
         if row is None:
+            self._held.pop(name, None)
             raise UsageError(f"未知用户 / unknown user {shown(name)} (add with: decisions user add NAME --role ROLE)")
-        return _user(row)
+        user = self._held[name] = _user(row)
+        return user
 
     def deactivate(self, name: str) -> User:
         user = self.get(name)
         self.people.set_active(user.name, False, self._now())
+        self._held.pop(user.name, None)
         return User(user.name, user.roles, user.unit, False)
 
-    def actor(self, name: str | None) -> Actor:
-        """The active user acting as ``name``; unknown, missing or deactivated names are refused."""
+    def actor(self, name: str | None, *, held: bool = False) -> Actor:
+        """The active user acting as ``name``; unknown, missing or deactivated names are refused.
+        With ``held``, as this service last read them, if it has (for a write that confirms them)."""
         if not name:
             raise UsageError(
                 "请用 --as 姓名 或 DECISIONS_USER 指明操作人 / name the actor with --as NAME or DECISIONS_USER"
             )
-        user = self.get(name)
+        user = self._held.get(name) if held else None
+        user = user or self.get(name)
         if not user.active:
             raise UsageError(f"用户已停用 / user {shown(name)} is deactivated")
         return user.actor()

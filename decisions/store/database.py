@@ -9,13 +9,15 @@ a serialization failure or deadlock becomes `TransientStoreError`, a taken uniqu
 from __future__ import annotations
 
 import os
+import select as _select
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from decisions.errors import DuplicateKeyError, StoreError, TransientStoreError, shown
 from decisions.store.tables import MetaRow
@@ -88,6 +90,61 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+IDLE_PING_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle for longer, or one the server has written to while idle (a
+restart or an ended backend sends its FATAL message and closes the socket: seen locally, with no
+round trip), is pinged before use and replaced if dead. Any other is used without a ping: a loss
+that shows only on the transaction's first statement fails as `TransientStoreError`, and the
+writer retries."""
+
+
+def _postgres_setup(engine: Engine) -> None:
+    """Liveness without a ping per transaction: connections idle for `IDLE_PING_SECONDS` are
+    pinged at checkout; a connection lost before the server answered any statement of a transaction
+    is reported as transient (nothing of it was done, so retrying it is safe), whereas one lost
+    after (at the commit, say: it may have committed) stays a `StoreError`."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        record.info["answered"] = False
+        idle = time.monotonic() - record.info.get("idle_since", 0.0)
+        if idle <= IDLE_PING_SECONDS and not _looks_closed(dbapi_connection):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:  # pragma: no cover - psycopg raises instead
+            raise DisconnectionError("the connection did not answer")
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after_execute(conn: Connection, *_: Any) -> None:
+        conn.info["answered"] = True
+
+
+def _looks_closed(dbapi_connection: Any) -> bool:
+    """Whether the server has written to an idle connection (its FATAL message and end of stream on
+    a restart or a terminated backend): a local check, no round trip. Such a connection is pinged."""
+    try:
+        return bool(_select.select([dbapi_connection.fileno()], [], [], 0)[0])
+    except (OSError, ValueError, AttributeError):  # closed already, or a driver without a socket
+        return True
+
+
+def _answered(seen: list[dict[Any, Any]]) -> bool:
+    """Whether the server answered a statement of the transaction whose connection's info is in ``seen``."""
+    return bool(seen[0].get("answered", True)) if seen else False
+
+
 class Database:
     """One database and the document store beside it."""
 
@@ -100,7 +157,8 @@ class Database:
                 self.engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
                 _sqlite_setup(self.engine)
             else:
-                self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+                self.engine = create_engine(self.url, pool_size=10, max_overflow=20)
+                _postgres_setup(self.engine)
         except Exception as exc:  # sqlalchemy raises several types for a malformed URL
             raise StoreError(
                 f"数据库地址无效 / invalid database URL {shown(self.safe_url(), 120)}: {shown(str(exc), 200)}"
@@ -132,7 +190,8 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A read transaction on one consistent snapshot (SQLite's WAL; REPEATABLE READ on PostgreSQL,
         whose default READ COMMITTED would let two statements see two different states)."""
-        with self._translate(), self.engine.connect() as conn:
+        with self._translate() as seen, self.engine.connect() as conn:
+            seen.append(conn.info)
             if not self.is_sqlite:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
@@ -141,20 +200,23 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: ``BEGIN IMMEDIATE`` on SQLite; commits once at the end, or not at all."""
-        with self._translate(), self.engine.connect() as conn:
+        with self._translate() as seen, self.engine.connect() as conn:
+            seen.append(conn.info)
             if self.is_sqlite:
                 conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
-    def _translate(self) -> Iterator[None]:
+    def _translate(self) -> Iterator[list[dict[Any, Any]]]:
+        seen: list[dict[Any, Any]] = []  # the info of the transaction's pooled connection, once checked out
         try:
-            yield
+            yield seen
         except DBAPIError as exc:
             reason = " ".join(str(exc.orig).split())
             kind = _driver_failure(exc)
-            if kind == "transient":
+            lost_early = exc.connection_invalidated and not self.is_sqlite and not _answered(seen)
+            if kind == "transient" or lost_early:
                 raise TransientStoreError(f"数据库要求重试事务 / the database asks to retry: {reason}") from exc
             if kind == "duplicate":
                 raise DuplicateKeyError(f"键已存在 / key already taken: {reason}") from exc

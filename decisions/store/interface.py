@@ -67,6 +67,7 @@ class Repository(Protocol):
         projection: Mapping[str, Any],
         prev_hash: str | None = None,
         documents: Sequence[tuple[str, int]] = (),
+        actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent: ...
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError: ...
 

@@ -23,7 +23,7 @@ from decisions.store.documents import check_document_size
 from decisions.store.events import StoredEvent
 from decisions.store.interface import Store
 from decisions.store.people import StoredPerson
-from decisions.store.repository import CaseHead, chained_event, projected_columns
+from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
 
 __all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
 
@@ -40,6 +40,7 @@ class MemoryRepository:
     def __init__(self, algorithm: str = "sha256") -> None:
         self.algorithm = algorithm
         self.hash = hasher(algorithm)
+        self.people: MemoryPeople | None = None  # set by `memory_store`: whom an append confirms
         self._lock = threading.Lock()
         self._cases: dict[str, _Case] = {}
         self._sources: dict[str, Source] = {}
@@ -208,10 +209,13 @@ class MemoryRepository:
         projection: Mapping[str, Any],
         prev_hash: str | None = None,
         documents: Sequence[tuple[str, int]] = (),
+        actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent:
         seq = expected_version + 1
         if body["seq"] != seq or body["case"] != case_id:
             raise ValueError("event body does not match the append")  # a programming error, not user input
+        if actor is not None:
+            confirm_actor(actor, None if self.people is None else self.people.get(actor[0]))
         with self._lock:
             found = self._cases.get(case_id)
             if expected_version == 0:
@@ -333,4 +337,6 @@ class MemoryPeople:
 
 def memory_store(algorithm: str = "sha256") -> Store:
     """A fresh, empty in-memory store."""
-    return Store(MemoryRepository(algorithm), MemoryDocuments(), MemoryPeople(), algorithm, "memory")
+    repository, people = MemoryRepository(algorithm), MemoryPeople()
+    repository.people = people  # an append confirms the acting person, as the SQL store does
+    return Store(repository, MemoryDocuments(), people, algorithm, "memory")

@@ -13,7 +13,7 @@ from decisions.errors import DuplicateKeyError
 from decisions.store.database import Database
 from decisions.store.tables import UserRow
 
-__all__ = ["People", "StoredPerson"]
+__all__ = ["People", "StoredPerson", "stored_person"]
 
 _USERS = UserRow.__table__  # type: ignore[attr-defined]
 
@@ -28,7 +28,8 @@ class StoredPerson:
     active: bool
 
 
-def _person(row: Any) -> StoredPerson:
+def stored_person(row: Any) -> StoredPerson:
+    """A row of the people table as a `StoredPerson`."""
     return StoredPerson(row.name, tuple(r for r in str(row.roles).split(",") if r), row.unit, bool(row.active))
 
 
@@ -55,12 +56,12 @@ class People:
 
     def all(self) -> list[StoredPerson]:
         with self.db.read() as conn:
-            return [_person(r) for r in conn.execute(select(_USERS).order_by(_USERS.c.name))]
+            return [stored_person(r) for r in conn.execute(select(_USERS).order_by(_USERS.c.name))]
 
     def get(self, name: str) -> StoredPerson | None:
         with self.db.read() as conn:
             row = conn.execute(select(_USERS).where(_USERS.c.name == name)).first()
-        return None if row is None else _person(row)
+        return None if row is None else stored_person(row)
 
     def set_active(self, name: str, active: bool, now: str) -> None:
         with self.db.write() as conn:

@@ -13,15 +13,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import Connection, bindparam, exists, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 
 from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source
-from decisions.errors import ConflictError, DuplicateKeyError, UsageError, shown
+from decisions.errors import ActorChanged, ConflictError, DuplicateKeyError, UsageError, shown
 from decisions.model import is_case_id
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
 from decisions.store.interface import Store
+from decisions.store.people import StoredPerson, stored_person
 from decisions.store.tables import (
     CaseRow,
     CheckpointRow,
@@ -29,9 +31,10 @@ from decisions.store.tables import (
     DefinitionSourceRow,
     DocumentRow,
     EventRow,
+    UserRow,
 )
 
-__all__ = ["CaseHead", "Repository", "chained_event", "projected_columns", "sql_store"]
+__all__ = ["CaseHead", "Repository", "chained_event", "confirm_actor", "projected_columns", "sql_store"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -55,6 +58,25 @@ _UPDATE_CASE = (
         head_hash=bindparam("head_hash"),
         title=bindparam("title"),
         catalogue_item=bindparam("catalogue_item"),
+    )
+)
+# A document row for each new document an action carries, in one statement (the same bytes may
+# have been filed by another case: the row stays as it is).
+_FILE_DOCUMENT = {
+    "sqlite": sqlite.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"]),
+    "postgresql": postgresql.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"]),
+}
+_USERS = UserRow.__table__  # type: ignore[attr-defined]
+_PERSON = select(_USERS).where(_USERS.c.name == bindparam("name"))
+# The case's update that also confirms the acting person (active, roles and unit as the action
+# names them, in the form `People.add` stores), so that the usual action needs no statement of its own
+# for it; when it matches nothing, the person's row is read to tell which changed.
+_UPDATE_CASE_AS = _UPDATE_CASE.where(
+    exists().where(
+        _USERS.c.name == bindparam("a_name"),
+        _USERS.c.roles == bindparam("a_roles"),
+        _USERS.c.unit == bindparam("a_unit"),
+        _USERS.c.active == true(),
     )
 )
 _EVENT_COLUMNS = (
@@ -143,6 +165,12 @@ def _head(row: Any) -> CaseHead:
         row.title,
         row.catalogue_item,
     )
+
+
+def confirm_actor(actor: tuple[str, frozenset[str], str], person: StoredPerson | None) -> None:
+    """``actor`` (name, roles, unit) is ``person`` as on record, active; else `ActorChanged`."""
+    if person is None or not person.active or (frozenset(person.roles), person.unit) != actor[1:]:
+        raise ActorChanged(actor[0])
 
 
 class Repository:
@@ -414,12 +442,15 @@ class Repository:
         projection: Mapping[str, Any],
         prev_hash: str | None = None,
         documents: Sequence[tuple[str, int]] = (),
+        actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent:
         """Append one event and update the projection, in one transaction. ``expected_version`` 0
         creates the case. ``prev_hash`` is the head hash the caller's snapshot ended with (read
         inside the transaction when not given). Raises `ConflictError`, writing nothing, if the case
         moved on: the projection is updated only where version *and* head hash are still the ones
-        the event was computed from, and the unique (case, seq) pair stops a second writer."""
+        the event was computed from, and the unique (case, seq) pair stops a second writer. With
+        ``actor`` (name, roles, unit), raises `ActorChanged`, writing nothing, unless that person is
+        on record, active, with exactly those roles and unit (read in the same transaction)."""
         seq = expected_version + 1
         if body["seq"] != seq or body["case"] != case_id:
             raise ValueError("event body does not match the append")  # a programming error, not user input
@@ -430,6 +461,8 @@ class Repository:
         }
         try:
             with self.db.write() as conn:
+                if actor is not None and expected_version == 0:
+                    self._confirm(conn, actor)
                 if expected_version == 0:
                     prev = GENESIS
                 elif prev_hash is None:
@@ -453,19 +486,29 @@ class Repository:
                         },
                     )
                 else:
-                    done = conn.execute(
-                        _UPDATE_CASE,
-                        {"b_id": case_id, "b_version": expected_version, "b_prev": prev, "head_hash": digest, **values},
-                    )
-                    if done.rowcount != 1:
+                    where = {"b_id": case_id, "b_version": expected_version, "b_prev": prev, "head_hash": digest}
+                    if actor is None:
+                        done = conn.execute(_UPDATE_CASE, {**where, **values}).rowcount
+                    else:
+                        person = {"a_name": actor[0], "a_roles": ",".join(sorted(actor[1])), "a_unit": actor[2]}
+                        done = conn.execute(_UPDATE_CASE_AS, {**where, **values, **person}).rowcount
+                        if done != 1:  # the case moved on, or the person changed (or is stored otherwise)
+                            self._confirm(conn, actor)
+                            done = conn.execute(_UPDATE_CASE, {**where, **values}).rowcount
+                    if done != 1:
                         raise self.conflict(case_id, expected_version, expected_version + 1, conn)
                 conn.execute(_INSERT_EVENT, event.__dict__)
-                for sha, size in documents:
-                    if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha)).first() is None:
-                        conn.execute(_DOCUMENTS.insert().values(sha256=sha, size=size))
+                if documents:
+                    rows = [{"sha256": sha, "size": size} for sha, size in dict(documents).items()]
+                    conn.execute(_FILE_DOCUMENT[conn.dialect.name], rows)
         except DuplicateKeyError as exc:  # a concurrent writer took this case id or (case, seq) first
             raise self.conflict(case_id, expected_version, expected_version + 1) from exc
         return event
+
+    @staticmethod
+    def _confirm(conn: Connection, actor: tuple[str, frozenset[str], str]) -> None:
+        row = conn.execute(_PERSON, {"name": actor[0]}).first()
+        confirm_actor(actor, None if row is None else stored_person(row))
 
     def conflict(self, case_id: str, expected: int, actual: int, conn: Connection | None = None) -> ConflictError:
         """The conflict of a writer that expected ``expected`` while the case is at ``actual``, naming

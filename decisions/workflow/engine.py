@@ -76,6 +76,7 @@ class _Attempt:
     unmet: list[Unmet] = field(default_factory=list)
     results: tuple[RuleResult, ...] = ()
     role: str | None = None
+    after: Case | None = None  # the case after the action, when judging a guarantee already built it
 
 
 class _Token:
@@ -119,7 +120,9 @@ class Engine:
 
     def _guard(self, event: Any) -> bool:
         attempt: _Attempt = event.kwargs["attempt"]
-        attempt.unmet, attempt.results, attempt.role = self._judge(attempt.case, attempt.action, attempt.transition)
+        attempt.unmet, attempt.results, attempt.role = self._judge(
+            attempt.case, attempt.action, attempt.transition, attempt
+        )
         return not attempt.unmet
 
     # -- public API ---------------------------------------------------------------------------
@@ -150,6 +153,8 @@ class Engine:
         if not moved:
             raise ActionRefused(action.trigger, case.state, attempt.unmet)
         assert attempt.role is not None
+        if attempt.after is not None and new_state == transition.dest:  # built once, while judging
+            return Fired(attempt.after, attempt.after.records[-1], attempt.results)
         return self._apply(case, action, transition, attempt.role, new_state, attempt.results)
 
     def check(self, case: Case, action: Action) -> tuple[tuple[Unmet, ...], tuple[RuleResult, ...]]:
@@ -199,7 +204,7 @@ class Engine:
     # -- judging ----------------------------------------------------------------------------------
 
     def _judge(
-        self, case: Case, action: Action, t: TransitionDef
+        self, case: Case, action: Action, t: TransitionDef, attempt: _Attempt | None = None
     ) -> tuple[list[Unmet], tuple[RuleResult, ...], str | None]:
         unmet: list[Unmet] = []
         role = self._role(action.actor, action.role, t)
@@ -222,6 +227,8 @@ class Engine:
         guarded = self._guarded(t, results)
         if guarded:
             after = self._after(case, action, t, role or "")
+            if attempt is not None and role is not None and self._all_known(action):
+                attempt.after = after  # exactly what firing builds: nothing was left out of it
             unmet.extend(m for gate in guarded if (m := self._guarantee(gate, after)) is not None)
         return unmet, results, role
 
@@ -239,6 +246,12 @@ class Engine:
         rule = self.definitions.rulebook.rules.get(gate.rule)
         citation = str(rule.citation) if rule is not None else self._source()
         return guarantee_unmet(self.workflow, gate, case, citation, self._defaults)
+
+    def _all_known(self, action: Action) -> bool:
+        """Whether every field and document kind ``action`` carries is the workflow's (`_after` keeps all)."""
+        return all(k in self.workflow.fields for k in action.fields) and all(
+            d.kind in self.workflow.documents for d in action.documents
+        )
 
     def _after(self, case: Case, action: Action, t: TransitionDef, role: str) -> Case:
         """The case as it would be after ``action`` fires ``t`` (what it carries that the workflow does
