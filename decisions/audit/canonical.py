@@ -149,10 +149,14 @@ class _Careful(Exception):
 
 
 def _fast_default(value: object) -> str:
+    # The forms of `_datetime_text` and `_date_text`, by the C formatter (``isoformat`` pads the year
+    # to four digits; in UTC it ends "+00:00").
     if type(value) is datetime:
-        return _datetime_text(value, "")  # raises for a naive datetime: the careful path names where
+        if value.utcoffset() is None:  # naive: the careful path refuses it and names where
+            raise _Careful
+        return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
     if type(value) is date:
-        return _date_text(value)
+        return value.isoformat()
     raise _Careful
 
 
