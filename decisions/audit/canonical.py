@@ -27,6 +27,13 @@ Pure: standard library only, no I/O, no clock. The specification, with a worked 
 
 Dates and datetimes come back from `parse_canonical` as strings. That is intended: a body is stored
 and verified as bytes, and its hash is computed over those bytes, never over a re-serialization.
+
+Two paths write the same bytes. The fast one serves the bodies the service builds (plain dicts, lists,
+strings, integers, dates): a type check over the value, then one call of the standard library's C
+encoder, then an NFC and surrogate check over the whole text. Anything it does not vouch for (another
+type, a subclass, a non-NFC string, an integer beyond the interpreter's digit limit, a refusal) goes
+to the careful path, `_emit`, which applies every rule itself and names the key path in its errors.
+`tests/test_canonical_fast_path.py` proves the two byte-identical against the original writer.
 """
 
 from __future__ import annotations
@@ -34,10 +41,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["canonical_bytes", "canonical_text", "is_canonical", "parse_canonical"]
 
@@ -66,14 +73,21 @@ _CHUNK_DIGITS = 1000
 
 def canonical_text(value: object) -> str:
     """The canonical JSON text of ``value`` (see the module docstring for every rule)."""
-    parts: list[str] = []
-    _emit(value, "", parts, set())
-    return "".join(parts)
+    text = _fast_text(value)
+    if text is not None and (text.isascii() or _encodable(text)):
+        return text
+    return _careful_text(value)
 
 
 def canonical_bytes(value: object) -> bytes:
     """The canonical bytes of ``value``: `canonical_text` encoded as UTF-8. This is what gets hashed."""
-    return canonical_text(value).encode("utf-8")
+    text = _fast_text(value)
+    if text is not None:
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the careful path names where
+            pass
+    return _careful_text(value).encode("utf-8")
 
 
 def parse_canonical(data: bytes) -> object:
@@ -120,7 +134,93 @@ def parse_if_canonical(text: str) -> object | None:
     return value
 
 
-# --- serialization -------------------------------------------------------------------------------
+# --- the fast path -------------------------------------------------------------------------------
+
+# The exact types the C encoder writes as `_emit` does: for these it emits the same literals, the
+# same digits (``int.__repr__``), the same escapes (``tests/test_audit_primitives.py``), and with
+# ``sort_keys`` the same code point order of keys. Dates reach ``_fast_default``.
+_LEAVES: frozenset[type] = frozenset({str, int, bool, type(None), date, datetime})
+_CONTAINERS: frozenset[type] = frozenset({dict, list, tuple})
+_STR: frozenset[type] = frozenset({str})
+
+
+class _Careful(Exception):
+    """Raised inside the fast path for a value only the careful path may write or refuse."""
+
+
+def _fast_default(value: object) -> str:
+    # The forms of `_datetime_text` and `_date_text`, by the C formatter (``isoformat`` pads the year
+    # to four digits; in UTC it ends "+00:00").
+    if type(value) is datetime:
+        if value.utcoffset() is None:  # naive: the careful path refuses it and names where
+            raise _Careful
+        return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if type(value) is date:
+        return value.isoformat()
+    raise _Careful
+
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False, default=_fast_default
+)
+
+
+def _fast_text(value: object) -> str | None:
+    """The canonical text of ``value`` if the fast path can vouch for it, else None.
+
+    None when some part of ``value`` is of a type outside the fast set, or when the encoder
+    refuses it (an integer beyond the digit limit, a naive datetime, nesting too deep for the
+    stack, or a reference cycle, which the type check meets as unbounded recursion), or when the
+    text is not NFC. NFC is checked on the whole text rather than on each string: the characters
+    the encoder escapes (``"`` ``\\`` and controls) are starters that never compose, so a string
+    that is not NFC leaves its offending run, intact, in the text; a text that is NFC therefore
+    holds only NFC strings, and only NFC keys, which cannot collide. (The converse can fail, e.g.
+    ``"\\n"`` before a combining accent, and then the careful path writes the value.) Lone
+    surrogates are left for the caller to find when it encodes the text.
+    """
+    try:
+        kind = type(value)
+        if not (kind in _LEAVES or (kind in _CONTAINERS and _plain(value))):
+            return None
+        text = _ENCODER.encode(value)
+    except (_Careful, ValueError, OverflowError, RecursionError):
+        return None
+    return text if text.isascii() or unicodedata.is_normalized("NFC", text) else None
+
+
+def _plain(container: Any) -> bool:
+    """Whether every key in ``container`` (a dict, list or tuple) and its descendants is a plain str
+    and every value is of a fast type. Strings are vouched for by their type alone: their content is
+    checked on the text."""
+    items: Iterable[object]
+    if type(container) is dict:
+        if not _STR.issuperset(map(type, container)):
+            return False
+        items = container.values()
+    else:
+        items = container
+    for item in items:
+        kind = type(item)
+        if kind not in _LEAVES and (kind not in _CONTAINERS or not _plain(item)):
+            return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# --- the careful path ----------------------------------------------------------------------------
+
+
+def _careful_text(value: object) -> str:
+    parts: list[str] = []
+    _emit(value, "", parts, set())
+    return "".join(parts)
 
 
 def _emit(value: object, path: str, out: list[str], active: set[int]) -> None:
@@ -143,7 +243,7 @@ def _emit(value: object, path: str, out: list[str], active: set[int]) -> None:
     elif isinstance(value, datetime):
         out.append(_quote(_datetime_text(value, path)))
     elif isinstance(value, date):
-        out.append(_quote(f"{value.year:04d}-{value.month:02d}-{value.day:02d}"))
+        out.append(_quote(_date_text(value)))
     elif isinstance(value, Mapping):
         _enter(value, path, active)
         out.append("{")
@@ -225,6 +325,10 @@ def _datetime_text(value: datetime, path: str) -> str:
         f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
         f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
     )
+
+
+def _date_text(value: date) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
 
 def _int_text(number: int) -> str:
