@@ -14,12 +14,14 @@ from decisions.calendar import WorkCalendar
 from decisions.calendar.official import official_calendar, parse_override
 from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError, Problem
+from decisions.loading.cache import parse_checked
 from decisions.loading.case_spec import check_catalogue_links
 from decisions.loading.deadline_spec import check_deadline_lengths
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
+from decisions.loading.schema import Kind
 from decisions.loading.workflows import read_workflow
-from decisions.loading.yamlsafe import YamlDocument, format_path, load_yaml_text
+from decisions.loading.yamlsafe import YamlDocument, format_path
 from decisions.rules.definitions import RuleBook, RulePack, Strength, layer
 from decisions.workflow.analysis import find_bypass
 from decisions.workflow.definition import WorkflowDef
@@ -123,9 +125,13 @@ def load_definitions(
     return load_sources(sources)
 
 
+_SCHEMA_OF: dict[str, Kind] = {"workflow": "workflow", "rule_pack": "rulepack", "calendar": "calendar"}
+
+
 def _parse(source: Source, problems: list[Problem]) -> YamlDocument | None:
+    """The parsed, structure-checked document of ``source`` (through `decisions.loading.cache`)."""
     try:
-        return load_yaml_text(source.text, source.name)
+        return parse_checked(source.text, source.name, _SCHEMA_OF[source.kind])[0]
     except DefinitionError as exc:
         problems.extend(exc.problems)
         return None
@@ -174,8 +180,8 @@ def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Defini
     try:
         override = None
         if calendars:
-            doc = load_yaml_text(calendars[0].text, calendars[0].name)
-            override = parse_override(doc.data, file=doc.file, line_of=doc.line_of)
+            doc, structure = parse_checked(calendars[0].text, calendars[0].name, "calendar")
+            override = parse_override(doc.data, file=doc.file, line_of=doc.line_of, structure=structure)
         calendar = official_calendar(override, update_file=calendars[0].name if calendars else "rules/calendar.yaml")
     except DefinitionError as exc:
         problems.extend(exc.problems)
