@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from decisions.errors import DefinitionError
-from decisions.loading.cache import parse_checked
+from decisions.loading.cache import cache_directory, parse_checked
 from decisions.loading.reader import Reader
 from decisions.loading.yamlsafe import read_text
 
@@ -54,7 +54,7 @@ def find_config(
 
 def load_deployment(path: Path) -> Deployment:
     """Read a deployment file; paths in it are relative to the file. Missing files are errors."""
-    doc, structure = parse_checked(read_text(path, str(path)), str(path), "deployment")
+    doc, structure = parse_checked(read_text(path, str(path)), str(path), "deployment", cache_directory())
     r = Reader(doc, structure)
     data = r.mapping(doc.data, (), required=("workflows", "rule_packs"), optional=("calendar",)) or {}
     base = path.resolve().parent

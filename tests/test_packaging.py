@@ -104,3 +104,15 @@ def test_the_command_line_starts_without_definitions_storage_or_schemas() -> Non
     loaded = _modules_after("import decisions.cli")
     heavy = (*HEAVY, "yaml", "jsonschema", "transitions", "decisions.loading", "decisions.coverage")
     assert sorted(m for m in loaded if m.startswith(heavy)) == []
+
+
+def test_help_loads_neither_storage_nor_schemas_nor_definitions() -> None:
+    """``decisions --help`` (and a command's own ``--help``) renders from Typer alone."""
+    heavy = (*HEAVY, "yaml", "jsonschema", "decisions.loading", "decisions.definitions", "decisions.service")
+    for argv in (["decisions", "--help"], ["decisions", "show", "--help"]):
+        loaded = _modules_after(
+            f"import sys\nfrom decisions.cli import main\nsys.argv = {argv!r}\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code"
+        )
+        assert "typer" in loaded  # it did render the help
+        assert sorted(m for m in loaded if m.startswith(heavy)) == [], argv

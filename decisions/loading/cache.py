@@ -72,10 +72,9 @@ def entry_key(text: str, file: str, kind: Kind) -> str:
     return h.hexdigest()
 
 
-def parse_checked(text: str, file: str, kind: Kind, directory: Path | None = None) -> tuple[YamlDocument, Structure]:
+def parse_checked(text: str, file: str, kind: Kind, where: Path | None) -> tuple[YamlDocument, Structure]:
     """`load_yaml_text` and `check_structure` of one definition text, through the cache in
-    ``directory`` (default: `cache_directory`). Raises `DefinitionError` exactly as they do."""
-    where = cache_directory() if directory is None else directory
+    ``where`` (None: no cache). Raises `DefinitionError` exactly as they do."""
     key = entry_key(text, file, kind) if where is not None else ""
     if where is not None:
         found = _read(where / f"{key}.json", key, file, text)
