@@ -4,6 +4,7 @@ decisions`` loads nothing, and the pure core and `workflow check` never import t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -116,3 +117,22 @@ def test_help_loads_neither_storage_nor_schemas_nor_definitions() -> None:
         )
         assert "typer" in loaded  # it did render the help
         assert sorted(m for m in loaded if m.startswith(heavy)) == [], argv
+
+
+def test_a_command_on_a_database_loads_neither_sqlmodel_nor_alembic_nor_the_schema_checker(tmp_path: Path) -> None:
+    """``show``, ``inbox`` and ``act`` open the store and the definitions, and pay for nothing else:
+    no ORM models, no migration tooling, and (the definitions cache warm) no ``jsonschema``."""
+    url = f"sqlite:///{tmp_path / 'office.sqlite'}"
+    env = {**os.environ, "DECISIONS_CACHE": str(tmp_path / "cache"), "DECISIONS_DOCUMENTS": str(tmp_path / "docs")}
+    subprocess.run(
+        [sys.executable, "-m", "decisions", "init", "--db", url], cwd=ROOT, env=env, capture_output=True, check=True
+    )
+    probe = (
+        f"import sys\nfrom decisions.cli import main\nsys.argv = ['decisions', 'list', '--db', {url!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert {"sqlalchemy", "decisions.store.database", "decisions.loading"} <= loaded  # it did open both
+    assert sorted(m for m in loaded if m.startswith(("sqlmodel", "alembic", "jsonschema"))) == []
