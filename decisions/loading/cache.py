@@ -50,22 +50,28 @@ def cache_directory(environ: Mapping[str, str] | None = None) -> Path | None:
 
 
 @functools.cache
-def _loader_digest() -> str:
-    """SHA-256 of the package version and of the code that turns a text into a checked document."""
+def _loader_digest() -> str | None:
+    """SHA-256 of the package version and of the code that turns a text into a checked document;
+    None (no cache) where that code cannot be read (an install without its ``.py`` files)."""
     import decisions
     from decisions.loading import schema, yamlsafe
 
     h = hashlib.sha256(f"{FORMAT}\n{decisions.__version__}\n".encode())
-    for module in (yamlsafe, schema):
-        h.update(Path(str(module.__file__)).read_bytes())
-    h.update(Path(__file__).read_bytes())
+    try:
+        for file in (yamlsafe.__file__, schema.__file__, __file__):
+            h.update(Path(str(file)).read_bytes())
+    except OSError:
+        return None
     return h.hexdigest()
 
 
-def entry_key(text: str, file: str, kind: Kind) -> str:
+def entry_key(text: str, file: str, kind: Kind) -> str | None:
     """The key of one input: its text, name and kind, the schema of the kind, and the loader."""
+    loader = _loader_digest()
+    if loader is None:
+        return None
     h = hashlib.sha256()
-    for part in (_loader_digest(), kind, file, schema_text(kind), text):
+    for part in (loader, kind, file, schema_text(kind), text):
         encoded = part.encode("utf-8")
         h.update(len(encoded).to_bytes(8, "big"))
         h.update(encoded)
@@ -75,15 +81,15 @@ def entry_key(text: str, file: str, kind: Kind) -> str:
 def parse_checked(text: str, file: str, kind: Kind, where: Path | None) -> tuple[YamlDocument, Structure]:
     """`load_yaml_text` and `check_structure` of one definition text, through the cache in
     ``where`` (None: no cache). Raises `DefinitionError` exactly as they do."""
-    key = entry_key(text, file, kind) if where is not None else ""
-    if where is not None:
+    key = entry_key(text, file, kind) if where is not None else None
+    if where is not None and key is not None:
         found = _read(where / f"{key}.json", key, file, text)
         if found is not None:
             remember_structure(found, kind, _NO_STRUCTURE)  # the readers' own check is then a lookup
             return found, _NO_STRUCTURE
     doc = load_yaml_text(text, file)
     structure = check_structure(doc, kind)
-    if where is not None and not structure.problems:
+    if where is not None and key is not None and not structure.problems:
         _write(where, key, doc)
     return doc, structure
 
