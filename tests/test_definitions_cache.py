@@ -167,3 +167,23 @@ def test_the_cache_directory_follows_the_documented_order(tmp_path: Path) -> Non
     assert cache.cache_directory({cache.CACHE_ENV: "off"}) is None
     assert cache.cache_directory({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "decisions"
     assert cache.cache_directory({}) == Path.home() / ".cache" / "decisions"
+
+
+def test_problems_found_in_a_cached_file_are_located_as_without_the_cache(
+    deployment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file without structural problems is cached even when its meaning is wrong: a warm load reports
+    the same problems, on the same lines, as a load that never saw a cache."""
+    wf = next(w for w in load(deployment).workflows.values() if any(t.rules for t in w.transitions))
+    path = Path(wf.file)
+    path.write_text(path.read_text(encoding="utf-8").replace("rules: [", "rules: [no_such.rule, ", 1), "utf-8")
+
+    def problems() -> list[str]:
+        with pytest.raises(DefinitionError) as caught:
+            load(deployment)
+        return [str(p) for p in caught.value.problems]
+
+    cold, warm = problems(), problems()
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    assert cold == warm == problems()
+    assert any("no_such.rule" in p and f"{path}:" in p for p in warm)
