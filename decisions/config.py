@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from decisions.errors import DefinitionError
+from decisions.loading.cache import cache_directory, parse_checked
 from decisions.loading.reader import Reader
-from decisions.loading.schema import check_structure
-from decisions.loading.yamlsafe import load_yaml_file
+from decisions.loading.yamlsafe import read_text
 
 __all__ = ["CONFIG_ENV", "Deployment", "find_config", "load_deployment", "shipped_root"]
 
@@ -54,8 +54,8 @@ def find_config(
 
 def load_deployment(path: Path) -> Deployment:
     """Read a deployment file; paths in it are relative to the file. Missing files are errors."""
-    doc = load_yaml_file(path)
-    r = Reader(doc, check_structure(doc, "deployment"))
+    doc, structure = parse_checked(read_text(path, str(path)), str(path), "deployment", cache_directory())
+    r = Reader(doc, structure)
     data = r.mapping(doc.data, (), required=("workflows", "rule_packs"), optional=("calendar",)) or {}
     base = path.resolve().parent
 

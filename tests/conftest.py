@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -7,6 +9,10 @@ import pytest
 
 from decisions.definitions import Definitions
 from tests.support import COUNTS, Story, shipped_definitions
+
+# Each run has a definitions cache of its own (decisions/loading/cache.py), inherited by the commands
+# the tests start: warm after the first load, never a user's ~/.cache.
+os.environ.setdefault("DECISIONS_CACHE", tempfile.mkdtemp(prefix="decisions-cache-"))
 
 # The suites that try to break the engine's promises (docs/reliability.md): their test counts are
 # printed at the end of every run, beside the lines they record with `tests.support.report_count`.

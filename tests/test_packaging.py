@@ -4,6 +4,7 @@ decisions`` loads nothing, and the pure core and `workflow check` never import t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -104,3 +105,34 @@ def test_the_command_line_starts_without_definitions_storage_or_schemas() -> Non
     loaded = _modules_after("import decisions.cli")
     heavy = (*HEAVY, "yaml", "jsonschema", "transitions", "decisions.loading", "decisions.coverage")
     assert sorted(m for m in loaded if m.startswith(heavy)) == []
+
+
+def test_help_loads_neither_storage_nor_schemas_nor_definitions() -> None:
+    """``decisions --help`` (and a command's own ``--help``) renders from Typer alone."""
+    heavy = (*HEAVY, "yaml", "jsonschema", "decisions.loading", "decisions.definitions", "decisions.service")
+    for argv in (["decisions", "--help"], ["decisions", "show", "--help"]):
+        loaded = _modules_after(
+            f"import sys\nfrom decisions.cli import main\nsys.argv = {argv!r}\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code"
+        )
+        assert "typer" in loaded  # it did render the help
+        assert sorted(m for m in loaded if m.startswith(heavy)) == [], argv
+
+
+def test_a_command_on_a_database_loads_neither_sqlmodel_nor_alembic_nor_the_schema_checker(tmp_path: Path) -> None:
+    """``show``, ``inbox`` and ``act`` open the store and the definitions, and pay for nothing else:
+    no ORM models, no migration tooling, and (the definitions cache warm) no ``jsonschema``."""
+    url = f"sqlite:///{tmp_path / 'office.sqlite'}"
+    env = {**os.environ, "DECISIONS_CACHE": str(tmp_path / "cache"), "DECISIONS_DOCUMENTS": str(tmp_path / "docs")}
+    subprocess.run(
+        [sys.executable, "-m", "decisions", "init", "--db", url], cwd=ROOT, env=env, capture_output=True, check=True
+    )
+    probe = (
+        f"import sys\nfrom decisions.cli import main\nsys.argv = ['decisions', 'list', '--db', {url!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert {"sqlalchemy", "decisions.store.database", "decisions.loading"} <= loaded  # it did open both
+    assert sorted(m for m in loaded if m.startswith(("sqlmodel", "alembic", "jsonschema"))) == []

@@ -18,11 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chinese_calendar import constants
 
 from decisions.calendar.core import WorkCalendar
 from decisions.errors import DefinitionError, Problem
+
+if TYPE_CHECKING:  # the loading package imports this one
+    from decisions.loading.schema import Structure
 
 __all__ = [
     "DEFAULT_UPDATE_FILE",
@@ -379,16 +383,19 @@ def parse_override(
     *,
     file: str,
     line_of: Callable[[KeyPath], int | None],
+    structure: Structure | None = None,
 ) -> dict[int, YearSchedule]:
     """Validate the parsed YAML data of an override file completely.
 
     Returns year -> `YearSchedule`. Raises one `DefinitionError` listing every problem, each with
-    its file, line and key path (``years.2027.holidays[2].to``).
+    its file, line and key path (``years.2027.holidays[2].to``). ``structure``: the schema check of
+    ``data`` when the caller has it already (from the definitions cache).
     """
     # Imported here: the package decisions.loading itself imports decisions.calendar.
     from decisions.loading.schema import check_structure_of
 
-    structure = check_structure_of(data, "calendar", file, line_of)
+    if structure is None:
+        structure = check_structure_of(data, "calendar", file, line_of)
     years = data.get("years") if isinstance(data, dict) else None
     quoted = {k for k in years if not isinstance(k, int) or isinstance(k, bool)} if isinstance(years, dict) else set()
     # A year written "2027" or True is refused by its key alone (JSON cannot tell it from 2027).

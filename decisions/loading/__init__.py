@@ -14,12 +14,14 @@ from decisions.calendar import WorkCalendar
 from decisions.calendar.official import official_calendar, parse_override
 from decisions.definitions import Definitions, Source
 from decisions.errors import DefinitionError, Problem
+from decisions.loading.cache import cache_directory, parse_checked
 from decisions.loading.case_spec import check_case_fields, check_catalogue_links
 from decisions.loading.deadline_spec import check_deadline_lengths
 from decisions.loading.reader import Reader
 from decisions.loading.rulepacks import PackContext, read_rule_pack
+from decisions.loading.schema import Kind
 from decisions.loading.workflows import read_workflow
-from decisions.loading.yamlsafe import YamlDocument, format_path, load_yaml_text
+from decisions.loading.yamlsafe import YamlDocument, format_path
 from decisions.rules.definitions import RuleBook, RulePack, Strength, layer
 from decisions.workflow.analysis import find_bypass
 from decisions.workflow.definition import WorkflowDef
@@ -120,27 +122,33 @@ def load_definitions(
     sources, problems = read_sources(workflow_files, pack_files, calendar_file)
     if problems:
         raise DefinitionError(problems)
-    return load_sources(sources)
+    return load_sources(sources, cached=True)
 
 
-def _parse(source: Source, problems: list[Problem]) -> YamlDocument | None:
+_SCHEMA_OF: dict[str, Kind] = {"workflow": "workflow", "rule_pack": "rulepack", "calendar": "calendar"}
+
+
+def _parse(source: Source, problems: list[Problem], cache: Path | None) -> YamlDocument | None:
+    """The parsed, structure-checked document of ``source`` (through the cache in ``cache``, if any)."""
     try:
-        return load_yaml_text(source.text, source.name)
+        return parse_checked(source.text, source.name, _SCHEMA_OF[source.kind], cache)[0]
     except DefinitionError as exc:
         problems.extend(exc.problems)
         return None
 
 
-def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Definitions:
+def load_sources(sources: Sequence[Source], *, recorded: bool = False, cached: bool = False) -> Definitions:
     """Load and check definitions from their texts, in order (workflows, then packs in layering
     order, then at most one calendar). The same texts always give the same definitions: this is
     how a decision is replayed under the definitions it was recorded with (``recorded``: texts
     stored with decisions, which requirements added to the loader later do not bind; see
-    `read_workflow`)."""
+    `read_workflow`). ``cached``: parse and schema-check each text through the on-disk cache
+    (`decisions.loading.cache`; a deployment's files, loaded by every command)."""
+    cache = cache_directory() if cached else None
     problems: list[Problem] = []
     workflows: dict[str, tuple[WorkflowDef, Reader]] = {}
     for source in (s for s in sources if s.kind == "workflow"):
-        doc = _parse(source, problems)
+        doc = _parse(source, problems, cache)
         if doc is None:
             continue
         wf, reader = read_workflow(doc, recorded=recorded)
@@ -156,7 +164,7 @@ def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Defini
     ctx = PackContext({n: wf for n, (wf, _) in workflows.items()})
     packs: list[RulePack] = []
     for source in (s for s in sources if s.kind == "rule_pack"):
-        doc = _parse(source, problems)
+        doc = _parse(source, problems, cache)
         if doc is None:
             continue
         pack, reader = read_rule_pack(doc, ctx)
@@ -175,8 +183,8 @@ def load_sources(sources: Sequence[Source], *, recorded: bool = False) -> Defini
     try:
         override = None
         if calendars:
-            doc = load_yaml_text(calendars[0].text, calendars[0].name)
-            override = parse_override(doc.data, file=doc.file, line_of=doc.line_of)
+            doc, structure = parse_checked(calendars[0].text, calendars[0].name, "calendar", cache)
+            override = parse_override(doc.data, file=doc.file, line_of=doc.line_of, structure=structure)
         calendar = official_calendar(override, update_file=calendars[0].name if calendars else "rules/calendar.yaml")
     except DefinitionError as exc:
         problems.extend(exc.problems)

@@ -24,7 +24,7 @@ from decisions.loading.yamlsafe import KeyPath, YamlDocument
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
 
-__all__ = ["KINDS", "Kind", "Structure", "check_structure", "check_structure_of", "schema_text"]
+__all__ = ["KINDS", "Kind", "Structure", "check_structure", "check_structure_of", "remember_structure", "schema_text"]
 
 Kind = Literal["workflow", "rulepack", "calendar", "deployment", "demo"]
 KINDS: tuple[Kind, ...] = ("workflow", "rulepack", "calendar", "deployment", "demo")
@@ -226,3 +226,12 @@ def check_structure(doc: YamlDocument, kind: Kind) -> Structure:
             return structure
         _CHECKED[key] = structure
     return _CHECKED[key]
+
+
+def remember_structure(doc: YamlDocument, kind: Kind, structure: Structure) -> None:
+    """Record the structure of a document checked before (by `decisions.loading.cache`), so the
+    readers' `check_structure` of it is a lookup."""
+    if doc.text:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[(kind, doc.file, source_digest(doc.text))] = structure

@@ -25,7 +25,7 @@ import yaml
 
 from decisions.errors import DefinitionError, Problem
 
-__all__ = ["KeyPath", "YamlDocument", "format_path", "load_yaml_file", "load_yaml_text"]
+__all__ = ["KeyPath", "YamlDocument", "format_path", "load_yaml_file", "load_yaml_text", "read_text"]
 
 KeyPath = tuple[str | int, ...]
 
@@ -188,6 +188,11 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
 def load_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
     """Read and parse ``path``; undecodable or unreadable files are located definition errors."""
     name = display or str(path)
+    return load_yaml_text(read_text(path, name), name)
+
+
+def read_text(path: Path, name: str) -> str:
+    """The text of ``path``; undecodable or unreadable files are definition errors on ``name``."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -196,4 +201,4 @@ def load_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DefinitionError([Problem(name, None, "", f"file is not valid UTF-8 (byte {exc.start})")]) from exc
-    return load_yaml_text(text, name)
+    return text
