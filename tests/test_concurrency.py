@@ -102,7 +102,7 @@ def before_statement(
 
 def test_the_database_itself_refuses_a_second_event_with_the_same_number(service: CaseService, db: Database) -> None:
     play(service, "D-1", MAIN_PATH[:2])
-    table = EventRow.__table__
+    table = EventRow.__table__  # type: ignore[attr-defined]
     with db.read() as conn:
         second = dict(conn.execute(select(table).where(table.c.case_id == "D-1", table.c.seq == 2)).mappings().one())
     del second["id"]

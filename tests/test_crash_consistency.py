@@ -55,7 +55,7 @@ START_TIMEOUT = 60.0
 PREFIX = "CRASH"
 DOCUMENT_MARK = b"CRASHDOC "  # the child's documents start with this (crash_child.DOCUMENT_MARK)
 _DIGEST = re.compile(r"[0-9a-f]{64}\Z")
-_DOCUMENTS = DocumentRow.__table__
+_DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

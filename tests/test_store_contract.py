@@ -32,7 +32,7 @@ def test_a_decision_is_stored_event_by_event_and_reloads_identically(contract_se
 
 def test_each_event_links_to_the_previous_one(service: CaseService, db: Database) -> None:
     play(service, "D-1", MAIN_PATH[:4])
-    table = EventRow.__table__
+    table = EventRow.__table__  # type: ignore[attr-defined]
     with db.read() as conn:
         rows = conn.execute(select(table.c.seq, table.c.prev_hash, table.c.hash).order_by(table.c.seq)).all()
     assert rows[0].prev_hash == GENESIS
@@ -112,10 +112,10 @@ def test_migrations_build_exactly_the_declared_schema(db: Database) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from decisions.store.tables import metadata
+    from decisions.store.tables import SQLModel
 
     with db.read() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
         assert diff == []
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
 

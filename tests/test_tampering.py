@@ -38,9 +38,9 @@ from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentRow, Ev
 from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 
-EVENTS = EventRow.__table__
-CASES = CaseRow.__table__
-DOCUMENTS = DocumentRow.__table__
+EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+CASES = CaseRow.__table__  # type: ignore[attr-defined]
+DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
 
 ALL = frozenset({"D-1", "D-2", "D-3"})
 TARGET = "D-2"  # a complete decision between two others in id order
@@ -477,7 +477,7 @@ def test_verifying_one_decision_ignores_damage_to_another_decisions_documents(
 def test_editing_the_stored_definition_texts_is_caught(audit: AuditService, db: Database) -> None:
     """The rule and workflow texts are stored by SHA-256; verification re-hashes them, even though the
     deployment's definitions in memory are unchanged."""
-    sources = DefinitionSourceRow.__table__
+    sources = DefinitionSourceRow.__table__  # type: ignore[attr-defined]
     with db.write() as conn:
         sha = conn.execute(
             select(sources.c.sha256).where(sources.c.kind == "rule_pack").order_by(sources.c.name).limit(1)

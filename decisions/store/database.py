@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from decisions.errors import DuplicateKeyError, StoreError, TransientStoreError, shown
 from decisions.store.tables import MetaRow
 
-_META = MetaRow.__table__
+_META = MetaRow.__table__  # type: ignore[attr-defined]
 
 __all__ = ["DATABASE_ENV", "DEFAULT_URL", "DOCUMENTS_ENV", "Database", "is_demo_database", "resolve_url"]
 

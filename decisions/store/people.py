@@ -15,7 +15,7 @@ from decisions.store.tables import UserRow
 
 __all__ = ["People", "StoredPerson", "stored_person"]
 
-_USERS = UserRow.__table__
+_USERS = UserRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

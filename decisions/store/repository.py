@@ -36,12 +36,12 @@ from decisions.store.tables import (
 
 __all__ = ["CaseHead", "Repository", "chained_event", "confirm_actor", "projected_columns", "sql_store"]
 
-_CASES = CaseRow.__table__
-_EVENTS = EventRow.__table__
-_SOURCES = DefinitionSourceRow.__table__
-_SETS = DefinitionSetRow.__table__
-_DOCUMENTS = DocumentRow.__table__
-_CHECKPOINTS = CheckpointRow.__table__
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+_SOURCES = DefinitionSourceRow.__table__  # type: ignore[attr-defined]
+_SETS = DefinitionSetRow.__table__  # type: ignore[attr-defined]
+_DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+_CHECKPOINTS = CheckpointRow.__table__  # type: ignore[attr-defined]
 _INSERT_EVENT = _EVENTS.insert()
 _INSERT_CASE = _CASES.insert()
 _UPDATE_CASE = (
