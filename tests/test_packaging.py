@@ -119,9 +119,10 @@ def test_help_loads_neither_storage_nor_schemas_nor_definitions() -> None:
         assert sorted(m for m in loaded if m.startswith(heavy)) == [], argv
 
 
-def test_a_command_on_a_database_loads_neither_sqlmodel_nor_alembic_nor_the_schema_checker(tmp_path: Path) -> None:
+def test_a_command_on_a_database_loads_neither_alembic_nor_the_schema_checker(tmp_path: Path) -> None:
     """``show``, ``inbox`` and ``act`` open the store and the definitions, and pay for nothing else:
-    no ORM models, no migration tooling, and (the definitions cache warm) no ``jsonschema``."""
+    no migration tooling, and (the definitions cache warm) no ``jsonschema``. (The tables are
+    SQLModel's, the project's chosen table layer: docs/benchmarks.md, "start-up", gives its cost.)"""
     url = f"sqlite:///{tmp_path / 'office.sqlite'}"
     env = {**os.environ, "DECISIONS_CACHE": str(tmp_path / "cache"), "DECISIONS_DOCUMENTS": str(tmp_path / "docs")}
     subprocess.run(
@@ -135,4 +136,4 @@ def test_a_command_on_a_database_loads_neither_sqlmodel_nor_alembic_nor_the_sche
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert {"sqlalchemy", "decisions.store.database", "decisions.loading"} <= loaded  # it did open both
-    assert sorted(m for m in loaded if m.startswith(("sqlmodel", "alembic", "jsonschema"))) == []
+    assert sorted(m for m in loaded if m.startswith(("alembic", "jsonschema"))) == []
