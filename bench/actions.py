@@ -117,7 +117,48 @@ def bench_sqlite(figure: Any, add: Add, work: Path, decisions: int, workload: Wo
         spiff = peers.spiff_sqlite(work / "spiff.sqlite", loads)
     raw = statistics.mean([raw_before, raw_after])
     compare(figure, add, "SQLite WAL synchronous=FULL", ours, raw, es_write, spiff, body)
+    syncs, breakdown = disk_syncs(office, workload, decision_ids("F", 2))
+    add(
+        figure(
+            "disk syncs per action, SQLite (Office.act with documents)",
+            syncs,
+            "syncs",
+            1.0,
+            "raw loop: one commit",
+            "close to 1",
+            None,
+            note=breakdown,
+        )
+    )
     return office, es_replay or 0.0
+
+
+def disk_syncs(office: Office, workload: Workload, ids: list[str]) -> tuple[float, str]:
+    """Syncs per action on SQLite, counted (untimed): ``os.fsync`` calls (document files and their
+    directory) plus write commits (one WAL sync each at synchronous=FULL; read commits sync nothing)."""
+    db = office.cases.db
+    assert db is not None
+    counts: Counter[str] = Counter()
+    real = os.fsync
+
+    def fsync(fd: Any) -> None:
+        counts["fsync"] += 1
+        real(fd)
+
+    def commit(conn: Any) -> None:
+        counts["write commit" if conn.get_execution_options().get("sqlite_immediate") else "read commit"] += 1
+
+    event.listen(db.engine, "commit", commit)
+    os.fsync = fsync
+    try:
+        for case_id in ids:
+            play(office, case_id, workload.decision)
+    finally:
+        os.fsync = real
+        event.remove(db.engine, "commit", commit)
+    actions = len(ids) * len(workload.decision)
+    syncs = (counts["fsync"] + counts["write commit"]) / actions
+    return syncs, ", ".join(f"{k} {v / actions:.2f}" for k, v in sorted(counts.items()))
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
