@@ -190,14 +190,15 @@ def _client(url: str, documents: str, ids: list[str], barrier: Any, queue: Any) 
     workload = load_workload()
     office = Office(Database(url, documents=Path(documents)), definitions(), clock=clock)
     barrier.wait()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for case_id in ids:
         play(office, case_id, workload.decision)
-    queue.put((start, time.perf_counter(), len(ids) * len(workload.decision)))
+    queue.put((start, time.perf_counter(), len(ids) * len(workload.decision), time.process_time() - cpu))
 
 
-def processes_rate(url: str, documents: Path, clients: int, decisions: int, prefix: str) -> float:
-    """Actions/s of ``clients`` processes, each playing ``decisions`` decisions of its own."""
+def processes_rate(url: str, documents: Path, clients: int, decisions: int, prefix: str) -> tuple[float, float]:
+    """Actions/s of ``clients`` processes, each playing ``decisions`` decisions of its own, and the
+    client CPU milliseconds per action (what bounds throughput when the cores are few)."""
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(clients)
     queue = ctx.Queue()
@@ -217,7 +218,8 @@ def processes_rate(url: str, documents: Path, clients: int, decisions: int, pref
             raise RuntimeError(f"a client process failed (exit code {p.exitcode})")
     first = min(r[0] for r in results)
     last = max(r[1] for r in results)
-    return sum(r[2] for r in results) / (last - first)
+    actions = sum(r[2] for r in results)
+    return actions / (last - first), sum(r[3] for r in results) / actions * 1000
 
 
 def bench_pg(figure: Any, add: Add, url: str, work: Path, decisions: int, workload: Workload) -> None:
@@ -259,7 +261,7 @@ def bench_pg(figure: Any, add: Add, url: str, work: Path, decisions: int, worklo
     one = None
     for clients in (1, 4, 8):
         per = max(decisions // 8, 1) * 8 // clients
-        rate = processes_rate(url, work / "pgdocs", clients, per, f"C{clients}-")
+        rate, cpu_ms = processes_rate(url, work / "pgdocs", clients, per, f"C{clients}-")
         one = one or rate
         add(
             figure(
@@ -270,6 +272,6 @@ def bench_pg(figure: Any, add: Add, url: str, work: Path, decisions: int, worklo
                 "1 client process (same run)",
                 "8 processes ≥ 4× one" if clients == 8 else "",
                 rate >= 4 * one if clients == 8 else None,
-                note=f"{per} decisions each, {os.cpu_count()} cores",
+                note=f"{per} decisions each, {os.cpu_count()} cores, client CPU {cpu_ms:.1f} ms/action",
             )
         )
