@@ -3,6 +3,10 @@
     .venv/bin/python -m bench --quick     # about a minute; CI runs it (reports, never asserts speed)
     .venv/bin/python -m bench             # full mode, including the 100,000-decision scale figures
 
+The workload is the demo's bus-fare decision with its documents through `Office` (`bench.workload`);
+the peers (eventsourcing, SpiffWorkflow) come from the optional extra ``bench`` and are skipped, with
+a note, when it is not installed.
+
 Writes ``bench/results-<mode>.json`` and ``docs/benchmarks.md`` (the machine described).
 """
 
@@ -18,11 +22,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +34,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import peers  # noqa: E402
+from bench.actions import bench_pg, bench_sqlite  # noqa: E402
 from bench.scale import generate_history, measure_scale  # noqa: E402
+from bench.workload import load_workload  # noqa: E402
 from decisions.audit import hasher  # noqa: E402
-from decisions.model import Action  # noqa: E402
-from decisions.service.audit import AuditService  # noqa: E402
-from decisions.service.cases import CaseService  # noqa: E402
-from decisions.store.database import Database  # noqa: E402
-from tests.stores import play, supplied_catalogue  # noqa: E402
-from tests.support import MAIN_PATH, PEOPLE, shipped_definitions  # noqa: E402
+from decisions.service.office import Office  # noqa: E402
 
 PG_SERVER = os.environ.get("DECISIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 console = Console(highlight=False)
@@ -67,81 +67,13 @@ class Figure:
 class Results:
     mode: str
     figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)
         ratio = f" ratio {figure.ratio:.2f}" if figure.ratio is not None else ""
         mark = "" if figure.met is None else (" ✓" if figure.met else " ✗ (target missed)")
         console.print(f"  {figure.name}: {figure.value:,.1f} {figure.unit}{ratio}{mark}")
-
-
-def clock() -> datetime:
-    return datetime(2026, 1, 5, tzinfo=UTC)
-
-
-FEEDBACK = Action("record_public_feedback", PEOPLE["office_chen"], date(2025, 7, 1), {"summary": "群众来信：新票价"})
-
-
-def executing_cases(service: CaseService, count: int, prefix: str = "D") -> list[str]:
-    ids = [f"{prefix}-{i:05d}" for i in range(count)]
-    for case_id in ids:
-        play(service, case_id, MAIN_PATH[:14])
-    return ids
-
-
-def raw_sqlite_rate(path: Path, n: int, body_bytes: int) -> float:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    body = "x" * body_bytes
-    start = time.perf_counter()
-    for _ in range(n):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO raw (body) VALUES (?)", (body,))
-        conn.execute("COMMIT")
-    rate = n / (time.perf_counter() - start)
-    conn.close()
-    return rate
-
-
-def action_rate(service: CaseService, case_ids: list[str], n: int) -> float:
-    start = time.perf_counter()
-    for i in range(n):
-        service.act(case_ids[i % len(case_ids)], FEEDBACK)
-    return n / (time.perf_counter() - start)
-
-
-def mean_body_bytes(db: Database) -> int:
-    from sqlalchemy import text
-
-    with db.read() as conn:
-        return int(conn.execute(text("SELECT avg(length(body)) FROM events")).scalar() or 500)
-
-
-def bench_sqlite_actions(results: Results, work: Path, n: int) -> Database:
-    db = Database(f"sqlite:///{work / 'actions.sqlite'}", documents=work / "docs")
-    db.migrate()
-    service = CaseService(db, shipped_definitions(), clock=clock, outside=supplied_catalogue)
-    ids = executing_cases(service, 4)
-    body = mean_body_bytes(db)
-    ours, raw = [], []
-    for round_ in range(3):  # interleaved rounds: the machine is shared and noisy
-        raw.append(raw_sqlite_rate(work / f"raw{round_}.sqlite", n, body))
-        ours.append(action_rate(service, ids, n))
-    value, baseline = statistics.median(ours), statistics.median(raw)
-    results.add(
-        Figure(
-            "durable actions/s, SQLite synchronous=FULL",
-            value,
-            "actions/s",
-            baseline,
-            f"raw sqlite3 INSERT+COMMIT of a {body}-byte row (WAL, FULL)",
-            "≥ 0.5 of raw",
-            value / baseline >= 0.5,
-        )
-    )
-    return db
 
 
 def pg_database() -> tuple[str, Callable[[], None]] | None:
@@ -164,129 +96,57 @@ def pg_database() -> tuple[str, Callable[[], None]] | None:
     return url, drop
 
 
-def raw_pg_rate(url: str, n: int, body_bytes: int) -> float:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS raw (id SERIAL PRIMARY KEY, body TEXT NOT NULL)")
-        conn.commit()
-        body = "x" * body_bytes
-        start = time.perf_counter()
-        for _ in range(n):
-            conn.execute("INSERT INTO raw (body) VALUES (%s)", (body,))
-            conn.commit()
-        return n / (time.perf_counter() - start)
-
-
-def bench_pg_actions(results: Results, work: Path, n: int) -> None:
-    made = pg_database()
-    if made is None:
-        return
-    url, drop = made
-    try:
-        db = Database(url, documents=work / "pgdocs")
-        db.migrate()
-        definitions = shipped_definitions()
-        service = CaseService(db, definitions, clock=clock, outside=supplied_catalogue)
-        ids = executing_cases(service, 8, "P")
-        body = mean_body_bytes(db)
-        ours, raw = [], []
-        for _ in range(3):
-            raw.append(raw_pg_rate(url, n, body))
-            ours.append(action_rate(service, ids, n))
-        value, baseline = statistics.median(ours), statistics.median(raw)
-        results.add(
-            Figure(
-                "durable actions/s, PostgreSQL",
-                value,
-                "actions/s",
-                baseline,
-                f"raw psycopg INSERT+COMMIT of a {body}-byte row",
-                "≥ 0.5 of raw",
-                value / baseline >= 0.5,
-            )
-        )
-        one = None
-        for clients in (1, 4, 8):
-            per_client = max(n // clients, 20)
-            services = [CaseService(db, definitions, clock=clock, outside=supplied_catalogue) for _ in range(clients)]
-            barrier = threading.Barrier(clients)
-
-            def work_(
-                k: int,
-                services: list[CaseService] = services,
-                per_client: int = per_client,
-                barrier: threading.Barrier = barrier,
-            ) -> None:
-                barrier.wait()
-                for _ in range(per_client):
-                    services[k].act(ids[k], FEEDBACK)
-
-            threads = [threading.Thread(target=work_, args=(k,)) for k in range(clients)]
-            start = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            rate = clients * per_client / (time.perf_counter() - start)
-            one = one or rate
-            results.add(
-                Figure(
-                    f"PostgreSQL actions/s, {clients} clients on different decisions",
-                    rate,
-                    "actions/s",
-                    one,
-                    "1 client",
-                    "scales (ratio > 1 for 4 and 8 clients)",
-                    None if clients == 1 else rate / one > 1.0,
-                )
-            )
-        db.dispose()
-    finally:
-        drop()
-
-
-def raw_verify_rate(path: Path) -> float:
+def raw_verify_rate(path: Path, documents: Path) -> float:
+    """Items/s of a raw loop: read every event row and hash its bytes, read every stored document
+    file and hash it (no parsing, no checks)."""
     conn = sqlite3.connect(path)
     h = hashlib.sha256
     start = time.perf_counter()
     n = 0
-    for prev, body, _digest in conn.execute("SELECT prev_hash, body, hash FROM events ORDER BY case_id, seq"):
+    for prev, body in conn.execute("SELECT prev_hash, body FROM events ORDER BY case_id, seq"):
         h(prev.encode() + b"\n" + body.encode()).hexdigest()
         n += 1
     conn.close()
+    for root, _, files in os.walk(documents):
+        for name in files:
+            h(Path(root, name).read_bytes()).hexdigest()
+            n += 1
     return n / (time.perf_counter() - start)
 
 
-def bench_verify_and_replay(results: Results, db: Database, work: Path) -> None:
-    service = CaseService(db, shipped_definitions(), clock=clock, outside=supplied_catalogue)
-    audit = AuditService(service)
+def bench_verify_and_replay(results: Results, office: Office, es_replay: float) -> None:
+    audit = office.audit
+    db = office.cases.db
+    assert db is not None
     start = time.perf_counter()
     report = audit.verify()
-    ours = report.events / (time.perf_counter() - start)
-    raw = raw_verify_rate(Path(db.engine.url.database or ""))
+    elapsed = time.perf_counter() - start
+    ours = (report.events + report.documents) / elapsed
+    raw = raw_verify_rate(Path(db.engine.url.database or ""), db.documents_root)
     results.add(
         Figure(
-            "audit verify events/s (SHA-256)",
+            "audit verify (events + documents)/s, realistic documents",
             ours,
-            "events/s",
+            "items/s",
             raw,
-            "raw loop: read the same rows, hash the same bytes with hashlib",
-            "≥ 0.5 of raw",
-            ours / raw >= 0.5,
-            note=f"{report.events} events, {report.documents} documents",
+            "raw loop: read the same rows and document files, hash them with hashlib",
+            "≥ 0.3 of raw",
+            ours / raw >= 0.3,
+            note=f"{report.events} events, {report.documents} documents ({report.documents / report.events:.2f} per event), "
+            f"{report.events / elapsed:,.0f} events/s",
         )
     )
-    payload = b"x" * mean_body_bytes(db)
+    payload = b"x" * 1000
     for algorithm in ("sha256", "sm3"):
         h = hasher(algorithm)
         start = time.perf_counter()
         for _ in range(20000):
             h(payload)
         results.add(
-            Figure(f"hash rate {algorithm} on one event body", 20000 / (time.perf_counter() - start), "hashes/s")
+            Figure(f"hash rate {algorithm} on a 1000-byte body", 20000 / (time.perf_counter() - start), "hashes/s")
         )
-    case_ids = [c.id for c in service.repository.cases()]
+    case_ids = [c.id for c in office.cases.repository.cases()]
+    audit.replay(case_ids[0])  # warm-up: the stored definitions are parsed once per fingerprint
     events = 0
     start = time.perf_counter()
     for case_id in case_ids:
@@ -297,10 +157,13 @@ def bench_verify_and_replay(results: Results, db: Database, work: Path) -> None:
             "audit replay events/s with rule re-evaluation",
             replay_rate,
             "events/s",
-            ours,
-            "audit verify rate (same run)",
-            "≥ 50,000 events/s",
-            replay_rate >= 50_000,
+            es_replay or None,
+            "eventsourcing: every aggregate read back from its events (same workload)"
+            if es_replay
+            else "eventsourcing not installed",
+            "≥ 1.5× eventsourcing",
+            replay_rate >= 1.5 * es_replay if es_replay else None,
+            note=f"{events} events",
         )
     )
 
@@ -326,8 +189,8 @@ def bench_startup(results: Results, db_url: str, case_id: str) -> None:
             "ms",
             base,
             "python -c pass",
-            "≤ +250 ms",
-            helps - base <= 250,
+            "≤ 4× python -c pass",
+            helps <= 4 * base,
             note=f"+{helps - base:.0f} ms",
         )
     )
@@ -338,8 +201,8 @@ def bench_startup(results: Results, db_url: str, case_id: str) -> None:
             "ms",
             base,
             "python -c pass",
-            "≤ +400 ms",
-            show - base <= 400,
+            "≤ 8× python -c pass",
+            show <= 8 * base,
             note=f"+{show - base:.0f} ms",
         )
     )
@@ -425,6 +288,7 @@ def write_report(results: Results, elapsed: float) -> None:
         "mode": results.mode,
         "machine": info,
         "elapsed_s": round(elapsed, 1),
+        "notes": results.notes,
         "figures": [{**f.__dict__, "ratio": f.ratio} for f in results.figures],
     }
     (ROOT / "bench" / f"results-{results.mode}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -450,6 +314,7 @@ def write_markdown(mode: str, data: dict[str, Any]) -> None:
     lines = [
         f"Run: {mode} mode, {data['elapsed_s']} s. Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; "
         f"{m['platform']}; Python {m['python']}; SQLite {m['sqlite']}.",
+        *(f"Note: {n}." for n in data.get("notes", [])),
         "",
         "| figure | value | baseline (same run) | ratio | target | met |",
         "|---|---|---|---|---|---|",
@@ -481,13 +346,32 @@ def main() -> None:
     results = Results(mode)
     started = time.perf_counter()
     console.print(f"[bold]decisions benchmarks — {mode} mode[/bold]")
+    have = peers.available()
+    missing = [name for name, present in have.items() if not present]
+    if missing:
+        console.print(
+            f"[yellow]peers not installed, skipped: {', '.join(missing)} (pip install -e '.[dev,bench]')[/yellow]"
+        )
+    workload = load_workload()
+    console.print(
+        f"workload: the demo's bus-fare decision, {len(workload.decision)} steps, "
+        f"{workload.documents_per_step:.2f} documents per step"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        n = 150 if args.quick else 1000
-        db = bench_sqlite_actions(results, work, n)
-        bench_pg_actions(results, work, n)
-        bench_verify_and_replay(results, db, work)
-        bench_startup(results, db.url, "D-00000")
+        decisions = 8 if args.quick else 200
+        office, es_replay = bench_sqlite(Figure, results.add, work, decisions, workload)
+        made = pg_database()
+        if made is not None:
+            url, drop = made
+            try:
+                bench_pg(Figure, results.add, url, work, decisions, workload)
+            finally:
+                drop()
+        bench_verify_and_replay(results, office, es_replay)
+        assert office.cases.db is not None
+        bench_startup(results, office.cases.db.url, "D-00000")
+        office.cases.db.dispose()
         bench_long_reference_list(results, 1000, 10_000 if args.quick else 40_000)
         small, large = (300, 1500) if args.quick else (1000, 100_000)
         measure_scale(results, work, small, large, generate_history, Figure)

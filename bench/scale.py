@@ -10,26 +10,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
+from bench.workload import clock, definitions, load_workload, play, prepare
 from decisions.audit import GENESIS, canonical_bytes, canonical_text, chain_hash, hasher
-from decisions.model import Action
-from decisions.service.cases import CaseService
 from decisions.service.office import Office
 from decisions.store.database import Database
 from decisions.store.tables import CaseRow, EventRow
-from tests.stores import play, supplied_catalogue
-from tests.support import MAIN_PATH, PEOPLE, shipped_definitions
 
-PREFIXES = list(range(3, len(MAIN_PATH) + 1))  # decisions stop at every stage of the main path
-
-
-def clock() -> datetime:
-    return datetime(2026, 1, 5, tzinfo=UTC)
+WORKLOAD = load_workload()
+PREFIXES = list(range(3, len(WORKLOAD.decision) + 1))  # decisions stop at every stage of the path
 
 
 def generate_history(url: str, documents: Path, decisions: int) -> tuple[Database, int]:
@@ -37,8 +30,10 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
     as the service would store them (bodies re-serialised canonically, hashes recomputed)."""
     db = Database(url, documents=documents)
     db.migrate()
-    service = CaseService(db, shipped_definitions(), clock=clock, outside=supplied_catalogue)
-    play(service, "TEMPLATE", MAIN_PATH)
+    office = Office(db, definitions(), clock=clock)
+    prepare(office, WORKLOAD)
+    play(office, "TEMPLATE", WORKLOAD.decision, 1024)
+    service = office.cases
     with db.read() as conn:
         template = [
             json.loads(b)
@@ -52,6 +47,7 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
                 if k in wf.fields and wf.fields[k].attribute:
                     attrs[k] = v
             attributes_by_seq.append(canonical_text(attrs))
+        template_row = dict(conn.execute(text("SELECT * FROM cases WHERE id='TEMPLATE'")).mappings().one())
     h = hasher(service.algorithm)
     events_table = EventRow.__table__  # type: ignore[attr-defined]
     cases_table = CaseRow.__table__  # type: ignore[attr-defined]
@@ -100,15 +96,15 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
                 "version": length,
                 "head_hash": prev,
                 "definitions": last["definitions"],
-                "title": "城区公交票价调整",
-                "catalogue_item": "2025-03",
+                "title": template_row["title"],
+                "catalogue_item": template_row["catalogue_item"],
             }
         )
         total += length
         if len(batch_events) >= 20_000:
             flush()
     flush()
-    return db, total + len(template)
+    return db, total + len(template), office
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -122,9 +118,9 @@ def _peak_verify_memory(url: str, documents: Path) -> float:
         "from decisions.store.database import Database\n"
         "from decisions.service.cases import CaseService\n"
         "from decisions.service.audit import AuditService\n"
-        "from tests.support import shipped_definitions\n"
+        "from bench.workload import definitions\n"
         f"db = Database({url!r}, documents=__import__('pathlib').Path({str(documents)!r}))\n"
-        "r = AuditService(CaseService(db, shipped_definitions())).verify()\n"
+        "r = AuditService(CaseService(db, definitions())).verify()\n"
         "print(_peak_kib(), r.events, r.ok)\n"
     )
     out = subprocess.run(
@@ -150,11 +146,8 @@ def _peak_kib():
 def measure(work: Path, decisions: int, label: str) -> dict[str, float]:
     url = f"sqlite:///{work / f'scale-{label}.sqlite'}"
     start = time.perf_counter()
-    db, events = generate_history(url, work / f"docs-{label}", decisions)
+    db, events, office = generate_history(url, work / f"docs-{label}", decisions)
     generated = time.perf_counter() - start
-    office = Office(db, shipped_definitions(), clock=clock)
-    office.users.add("赵律师", ["legal_counsel"], "县司法局")
-    office.users.add("李明", ["organiser", "proposer"], "县交通运输局")
     ids = [f"G-{i:06d}" for i in range(0, decisions, max(decisions // 200, 1))]
     shows = []
     for case_id in ids:
@@ -166,13 +159,12 @@ def measure(work: Path, decisions: int, label: str) -> dict[str, float]:
         t = time.perf_counter()
         office.inbox("赵律师")
         inboxes.append((time.perf_counter() - t) * 1000)
-    executing = next(i for i in range(decisions) if PREFIXES[i % len(PREFIXES)] == 15)
+    executing = next(i for i in range(decisions) if PREFIXES[i % len(PREFIXES)] == len(WORKLOAD.decision))
     case_id = f"G-{executing:06d}"
-    action = Action("record_public_feedback", PEOPLE["office_chen"], date(2025, 7, 1), {"summary": "来信"})
     acts = []
     for _ in range(30):
         t = time.perf_counter()
-        office.cases.act(case_id, action)
+        office.act(case_id, "record_public_feedback", "陈秘书", {"summary": "群众来信"}, on="2025-12-01")
         acts.append((time.perf_counter() - t) * 1000)
     size = Path(db.engine.url.database or "").stat().st_size
     wal = Path(f"{db.engine.url.database}-wal")
