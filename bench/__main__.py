@@ -147,10 +147,8 @@ def bench_verify_and_replay(results: Results, office: Office, es_replay: float) 
         )
     case_ids = [c.id for c in office.cases.repository.cases()]
     audit.replay(case_ids[0])  # warm-up: the stored definitions are parsed once per fingerprint
-    events = 0
     start = time.perf_counter()
-    for case_id in case_ids:
-        events += len(audit.replay(case_id).steps)
+    events = sum(len(r.steps) for r in audit.replay_all())  # every case, read in batches
     replay_rate = events / (time.perf_counter() - start)
     results.add(
         Figure(
