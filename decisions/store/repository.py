@@ -266,14 +266,7 @@ class Repository:
         last: tuple[str, int] = ("", after_seq)
         while True:
             with self.db.read() as conn:
-                query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
-                if case_id is not None:
-                    query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
-                else:
-                    query = query.where(
-                        (_EVENTS.c.case_id > last[0]) | ((_EVENTS.c.case_id == last[0]) & (_EVENTS.c.seq > last[1]))
-                    )
-                rows = [StoredEvent(*r) for r in conn.execute(query)]
+                rows = _events_page(conn, case_id, last, batch)
             yield from rows
             if len(rows) < batch:
                 return
@@ -290,14 +283,7 @@ class Repository:
         last: tuple[str, int] = ("", after_seq)
         while True:
             with self.db.read() as conn:
-                query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
-                if case_id is not None:
-                    query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
-                else:
-                    query = query.where(
-                        (_EVENTS.c.case_id > last[0]) | ((_EVENTS.c.case_id == last[0]) & (_EVENTS.c.seq > last[1]))
-                    )
-                rows = [StoredEvent(*r) for r in conn.execute(query)]
+                rows = _events_page(conn, case_id, last, batch)
                 ids = sorted({e.case_id for e in rows})
                 heads = {
                     r.id: _head(r)
@@ -520,3 +506,16 @@ class Repository:
             select(_EVENTS.c.actor, _EVENTS.c.recorded_at).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == actual)
         ).first()
         return ConflictError(case_id, expected, actual, *(last or ("", "")))
+
+
+def _events_page(conn: Connection, case_id: str | None, last: tuple[str, int], batch: int) -> list[StoredEvent]:
+    """The next ``batch`` events after ``last`` (case, seq) in (case, seq) order: keyset pagination,
+    over one case's events when ``case_id`` is given."""
+    query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
+    if case_id is not None:
+        query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
+    else:
+        query = query.where(
+            (_EVENTS.c.case_id > last[0]) | ((_EVENTS.c.case_id == last[0]) & (_EVENTS.c.seq > last[1]))
+        )
+    return [StoredEvent(*r) for r in conn.execute(query)]
