@@ -70,9 +70,12 @@ def walk(definitions: Definitions, until: str, opening: dict[str, Any] | None = 
     raise AssertionError(f"no step {until!r}")
 
 
-def reviewed_small(definitions: Definitions) -> Story:
-    """A small civil contract (not major, under the meeting threshold) reviewed once and found 同意签订."""
-    s = story(definitions, "HT-2025-002")
+def reviewed_small(
+    definitions: Definitions, case_id: str = "HT-2025-002", drafter: str = "clerk_li", reviewer: str = "counsel_zhao"
+) -> Story:
+    """A small civil contract (not major, under the meeting threshold), its text prepared by
+    ``drafter``, reviewed once by ``reviewer`` and found 同意签订."""
+    s = story(definitions, case_id)
     s.do("open_matter", "clerk_li", D(2025, 3, 3), SMALL, ("opening_note",))
     s.do(
         "record_due_diligence",
@@ -81,10 +84,10 @@ def reviewed_small(definitions: Definitions) -> Story:
         {"checked": CHECKED, "feasibility": "可行"},
         ("due_diligence_report",),
     )
-    s.do("prepare_text", "clerk_li", D(2025, 3, 5), {}, ("contract_text",))
+    s.do("prepare_text", drafter, D(2025, 3, 5), {}, ("contract_text",))
     s.do("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
-    s.do("accept_review", "counsel_zhao", D(2025, 3, 7))
-    s.do("find_approve", "counsel_zhao", D(2025, 3, 10), FINDINGS_OK, ("review_opinion",))
+    s.do("accept_review", reviewer, D(2025, 3, 7))
+    s.do("find_approve", reviewer, D(2025, 3, 10), FINDINGS_OK, ("review_opinion",))
     return s
 
 
@@ -172,19 +175,7 @@ def test_sign_after_revision_does_not_let_the_contract_be_decided_or_signed(defi
 
 def test_a_review_by_whoever_drafted_the_text_does_not_open_the_decision(definitions: Definitions) -> None:
     """counsel_wu is a reviewer who also holds the organiser's role and drafted this text."""
-    s = story(definitions, "HT-2025-003")
-    s.do("open_matter", "clerk_li", D(2025, 3, 3), SMALL, ("opening_note",))
-    s.do(
-        "record_due_diligence",
-        "clerk_li",
-        D(2025, 3, 4),
-        {"checked": CHECKED, "feasibility": "可行"},
-        ("due_diligence_report",),
-    )
-    s.do("prepare_text", "counsel_wu", D(2025, 3, 5), {}, ("contract_text",))
-    s.do("submit_for_review", "clerk_li", D(2025, 3, 6), {}, ("qualification_proof", "approval_papers"))
-    s.do("accept_review", "counsel_wu", D(2025, 3, 7))
-    s.do("find_approve", "counsel_wu", D(2025, 3, 10), FINDINGS_OK, ("review_opinion",))
+    s = reviewed_small(definitions, "HT-2025-003", drafter="counsel_wu", reviewer="counsel_wu")
     refused = s.refused("decide_by_head", "head_wang", D(2025, 3, 11), {}, ("decision_record",))
     assert GATE in rule_ids(refused)
 
