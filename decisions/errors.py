@@ -9,6 +9,7 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
     │   └── CalendarYearUnknown  a date computation needs a year the working-day calendar does not know
     ├── ActionRefused            an action is not allowed now; lists every unmet requirement with its citation
     ├── UsageError               the caller asked for something that does not exist (unknown workflow, trigger ...)
+    │   └── CaseExists           a case with that id is already on record
     ├── StoreError               the database or document store cannot be reached or used
     │   ├── ConflictError        someone else changed the case since it was read (optimistic concurrency)
     │   ├── TransientStoreError  the database asks for the transaction to be run again (serialization, deadlock)
@@ -27,6 +28,7 @@ __all__ = [
     "ActorChanged",
     "CalendarError",
     "CalendarYearUnknown",
+    "CaseExists",
     "ConflictError",
     "DecisionsError",
     "DefinitionError",
@@ -142,6 +144,10 @@ class ActionRefused(DecisionsError):
 
 class UsageError(DecisionsError):
     """The caller named something that does not exist, or asked for something impossible."""
+
+
+class CaseExists(UsageError):
+    """A case with the id asked for is already on record (a numbered start then takes the next number)."""
 
 
 class StoreError(DecisionsError):

@@ -27,7 +27,8 @@ from decisions.definitions import Definitions
 from decisions.errors import ConflictError, DuplicateKeyError
 from decisions.model import Action, Document
 from decisions.service.audit import AuditService
-from decisions.service.cases import CaseService
+from decisions.service.cases import CHINA_STANDARD_TIME, CaseService
+from decisions.service.office import Office
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent
 from decisions.store.tables import EventRow
@@ -317,6 +318,7 @@ def test_verifying_while_a_decision_is_proposed_reports_no_false_findings(
 
 
 Job = tuple[str, int, str, int]  # case, expected version, digest of the execution report, summary number
+PROPOSE = "<propose>"  # a job that proposes a new decision (numbered by the workflow's pattern) instead
 
 
 def serve_in_process(inbox: Any, barrier: Any, results: Any) -> None:
@@ -324,6 +326,7 @@ def serve_in_process(inbox: Any, barrier: Any, results: Any) -> None:
     store, jobs) it builds its own `Database` (engine, connection pool) and `CaseService` with the
     definitions loaded from disk; for each job it waits for the other processes, then acts."""
     from decisions.service.cases import CaseService
+    from decisions.service.office import Office
     from decisions.store.database import Database
     from tests.stores import fixed_clock, supplied_catalogue
     from tests.support import shipped_definitions
@@ -334,10 +337,15 @@ def serve_in_process(inbox: Any, barrier: Any, results: Any) -> None:
         database = Database(url, documents=Path(documents))
         try:
             service = CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
+            office = Office(database, definitions, clock=fixed_clock)
             for case_id, expected, sha, i in jobs:
                 action = report(i, Document("execution_report", sha, 1, "report.pdf"))
                 try:
                     barrier.wait(TIMEOUT)
+                    if case_id == PROPOSE:
+                        proposed = office.propose("proposer_liu", {**PROPOSAL, "title": f"决策事项 {i}"})
+                        results.put(("ok", proposed.case.id, proposed.record.seq))
+                        continue
                     fired = service.act(case_id, action, expected_version=expected)
                     results.put(("ok", case_id, fired.record.seq))
                 except ConflictError as exc:
@@ -411,3 +419,20 @@ def test_processes_acting_on_different_decisions_all_succeed(
     for c in cases:
         assert service.view(c).version == EXECUTING + rounds
     assert_verifies(service)
+
+
+PROPOSAL = {"category": "public_policy", "source": "leader"}  # as a clerk types it (`--set`)
+
+
+def test_processes_proposing_at_the_same_moment_each_get_the_next_free_number(
+    db: Database, definitions: Definitions, processes: Processes
+) -> None:
+    """Eight clerks propose at once (numbered by `case: id`, D-{year}-{seq:3}): every proposal is
+    accepted, each with its own number, none refused as an existing case or a conflict."""
+    office = Office(db, definitions, clock=fixed_clock)
+    office.users.add("proposer_liu", ["proposer"], unit="县交通运输局")
+    outcomes = processes.run(db, [[(PROPOSE, 0, "", i)] for i in range(PROCESSES)])
+    assert sorted(o[0] for o in outcomes) == ["ok"] * PROCESSES, outcomes
+    year = fixed_clock().astimezone(CHINA_STANDARD_TIME).year
+    assert sorted(o[1] for o in outcomes) == [f"D-{year}-{n:03d}" for n in range(1, PROCESSES + 1)]
+    assert_verifies(CaseService(db, definitions, clock=fixed_clock))

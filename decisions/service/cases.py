@@ -23,6 +23,7 @@ from decisions.catalogue import CatalogueSpec, CatalogueVersion, versions
 from decisions.definitions import Definitions
 from decisions.errors import (
     ActionRefused,
+    CaseExists,
     ConflictError,
     IntegrityError,
     StoreError,
@@ -290,7 +291,7 @@ class CaseService:
         fingerprint = self.register_definitions()
         engine = self.engine(fingerprint, workflow)
         if self.repository.head(case_id) is not None:
-            raise UsageError(f"编号已存在 / case {shown(case_id)} already exists")
+            raise CaseExists(f"编号已存在 / case {shown(case_id)} already exists")
         return self._commit(engine, engine.new_case(case_id), 0, fingerprint, action, None, blobs or {}, confirm_actor)
 
     def act(

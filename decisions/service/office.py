@@ -22,7 +22,7 @@ from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
 from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, ActorChanged, UsageError, shown
+from decisions.errors import ActionRefused, ActorChanged, CaseExists, ConflictError, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
@@ -94,6 +94,9 @@ class Inbox:
         """Overdue deadlines (each counted once per case) and late catalogue items."""
         late = {(t.case_id, d.label, d.due) for t in self.tasks for d in t.deadlines if d.overdue}
         return len(late) + len(self.late_items)
+
+
+_NUMBERING_RETRIES = 50  # concurrent starts of one pattern: each retry takes the next free number
 
 
 class Office:
@@ -172,16 +175,24 @@ class Office:
 
         def attempt(who: Callable[[], Actor]) -> Fired:
             action = self._action(workflow, wf.initial, start.start, who(), fields or {}, attachments, day, None)
-            number = case_id
-            if number is None:
-                if not start.id:
-                    raise UsageError(
-                        f"流程 {shown(workflow)} 未声明编号规则，请用 --id 指定编号 / workflow {shown(workflow)} declares "
-                        "no case id pattern ('case: id'); give the case's id (--id)"
-                    )
-                known = (c.id for c in self.cases.repository.cases())
+            if case_id is not None:
+                return self.cases.start(workflow, case_id, action, self._blobs(attachments), confirm_actor=True)
+            if not start.id:
+                raise UsageError(
+                    f"流程 {shown(workflow)} 未声明编号规则，请用 --id 指定编号 / workflow {shown(workflow)} declares "
+                    "no case id pattern ('case: id'); give the case's id (--id)"
+                )
+            # The next free number, taken again when another start took it first (between the read
+            # and the write, or in the same instant: the insert of version 1 is then refused).
+            for tries in range(_NUMBERING_RETRIES):
+                known = (c.id for c in self.cases.repository.cases(workflow))
                 number = next_case_id(start.id, day.year, action.fields, known)
-            return self.cases.start(workflow, number, action, self._blobs(attachments), confirm_actor=True)
+                try:
+                    return self.cases.start(workflow, number, action, self._blobs(attachments), confirm_actor=True)
+                except (CaseExists, ConflictError):
+                    if tries == _NUMBERING_RETRIES - 1:
+                        raise
+            raise AssertionError("unreachable")  # pragma: no cover
 
         return self._as_actor(actor, attempt)
 

@@ -186,15 +186,25 @@ class Repository:
     def save_definitions(self, definitions: Definitions) -> str:
         """Store every source text and the ordered set by content hash; returns the fingerprint."""
         fingerprint = definitions.fingerprint
-        with self.db.write() as conn:
-            if conn.execute(select(_SETS.c.fingerprint).where(_SETS.c.fingerprint == fingerprint)).first():
+        for attempt in range(2):
+            try:
+                with self.db.write() as conn:
+                    if conn.execute(select(_SETS.c.fingerprint).where(_SETS.c.fingerprint == fingerprint)).first():
+                        return fingerprint
+                    for s in definitions.sources:
+                        if not conn.execute(select(_SOURCES.c.sha256).where(_SOURCES.c.sha256 == s.sha256)).first():
+                            conn.execute(
+                                _SOURCES.insert().values(sha256=s.sha256, kind=s.kind, name=s.name, text=s.text)
+                            )
+                    manifest = json.dumps([[s.kind, s.name, s.sha256] for s in definitions.sources], ensure_ascii=False)
+                    conn.execute(_SETS.insert().values(fingerprint=fingerprint, manifest=manifest))
                 return fingerprint
-            for s in definitions.sources:
-                if not conn.execute(select(_SOURCES.c.sha256).where(_SOURCES.c.sha256 == s.sha256)).first():
-                    conn.execute(_SOURCES.insert().values(sha256=s.sha256, kind=s.kind, name=s.name, text=s.text))
-            manifest = json.dumps([[s.kind, s.name, s.sha256] for s in definitions.sources], ensure_ascii=False)
-            conn.execute(_SETS.insert().values(fingerprint=fingerprint, manifest=manifest))
-        return fingerprint
+            except DuplicateKeyError:
+                # Another office process stored the same texts at the same moment (the keys are their
+                # hashes, so the rows are the same): read again, and find them.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def definition_sources(self, fingerprint: str) -> list[Source]:
         """The exact texts a definition set was made of, in order."""
