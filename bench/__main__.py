@@ -96,9 +96,9 @@ def pg_database() -> tuple[str, Callable[[], None]] | None:
     return url, drop
 
 
-def raw_verify_rate(path: Path, documents: Path) -> float:
-    """Items/s of a raw loop: read every event row and hash its bytes, read every stored document
-    file and hash it (no parsing, no checks)."""
+def raw_verify_rate(path: Path) -> float:
+    """Items/s of a raw loop: read every event row and hash its bytes, read every stored document's
+    bytes (its chunk rows, in order) and hash them (no parsing, no checks)."""
     conn = sqlite3.connect(path)
     h = hashlib.sha256
     start = time.perf_counter()
@@ -106,11 +106,18 @@ def raw_verify_rate(path: Path, documents: Path) -> float:
     for prev, body in conn.execute("SELECT prev_hash, body FROM events ORDER BY case_id, seq"):
         h(prev.encode() + b"\n" + body.encode()).hexdigest()
         n += 1
+    current, digest = None, h()
+    for sha, data in conn.execute("SELECT sha256, data FROM document_chunks ORDER BY sha256, seq"):
+        if sha != current:
+            if current is not None:
+                digest.hexdigest()
+                n += 1
+            current, digest = sha, h()
+        digest.update(data)
+    if current is not None:
+        digest.hexdigest()
+        n += 1
     conn.close()
-    for root, _, files in os.walk(documents):
-        for name in files:
-            h(Path(root, name).read_bytes()).hexdigest()
-            n += 1
     return n / (time.perf_counter() - start)
 
 
@@ -122,14 +129,14 @@ def bench_verify_and_replay(results: Results, office: Office, es_replay: float) 
     report = audit.verify()
     elapsed = time.perf_counter() - start
     ours = (report.events + report.documents) / elapsed
-    raw = raw_verify_rate(Path(db.engine.url.database or ""), db.documents_root)
+    raw = raw_verify_rate(Path(db.engine.url.database or ""))
     results.add(
         Figure(
             "audit verify (events + documents)/s, realistic documents",
             ours,
             "items/s",
             raw,
-            "raw loop: read the same rows and document files, hash them with hashlib",
+            "raw loop: read the same event and document rows, hash them with hashlib",
             "≥ 0.3 of raw",
             ours / raw >= 0.3,
             note=f"{report.events} events, {report.documents} documents ({report.documents / report.events:.2f} per event), "

@@ -59,8 +59,12 @@ def raw_verify(path: Path, documents: Path) -> tuple[int, float]:
     for prev, body, _digest in conn.execute("SELECT prev_hash, body, hash FROM events ORDER BY case_id, seq"):
         h(prev.encode() + b"\n" + body.encode()).hexdigest()
         n += 1
-    for sha, _size in conn.execute("SELECT sha256, size FROM documents"):
-        h((documents / sha[:2] / sha).read_bytes()).hexdigest()
+    for (sha,) in conn.execute("SELECT sha256 FROM documents"):  # their bytes: chunk rows in the database
+        h(
+            b"".join(
+                d for (d,) in conn.execute("SELECT data FROM document_chunks WHERE sha256 = ? ORDER BY seq", (sha,))
+            )
+        )
     conn.close()
     return n, time.perf_counter() - start
 

@@ -8,11 +8,10 @@ row of every acknowledged document exists. The child carries on with the same da
 round, so the kills land in ever different states: during start-up, half way along the main path,
 in the middle of a document write, inside a transaction, between a commit and its acknowledgement.
 
-Known and allowed (by design): a document's bytes are filed *before* the action's transaction
-(content-addressed, atomic rename), its row is written inside it. A kill in between leaves an
-orphan FILE in the store with no row (and possibly a ``.incoming-*`` temporary file from a write cut
-short): invisible to `verify`, harmless, and refiled identically if the action is tried again. What
-may never happen, and is asserted, is the opposite: a document ROW that no event carries.
+A document's bytes are written in the action's own transaction (chunk rows beside its row), so
+a kill leaves neither bytes without their row nor a row without its bytes (asserted), and no document
+file is ever written. What may never happen either, and is asserted: a document ROW that no event
+carries.
 
 ``CRASH_ROUNDS`` (default 12 kills per backend) and ``CRASH_SEED`` (default: random, printed) tune a run.
 """
@@ -23,7 +22,6 @@ import contextlib
 import json
 import os
 import random
-import re
 import signal
 import sqlite3
 import subprocess
@@ -43,7 +41,7 @@ from decisions.model import Action
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
-from decisions.store.tables import DocumentRow
+from decisions.store.tables import DocumentChunkRow, DocumentRow
 from tests.stores import BACKENDS, fixed_clock, new_database_url, supplied_catalogue
 from tests.support import PEOPLE, ROOT, report_count
 
@@ -53,9 +51,8 @@ SEED = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(1 << 
 RUN_FOR = (0.2, 1.5)  # seconds the child acts (after it is ready) before it is killed
 START_TIMEOUT = 60.0
 PREFIX = "CRASH"
-DOCUMENT_MARK = b"CRASHDOC "  # the child's documents start with this (crash_child.DOCUMENT_MARK)
-_DIGEST = re.compile(r"[0-9a-f]{64}\Z")
 _DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+_CHUNKS = DocumentChunkRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -84,8 +81,6 @@ class Tally:
     cases: int = 0
     documents: int = 0
     unacknowledged_commits: int = 0  # committed, but killed before the child said so
-    orphan_files: int = 0  # bytes filed, transaction killed (allowed)
-    incoming_files: int = 0  # a document write cut short (allowed)
     wal_left: int = 0  # kills after which SQLite had a -wal file to recover
     seeds: list[int] = field(default_factory=list)
 
@@ -194,15 +189,16 @@ def check_after_kill(url: str, documents: Path, definitions: Definitions, acks: 
 
         carried = {d["sha256"] for b in bodies.values() for d in b["documents"]}
         assert rows <= carried, f"document rows that no event carries: {sorted(rows - carried)}"
-        files = [p for p in documents.rglob("*") if p.is_file()]
-        stored = {p.name for p in files if _DIGEST.match(p.name)}
-        orphans = stored - rows
-        for sha in orphans:  # allowed: bytes filed before a transaction that was killed
-            assert (documents / sha[:2] / sha).read_bytes().startswith(DOCUMENT_MARK)
-        assert rows <= stored, f"document rows without their bytes: {sorted(rows - stored)}"
+        # The bytes are written in the action's own transaction: a killed action leaves none behind,
+        # and no document file is written at all.
+        with db.read() as conn:
+            stored = {str(r[0]) for r in conn.execute(select(_CHUNKS.c.sha256).distinct())}
+        assert stored == rows, (
+            f"bytes without their row: {sorted(stored - rows)}; rows without their bytes: {sorted(rows - stored)}"
+        )
+        assert not any(p.is_file() for p in documents.rglob("*")), "a document file was written"
 
         tally.events, tally.cases, tally.documents = len(events), len(heads), len(rows)
-        tally.orphan_files, tally.incoming_files = len(orphans), len(files) - len(stored)
         tally.unacknowledged_commits = sum(n for t, n in tags.items() if t.split("-")[0].isdigit()) - len(acked_tags)
     finally:
         db.dispose()
@@ -260,8 +256,7 @@ def test_sigkill_at_random_moments_leaves_a_consistent_database(
         report_count(
             f"[crash consistency/{backend}] CRASH_SEED={SEED}: {tally.rounds} kills, {tally.acknowledged} acknowledged actions, {tally.events} events, "
             f"{tally.cases} cases, {tally.documents} documents; {tally.unacknowledged_commits} committed but "
-            f"unacknowledged, {tally.orphan_files} orphan document files, {tally.incoming_files} cut-short "
-            f"document writes, -wal left by {tally.wal_left} kills; child seeds {tally.seeds}; "
+            f"unacknowledged, no orphan document bytes, -wal left by {tally.wal_left} kills; child seeds {tally.seeds}; "
             f"{time.monotonic() - started:.1f} s"
         )
         assert tally.acknowledged > 0, "the child was never acknowledged anything: the test proves nothing"

@@ -462,14 +462,14 @@ def test_an_error_message_stays_short_whatever_the_input(offices: Offices, monke
     assert longest <= 2000
 
 
-# -- an accepted attachment from outside: stored inside the store under its hash, nothing else written ---
+# -- an accepted attachment from outside: stored in the database under its hash, nothing else written ---
 
 
-def test_an_accepted_attachment_from_outside_is_filed_under_its_hash_inside_the_store(
+def test_an_accepted_attachment_from_outside_is_stored_under_its_hash_in_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """/etc/passwd through ``../``, a symlink to /etc/hostname, and /etc/shadow (readable as root): the
-    person named them, so they are read; their bytes go into the document store only."""
+    person named them, so they are read; their bytes go into the database only (no file is written)."""
     office = Office("sqlite", f"sqlite:///{tmp_path / 'office.sqlite'}", tmp_path, tmp_path / "documents")
     office.paths = make_files(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -487,12 +487,14 @@ def test_an_accepted_attachment_from_outside_is_filed_under_its_hash_inside_the_
             before = office.snapshot()
             office.ok(*SUBMIT, "--attach", f"draft={{{name}}}")
             after = office.snapshot()
-            new_paths = {f[0] for f in after["store"]} - {f[0] for f in before["store"]}
-            assert f"{digest[:2]}/{digest}" in new_paths and new_paths <= {digest[:2], f"{digest[:2]}/{digest}"}
-            assert (office.documents / digest[:2] / digest).read_bytes() == data
-            assert after["work"] == before["work"], "something was written outside the document store"
+            assert after["store"] == before["store"] == [], "a file was written for a document"
+            assert after["work"] == before["work"], "something was written outside the database"
             documents = [row for row in after["tables"]["documents"] if row not in before["tables"]["documents"]]
             assert len(documents) == 1 and digest in documents[0]
+            chunks = [
+                row for row in after["tables"]["document_chunks"] if row not in before["tables"]["document_chunks"]
+            ]
+            assert len(chunks) == 1 and digest in chunks[0] and repr(data) in chunks[0]
             history = office.ok("history", D1, "--json").out
             assert f'"name": "{stored_name}"' in history and "../" not in history and "/etc/" not in history
         for p, st in watched.items():

@@ -489,12 +489,12 @@ class DecisionHistories(RuleBasedStateMachine):
         self.stats["checks"] += 1
 
     def _stored(self) -> object:
-        """What verification reads: every chain head, the document rows and the document files."""
+        """What verification reads: every chain head, the document rows and their bytes' chunk rows."""
         heads = [(h.id, h.version, h.head_hash, h.state) for h in self.service.repository.iter_heads()]
         with self.db.read() as conn:
             rows = conn.execute(text("SELECT count(*) FROM documents")).scalar_one()
-        files = sorted(str(p) for p in (self.tmp / "documents").rglob("*") if p.is_file())
-        return heads, rows, files
+            chunks = conn.execute(text("SELECT count(*) FROM document_chunks")).scalar_one()
+        return heads, rows, chunks
 
     # -- bookkeeping ----------------------------------------------------------------------------
 

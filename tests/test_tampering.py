@@ -33,14 +33,14 @@ from decisions.definitions import Definitions
 from decisions.service.audit import AuditService, VerifyReport
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
-from decisions.store.documents import DocumentStore
-from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentRow, EventRow
+from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentChunkRow, DocumentRow, EventRow
 from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 CASES = CaseRow.__table__  # type: ignore[attr-defined]
 DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+CHUNKS = DocumentChunkRow.__table__  # type: ignore[attr-defined]
 
 ALL = frozenset({"D-1", "D-2", "D-3"})
 TARGET = "D-2"  # a complete decision between two others in id order
@@ -82,9 +82,8 @@ def template(
 
 @pytest.fixture
 def db(template: Template, tmp_path: Path) -> Iterator[Database]:
-    """A fresh database (a copy of the template's) with its own document store: overrides tests.stores.db."""
-    documents = tmp_path / "documents"
-    shutil.copytree(template.documents, documents)
+    """A fresh database (a copy of the template's, documents included): overrides tests.stores.db."""
+    documents = tmp_path / "documents"  # no file store: the documents are rows of the database
     if template.backend == "sqlite":
         source = Path(template.url.removeprefix("sqlite:///"))
         target = tmp_path / "decisions.sqlite"
@@ -294,8 +293,10 @@ def set_document_column(column: str) -> Callable[[Database], None]:
 
 def overwrite_document(db: Database) -> None:
     sha = attached(db, TARGET, MIDDLE, "legal_basis")
-    path = DocumentStore(db.documents_root).path_for(sha)
-    path.write_bytes(path.read_bytes().replace(b"D-2", b"D-9"))
+    with db.write() as conn:
+        data = conn.execute(select(CHUNKS.c.data).where(CHUNKS.c.sha256 == sha)).scalar_one()
+        forged = bytes(data).replace(b"D-2", b"D-9")
+        assert conn.execute(CHUNKS.update().where(CHUNKS.c.sha256 == sha).values(data=forged)).rowcount == 1
 
 
 def delete_document_row(db: Database) -> None:
@@ -304,8 +305,25 @@ def delete_document_row(db: Database) -> None:
         assert conn.execute(DOCUMENTS.delete().where(DOCUMENTS.c.sha256 == sha)).rowcount == 1
 
 
+def move_document_bytes(db: Database) -> None:
+    """The bytes filed under another digest: the document has none left."""
+    sha = attached(db, TARGET, MIDDLE, "legal_basis")
+    with db.write() as conn:
+        moved = CHUNKS.update().where(CHUNKS.c.sha256 == sha).values(sha256=other_digest("elsewhere"))
+        assert conn.execute(moved).rowcount == 1
+
+
+def add_document_piece(db: Database) -> None:
+    """A forged piece after the document's last one."""
+    sha = attached(db, TARGET, MIDDLE, "legal_basis")
+    with db.write() as conn:
+        conn.execute(CHUNKS.insert().values(sha256=sha, seq=1, data=b" and an appended clause"))
+
+
 def delete_document(db: Database) -> None:
-    DocumentStore(db.documents_root).path_for(attached(db, TARGET, MIDDLE, "legal_basis")).unlink()
+    sha = attached(db, TARGET, MIDDLE, "legal_basis")
+    with db.write() as conn:
+        assert conn.execute(CHUNKS.delete().where(CHUNKS.c.sha256 == sha)).rowcount == 1
 
 
 def event_column(column: str, value: Callable[[dict[str, Any]], Any]) -> Callable[[Database], None]:
@@ -386,7 +404,7 @@ TAMPERING: dict[str, Tamper] = {
     ),
     "cases.title": T(case_column("title", lambda r: "城区公交票价下调"), (TARGET, None, "projection")),
     "cases.catalogue_item": T(case_column("catalogue_item", lambda r: "2025-04"), (TARGET, None, "projection")),
-    # documents: the row's columns, the bytes on disk (named by the event that carries the document)
+    # documents: the row's columns, the bytes' chunk rows (named by the event that carries the document)
     "documents.sha256": T(
         set_document_column("sha256"),
         (TARGET, M, "document"),
@@ -394,8 +412,10 @@ TAMPERING: dict[str, Tamper] = {
         touched={TARGET, "documents"},
     ),  # the real row is gone, the renamed one has no file
     "documents.size": T(set_document_column("size"), (TARGET, M, "document")),
-    "documents:bytes_overwritten": T(overwrite_document, (TARGET, M, "document")),
-    "documents:file_deleted": T(delete_document, (TARGET, M, "document")),
+    "document_chunks.data": T(overwrite_document, (TARGET, M, "document")),
+    "document_chunks.sha256": T(move_document_bytes, (TARGET, M, "document")),
+    "document_chunks.seq": T(add_document_piece, (TARGET, M, "document")),
+    "documents:bytes_deleted": T(delete_document, (TARGET, M, "document")),
     "documents:row_deleted": T(delete_document_row, (TARGET, M, "document")),
     # whole events deleted, reordered, forged, moved
     "delete_middle_event": T(delete_event(M), (TARGET, NEXT, "sequence"), (TARGET, NEXT, "link")),
@@ -429,9 +449,11 @@ def test_tampering_is_caught_naming_the_decision_and_the_event(audit: AuditServi
 def test_every_column_of_events_cases_and_documents_is_tampered_with() -> None:
     """The table above covers the schema: a new column needs a new tampering case."""
     covered = {name.split(":")[0] for name in TAMPERING if "." in name}
-    schema = {f"{t.name}.{c.name}" for t in (EVENTS, CASES, DOCUMENTS) for c in t.columns}
+    schema = {f"{t.name}.{c.name}" for t in (EVENTS, CASES, DOCUMENTS, CHUNKS) for c in t.columns}
     # events.id is a surrogate key: nothing reads it (chains are ordered by seq), so changing it changes nothing.
-    assert covered == schema - {"events.id"}
+    # documents.media_type describes the bytes for a reader (guessed from the first carrier's file name);
+    # no hash covers it and nothing is decided by it.
+    assert covered == schema - {"events.id", "documents.media_type"}
 
 
 def test_every_key_of_the_event_body_is_tampered_with(db: Database) -> None:

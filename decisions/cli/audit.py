@@ -38,7 +38,15 @@ def init(
     fingerprint = service.register_definitions()
     console.print(f"数据库已就绪 / database ready: {database.safe_url()}")
     console.print(f"哈希算法 / hash algorithm: {algorithm}")
-    console.print(f"文档库 / document store: {database.documents_root}")
+    moved = database.documents_moved
+    if moved is None or not (moved.moved or moved.unlisted_files):
+        console.print("文档存于数据库 / documents are stored in the database")
+    else:
+        console.print(
+            f"文档已迁入数据库 / documents moved into the database from {escape(moved.root)}: {moved.moved} documents, "
+            f"{moved.bytes} bytes, every hash checked; the files were left in place"
+            + (f"; {moved.unlisted_files} files no document row names were not moved" if moved.unlisted_files else "")
+        )
     console.print(f"定义集 / definition set: {fingerprint[:16]}… ({len(service.current.sources)} files)")
 
 

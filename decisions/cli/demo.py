@@ -54,7 +54,7 @@ def demo(
         raise UsageError(f"演示需要空数据库 / the demo needs an empty database; {database.safe_url()} has cases")
     ids = run_demo(office, lambda line: console.print(escape(line)), played)
     report = office.audit.verify()
-    console.print(f"\n数据库 / database: {database.safe_url()}  ·  文档库 / documents: {database.documents_root}")
+    console.print(f"\n数据库 / database: {database.safe_url()} (文档在库中 / documents included)")
     suggest = {k: v for s in played for k, v in s.suggest.items()}
     tries = [f"decisions show {ids[suggest['show']]} --db {url}"] if "show" in suggest else []
     tries += [f"decisions inbox --as {suggest['inbox']} --db {url}"] if "inbox" in suggest else []

@@ -36,8 +36,9 @@ from decisions.loading import load_sources
 from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
 from decisions.rules.conditions import OUTSIDE_FACTS
 from decisions.store.database import Database
+from decisions.store.documents import check_document_size, media_type_for
 from decisions.store.events import StoredEvent, event_body, record_from_body
-from decisions.store.interface import Store
+from decisions.store.interface import NewDocument, Store
 from decisions.store.repository import CaseHead, sql_store
 from decisions.workflow.case_ids import year_case_id
 from decisions.workflow.definition import FieldType, WorkflowDef
@@ -264,9 +265,10 @@ class CaseService:
     # -- documents --------------------------------------------------------------------------------
 
     def attach(self, kind: str, data: bytes, name: str) -> Document:
-        """File a document's bytes in the store; returns the reference an action carries."""
-        sha = self.documents.put(data)
-        self.repository.register_document(sha, len(data))
+        """Store a document's bytes and row now, in a transaction of their own (an action carrying
+        it later need not bring them); returns the reference an action carries. Bytes given to
+        `act` / `start` as ``blobs`` are stored in the action's own transaction instead."""
+        sha = self.documents.put(data, media_type_for(name))
         return Document(kind=kind, sha256=sha, name=name)
 
     # -- acting -----------------------------------------------------------------------------------
@@ -392,13 +394,13 @@ class CaseService:
         self._check_dates_and_documents(engine, case, action, blobs)
         self._check_case_links(engine, case, action)
         fired = engine.fire(case, self.with_outside_facts(engine, case, action))
-        # Accepted: file the new documents' bytes (content-addressed, atomic); their rows are written
-        # in the event's own transaction, so a refused or lost action leaves no document on record.
+        # Accepted: the new documents' rows and bytes are written in the event's own transaction, so
+        # the action is one commit, and a refused, lost or killed one leaves no document behind.
         new_documents = []
         for d in action.documents:
             if d.sha256 in blobs:
-                self.documents.put(blobs[d.sha256])
-                new_documents.append((d.sha256, len(blobs[d.sha256])))
+                check_document_size(blobs[d.sha256])
+                new_documents.append(NewDocument(d.sha256, blobs[d.sha256], media_type_for(d.name)))
         recorded_at = self.clock().astimezone(UTC)
         body = event_body(
             case_id=case.id,

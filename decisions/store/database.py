@@ -14,13 +14,16 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from decisions.errors import DuplicateKeyError, StoreError, TransientStoreError, shown
 from decisions.store.tables import MetaRow
+
+if TYPE_CHECKING:
+    from decisions.store.documents import MovedDocuments
 
 _META = MetaRow.__table__  # type: ignore[attr-defined]
 
@@ -69,7 +72,7 @@ def is_demo_database(file: Path) -> bool:
     return row is not None and row[0] == "true"
 
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The newest migration. Kept here so that opening a database need not import Alembic (0.8 s of
 start-up); `test_schema_revision_is_alembics_head` fails when a migration is added without it."""
 
@@ -146,7 +149,7 @@ def _answered(seen: list[dict[Any, Any]]) -> bool:
 
 
 class Database:
-    """One database and the document store beside it."""
+    """One database, the documents' bytes included."""
 
     def __init__(self, url: str, *, documents: Path | None = None, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -163,7 +166,10 @@ class Database:
             raise StoreError(
                 f"数据库地址无效 / invalid database URL {shown(self.safe_url(), 120)}: {shown(str(exc), 200)}"
             ) from exc
+        # Where an earlier version kept the documents' files: read only by the upgrade that moves
+        # them into the database (revision 0004); documents are stored in the database itself.
         self.documents_root = documents or self._default_documents(env)
+        self.documents_moved: MovedDocuments | None = None
 
     def safe_url(self) -> str:
         """The URL without a password, for messages."""
@@ -230,12 +236,16 @@ class Database:
 
     def migrate(self, hash_algorithm: str = "sha256") -> str:
         """Create or upgrade the schema (Alembic, ``upgrade head``); fix the hash algorithm on first
-        use. Returns the algorithm in force (an existing database keeps its own)."""
+        use. Returns the algorithm in force (an existing database keeps its own). The upgrade to
+        0004 moves an earlier version's file store (`documents_root`) into the database, all in the
+        one transaction: ``documents_moved`` says what it moved (None when that upgrade did not run
+        now); a missing or damaged file refuses the upgrade with `IntegrityError`, nothing written."""
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["documents_root"] = self.documents_root
         with self.write() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
@@ -243,6 +253,7 @@ class Database:
             if current is None:
                 conn.execute(_META.insert().values(key="hash_algorithm", value=hash_algorithm))
                 current = hash_algorithm
+        self.documents_moved = config.attributes.get("documents_moved")
         return str(current)
 
     def mark_demo(self) -> None:

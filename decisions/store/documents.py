@@ -1,21 +1,71 @@
-"""The content-addressed document store beside the database: bytes filed under their SHA-256,
-checked against it on every read. Writes are atomic (temporary file, fsync, rename)."""
+"""Documents in the database, content-addressed: a row per document (its SHA-256, size and media
+type) and its bytes in chunk rows of at most `CHUNK_BYTES`, checked against the digest on every read.
+
+An action's new documents are written by `file_documents` inside the action's own transaction
+(`Repository.append`), so an accepted action with documents is one commit, and a refused, lost or
+killed one leaves no bytes behind: the rollback removes them. The same bytes are stored once: a
+document whose row exists is not written again (on PostgreSQL, a concurrent writer of the same new
+bytes waits for the first and then writes nothing).
+
+The file store of earlier versions (``root/ab/abcdef...`` beside the database) is only read, by
+`move_file_store`, which the schema upgrade to revision 0004 runs.
+"""
 
 from __future__ import annotations
 
-import errno
 import hashlib
+import mimetypes
 import os
-import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from decisions.audit import is_digest
-from decisions.errors import IntegrityError, StoreError, UsageError, shown
+from decisions.errors import IntegrityError, UsageError, shown
+from decisions.store.interface import NewDocument
+from decisions.store.tables import DocumentChunkRow, DocumentRow
 
-__all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore", "check_document_size"]
+if TYPE_CHECKING:
+    from decisions.store.database import Database
+
+__all__ = [
+    "CHUNK_BYTES",
+    "MAX_DOCUMENT_BYTES",
+    "OCTET_STREAM",
+    "DatabaseDocuments",
+    "MovedDocuments",
+    "check_document_size",
+    "file_documents",
+    "media_type_for",
+    "move_file_store",
+]
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
-_NOT_A_FILE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+CHUNK_BYTES = 1 << 20
+"""The bytes of one chunk row (1 MiB; docs/benchmarks.md, "documents in the transaction")."""
+OCTET_STREAM = "application/octet-stream"
+_TYPES = mimetypes.MimeTypes(filenames=())  # the standard library's table only: the same on every machine
+
+_DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+_CHUNKS = DocumentChunkRow.__table__  # type: ignore[attr-defined]
+_INSERT_CHUNK = _CHUNKS.insert()
+_NEW_ROW = sqlite.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"])
+# PostgreSQL: the row and the first chunk in one statement (one round trip); the chunk is inserted
+# only when the row was (a document already stored writes nothing more).
+_NEW_ROW_AND_FIRST_CHUNK = text(
+    "WITH new AS (INSERT INTO documents (sha256, size, media_type) VALUES (:sha256, :size, :media_type) "
+    "ON CONFLICT (sha256) DO NOTHING RETURNING sha256) "
+    "INSERT INTO document_chunks (sha256, seq, data) SELECT sha256, 0, :data FROM new"
+).bindparams(bindparam("data", type_=postgresql.BYTEA))
+_CHUNKS_OF = select(_CHUNKS.c.data).where(_CHUNKS.c.sha256 == bindparam("sha256")).order_by(_CHUNKS.c.seq)
+_STORED_SIZE = select(func.count(), func.coalesce(func.sum(func.length(_CHUNKS.c.data)), 0)).where(
+    _CHUNKS.c.sha256 == bindparam("sha256")
+)
+_ROW = select(_DOCUMENTS.c.size, _DOCUMENTS.c.media_type).where(_DOCUMENTS.c.sha256 == bindparam("sha256"))
 
 
 def check_document_size(data: bytes) -> None:
@@ -26,95 +76,194 @@ def check_document_size(data: bytes) -> None:
         raise UsageError(f"附件过大 / the attachment exceeds {MAX_DOCUMENT_BYTES} bytes")
 
 
-class DocumentStore:
-    """Documents by SHA-256 under ``root/ab/abcdef...``."""
+def media_type_for(name: str) -> str:
+    """The media type a document's file name suggests (the standard library's table), else
+    ``application/octet-stream``."""
+    guessed, _ = _TYPES.guess_type(name, strict=False)
+    return guessed or OCTET_STREAM
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._root = str(root)
 
-    def path_for(self, sha256: str) -> Path:
-        if not is_digest(sha256):
-            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
-        return self.root / sha256[:2] / sha256
+def _digest_of(sha256: str) -> str:
+    if not is_digest(sha256):
+        raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
+    return sha256
 
-    def put(self, data: bytes) -> str:
-        """Store ``data``; returns its SHA-256. Storing the same bytes again is a no-op."""
+
+def file_documents(conn: Connection, documents: Sequence[NewDocument], chunk: int = CHUNK_BYTES) -> int:
+    """Write, in the caller's transaction, each of ``documents`` not stored yet: its row and its
+    bytes a chunk at a time (slices of the caller's bytes, never a copy of the whole). Returns how
+    many were new. The caller has checked each digest against its bytes."""
+    new = 0
+    seen: set[str] = set()
+    for d in documents:
+        if d.sha256 in seen:
+            continue
+        seen.add(d.sha256)
+        view = memoryview(d.data)
+        row = {"sha256": d.sha256, "size": len(view), "media_type": d.media_type[:128]}
+        if conn.dialect.name == "postgresql":
+            written = conn.execute(_NEW_ROW_AND_FIRST_CHUNK, {**row, "data": view[:chunk]}).rowcount == 1
+        else:
+            written = conn.execute(_NEW_ROW, row).rowcount == 1
+            if written:
+                conn.execute(_INSERT_CHUNK, {"sha256": d.sha256, "seq": 0, "data": view[:chunk]})
+        if written:
+            new += 1
+            for seq, start in enumerate(range(chunk, len(view), chunk), start=1):
+                conn.execute(_INSERT_CHUNK, {"sha256": d.sha256, "seq": seq, "data": view[start : start + chunk]})
+    return new
+
+
+class DatabaseDocuments:
+    """`DocumentBytes` over the database's document tables: read a chunk at a time, each read
+    checked against the digest (`IntegrityError` when the bytes are missing or no longer match)."""
+
+    def __init__(self, db: Database, chunk: int = CHUNK_BYTES) -> None:
+        self.db = db
+        self.chunk = chunk
+
+    def put(self, data: bytes, media_type: str = OCTET_STREAM) -> str:
+        """Store ``data`` (its row and bytes, one transaction); returns its SHA-256. Storing the same
+        bytes again writes nothing."""
         check_document_size(data)
         digest = hashlib.sha256(data).hexdigest()
-        target = self.path_for(digest)
-        if target.exists() and self._digest(target) == digest:
-            return digest
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except OSError as exc:
-            raise StoreError(
-                f"文档存储不可写 / cannot write to the document store {self.root}: {exc.strerror}"
-            ) from exc
+        with self.db.write() as conn:
+            file_documents(conn, [NewDocument(digest, data, media_type)], self.chunk)
         return digest
+
+    def _chunks(self, conn: Connection, sha256: str) -> Iterator[bytes]:
+        rows = conn.execution_options(stream_results=True, yield_per=4).execute(_CHUNKS_OF, {"sha256": sha256})
+        for (data,) in rows:
+            yield bytes(data)
+
+    def stream(self, sha256: str) -> Iterator[bytes]:
+        """The bytes of ``sha256`` a chunk at a time (memory: one chunk), in one read transaction;
+        raises `IntegrityError` after the last chunk when they do not match the digest (a reader
+        that keeps them must discard them then), or at once when none are stored."""
+        digest = _digest_of(sha256)
+        h, any_ = hashlib.sha256(), False
+        with self.db.read() as conn:
+            for data in self._chunks(conn, digest):
+                any_ = True
+                h.update(data)
+                yield data
+        if not any_:
+            raise IntegrityError(f"文档缺失 / document {sha256} is missing from the database")
+        if h.hexdigest() != sha256:
+            raise IntegrityError(f"文档内容与其哈希不符 / document {sha256}: its bytes no longer match the hash")
 
     def get(self, sha256: str) -> bytes:
         """The bytes filed under ``sha256``; `IntegrityError` if missing or no longer matching."""
-        path = self.path_for(sha256)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise IntegrityError(f"文档缺失 / document {sha256} is missing from {self.root}") from exc
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise IntegrityError(f"文档内容与其哈希不符 / document {sha256}: its bytes no longer match the hash")
-        return data
+        return b"".join(list(self.stream(sha256)))
 
     def check(self, sha256: str) -> str | None:
         """None when the document is present and intact, else what is wrong."""
-        path = self.path_for(sha256)
-        if not path.is_file():
-            return "missing"
-        return None if self._digest(path) == sha256 else "bytes do not match the hash"
+        return self.inspect(sha256)[0]
 
     def inspect(self, sha256: str) -> tuple[str | None, int | None]:
-        """`check` and `size` in one read of the file (what verification asks of every document):
-        (None when intact, else what is wrong; the number of bytes filed, None when missing)."""
-        if not is_digest(sha256):
-            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
-        try:
-            f = open(os.path.join(self._root, sha256[:2], sha256), "rb")  # noqa: SIM115 (closed below)
-        except OSError as exc:
-            if isinstance(exc, IsADirectoryError) or exc.errno in _NOT_A_FILE:  # what `Path.is_file` calls absent
-                return "missing", None
-            raise
-        with f:
-            size = os.fstat(f.fileno()).st_size
-            h = hashlib.sha256()
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        """`check` and `size` in one read of the bytes (what verification asks of every document):
+        (None when intact, else what is wrong; the number of bytes stored, None when missing)."""
+        digest = _digest_of(sha256)
+        h, size, pieces = hashlib.sha256(), 0, 0
+        with self.db.read() as conn:
+            for data in self._chunks(conn, digest):
+                pieces += 1
+                size += len(data)
+                h.update(data)
+        if not pieces:
+            return "missing", None
         return (None if h.hexdigest() == sha256 else "bytes do not match the hash"), size
 
     def size(self, sha256: str) -> int:
-        """The number of bytes filed under ``sha256`` (`IntegrityError` when missing)."""
-        try:
-            return self.path_for(sha256).stat().st_size
-        except FileNotFoundError as exc:
-            raise IntegrityError(f"文档缺失 / document {sha256} is missing from {self.root}") from exc
+        """The number of bytes stored under ``sha256`` (`IntegrityError` when missing)."""
+        digest = _digest_of(sha256)
+        with self.db.read() as conn:
+            pieces, size = conn.execute(_STORED_SIZE, {"sha256": digest}).one()
+        if not pieces:
+            raise IntegrityError(f"文档缺失 / document {sha256} is missing from the database")
+        return int(size)
 
-    @staticmethod
-    def _digest(path: Path) -> str:
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
+    def media_type(self, sha256: str) -> str | None:
+        """The media type recorded for ``sha256`` (None when it has no row)."""
+        digest = _digest_of(sha256)
+        with self.db.read() as conn:
+            row = conn.execute(_ROW, {"sha256": digest}).first()
+        return None if row is None else str(row.media_type)
+
+
+# -- moving an earlier version's file store in ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MovedDocuments:
+    """What `move_file_store` did: documents moved in (with their bytes), and the files of the old
+    store that no row names (bytes of an action that was never recorded: left where they are)."""
+
+    root: str
+    moved: int
+    bytes: int
+    unlisted_files: int
+
+
+_MAX_NAMED = 20  # problems named in the refusal; the rest are counted
+
+
+def move_file_store(conn: Connection, root: Path | str | None, chunk: int = CHUNK_BYTES) -> MovedDocuments:
+    """Copy the bytes of every document row that has none in the database from the file store at
+    ``root`` (``ab/abcdef...``), in the caller's transaction, each file hashed as it is read; any
+    file missing, or not matching its digest or recorded size, raises `IntegrityError` naming them
+    (the caller's rollback then leaves the database as it was). The files are not removed."""
+    place = str(root) if root is not None else "(none)"
+    have = select(_CHUNKS.c.sha256).where(_CHUNKS.c.sha256 == _DOCUMENTS.c.sha256).exists()
+    rows = [
+        (str(sha), int(size)) for sha, size in conn.execute(select(_DOCUMENTS.c.sha256, _DOCUMENTS.c.size).where(~have))
+    ]
+    problems: list[str] = []
+    moved = total = 0
+    for sha, size in sorted(rows):
+        problem = None if is_digest(sha) else "not a SHA-256 digest"
+        if problem is None and root is not None:
+            problem = _copy_file(conn, Path(root) / sha[:2] / sha, sha, size, chunk)
+        elif problem is None:
+            problem = "missing (no file store given)"
+        if problem is None:
+            moved += 1
+            total += size
+        else:
+            problems.append(f"{shown(sha, 70)}: {problem}")
+    if problems:
+        named = "; ".join(problems[:_MAX_NAMED]) + (
+            f"; and {len(problems) - _MAX_NAMED} more" if len(problems) > _MAX_NAMED else ""
+        )
+        raise IntegrityError(
+            f"文档库迁移被拒绝，未写入任何内容 / moving the document store {shown(place, 200)} into the database was "
+            f"refused and nothing was written: {len(problems)} of {len(rows)} documents are missing or damaged: {named}"
+        )
+    listed = {sha for sha, _ in rows}
+    unlisted = 0
+    if root is not None and Path(root).is_dir():
+        for _, _, files in os.walk(root):
+            unlisted += sum(1 for f in files if is_digest(f) and f not in listed)
+    return MovedDocuments(place, moved, total, unlisted)
+
+
+def _copy_file(conn: Connection, path: Path, sha: str, size: int, chunk: int) -> str | None:
+    """Insert the chunks of the file at ``path``; what is wrong with it, or None."""
+    try:
+        f = path.open("rb")
+    except OSError:
+        return "missing from the file store"
+    h, read, seq = hashlib.sha256(), 0, 0
+    with f:
+        for data in iter(lambda: f.read(chunk), b""):
+            h.update(data)
+            read += len(data)
+            conn.execute(_INSERT_CHUNK, {"sha256": sha, "seq": seq, "data": data})
+            seq += 1
+    if not read:
+        return "the file is empty"
+    if h.hexdigest() != sha:
+        return "its bytes do not match the hash"
+    if read != size:
+        return f"recorded size {size} differs from the file ({read})"
+    return None

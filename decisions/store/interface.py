@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from decisions.store.people import StoredPerson
     from decisions.store.repository import CaseHead
 
-__all__ = ["DocumentBytes", "PeopleStore", "Repository", "Store"]
+__all__ = ["DocumentBytes", "NewDocument", "PeopleStore", "Repository", "Store"]
 
 
 class Repository(Protocol):
@@ -56,7 +56,6 @@ class Repository(Protocol):
     def document_digests(self) -> list[str]: ...
     def document_sizes(self, sha256s: Sequence[str]) -> dict[str, int]: ...
     def iter_documents(self, batch: int = 5000) -> Iterator[tuple[str, int]]: ...
-    def register_document(self, sha256: str, size: int) -> None: ...
     def save_checkpoint(self, created_at: str, root: str, body: str) -> None: ...
     def append(
         self,
@@ -66,17 +65,31 @@ class Repository(Protocol):
         body: Mapping[str, Any],
         projection: Mapping[str, Any],
         prev_hash: str | None = None,
-        documents: Sequence[tuple[str, int]] = (),
+        documents: Sequence[NewDocument] = (),
         actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent: ...
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError: ...
 
 
-class DocumentBytes(Protocol):
-    """Document bytes by SHA-256, checked against it on every read."""
+@dataclass(frozen=True)
+class NewDocument:
+    """The bytes of a document an action carries, to be stored with the action (in its transaction)
+    unless stored already; ``sha256`` is their digest, checked by the caller."""
 
-    def put(self, data: bytes) -> str: ...
+    sha256: str
+    data: bytes
+    media_type: str = "application/octet-stream"
+
+
+class DocumentBytes(Protocol):
+    """Document bytes by SHA-256, checked against it on every read. ``put`` stores the bytes and the
+    document's row (size, media type) at once; `Repository.append` stores an action's new documents
+    in the action's own transaction."""
+
+    def put(self, data: bytes, media_type: str = "application/octet-stream") -> str: ...
     def get(self, sha256: str) -> bytes: ...
+    def stream(self, sha256: str) -> Iterator[bytes]: ...
+    def media_type(self, sha256: str) -> str | None: ...
     def check(self, sha256: str) -> str | None: ...
     def size(self, sha256: str) -> int: ...
     def inspect(self, sha256: str) -> tuple[str | None, int | None]: ...

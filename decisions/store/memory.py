@@ -19,9 +19,9 @@ from decisions.audit import GENESIS, Head, hasher, is_digest
 from decisions.definitions import Definitions, Source
 from decisions.errors import ConflictError, IntegrityError, UsageError, shown
 from decisions.model import is_case_id
-from decisions.store.documents import check_document_size
+from decisions.store.documents import OCTET_STREAM, check_document_size
 from decisions.store.events import StoredEvent
-from decisions.store.interface import Store
+from decisions.store.interface import NewDocument, Store
 from decisions.store.people import StoredPerson
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
 
@@ -45,7 +45,9 @@ class MemoryRepository:
         self._cases: dict[str, _Case] = {}
         self._sources: dict[str, Source] = {}
         self._sets: dict[str, str] = {}  # fingerprint -> manifest (JSON text, as the SQL store keeps it)
-        self._documents: dict[str, int] = {}
+        self._documents: dict[str, int] = {}  # the rows: digest -> size
+        self._bytes: dict[str, bytes] = {}  # their bytes, written with the row (`MemoryDocuments` reads them)
+        self._media: dict[str, str] = {}
         self._checkpoints: list[tuple[str, str, str]] = []
 
     # -- definitions ----------------------------------------------------------------------------
@@ -190,9 +192,13 @@ class MemoryRepository:
             rows = sorted(self._documents.items())
         yield from rows
 
-    def register_document(self, sha256: str, size: int) -> None:
-        with self._lock:
-            self._documents.setdefault(sha256, size)
+    def _file(self, documents: Sequence[NewDocument]) -> None:
+        """Store each new document's row and bytes (the caller holds the lock)."""
+        for d in documents:
+            if d.sha256 not in self._documents:
+                self._documents[d.sha256] = len(d.data)
+                self._bytes[d.sha256] = bytes(d.data)
+                self._media[d.sha256] = d.media_type[:128]
 
     def save_checkpoint(self, created_at: str, root: str, body: str) -> None:
         with self._lock:
@@ -208,7 +214,7 @@ class MemoryRepository:
         body: Mapping[str, Any],
         projection: Mapping[str, Any],
         prev_hash: str | None = None,
-        documents: Sequence[tuple[str, int]] = (),
+        documents: Sequence[NewDocument] = (),
         actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent:
         seq = expected_version + 1
@@ -246,8 +252,7 @@ class MemoryRepository:
             else:
                 found.head = replace(head, workflow=found.head.workflow, definitions=found.head.definitions)
                 found.events.append(event)
-            for sha, size in documents:
-                self._documents.setdefault(sha, size)
+            self._file(documents)
         return event
 
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError:
@@ -261,24 +266,24 @@ class MemoryRepository:
 
 
 class MemoryDocuments:
-    """Document bytes in a dictionary, checked against their SHA-256 on every read."""
+    """Document bytes kept with the rows of a `MemoryRepository`, checked against their SHA-256 on
+    every read (a fresh repository of its own when none is given)."""
 
-    def __init__(self) -> None:
-        self._bytes: dict[str, bytes] = {}
-        self._lock = threading.Lock()
+    def __init__(self, repository: MemoryRepository | None = None) -> None:
+        self._repository = repository or MemoryRepository()
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, media_type: str = OCTET_STREAM) -> str:
         check_document_size(data)
         digest = hashlib.sha256(data).hexdigest()
-        with self._lock:
-            self._bytes[digest] = bytes(data)
+        with self._repository._lock:
+            self._repository._file([NewDocument(digest, data, media_type)])
         return digest
 
     def _stored(self, sha256: str) -> bytes | None:
         if not is_digest(sha256):
             raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
-        with self._lock:
-            return self._bytes.get(sha256)
+        with self._repository._lock:
+            return self._repository._bytes.get(sha256)
 
     def get(self, sha256: str) -> bytes:
         data = self._stored(sha256)
@@ -287,6 +292,15 @@ class MemoryDocuments:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise IntegrityError(f"文档内容与其哈希不符 / document {sha256}: its bytes no longer match the hash")
         return data
+
+    def stream(self, sha256: str) -> Iterator[bytes]:
+        yield self.get(sha256)
+
+    def media_type(self, sha256: str) -> str | None:
+        if not is_digest(sha256):
+            raise UsageError(f"不是有效的 SHA-256 / not a SHA-256 digest: {shown(sha256)}")
+        with self._repository._lock:
+            return self._repository._media.get(sha256)
 
     def check(self, sha256: str) -> str | None:
         data = self._stored(sha256)
@@ -339,4 +353,4 @@ def memory_store(algorithm: str = "sha256") -> Store:
     """A fresh, empty in-memory store."""
     repository, people = MemoryRepository(algorithm), MemoryPeople()
     repository.people = people  # an append confirms the acting person, as the SQL store does
-    return Store(repository, MemoryDocuments(), people, algorithm, "memory")
+    return Store(repository, MemoryDocuments(repository), people, algorithm, "memory")

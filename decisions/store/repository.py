@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 
 from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source
 from decisions.errors import ActorChanged, ConflictError, DuplicateKeyError, UsageError, shown
 from decisions.model import is_case_id
 from decisions.store.database import Database
+from decisions.store.documents import file_documents
 from decisions.store.events import StoredEvent
-from decisions.store.interface import Store
+from decisions.store.interface import NewDocument, Store
 from decisions.store.people import StoredPerson, stored_person
 from decisions.store.tables import (
     CaseRow,
@@ -60,12 +60,6 @@ _UPDATE_CASE = (
         catalogue_item=bindparam("catalogue_item"),
     )
 )
-# A document row for each new document an action carries, in one statement (the same bytes may
-# have been filed by another case: the row stays as it is).
-_FILE_DOCUMENT = {
-    "sqlite": sqlite.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"]),
-    "postgresql": postgresql.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"]),
-}
 _USERS = UserRow.__table__  # type: ignore[attr-defined]
 _PERSON = select(_USERS).where(_USERS.c.name == bindparam("name"))
 # The case's update that also confirms the acting person (active, roles and unit as the action
@@ -140,11 +134,11 @@ def chained_event(hash_: Hasher, body: Mapping[str, Any], prev: str) -> StoredEv
 
 def sql_store(db: Database) -> Store:
     """The storage of an initialised database: its repository, document bytes and people."""
-    from decisions.store.documents import DocumentStore
+    from decisions.store.documents import DatabaseDocuments
     from decisions.store.people import People
 
     algorithm = db.ensure_ready()
-    return Store(Repository(db, algorithm), DocumentStore(db.documents_root), People(db), algorithm, db.safe_url())
+    return Store(Repository(db, algorithm), DatabaseDocuments(db), People(db), algorithm, db.safe_url())
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
@@ -385,15 +379,6 @@ class Repository:
         with self.db.read() as conn:
             return [str(sha) for (sha,) in conn.execute(select(_DOCUMENTS.c.sha256))]
 
-    def register_document(self, sha256: str, size: int) -> None:
-        """Record a document's row (idempotent: the same bytes are filed once)."""
-        try:
-            with self.db.write() as conn:
-                if conn.execute(select(_DOCUMENTS.c.sha256).where(_DOCUMENTS.c.sha256 == sha256)).first() is None:
-                    conn.execute(_DOCUMENTS.insert().values(sha256=sha256, size=size))
-        except DuplicateKeyError:  # filed at the same moment by another writer: the row is there
-            pass
-
     def save_checkpoint(self, created_at: str, root: str, body: str) -> None:
         """Keep a published checkpoint (rows are only ever added)."""
         with self.db.write() as conn:
@@ -437,10 +422,11 @@ class Repository:
         body: Mapping[str, Any],
         projection: Mapping[str, Any],
         prev_hash: str | None = None,
-        documents: Sequence[tuple[str, int]] = (),
+        documents: Sequence[NewDocument] = (),
         actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent:
-        """Append one event and update the projection, in one transaction. ``expected_version`` 0
+        """Append one event and update the projection, in one transaction, with the bytes of the
+        ``documents`` the action brings that are not stored yet (`file_documents`). ``expected_version`` 0
         creates the case. ``prev_hash`` is the head hash the caller's snapshot ended with (read
         inside the transaction when not given). Raises `ConflictError`, writing nothing, if the case
         moved on: the projection is updated only where version *and* head hash are still the ones
@@ -495,8 +481,7 @@ class Repository:
                         raise self.conflict(case_id, expected_version, expected_version + 1, conn)
                 conn.execute(_INSERT_EVENT, event.__dict__)
                 if documents:
-                    rows = [{"sha256": sha, "size": size} for sha, size in dict(documents).items()]
-                    conn.execute(_FILE_DOCUMENT[conn.dialect.name], rows)
+                    file_documents(conn, documents)
         except DuplicateKeyError as exc:  # a concurrent writer took this case id or (case, seq) first
             raise self.conflict(case_id, expected_version, expected_version + 1) from exc
         return event

@@ -6,7 +6,7 @@ Schema changes go through Alembic migrations (`decisions/store/migrations`), nev
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "CheckpointRow",
     "DefinitionSetRow",
     "DefinitionSourceRow",
+    "DocumentChunkRow",
     "DocumentRow",
     "EventRow",
     "MetaRow",
@@ -81,11 +82,24 @@ class EventRow(SQLModel, table=True):
 
 
 class DocumentRow(SQLModel, table=True):
-    """A stored document; its bytes live in the content-addressed store under their SHA-256."""
+    """A stored document, content-addressed: its SHA-256, its size and media type; its bytes are
+    the `DocumentChunkRow`s of the same digest, written in the same transaction."""
 
     __tablename__ = "documents"
     sha256: str = Field(primary_key=True, max_length=64)
     size: int
+    media_type: str = Field(default="application/octet-stream", max_length=128)
+
+
+class DocumentChunkRow(SQLModel, table=True):
+    """One piece of a document's bytes (``seq`` 0, 1, ... of at most `CHUNK_BYTES` each), so that a
+    large document is written and read a piece at a time. No foreign key: verification, not the
+    schema, reports a document row without its bytes (or bytes without their row)."""
+
+    __tablename__ = "document_chunks"
+    sha256: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class CheckpointRow(SQLModel, table=True):
