@@ -220,10 +220,11 @@ class AuditService:
             return
         try:
             sizes = self.repository.document_sizes(sorted(wanted))
+            inspected = self.documents.inspect_many(sorted(wanted))  # their bytes, in one transaction
         except (DecisionsError, OSError):
             return  # each document is then looked up on its own, and the error becomes its finding
         for sha in sorted(wanted):
-            documents_seen[sha] = self._document_problem(sha, sizes.get(sha))
+            documents_seen[sha] = self._document_problem(sha, sizes.get(sha), inspected[sha])
 
     def _check_event(
         self, chain: _Chain, e: StoredEvent, documents_seen: dict[str, str | None], parsed: Any = _UNPARSED
@@ -292,14 +293,17 @@ class AuditService:
         if isinstance(fields, dict):
             chain.attributes = wf.attributes_after(chain.attributes, fields)
 
-    def _document_problem(self, sha: str, recorded: Any = _UNPARSED) -> str | None:
+    def _document_problem(
+        self, sha: str, recorded: Any = _UNPARSED, inspected: tuple[str | None, int | None] | None = None
+    ) -> str | None:
         """What is wrong with a stored document: its row, its recorded size, its bytes. ``recorded``
-        is the size its row records (None: no row) when the caller has read it already."""
+        is the size its row records (None: no row) and ``inspected`` what `DocumentBytes.inspect`
+        says of its bytes, when the caller has read them already."""
         try:
             size = self.repository.document_size(sha) if recorded is _UNPARSED else recorded
             if size is None:
                 return "its row in the document table is missing"
-            problem, actual = self.documents.inspect(sha)  # check and size in one read of the bytes
+            problem, actual = inspected or self.documents.inspect(sha)  # check and size in one read of the bytes
             if problem is not None:
                 return problem
             return None if actual == size else f"recorded size {size} differs from the stored bytes ({actual})"

@@ -19,10 +19,10 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, TextClause, bindparam, func, select, text
+from sqlalchemy.dialects import sqlite
 
 from decisions.audit import is_digest
 from decisions.errors import IntegrityError, UsageError, shown
@@ -54,13 +54,29 @@ _DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
 _CHUNKS = DocumentChunkRow.__table__  # type: ignore[attr-defined]
 _INSERT_CHUNK = _CHUNKS.insert()
 _NEW_ROW = sqlite.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"])
-# PostgreSQL: the row and the first chunk in one statement (one round trip); the chunk is inserted
-# only when the row was (a document already stored writes nothing more).
-_NEW_ROW_AND_FIRST_CHUNK = text(
-    "WITH new AS (INSERT INTO documents (sha256, size, media_type) VALUES (:sha256, :size, :media_type) "
-    "ON CONFLICT (sha256) DO NOTHING RETURNING sha256) "
-    "INSERT INTO document_chunks (sha256, seq, data) SELECT sha256, 0, :data FROM new"
-).bindparams(bindparam("data", type_=postgresql.BYTEA))
+_PG_STATEMENTS: dict[int, TextClause] = {}
+
+
+def _pg_new_rows_and_first_chunks(n: int) -> TextClause:
+    """PostgreSQL: the rows of ``n`` documents and their first chunks in one statement (one round
+    trip per action); a chunk is inserted only where its row was (stored bytes write nothing more),
+    and the digests of the new documents are returned."""
+    found = _PG_STATEMENTS.get(n)
+    if found is None:
+        values = ", ".join(
+            f"(CAST(:s{i} AS varchar), CAST(:z{i} AS integer), CAST(:m{i} AS varchar), CAST(:d{i} AS bytea))"
+            for i in range(n)
+        )
+        found = _PG_STATEMENTS[n] = text(
+            f"WITH v (sha256, size, media_type, data) AS (VALUES {values}), "
+            "new AS (INSERT INTO documents (sha256, size, media_type) SELECT sha256, size, media_type FROM v "
+            "ON CONFLICT (sha256) DO NOTHING RETURNING sha256) "
+            "INSERT INTO document_chunks (sha256, seq, data) "
+            "SELECT v.sha256, 0, v.data FROM v JOIN new ON new.sha256 = v.sha256 RETURNING sha256"
+        )
+    return found
+
+
 _CHUNKS_OF = select(_CHUNKS.c.data).where(_CHUNKS.c.sha256 == bindparam("sha256")).order_by(_CHUNKS.c.seq)
 _STORED_SIZE = select(func.count(), func.coalesce(func.sum(func.length(_CHUNKS.c.data)), 0)).where(
     _CHUNKS.c.sha256 == bindparam("sha256")
@@ -93,25 +109,28 @@ def file_documents(conn: Connection, documents: Sequence[NewDocument], chunk: in
     """Write, in the caller's transaction, each of ``documents`` not stored yet: its row and its
     bytes a chunk at a time (slices of the caller's bytes, never a copy of the whole). Returns how
     many were new. The caller has checked each digest against its bytes."""
-    new = 0
-    seen: set[str] = set()
-    for d in documents:
-        if d.sha256 in seen:
-            continue
-        seen.add(d.sha256)
-        view = memoryview(d.data)
-        row = {"sha256": d.sha256, "size": len(view), "media_type": d.media_type[:128]}
-        if conn.dialect.name == "postgresql":
-            written = conn.execute(_NEW_ROW_AND_FIRST_CHUNK, {**row, "data": view[:chunk]}).rowcount == 1
-        else:
-            written = conn.execute(_NEW_ROW, row).rowcount == 1
-            if written:
-                conn.execute(_INSERT_CHUNK, {"sha256": d.sha256, "seq": 0, "data": view[:chunk]})
-        if written:
-            new += 1
+    unique = list({d.sha256: d for d in documents}.values())
+    if not unique:
+        return 0
+    if conn.dialect.name == "postgresql":
+        params: dict[str, object] = {}
+        for i, d in enumerate(unique):
+            view = memoryview(d.data)
+            params.update({f"s{i}": d.sha256, f"z{i}": len(view), f"m{i}": d.media_type[:128], f"d{i}": view[:chunk]})
+        new = {str(sha) for (sha,) in conn.execute(_pg_new_rows_and_first_chunks(len(unique)), params)}
+    else:
+        new = set()
+        for d in unique:
+            row = {"sha256": d.sha256, "size": len(d.data), "media_type": d.media_type[:128]}
+            if conn.execute(_NEW_ROW, row).rowcount == 1:
+                conn.execute(_INSERT_CHUNK, {"sha256": d.sha256, "seq": 0, "data": memoryview(d.data)[:chunk]})
+                new.add(d.sha256)
+    for d in unique:
+        if d.sha256 in new:
+            view = memoryview(d.data)
             for seq, start in enumerate(range(chunk, len(view), chunk), start=1):
                 conn.execute(_INSERT_CHUNK, {"sha256": d.sha256, "seq": seq, "data": view[start : start + chunk]})
-    return new
+    return len(new)
 
 
 class DatabaseDocuments:
@@ -173,6 +192,34 @@ class DatabaseDocuments:
         if not pieces:
             return "missing", None
         return (None if h.hexdigest() == sha256 else "bytes do not match the hash"), size
+
+    def inspect_many(self, sha256s: Sequence[str]) -> dict[str, tuple[str | None, int | None]]:
+        """`inspect` of each of ``sha256s``, in one read transaction (chunks streamed in digest order,
+        one document's hash state held at a time): what verification asks of a batch of documents."""
+        wanted = sorted({_digest_of(s) for s in sha256s})
+        out: dict[str, tuple[str | None, int | None]] = {s: ("missing", None) for s in wanted}
+
+        def done(sha: str | None, h: Any, size: int) -> None:
+            if sha is not None:
+                out[sha] = (None if h.hexdigest() == sha else "bytes do not match the hash"), size
+
+        with self.db.read() as conn:
+            streaming = conn.execution_options(stream_results=True, yield_per=16)
+            for i in range(0, len(wanted), 500):
+                query = (
+                    select(_CHUNKS.c.sha256, _CHUNKS.c.data)
+                    .where(_CHUNKS.c.sha256.in_(wanted[i : i + 500]))
+                    .order_by(_CHUNKS.c.sha256, _CHUNKS.c.seq)
+                )
+                current, h, size = None, hashlib.sha256(), 0
+                for sha, data in streaming.execute(query):
+                    if sha != current:
+                        done(current, h, size)
+                        current, h, size = str(sha), hashlib.sha256(), 0
+                    h.update(data)
+                    size += len(data)
+                done(current, h, size)
+        return out
 
     def size(self, sha256: str) -> int:
         """The number of bytes stored under ``sha256`` (`IntegrityError` when missing)."""

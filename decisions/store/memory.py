@@ -314,6 +314,9 @@ class MemoryDocuments:
             return "missing", None
         return (None if hashlib.sha256(data).hexdigest() == sha256 else "bytes do not match the hash"), len(data)
 
+    def inspect_many(self, sha256s: Sequence[str]) -> dict[str, tuple[str | None, int | None]]:
+        return {sha: self.inspect(sha) for sha in sha256s}
+
     def size(self, sha256: str) -> int:
         data = self._stored(sha256)
         if data is None:
