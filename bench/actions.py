@@ -135,7 +135,8 @@ def bench_sqlite(figure: Any, add: Add, work: Path, decisions: int, workload: Wo
 
 def disk_syncs(office: Office, workload: Workload, ids: list[str]) -> tuple[float, str]:
     """Syncs per action on SQLite, counted (untimed): ``os.fsync`` calls (document files and their
-    directory) plus write commits (one WAL sync each at synchronous=FULL; read commits sync nothing)."""
+    directory before documents moved into the database; none since) plus write commits (one WAL sync
+    each at synchronous=FULL; read commits sync nothing)."""
     db = office.cases.db
     assert db is not None
     counts: Counter[str] = Counter()

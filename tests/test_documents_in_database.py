@@ -243,13 +243,17 @@ def test_an_action_killed_after_writing_its_bytes_leaves_none_behind(office: Off
 # -- moving an earlier version's file store in ----------------------------------------------------------
 
 
+def unpack(target: Path) -> Path:
+    """The database and file store of the earlier version, unpacked into ``target``:
+    ``office.sqlite`` and ``office.documents/``."""
+    with tarfile.open(LEGACY) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
 @pytest.fixture
 def legacy(tmp_path: Path) -> Path:
-    """The database and file store of the earlier version, unpacked: ``office.sqlite`` and
-    ``office.documents/``."""
-    with tarfile.open(LEGACY) as tar:
-        tar.extractall(tmp_path / "legacy", filter="data")
-    return tmp_path / "legacy"
+    return unpack(tmp_path / "legacy")
 
 
 def legacy_database(backend: str, legacy: Path, tmp_path: Path) -> Iterator[Database]:
@@ -350,3 +354,28 @@ def test_a_missing_or_altered_file_refuses_the_upgrade_and_nothing_is_written(
             assert "document_chunks" not in inspect(conn).get_table_names()
             assert "media_type" not in {c["name"] for c in inspect(conn).get_columns("documents")}
             assert conn.execute(text("SELECT count(*) FROM documents")).scalar() == 16
+
+
+def test_init_reports_what_it_moved_and_a_damaged_store_refuses_it(legacy: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from decisions.cli import app, exit_code
+
+    def init(root: Path) -> Any:
+        env = {"DECISIONS_DOCUMENTS": str(root / "office.documents"), "DECISIONS_CONFIG": None}
+        return CliRunner().invoke(app, ["init", "--db", f"sqlite:///{root / 'office.sqlite'}"], env=env)
+
+    damaged = unpack(tmp_path / "damaged")
+    _damage(damaged, "altered")
+    refused = init(damaged)
+    assert isinstance(refused.exception, IntegrityError) and exit_code(refused.exception) == 7
+    assert "nothing was written" in str(refused.exception)
+    stray = legacy / "office.documents" / "00" / ("00" * 32)  # bytes of an action never recorded
+    stray.parent.mkdir()
+    stray.write_bytes(b"bytes no row names")
+    done = init(legacy)
+    assert done.exit_code == 0, done.output
+    assert "16 documents" in done.output and "every hash checked" in done.output
+    assert "1 files no document row names were not moved" in done.output
+    again = init(legacy)
+    assert again.exit_code == 0 and "documents are stored in the database" in again.output
