@@ -379,3 +379,73 @@ def test_init_reports_what_it_moved_and_a_damaged_store_refuses_it(legacy: Path,
     assert "1 files no document row names were not moved" in done.output
     again = init(legacy)
     assert again.exit_code == 0 and "documents are stored in the database" in again.output
+
+
+# -- the same contract on every store ----------------------------------------------------------------
+
+
+def test_every_store_keeps_the_document_contract(contract_service: Any) -> None:
+    """Memory, SQLite and PostgreSQL: `put` stores the bytes and the row at once, once; an append
+    stores the action's new documents with it; every read is checked, one at a time or in a batch."""
+    documents, repository = contract_service.documents, contract_service.repository
+    first = documents.put(b"a document", "text/plain")
+    assert documents.put(b"a document", "application/pdf") == first == sha(b"a document")
+    assert documents.media_type(first) == "text/plain" and repository.document_size(first) == 10
+    assert list(documents.stream(first)) == [b"a document"] and documents.get(first) == b"a document"
+    unknown = "0" * 64
+    assert documents.media_type(unknown) is None
+    with pytest.raises(IntegrityError):
+        documents.get(unknown)
+    with pytest.raises(IntegrityError):
+        list(documents.stream(unknown))
+    assert documents.inspect_many([first, unknown]) == {first: (None, 10), unknown: ("missing", None)}
+    assert documents.inspect_many([]) == {}
+
+    from decisions.model import Action, Document
+    from tests.stores import play
+    from tests.support import MAIN_PATH, PEOPLE
+
+    play(contract_service, "D-1", MAIN_PATH[:1])
+    step = MAIN_PATH[1]
+    assert step.docs
+    carried = [Document(k, sha(f"carried {k}".encode()), 1, f"{k}.pdf") for k in step.docs]
+    blobs = {d.sha256: f"carried {d.kind}".encode() for d in carried}
+    action = Action(step.trigger, PEOPLE[step.actor], step.on, dict(step.fields), tuple(carried))
+    contract_service.act("D-1", action, blobs=blobs)  # through `Repository.append`, with the bytes
+    for d in carried:
+        assert documents.get(d.sha256) == blobs[d.sha256] and documents.media_type(d.sha256) == "application/pdf"
+        assert repository.document_size(d.sha256) == len(blobs[d.sha256])
+    wanted = [d.sha256 for d in carried] + [first]
+    assert documents.inspect_many(wanted) == {w: documents.inspect(w) for w in wanted}
+    assert all(problem is None for problem, _ in documents.inspect_many(wanted).values())
+
+
+def test_two_writers_of_the_same_new_bytes_store_them_once(office: Office, definitions: Definitions) -> None:
+    """Two offices (two engines, as two processes) start decisions carrying the same new document at
+    the same moment: both are accepted, the bytes are stored once."""
+    import threading
+
+    assert office.cases.db is not None
+    other = Office(Database(office.cases.db.url), definitions, clock=fixed_clock)
+    shared = [("proposal", b"the same proposal, twice at once", "proposal.pdf")]
+    barrier, errors = threading.Barrier(2), []
+
+    def propose(o: Office, title: str) -> None:
+        try:
+            barrier.wait()
+            o.start("major_decision", "李明", {**FIELDS, "title": title}, shared, "2025-03-03")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=propose, args=(o, t)) for o, t in ((office, "一"), (other, "二"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        database(other).dispose()
+    assert errors == []
+    assert len(office.list_cases()) == 2
+    assert stored(office, sha(shared[0][1])) == ((32, "application/pdf"), [32])
+    assert AuditService(office.cases).verify().ok
