@@ -13,6 +13,7 @@ The file store of earlier versions (``root/ab/abcdef...`` beside the database) i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import os
@@ -48,7 +49,6 @@ MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 CHUNK_BYTES = 1 << 20
 """The bytes of one chunk row (1 MiB; docs/benchmarks.md, "documents in the transaction")."""
 OCTET_STREAM = "application/octet-stream"
-_TYPES = mimetypes.MimeTypes(filenames=())  # the standard library's table only: the same on every machine
 
 _DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
 _CHUNKS = DocumentChunkRow.__table__  # type: ignore[attr-defined]
@@ -95,8 +95,15 @@ def check_document_size(data: bytes) -> None:
 def media_type_for(name: str) -> str:
     """The media type a document's file name suggests (the standard library's table), else
     ``application/octet-stream``."""
-    guessed, _ = _TYPES.guess_type(name, strict=False)
+    guessed, _ = _media_types().guess_type(name, strict=False)
     return guessed or OCTET_STREAM
+
+
+@functools.cache
+def _media_types() -> mimetypes.MimeTypes:
+    """The standard library's own table, not the machine's files: the same type on every machine.
+    Built on first use (not at import: start-up)."""
+    return mimetypes.MimeTypes(filenames=())
 
 
 def _digest_of(sha256: str) -> str:
@@ -109,7 +116,8 @@ def file_documents(conn: Connection, documents: Sequence[NewDocument], chunk: in
     """Write, in the caller's transaction, each of ``documents`` not stored yet: its row and its
     bytes a chunk at a time (slices of the caller's bytes, never a copy of the whole). Returns how
     many were new. The caller has checked each digest against its bytes."""
-    unique = list({d.sha256: d for d in documents}.values())
+    # one of each, in digest order: two writers of the same new documents lock their rows in one order
+    unique = sorted({d.sha256: d for d in documents}.values(), key=lambda d: d.sha256)
     if not unique:
         return 0
     if conn.dialect.name == "postgresql":
