@@ -1045,7 +1045,7 @@ class SmallOffice:
             "events": verified["events"],
             "verify": verified,
             "tables": tables,
-            "files": sorted(str(p.relative_to(self.cli.documents)) for p in self.cli.documents.rglob("*")),  # none
+            "files": sorted(str(p.relative_to(self.cli.documents)) for p in self.cli.documents.rglob("*")),
         }
 
 
