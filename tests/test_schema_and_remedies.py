@@ -207,3 +207,34 @@ def test_json_refusals_go_to_stdout_and_every_shape_validates_against_its_schema
     assert V("off_catalogue_reason") in names  # read by the catalogue rule, not in launch's own requires
     code, out, _ = cli("show", "--new", "--json")
     validate("start.schema.json", json.loads(out))
+
+
+# -- the Python API (Office) ------------------------------------------------------------------------
+
+
+def test_the_office_returns_an_action_s_schema_and_names_who_holds_the_role_a_refusal_needs() -> None:
+    from decisions.errors import ActionRefused
+    from decisions.service.office import Office
+    from decisions.store.memory import memory_store
+    from tests.stores import fixed_clock
+
+    office = Office(memory_store(), shipped_definitions(), clock=fixed_clock)
+    office.users.add("李明", [V("proposer"), V("organiser")], "县交通运输局")
+    office.users.add("王县长", [V("head")], "县人民政府")
+    office.users.add("张前任", [V("head")], "县人民政府")
+    office.users.deactivate("张前任")
+    start = office.start_schema()
+    assert start.trigger == V("propose") and any(i.name == V("title") for i in start.fields)
+    propose = MAIN_PATH[0]
+    fields = {k: str(v) for k, v in propose.fields.items()}
+    case = office.propose("李明", fields, on=propose.on).case.id
+    schema = office.action_schema(case, "决定启动并确定承办单位")  # the action by its Chinese label
+    assert schema.trigger == V("launch")
+    assert {i.name for i in schema.fields} >= {V("organiser_unit"), V("catalogue_item"), V("off_catalogue_reason")}
+    with pytest.raises(ActionRefused) as refused:
+        office.act(case, V("launch"), "李明", {V("organiser_unit"): "县交通运输局"}, on="2025-03-05")
+    role = next(u for u in refused.value.unmet if u.rule_id == "engine.role")
+    assert role.remedy is not None and role.remedy.holders == ("王县长",)  # the active holder only
+    with pytest.raises(UnknownName) as typo:
+        office.show(case[:-1] + "9")
+    assert typo.value.suggestions == (case,)

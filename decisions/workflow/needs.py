@@ -43,7 +43,7 @@ from decisions.rules.conditions import (
     Value,
 )
 from decisions.rules.definitions import Rule
-from decisions.rules.facts import FACTS
+from decisions.rules.facts import FACTS, FactType
 from decisions.workflow.definition import FieldType, TransitionDef, WorkflowDef
 
 __all__ = [
@@ -358,14 +358,20 @@ def resolve(
 _OPS: Mapping[str, tuple[str, str]] = {
     "eq": ("为", "is"),
     "ne": ("不为", "is not"),
-    "gt": ("晚于/大于", "is after / more than"),
-    "gte": ("不早于/不少于", "is at least"),
-    "lt": ("早于/小于", "is before / less than"),
-    "lte": ("不晚于/不超过", "is at most"),
-    "in": ("为以下之一", "is one of"),
-    "not_in": ("不为以下任一", "is none of"),
-    "contains_all": ("包含全部", "contains all of"),
-    "disjoint": ("不包含任一", "contains none of"),
+    "gt": ("大于", "is more than"),
+    "gte": ("不少于", "is at least"),
+    "lt": ("小于", "is less than"),
+    "lte": ("不超过", "is at most"),
+    "in": ("为以下之一：", "is one of"),
+    "not_in": ("不为以下任一：", "is none of"),
+    "contains_all": ("包含全部：", "contains all of"),
+    "disjoint": ("不包含任一：", "contains none of"),
+}
+_DATE_OPS: Mapping[str, tuple[str, str]] = {
+    "gt": ("晚于", "is after"),
+    "gte": ("不早于", "is on or after"),
+    "lt": ("早于", "is before"),
+    "lte": ("不晚于", "is on or before"),
 }
 
 
@@ -398,6 +404,13 @@ def _describe_value(v: Value, wf: WorkflowDef, enum_of: str | None = None) -> Te
         return Text("、".join(s.zh for s in shown), ", ".join(s.en for s in shown))
     if isinstance(v, Param):
         return Text(f"参数 {v.name}", f"parameter {v.name}")
+    if isinstance(v, Length):
+        of = _describe_value(v.of, wf)
+        return Text(f"{of.zh}的个数", f"the number of {of.en}")
+    if isinstance(v, Count) and v.document is not None:
+        d = wf.documents.get(v.document)
+        label = d.label if d is not None else Text(v.document, v.document)
+        return Text(f"「{label.zh}」({v.document}) 的份数", f"the number of '{label.en}' ({v.document}) documents")
     text = v.describe()
     return Text(text, text)
 
@@ -417,6 +430,7 @@ def describe_condition(c: Condition, wf: WorkflowDef) -> Text:
     if isinstance(c, Compare):
         enum_of = _enum_field(c.left, wf) or _enum_field(c.right, wf)
         left, right = _describe_value(c.left, wf, enum_of), _describe_value(c.right, wf, enum_of)
-        zh, en = _OPS.get(c.op, (c.op, c.op))
+        dates = FactType.DATE in (c.left.type, c.right.type)
+        zh, en = (_DATE_OPS if dates and c.op in _DATE_OPS else _OPS).get(c.op, (c.op, c.op))
         return Text(f"{left.zh}{zh}{right.zh}", f"{left.en} {en} {right.en}")
     return Text(type(c).__name__, type(c).__name__)  # pragma: no cover - the closed set above
