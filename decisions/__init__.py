@@ -7,6 +7,8 @@ touches the database never imports the store.
 - `Office`: the service layer as one object (what the CLI uses; the Python API for scripts);
 - `Definitions`, `load_definitions`, `load_deployment`, `find_config`: definitions and deployments;
 - `Action`, `Actor`, `Case`, `Document`, `Record`, `Text`: the domain values;
+- `ActionSchema`: what an action takes (`Office.action_schema`, `Office.start_schema`); `Remedy`: how
+  to meet an unmet requirement (`Unmet.remedy`);
 - the error hierarchy, rooted at `DecisionsError` (see `decisions.errors`).
 """
 
@@ -19,6 +21,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ActionRefused": "decisions.errors",
+    "ActionSchema": "decisions.workflow.needs",
     "Action": "decisions.model",
     "Actor": "decisions.model",
     "CalendarYearUnknown": "decisions.errors",
@@ -31,8 +34,10 @@ _EXPORTS = {
     "IntegrityError": "decisions.errors",
     "Office": "decisions.service.office",
     "Record": "decisions.model",
+    "Remedy": "decisions.errors",
     "StoreError": "decisions.errors",
     "Text": "decisions.model",
+    "UnknownName": "decisions.errors",
     "Unmet": "decisions.errors",
     "UsageError": "decisions.errors",
     "find_config": "decisions.config",
@@ -43,6 +48,7 @@ _EXPORTS = {
 __all__ = [
     "Action",
     "ActionRefused",
+    "ActionSchema",
     "Actor",
     "CalendarYearUnknown",
     "Case",
@@ -54,8 +60,10 @@ __all__ = [
     "IntegrityError",
     "Office",
     "Record",
+    "Remedy",
     "StoreError",
     "Text",
+    "UnknownName",
     "Unmet",
     "UsageError",
     "__version__",
@@ -74,13 +82,16 @@ if TYPE_CHECKING:
         DecisionsError,
         DefinitionError,
         IntegrityError,
+        Remedy,
         StoreError,
+        UnknownName,
         Unmet,
         UsageError,
     )
     from decisions.loading import load_definitions
     from decisions.model import Action, Actor, Case, Document, Record, Text
     from decisions.service.office import Office
+    from decisions.workflow.needs import ActionSchema
 
 
 def __getattr__(name: str) -> Any:

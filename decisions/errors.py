@@ -9,7 +9,8 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
     │   └── CalendarYearUnknown  a date computation needs a year the working-day calendar does not know
     ├── ActionRefused            an action is not allowed now; lists every unmet requirement with its citation
     ├── UsageError               the caller asked for something that does not exist (unknown workflow, trigger ...)
-    │   └── CaseExists           a case with that id is already on record
+    │   ├── CaseExists           a case with that id is already on record
+    │   └── UnknownName          an action, case or value that does not exist, with the names meant ("did you mean")
     ├── StoreError               the database or document store cannot be reached or used
     │   ├── ConflictError        someone else changed the case since it was read (optimistic concurrency)
     │   ├── TransientStoreError  the database asks for the transaction to be run again (serialization, deadlock)
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "ActionRefused",
@@ -30,15 +31,20 @@ __all__ = [
     "CalendarYearUnknown",
     "CaseExists",
     "ConflictError",
+    "DateBound",
     "DecisionsError",
     "DefinitionError",
     "DuplicateKeyError",
     "IntegrityError",
+    "Named",
     "Problem",
+    "Remedy",
     "StoreError",
     "TransientStoreError",
+    "UnknownName",
     "Unmet",
     "UsageError",
+    "ValueHint",
     "shown",
 ]
 
@@ -111,12 +117,111 @@ class CalendarYearUnknown(CalendarError):
 
 
 @dataclass(frozen=True)
+class Named:
+    """Something a form names: a field, a document kind, a role, an action, with its labels."""
+
+    name: str
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} ({self.name})"
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """A date a period rule allows at the earliest (``bound == "earliest"``) or at the latest
+    (``"latest"``) for ``field`` (a date field of the action, or the action's own day: ``on``)."""
+
+    field: Named
+    bound: str
+    date: date
+
+
+@dataclass(frozen=True)
+class ValueHint:
+    """The values a field must take (``how == "one_of"``) or include (``"includes"``, a list field:
+    at least one of ``values``) for a requirement to hold."""
+
+    field: Named
+    how: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """What would satisfy an unmet requirement, where the engine can compute it: the fields and
+    documents to supply, the valid dates of a period, the field whose reason lawfully shortens it
+    (``waiver``), the roles that may act and the people who hold one (``holders``, filled in by the
+    service, which knows the people), or the actions possible instead."""
+
+    fields: tuple[Named, ...] = ()
+    documents: tuple[Named, ...] = ()
+    dates: tuple[DateBound, ...] = ()
+    waiver: Named | None = None
+    roles: tuple[Named, ...] = ()
+    holders: tuple[str, ...] = ()
+    actions: tuple[Named, ...] = ()
+    units: tuple[str, ...] = ()
+    values: tuple[ValueHint, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.fields
+            or self.documents
+            or self.dates
+            or self.waiver
+            or self.roles
+            or self.holders
+            or self.actions
+            or self.units
+            or self.values
+        )
+
+    def describe(self) -> tuple[str, str]:
+        """The remedy in words, (zh, en)."""
+        zh: list[str] = []
+        en: list[str] = []
+        if self.fields:
+            zh.append("填写：" + "、".join(str(f) for f in self.fields))
+            en.append("fill in: " + ", ".join(f"{f.en} ({f.name})" for f in self.fields))
+        if self.documents:
+            zh.append("附上：" + "、".join(str(d) for d in self.documents))
+            en.append("attach: " + ", ".join(f"{d.en} ({d.name})" for d in self.documents))
+        for b in self.dates:
+            word = "最早" if b.bound == "earliest" else "最晚"
+            zh.append(f"{b.field}{word} {b.date.isoformat()}")
+            en.append(f"{b.field.name}: {b.bound} {b.date.isoformat()}")
+        for v in self.values:
+            word, word_en = ("包含以下之一", "includes one of") if v.how == "includes" else ("为以下之一", "is one of")
+            zh.append(f"{v.field}{word}：{'、'.join(v.values)}")
+            en.append(f"{v.field.name} {word_en}: {', '.join(v.values)}")
+        if self.waiver is not None:
+            zh.append(f"或在「{self.waiver.zh}」({self.waiver.name}) 中说明缩短理由")
+            en.append(f"or state the reason for the shorter period in '{self.waiver.en}' ({self.waiver.name})")
+        if self.roles:
+            zh.append("由以下角色办理：" + "、".join(r.zh for r in self.roles))
+            en.append("to be done by: " + ", ".join(r.en for r in self.roles))
+        if self.holders:
+            zh.append("现任人员：" + "、".join(self.holders))
+            en.append("held by: " + ", ".join(self.holders))
+        if self.units:
+            zh.append("由以下单位的人员办理：" + "、".join(self.units))
+            en.append("by someone of: " + ", ".join(self.units))
+        if self.actions:
+            zh.append("可执行：" + "、".join(str(a) for a in self.actions))
+            en.append("possible: " + ", ".join(f"{a.en} ({a.name})" for a in self.actions))
+        return "；".join(zh), "; ".join(en)
+
+
+@dataclass(frozen=True)
 class Unmet:
     """One requirement that stops an action, with the legal text that imposes it.
 
     ``kind`` is ``violation`` (the requirement is false), ``error`` (it could not be evaluated:
     never taken as false, never as true), ``role`` (the actor lacks a role the transition allows),
-    or ``missing`` (a field or document the transition must carry is absent).
+    or ``missing`` (a field or document the transition must carry is absent). ``remedy``: what
+    would satisfy it, where the engine can compute that (`Remedy`).
     """
 
     rule_id: str
@@ -125,9 +230,14 @@ class Unmet:
     message_en: str
     kind: str = "violation"
     sources: tuple[str, ...] = field(default=())
+    remedy: Remedy | None = None
 
     def __str__(self) -> str:
-        return f"[{self.rule_id}] {self.message_zh} / {self.message_en} ({self.citation})"
+        fix = ""
+        if self.remedy:  # how to meet it, before the citation: one line per requirement
+            zh, en = self.remedy.describe()
+            fix = f" → {zh} / {en}"
+        return f"[{self.rule_id}] {self.message_zh} / {self.message_en}{fix} ({self.citation})"
 
 
 class ActionRefused(DecisionsError):
@@ -148,6 +258,23 @@ class UsageError(DecisionsError):
 
 class CaseExists(UsageError):
     """A case with the id asked for is already on record (a numbered start then takes the next number)."""
+
+
+class UnknownName(UsageError):
+    """An action, case or value that does not exist. ``what`` says which kind of name (``action``,
+    ``case``, ``value``), ``name`` is what was given, ``suggestions`` the close names that do exist
+    ("did you mean"), ``known`` every name that would be accepted where the list is short enough."""
+
+    def __init__(
+        self, message: str, *, what: str, name: str, suggestions: Sequence[str] = (), known: Sequence[str] = ()
+    ) -> None:
+        self.what, self.name = what, name
+        self.suggestions: tuple[str, ...] = tuple(suggestions)
+        self.known: tuple[str, ...] = tuple(known)
+        if self.suggestions:
+            meant = ", ".join(self.suggestions)
+            message += f"；您是否要输入 {meant} / did you mean {meant}?"
+        super().__init__(message)
 
 
 class StoreError(DecisionsError):

@@ -1142,6 +1142,10 @@ def test_the_installed_command_prints_the_refusal_on_stderr_and_exits_with_its_c
         out, err = proc.communicate(timeout=120)
         refusal = by_id[refusal_id]
         assert proc.returncode == refusal.code, (refusal_id, err)
+        if "--json" in refusal.args:  # under --json the error is JSON on stdout (docs/json.md), stderr silent
+            error = json.loads(out)["error"]
+            assert error["exit_code"] == refusal.code and err == "", (refusal_id, out, err)
+            out, err = "", error["message"] + "\n"
         assert out == "" and "Traceback" not in err, (refusal_id, err)
         lines = err.splitlines()
         for fragment in refusal.fragments:
@@ -1188,3 +1192,37 @@ def test_a_refused_action_with_an_attachment_stores_no_document(
         leftover = sorted(set(after["files"]) - set(baseline["files"]))
         rows = {t for t in after["tables"] if after["tables"][t] != baseline["tables"][t]}
         raise WroteSomething(f"left behind: files {leftover}, rows changed in {rows}")
+
+
+# -- --json is a contract: every view of the story has the shape its JSON Schema documents ----------
+
+JSON_VIEWS = [
+    ("history", "history.schema.json"),
+    ("list", "list.schema.json"),
+    ("users", "users.schema.json"),
+    ("inbox 赵律师 review", "inbox.schema.json"),
+    ("inbox 钱审计", "inbox.schema.json"),
+    ("catalogue show", "catalogue-show.schema.json"),
+    ("catalogue show v1", "catalogue-show.schema.json"),
+    ("catalogue diff", "catalogue-diff.schema.json"),
+    ("audit verify json", "verify.schema.json"),
+    ("audit replay", "replay.schema.json"),
+]
+
+
+@pytest.mark.parametrize(("run_name", "schema"), JSON_VIEWS, ids=[s for _, s in JSON_VIEWS])
+def test_every_json_view_of_the_story_has_its_documented_shape(story: Story, run_name: str, schema: str) -> None:
+    from tests.json_schemas import validate
+
+    validate(schema, story.runs[run_name].json())
+
+
+def test_show_json_has_its_documented_shape_in_every_state_of_the_story(story: Story) -> None:
+    from tests.json_schemas import validate
+
+    assert len(story.shown) > 5
+    for details in story.shown.values():
+        validate("show.schema.json", details)
+        for record in details["records"]:
+            for d in record["documents"]:  # objects with the full hash, never a display string
+                assert len(d["sha256"]) == 64 and d["size"] > 0

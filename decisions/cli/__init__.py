@@ -13,7 +13,7 @@ import typer
 
 from decisions.cli.audit import audit_app, init
 from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, start, user_app
-from decisions.cli.common import LANG
+from decisions.cli.common import LANG, OUTPUT
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
 from decisions.cli.workflow import workflow_app
@@ -29,7 +29,7 @@ from decisions.errors import (
     shown,
 )
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "report_error"]
 
 app = typer.Typer(
     name="decisions",
@@ -62,6 +62,7 @@ def _options(
     if lang not in ("zh", "en", "both"):
         raise UsageError(f"--lang 应为 zh、en 或 both / --lang must be zh, en or both, got {shown(lang)}")
     LANG.value = lang
+    OUTPUT.json = False  # until the command's own --json says otherwise
 
 
 EXIT_CODES: list[tuple[type[DecisionsError], int]] = [
@@ -83,9 +84,20 @@ def exit_code(error: DecisionsError) -> int:
 
 
 def main() -> None:
-    """Entry point: run the app; a `DecisionsError` becomes its message on stderr and an exit code."""
+    """Entry point: run the app; a `DecisionsError` becomes its message on stderr (under ``--json``:
+    its JSON on stdout, `decisions.cli.jsonout.error`) and an exit code."""
     try:
         app()
     except DecisionsError as exc:
-        print(str(exc), file=sys.stderr)
+        report_error(exc)
         sys.exit(exit_code(exc))
+
+
+def report_error(exc: DecisionsError) -> None:
+    """Say what went wrong: JSON on stdout when the command was asked for ``--json``, else text on stderr."""
+    if OUTPUT.json:
+        from decisions.cli.jsonout import dump, error
+
+        dump(error(exc, exit_code(exc)))
+    else:
+        print(str(exc), file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,13 +11,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from decisions.cli import jsonout
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
-from decisions.errors import Unmet
 from decisions.model import Document, Text
 
 if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
-    from decisions.service.office import Attachment, CaseDetails, Office
+    from decisions.service.office import Attachment, CaseDetails, DocumentInfo, Office
+    from decisions.workflow.definition import WorkflowDef
     from decisions.workflow.engine import Fired
+    from decisions.workflow.needs import ActionSchema
 
 console = Console(soft_wrap=True, highlight=False)
 
@@ -64,19 +66,8 @@ def document_line(d: Document) -> str:
     return _line(d)
 
 
-def _dump(payload: Any) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-
-
-def _unmet(u: Unmet) -> dict[str, Any]:
-    return {
-        "rule_id": u.rule_id,
-        "citation": u.citation,
-        "message_zh": u.message_zh,
-        "message_en": u.message_en,
-        "kind": u.kind,
-        "sources": list(u.sources),  # each parameter's value in force and the packs (with citations) that set it
-    }
+_dump = jsonout.dump
+_unmet = jsonout.unmet
 
 
 def _fired(fired: Fired, as_json: bool) -> None:
@@ -91,7 +82,10 @@ def _fired(fired: Fired, as_json: bool) -> None:
                 "to": r.to_state,
                 "version": r.seq,
                 "draft_version": r.draft_version,
-                "documents": [{"kind": d.kind, "sha256": d.sha256, "version": d.version} for d in r.documents],
+                "on": r.on,
+                "actor": r.actor,
+                "role": r.role,
+                "documents": [jsonout.document(d) for d in r.documents],
                 "rules": [
                     {"id": x.rule.id, "outcome": x.outcome.value, "citation": str(x.rule.citation)}
                     for x in fired.results
@@ -220,7 +214,25 @@ def act(
     _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json)
 
 
-def _details_json(d: CaseDetails) -> dict[str, Any]:
+def _state_json(wf: WorkflowDef, state: str) -> dict[str, Any]:
+    """A state as a form or a script reads it: its label, its stage and the stage's place in the
+    procedure (the order the workflow declares its stages in), and its flags."""
+    from decisions.workflow.needs import steps_to_approval
+
+    s = wf.states[state]
+    return {
+        "id": state,
+        "label": jsonout.text(s.label),
+        "stage": s.stage,
+        "stage_order": list(wf.stages).index(s.stage),
+        "approval": s.approval,
+        "final": s.final,
+        "discussion": s.discussion,
+        "steps_to_approval": steps_to_approval(wf).get(state),  # fewest transitions to an approval state
+    }
+
+
+def _details_json(d: CaseDetails, documents: Mapping[str, DocumentInfo], wf: WorkflowDef) -> dict[str, Any]:
     c = d.view.case
     return {
         "id": c.id,
@@ -230,6 +242,7 @@ def _details_json(d: CaseDetails) -> dict[str, Any]:
         "stage": {"zh": d.stage_label.zh, "en": d.stage_label.en},
         "approval_state": d.approval,
         "final": d.final,
+        "state_info": _state_json(wf, c.state),
         "version": d.view.version,
         "draft_version": c.draft_version,
         "definitions": d.view.definitions,
@@ -242,7 +255,7 @@ def _details_json(d: CaseDetails) -> dict[str, Any]:
                 "role": r.role,
                 "on": r.on,
                 "to": r.to_state,
-                "documents": [document_line(x) for x in r.documents],
+                "documents": [jsonout.document(x, documents) for x in r.documents],
             }
             for r in c.records
         ],
@@ -255,6 +268,8 @@ def _details_json(d: CaseDetails) -> dict[str, Any]:
                 "requires_fields": list(o.requires_fields),
                 "requires_documents": list(o.requires_documents),
                 "checked_when_fired": list(o.checked_on_fire),
+                "to_state": _state_json(wf, o.dest),
+                "inputs": jsonout.action_schema(o.schema) if o.schema is not None else None,
             }
             for o in d.options
             if o.available
@@ -263,7 +278,10 @@ def _details_json(d: CaseDetails) -> dict[str, Any]:
             {
                 "action": o.trigger,
                 "label": {"zh": o.label.zh, "en": o.label.en},
+                "to": o.dest,
+                "to_state": _state_json(wf, o.dest),
                 "reasons": [_unmet(u) for u in o.blocked],
+                "inputs": jsonout.action_schema(o.schema) if o.schema is not None else None,
             }
             for o in d.options
             if not o.available
@@ -276,16 +294,36 @@ def _details_json(d: CaseDetails) -> dict[str, Any]:
 
 
 def show(
-    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    case_id: Annotated[str | None, typer.Argument(help="编号 / case id")] = None,
     as_: AsOption = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="新事项的填报项 / what opening a new case takes (instead of a case id)")
+    ] = False,
+    workflow: Annotated[
+        str | None,
+        typer.Option("--workflow", help="与 --new 同用：流程 / with --new: the workflow (default: propose's)"),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """查看决策事项：阶段、状态、记录、可执行与受阻的操作 / show a case and what can happen next."""
-    d = _office(db, config).show(case_id, as_)
+    office = _office(db, config)
+    if new or case_id is None:
+        if case_id is not None or not new:
+            from decisions.errors import UsageError
+
+            raise UsageError("请给出事项编号，或用 --new 查看新事项的填报项 / give a case id, or --new for a new case")
+        schema = office.start_schema(workflow, as_)
+        if as_json:
+            _dump({"workflow": workflow or office.proposal_workflow(), "start": jsonout.action_schema(schema)})
+        else:
+            _print_schema(schema)
+        return
+    d = office.show(case_id, as_)
     if as_json:
-        _dump(_details_json(d))
+        wf = office.cases.definitions_for(d.view.definitions).workflow(d.view.case.workflow)
+        _dump(_details_json(d, office.documents(d.view.case.records), wf))
         return
     c = d.view.case
     approval = " ✔ " + h("批准状态", "approval state") if d.approval else ""
@@ -306,8 +344,9 @@ def show(
     console.print(f"\n[bold]{h('可执行', 'available')}[/bold] {who}")
     for o in d.options:
         if o.available:
-            needs = ", ".join([*o.requires_fields, *(f"📎{k}" for k in o.requires_documents)]) or "—"
-            console.print(f"   [green]▶[/green] {o.trigger}: {label(o.label)} → {o.dest}  [dim]needs: {needs}[/dim]")
+            console.print(f"   [green]▶[/green] {o.trigger}: {label(o.label)} → {o.dest}")
+            if o.schema is not None:
+                _print_inputs(o.schema)
     console.print(f"[bold]{h('受阻', 'blocked')}[/bold]")
     for o in d.options:
         if not o.available:
@@ -315,6 +354,34 @@ def show(
             for u in o.blocked:
                 text = escape(f"[{u.rule_id}] {label(Text(u.message_zh, u.message_en))}")
                 console.print(f"      - {text} [dim]({escape(u.citation)})[/dim]")
+                if u.remedy:
+                    console.print(f"        → {escape(label(Text(*u.remedy.describe())))}")
+
+
+_MARKS = {"required": ("必填", "required"), "conditional": ("视情况", "if"), "optional": ("可选", "optional")}
+
+
+def _print_inputs(schema: ActionSchema) -> None:
+    """An action's fields and documents: required now, only under a condition (which), or optional."""
+    for i in schema.inputs:
+        mark = h(*_MARKS[i.requirement.value])
+        icon = "📎" if i.kind == "document" else "✎"
+        kind = "" if i.kind == "document" else f" <{i.type}>"
+        choices = ""
+        if i.choices:
+            choices = " ∈ " + ", ".join(v if lab is None else f"{v}（{label(lab)}）" for v, lab in i.choices)
+        record = f" [dim]({h('已有', 'on record')} {i.on_record})[/dim]" if i.on_record else ""
+        line = f"{icon} {i.name}{kind}: {label(i.label)}{choices}"
+        console.print(f"      [dim]{mark}[/dim] {escape(line)}{record}")
+        for c in i.conditions:
+            console.print(f"          [dim]{escape(h('当', 'when'))} {escape(label(c))}[/dim]")
+        if i.rules:
+            console.print(f"          [dim]{escape(h('规则', 'rules'))}: {escape(', '.join(i.rules))}[/dim]")
+
+
+def _print_schema(schema: ActionSchema) -> None:
+    console.print(f"[bold]{schema.trigger}[/bold]: {label(schema.label)} → {schema.dest}")
+    _print_inputs(schema)
 
 
 def history(
@@ -324,8 +391,10 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """历史记录 / the full history: who, role, what, when, with fields and documents."""
-    records = _office(db, config).history(case_id)
+    office = _office(db, config)
+    records = office.history(case_id)
     if as_json:
+        documents = office.documents(records)
         _dump(
             [
                 {
@@ -339,9 +408,7 @@ def history(
                     "to": r.to_state,
                     "fields": dict(r.fields),
                     "draft_version": r.draft_version,
-                    "documents": [
-                        {"kind": d.kind, "sha256": d.sha256, "version": d.version, "name": d.name} for d in r.documents
-                    ],
+                    "documents": [jsonout.document(d, documents) for d in r.documents],
                 }
                 for r in records
             ]

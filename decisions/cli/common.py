@@ -24,7 +24,25 @@ DbOption = Annotated[
         "--db", help="数据库地址 / database URL (default: $DECISIONS_DATABASE_URL or sqlite:///decisions.sqlite)"
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="机器可读输出 / machine-readable output")]
+
+
+class _Output:
+    """Whether this run asked for ``--json``: then its errors are JSON on stdout too (`decisions.cli.main`)."""
+
+    json = False
+
+
+OUTPUT = _Output()
+
+
+def _json_requested(value: bool) -> bool:
+    OUTPUT.json = bool(value)
+    return value
+
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="机器可读输出 / machine-readable output", callback=_json_requested)
+]
 
 
 def definitions_service(config: Path | None) -> DefinitionsService:

@@ -119,7 +119,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
             r.mapping(m.get("value_labels", {}), (*path, "value_labels"), open_keys=True) or {}
         ).items():
             at = (*path, "value_labels", value)
-            if ftype is not FieldType.ENUM or value not in values:
+            if ftype not in (FieldType.ENUM, FieldType.VIEWS) or value not in values:
                 r.error(at, f"{value!r} is not one of the field's enum values ({', '.join(values) or 'none'})")
             elif (text := r.text(raw_label, at)) is not None:
                 value_labels[str(value)] = text

@@ -28,6 +28,7 @@ from decisions.errors import (
     IntegrityError,
     StoreError,
     TransientStoreError,
+    UnknownName,
     Unmet,
     UsageError,
     shown,
@@ -35,6 +36,7 @@ from decisions.errors import (
 from decisions.loading import load_sources
 from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
 from decisions.rules.conditions import OUTSIDE_FACTS
+from decisions.service.inputs import close_names
 from decisions.store.database import Database
 from decisions.store.documents import check_document_size, media_type_for
 from decisions.store.events import StoredEvent, event_body, record_from_body
@@ -192,8 +194,15 @@ class CaseService:
     # -- reading --------------------------------------------------------------------------------
 
     def view(self, case_id: str) -> CaseView:
-        """The case as stored now (read from the database, checked against its projection)."""
-        head, events = self.repository.load(case_id)
+        """The case as stored now (read from the database, checked against its projection); an
+        unknown id is refused naming the ids on record closest to it ("did you mean")."""
+        try:
+            head, events = self.repository.load(case_id)
+        except UsageError as exc:
+            if type(exc) is not UsageError:
+                raise
+            ids = [h.id for h in self.repository.cases()]
+            raise UnknownName(str(exc), what="case", name=case_id, suggestions=close_names(case_id, ids)) from exc
         view = self._view(head, events)
         self._remember(view)
         return view

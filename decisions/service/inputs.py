@@ -4,24 +4,29 @@ characters, oversized text or files, an unreadable attachment are refused before
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from decisions.errors import UsageError, shown
+from decisions.errors import UnknownName, UsageError, shown
 from decisions.store.documents import MAX_DOCUMENT_BYTES
 from decisions.workflow.definition import FieldDef, FieldType, TransitionDef, WorkflowDef
 
 __all__ = [
     "EARLIEST_DATE",
     "LATEST_DATE",
+    "choice",
+    "close_names",
     "parse_assignments",
     "parse_date",
     "parse_fields",
     "read_attachment",
+    "trigger_named",
 ]
 
 EARLIEST_DATE = date(1949, 10, 1)
@@ -46,6 +51,53 @@ def parse_date(text: str, what: str = "date") -> date:
             f"日期超出范围 / implausible date for {what}: {value} (allowed {EARLIEST_DATE} .. {LATEST_DATE})"
         )
     return value
+
+
+def close_names(given: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known names closest to ``given`` ("did you mean"), best first."""
+    return difflib.get_close_matches(given, list(known), n=n, cutoff=0.6)
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def choice(fdef: FieldDef, text: str) -> str | None:
+    """The value of an enum or views field that ``text`` names: the value itself, or its Chinese or
+    English label (``公共政策`` → ``public_policy``); None when it names none."""
+    value = text.strip()
+    if value in fdef.values:
+        return value
+    wanted = _key(value)
+    for v in fdef.values:
+        label = fdef.value_labels.get(v)
+        if label is not None and wanted in (_key(label.zh), _key(label.en)):
+            return v
+    return None
+
+
+def trigger_named(wf: WorkflowDef, text: str, offered: Iterable[TransitionDef] = ()) -> str:
+    """The trigger ``text`` names in ``wf``: the trigger itself, or the Chinese or English label of a
+    transition (those ``offered`` first: the same label may name actions of different states).
+    Unknown: `UnknownName` with the closest triggers and labels."""
+    name = text.strip()
+    if name in wf.triggers:
+        return name
+    wanted = _key(name)
+    for t in (*offered, *wf.transitions):
+        if wanted in (_key(t.label.zh), _key(t.label.en)):
+            return t.trigger
+    labels = {t.label.zh: t.trigger for t in wf.transitions}
+    meant = close_names(name, sorted(wf.triggers)) + [labels[x] for x in close_names(name, sorted(labels)) if labels[x]]
+    meant = list(dict.fromkeys(meant))[:3]
+    known = sorted(wf.triggers)
+    raise UnknownName(
+        f"未知操作 / unknown action {shown(name)} (actions of {wf.name}: {', '.join(known)})",
+        what="action",
+        name=name,
+        suggestions=meant,
+        known=known,
+    )
 
 
 def _clean(text: str, name: str, limit: int, multiline: bool) -> str:
@@ -91,11 +143,17 @@ def _views(text: str, fdef: FieldDef) -> list[dict[str, Any]]:
             raise UsageError(
                 f"{fdef.name}: 每项应为 成员:意见[:head] / each view is member:position[:head], got {shown(part)}"
             )
-        if bits[1] not in fdef.values:
-            raise UsageError(
-                f"{fdef.name}: 意见应为 {', '.join(fdef.values)} / position must be one of them: {shown(bits[1])}"
+        position = choice(fdef, bits[1])
+        if position is None:
+            allowed = ", ".join(fdef.value_label(v) for v in fdef.values)
+            raise UnknownName(
+                f"{fdef.name}: 意见应为 {allowed} / position must be one of them: {shown(bits[1])}",
+                what="value",
+                name=bits[1],
+                suggestions=close_names(bits[1], fdef.values),
+                known=fdef.values,
             )
-        view: dict[str, Any] = {"member": _clean(bits[0], fdef.name, MAX_STRING, False), "position": bits[1]}
+        view: dict[str, Any] = {"member": _clean(bits[0], fdef.name, MAX_STRING, False), "position": position}
         if len(bits) == 3:
             view["head"] = True
         out.append(view)
@@ -120,10 +178,16 @@ def parse_value(fdef: FieldDef, text: str) -> Any:
             raise UsageError(f"{name}: 应为整数 / expected an integer, got {shown(text)}")
         return int(text)
     if t is FieldType.ENUM:
-        value = text.strip()
-        if value not in fdef.values:
+        value = choice(fdef, text)
+        if value is None:
             allowed = ", ".join(fdef.value_label(v) for v in fdef.values)
-            raise UsageError(f"{name}: 应为 {allowed} 之一 / expected one of them, got {shown(value)}")
+            raise UnknownName(
+                f"{name}: 应为 {allowed} 之一 / expected one of them, got {shown(text.strip())}",
+                what="value",
+                name=text.strip(),
+                suggestions=close_names(text.strip(), fdef.values),
+                known=fdef.values,
+            )
         return value
     if t is FieldType.LIST:
         return _list(text, name)
@@ -153,8 +217,12 @@ def parse_fields(wf: WorkflowDef, t: TransitionDef, raw: Mapping[str, str]) -> d
     for name, text in raw.items():
         if name not in accepted:
             hint = ", ".join(accepted) or "—"
-            raise UsageError(
-                f"操作 {t.trigger} 不接受字段 {shown(name)} / {t.trigger} does not take field {shown(name)} (takes: {hint})"
+            raise UnknownName(
+                f"操作 {t.trigger} 不接受字段 {shown(name)} / {t.trigger} does not take field {shown(name)} (takes: {hint})",
+                what="field",
+                name=name,
+                suggestions=close_names(name, accepted),
+                known=accepted,
             )
         fields[name] = parse_value(wf.fields[name], text)
     return fields

@@ -12,8 +12,9 @@ errors are `DecisionsError`s with one clear bilingual message, and nothing is wr
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,18 +23,19 @@ from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
 from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, ActorChanged, CaseExists, ConflictError, UsageError, shown
+from decisions.errors import ActionRefused, ActorChanged, CaseExists, ConflictError, Unmet, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
 from decisions.service.definitions import DefinitionsService
-from decisions.service.inputs import parse_date, parse_fields, read_attachment
+from decisions.service.inputs import parse_date, parse_fields, read_attachment, trigger_named
 from decisions.service.users import UserService
 from decisions.store.database import Database
 from decisions.store.interface import Store
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
+from decisions.workflow.needs import ActionSchema
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
@@ -130,9 +132,7 @@ class Office:
         role: str | None,
     ) -> Action:
         wf = self.definitions.workflow(workflow)
-        if trigger not in wf.triggers:
-            known = ", ".join(sorted(wf.triggers))
-            raise UsageError(f"未知操作 / unknown action {shown(trigger)} (actions of {workflow}: {known})")
+        trigger = trigger_named(wf, trigger, wf.transitions_from(state))  # a trigger, or an action's label
         t = wf.transition(state, trigger) or next(x for x in wf.transitions if x.trigger == trigger)
         fields = parse_fields(wf, t, raw)
         day = on if isinstance(on, date) else parse_date(on, "--on") if on else self.cases.today()
@@ -195,6 +195,26 @@ class Office:
             raise AssertionError("unreachable")  # pragma: no cover
 
         return self._as_actor(actor, attempt)
+
+    def _with_holders(self, unmet: Sequence[Unmet]) -> tuple[Unmet, ...]:
+        """``unmet`` with the active people who hold each role a remedy names."""
+        if not any(u.remedy is not None and u.remedy.roles for u in unmet):
+            return tuple(unmet)
+        users = [u for u in self.users.list() if u.active]
+        out: list[Unmet] = []
+        for u in unmet:
+            if u.remedy is not None and u.remedy.roles:
+                wanted = {r.name for r in u.remedy.roles}
+                holders = tuple(x.name for x in users if wanted & set(x.roles))
+                u = replace(u, remedy=replace(u.remedy, holders=holders))
+            out.append(u)
+        return tuple(out)
+
+    def _refusals_with_holders(self, attempt: Callable[[], Fired]) -> Fired:
+        try:
+            return attempt()
+        except ActionRefused as exc:
+            raise ActionRefused(exc.trigger, exc.state, self._with_holders(exc.unmet)) from exc
 
     def _as_actor(self, name: str, attempt: Callable[[Callable[[], Actor]], Fired]) -> Fired:
         """Run ``attempt`` with the person ``name`` as this office last read them (the write confirms
@@ -288,7 +308,7 @@ class Office:
 
             return self.cases.act(case_id, prepared, expected_version, blobs, confirm_actor=True)
 
-        return self._as_actor(actor, attempt)
+        return self._refusals_with_holders(lambda: self._as_actor(actor, attempt))
 
     @staticmethod
     def read_attachments(specs: Sequence[str]) -> list[Attachment]:
@@ -302,7 +322,10 @@ class Office:
         state = wf.states[view.case.state]
         who = self.users.actor(actor) if actor else Actor("—", frozenset(wf.roles))
         engine = self.cases.engine(view.definitions, view.case.workflow)
-        options = tuple(engine.options(view.case, who, self.cases.today()))
+        options = tuple(
+            replace(o, blocked=self._with_holders(o.blocked))
+            for o in engine.options(view.case, who, self.cases.today())
+        )
         return CaseDetails(
             view,
             str(view.case.attributes.get(self.cases.columns(view.definitions, wf.name).get("title") or "") or ""),
@@ -314,6 +337,39 @@ class Office:
             tuple(self.deadlines(view.case, who.roles if actor else None)),
             actor,
         )
+
+    def action_schema(self, case_id: str, trigger: str, actor: str | None = None) -> ActionSchema:
+        """The input schema of ``trigger`` (a trigger or its label) on the case as it stands: every
+        field and document it takes or its rules read, each required now, only under a condition
+        (said in words) or optional, with the rules that need it (`decisions.workflow.needs`)."""
+        view = self.cases.view(case_id)
+        wf = self.cases.definitions_for(view.definitions).workflow(view.case.workflow)
+        who = self.users.actor(actor) if actor else Actor("—", frozenset(wf.roles))
+        name = trigger_named(wf, trigger, wf.transitions_from(view.case.state))
+        engine = self.cases.engine(view.definitions, view.case.workflow)
+        return engine.schema(view.case, name, who, self.cases.today())
+
+    def start_schema(self, workflow: str | None = None, actor: str | None = None) -> ActionSchema:
+        """The input schema of the action that opens a case of ``workflow`` (default: the one
+        ``propose`` starts), judged on a new case."""
+        name = workflow or self.proposal_workflow()
+        wf = self.definitions.workflow(name)
+        if wf.case is None:
+            raise UsageError(
+                f"流程 {shown(name)} 未声明开启事项的操作 / workflow {shown(name)} does not say which action opens a case"
+            )
+        who = self.users.actor(actor) if actor else Actor("—", frozenset(wf.roles))
+        engine = self.cases.engine(self.cases.current.fingerprint, name)
+        return engine.schema(engine.new_case("—"), wf.case.start, who, self.cases.today())
+
+    def documents(self, records: Sequence[Record]) -> dict[str, DocumentInfo]:
+        """Each document of ``records`` described in full (by SHA-256): size as stored, media type by its name."""
+        sizes = self.cases.repository.document_sizes([d.sha256 for r in records for d in r.documents])
+        return {
+            d.sha256: DocumentInfo(d.kind, d.version, d.name, d.sha256, sizes.get(d.sha256), media_type(d.name))
+            for r in records
+            for d in r.documents
+        }
 
     def history(self, case_id: str) -> tuple[Record, ...]:
         return self.cases.view(case_id).case.records
@@ -442,6 +498,24 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "是 yes" if value else "否 no"
     return str(value)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as a reader or a form sees it: kind, version, file name, full hash, size, media type."""
+
+    kind: str
+    version: int
+    name: str
+    sha256: str
+    size: int | None
+    media_type: str
+
+
+def media_type(name: str) -> str:
+    """The media type a file name suggests (``application/octet-stream`` when it suggests none)."""
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
 
 
 def document_line(d: Document) -> str:

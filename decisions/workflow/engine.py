@@ -18,21 +18,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, Unmet, UsageError, shown
+from decisions.errors import ActionRefused, DateBound, Named, Remedy, Unmet, UsageError, ValueHint, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text, is_case_id, is_storable_text
 from decisions.rules.checks import CHECKS, TRANSITION_CHECKS, workflow_check
-from decisions.rules.conditions import Env
+from decisions.rules.conditions import All, AnyOf, Compare, Condition, Env, EvalFailure, Fact, Literal, Status
+from decisions.rules.definitions import Rule, Strength
 from decisions.rules.evaluate import Outcome, RuleResult, evaluate_rule
 from decisions.workflow.definition import FieldDef, FieldType, Gate, TransitionDef, WorkflowDef
 from decisions.workflow.guarantees import gate_rule_id, guarantee_unmet
+from decisions.workflow.needs import ActionSchema, action_schema, clauses, records_read, resolve
 
 __all__ = ["ActionOption", "Engine", "Fired"]
+
+DATE_SEARCH_DAYS = 800
+"""How far (in days, either way) a refusal looks for the nearest date a period rule accepts."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class ActionOption:
     requires_documents: tuple[str, ...]
     blocked: tuple[Unmet, ...] = ()
     checked_on_fire: tuple[str, ...] = ()
+    schema: ActionSchema | None = None
+    """Its inputs for this case (`decisions.workflow.needs`): what to fill in and attach."""
 
     @property
     def available(self) -> bool:
@@ -178,7 +185,8 @@ class Engine:
             results = self._evaluate(case, preview, role, t, preview_mode=True)
             for result in results:
                 if result.outcome.blocks:
-                    blocked.append(result.unmet(self.definitions.rulebook.parameters))
+                    remedy = self._remedy(case, preview, role, t, result.rule)
+                    blocked.append(replace(result.unmet(self.definitions.rulebook.parameters), remedy=remedy))
                 elif result.outcome is Outcome.PENDING:
                     pending.append(result.rule.id)
             for gate in self._guarded(t, results):
@@ -197,9 +205,160 @@ class Engine:
                     requires_documents=t.requires_documents,
                     blocked=tuple(blocked),
                     checked_on_fire=tuple(pending),
+                    schema=self._resolved(case, preview, role, t),
                 )
             )
         return out
+
+    # -- input schemas ----------------------------------------------------------------------------
+
+    def schema(self, case: Case, trigger: str, actor: Actor, on: date) -> ActionSchema:
+        """The input schema of ``trigger`` for ``case`` as it stands (`decisions.workflow.needs`):
+        its fields and documents, which are required now, which only under a condition, and why."""
+        t = self.workflow.transition(case.state, trigger)
+        if t is None:
+            candidates = [x for x in self.workflow.transitions if x.trigger == trigger]
+            if not candidates:
+                raise UsageError(f"未知操作 / unknown action {shown(trigger)} in workflow {self.workflow.name!r}")
+            return action_schema(self.workflow, candidates[0], self.definitions.rules_for(self.workflow, candidates[0]))
+        preview = Action(trigger=trigger, actor=actor, on=on)
+        return self._resolved(case, preview, self._role(actor, None, t), t)
+
+    def _resolved(self, case: Case, preview: Action, role: str | None, t: TransitionDef) -> ActionSchema:
+        rules = self.definitions.rules_for(self.workflow, t)
+        env = self._env(case, preview, role, t.sets, preview_mode=True)
+        applies: dict[str, bool | None] = {}
+        held: set[tuple[str, int]] = set()
+        for rule in rules:
+            if rule.when is not None:
+                status = rule.when.evaluate(env).status
+                applies[rule.id] = True if status is Status.TRUE else False if status is Status.FALSE else None
+            for n, part in enumerate(clauses(rule)):
+                if part.evaluate(env).status is Status.TRUE:  # holds whatever the action carries
+                    held.add((rule.id, n))
+        counts: dict[str, int] = {}
+        for r in case.records:
+            for d in r.documents:
+                counts[d.kind] = counts.get(d.kind, 0) + 1
+        return resolve(action_schema(self.workflow, t, rules), applies, frozenset(held), counts)
+
+    # -- remedies ---------------------------------------------------------------------------------
+
+    def _named_field(self, name: str) -> Named:
+        if name == "on":
+            return Named("on", "发生日期", "the day it happened")
+        label = self.workflow.fields[name].label
+        return Named(name, label.zh, label.en)
+
+    def _named_document(self, kind: str) -> Named:
+        label = self.workflow.documents[kind].label
+        return Named(kind, label.zh, label.en)
+
+    def _remedy(self, case: Case, action: Action, role: str | None, t: TransitionDef, rule: Rule) -> Remedy | None:
+        """What would satisfy ``rule``, which refuses ``action``: the inputs it reads that the action
+        lacks, the nearest dates its comparisons accept, and its waiver field."""
+        schema = action_schema(self.workflow, t, (rule,))
+        missing_fields: list[Named] = []
+        missing_documents: list[Named] = []
+        earlier: list[Named] = []
+        carried = action.document_kinds()
+        on_record = {d.kind for r in case.records for d in r.documents}
+        env = self._env(case, action, role, t.sets, preview_mode=False)
+        parts = clauses(rule)
+        failing = {n for n, part in enumerate(parts) if part.evaluate(env).status is not Status.TRUE}
+        for i in schema.inputs:
+            # only what the clauses that do not hold read (or what decides whether the rule applies)
+            if not any(n.rule == rule.id and not n.waiver and (n.clause in failing or n.clause < 0) for n in i.needs):
+                continue
+            if i.kind == "field" and action.fields.get(i.name) in (None, "", [], ()):
+                missing_fields.append(self._named_field(i.name))
+            elif i.kind == "document" and i.name in self.workflow.documents and i.name not in carried | on_record:
+                missing_documents.append(self._named_document(i.name))
+                if not i.accepted:  # put on record by another action first: those possible now that carry it
+                    earlier.extend(
+                        Named(x.trigger, x.label.zh, x.label.en)
+                        for x in self.workflow.transitions_from(case.state)
+                        if x.trigger != t.trigger and i.name in x.all_documents
+                    )
+        kinds = frozenset().union(*(records_read(parts[n]) for n in failing))
+        earlier.extend(  # the actions possible now that put on record what the rule counts
+            Named(x.trigger, x.label.zh, x.label.en)
+            for x in self.workflow.transitions_from(case.state)
+            if x.trigger != t.trigger and x.record in kinds
+        )
+        dates = tuple(b for c in _comparisons(rule.require) if (b := self._date_bound(c, case, action, role, t, env)))
+        waiver = None
+        if (
+            rule.strength is Strength.DEFAULT_MINIMUM
+            and rule.waiver_field is not None
+            and rule.waiver_field in t.all_fields
+            and rule.waiver_field in self.workflow.fields
+        ):
+            waiver = self._named_field(rule.waiver_field)
+        units = tuple(dict.fromkeys(u for c in _comparisons(rule.require) for u in _units(c, env)))
+        hints: dict[tuple[str, str], list[str]] = {}
+        for n in failing:
+            for name, how, value in _value_hints(parts[n]):
+                if name in t.all_fields and name in self.workflow.fields and name not in t.sets:
+                    hints.setdefault((name, how), []).extend(v for v in value if v not in hints.get((name, how), []))
+        remedy = Remedy(
+            values=tuple(ValueHint(self._named_field(k[0]), k[1], tuple(v)) for k, v in hints.items()),
+            units=units,
+            fields=tuple(missing_fields),
+            documents=tuple(missing_documents),
+            dates=dates,
+            waiver=waiver,
+            actions=tuple(dict.fromkeys(earlier)),
+        )
+        return remedy or None
+
+    def _date_bound(
+        self, c: Compare, case: Case, action: Action, role: str | None, t: TransitionDef, env: Env
+    ) -> DateBound | None:
+        """For a false comparison that reads a date the action supplies (a date field it carries, else
+        its own day), the nearest date that makes it hold: the earliest (later than now) or the latest."""
+        if c.evaluate(env).status is not Status.FALSE:
+            return None
+        paths = [p for p in c.references() if p.startswith("action.")]
+        names = [p.partition(".")[2] for p in paths]
+        candidates = [
+            n
+            for n in names
+            if n in self.workflow.fields
+            and self.workflow.fields[n].type is FieldType.DATE
+            and n in t.all_fields
+            and isinstance(action.fields.get(n), date)
+        ]
+        if not candidates and "on" not in names:
+            return None
+        name = candidates[0] if candidates else "on"
+        current = action.fields[name] if candidates else action.on
+
+        def holds(day: date) -> bool | None:
+            moved = replace(action, on=day) if name == "on" else replace(action, fields={**action.fields, name: day})
+            status = c.evaluate(self._env(case, moved, role, t.sets, preview_mode=False)).status
+            return None if status is Status.ERROR else status is Status.TRUE
+
+        later, earlier = True, True
+        for n in range(1, DATE_SEARCH_DAYS + 1):
+            for sign in (1, -1):
+                if (later if sign > 0 else earlier) is False:
+                    continue
+                try:
+                    day = current + timedelta(days=sign * n)
+                except OverflowError:
+                    day = None
+                verdict = holds(day) if day is not None else None
+                if verdict is None:  # beyond what the calendar knows: look no further this way
+                    if sign > 0:
+                        later = False
+                    else:
+                        earlier = False
+                elif verdict and day is not None:
+                    return DateBound(self._named_field(name), "earliest" if sign > 0 else "latest", day)
+            if not later and not earlier:
+                break
+        return None
 
     # -- judging ----------------------------------------------------------------------------------
 
@@ -219,11 +378,16 @@ class Engine:
                     f"发生日期 {action.on} 早于上一事项日期 {case.last_on}",
                     f"the date it happened ({action.on}) is before the previous event ({case.last_on})",
                     kind="invalid",
+                    remedy=Remedy(dates=(DateBound(self._named_field("on"), "earliest", case.last_on),)),
                 )
             )
         results = self._evaluate(case, action, role, t, preview_mode=False)
         params = self.definitions.rulebook.parameters
-        unmet.extend(r.unmet(params) for r in results if r.outcome.blocks)
+        unmet.extend(
+            replace(r.unmet(params), remedy=self._remedy(case, action, role, t, r.rule))
+            for r in results
+            if r.outcome.blocks
+        )
         guarded = self._guarded(t, results)
         if guarded:
             after = self._after(case, action, t, role or "")
@@ -312,6 +476,9 @@ class Engine:
             f"{actor.id}{asked} 无权执行「{t.label.zh}」，需要角色：{zh}",
             f"{actor.id}{asked_en} may not {t.label.en}: requires one of the roles {en}",
             kind="role",
+            remedy=Remedy(
+                roles=tuple(Named(r, self.workflow.roles[r].label.zh, self.workflow.roles[r].label.en) for r in t.roles)
+            ),
         )
 
     def _carried(self, action: Action, t: TransitionDef) -> list[Unmet]:
@@ -327,6 +494,7 @@ class Engine:
                         f"缺少必填项「{label.zh}」({name})",
                         f"missing required field '{label.en}' ({name})",
                         kind="missing",
+                        remedy=Remedy(fields=(Named(name, label.zh, label.en),)),
                     )
                 )
         for name, value in action.fields.items():
@@ -362,6 +530,7 @@ class Engine:
                         f"缺少文件「{label.zh}」({kind})",
                         f"missing document '{label.en}' ({kind})",
                         kind="missing",
+                        remedy=Remedy(documents=(Named(kind, label.zh, label.en),)),
                     )
                 )
         for kind in sorted(kinds - set(t.all_documents)):
@@ -397,13 +566,15 @@ class Engine:
 
     def _unavailable(self, state: str, trigger: str) -> Unmet:
         label = self.workflow.states[state].label if state in self.workflow.states else Text(state, state)
-        allowed = ", ".join(t.trigger for t in self.workflow.transitions_from(state)) or "—"
+        possible = self.workflow.transitions_from(state)
+        allowed = ", ".join(t.trigger for t in possible) or "—"
         return Unmet(
             "engine.unavailable",
             self.cite("engine.unavailable"),
             f"当前阶段「{label.zh}」不能执行 {trigger}；可执行：{allowed}",
             f"{trigger} is not possible in state '{label.en}'; possible: {allowed}",
             kind="unavailable",
+            remedy=Remedy(actions=tuple(Named(t.trigger, t.label.zh, t.label.en) for t in possible)) or None,
         )
 
     def cite(self, check: str, t: TransitionDef | None = None) -> str:
@@ -461,6 +632,54 @@ class Engine:
         attributes = self.workflow.attributes_after(case.attributes, fields)
         new_case = replace(case, state=new_state, attributes=attributes, records=(*case.records, record))
         return Fired(new_case, record, results)
+
+
+def _comparisons(c: Condition) -> list[Compare]:
+    """The comparisons a requirement needs to hold together (under ``all``; an ``any`` offers
+    alternatives, whose dates would not each be a remedy)."""
+    if isinstance(c, Compare):
+        return [c]
+    if isinstance(c, All):
+        return [x for item in c.items for x in _comparisons(item)]
+    return []
+
+
+def _value_hints(c: Condition) -> list[tuple[str, str, list[str]]]:
+    """(field, how, values) for the comparisons of an action field with literal values in ``c``:
+    ``in: [x, action.F]`` (F includes x), ``in: [action.F, [..]]`` / ``eq: [action.F, x]`` (F is one of)."""
+    if isinstance(c, All | AnyOf):
+        return [h for item in c.items for h in _value_hints(item)]
+    if not isinstance(c, Compare) or c.op not in ("eq", "in", "contains_all"):
+        return []
+    out: list[tuple[str, str, list[str]]] = []
+    for field_side, literal_side in ((c.left, c.right), (c.right, c.left)):
+        if not (
+            isinstance(field_side, Fact) and field_side.path.startswith("action.") and isinstance(literal_side, Literal)
+        ):
+            continue
+        name = field_side.path.partition(".")[2]
+        raw = literal_side.literal
+        values = [str(v) for v in (raw if isinstance(raw, list | tuple) else [raw])]
+        if (c.op == "in" and field_side is c.right) or c.op == "contains_all":
+            out.append((name, "includes", values))
+        elif c.op in ("eq", "in") and field_side is c.left:
+            out.append((name, "one_of", values))
+    return out
+
+
+def _units(c: Compare, env: Env) -> list[str]:
+    """The units a comparison of the actor's unit (``action.unit``) with a value asks for."""
+    if c.op not in ("eq", "in"):
+        return []
+    for mine, other in ((c.left, c.right), (c.right, c.left)):
+        if isinstance(mine, Fact) and mine.path == "action.unit":
+            try:
+                value = other.value(env)
+            except EvalFailure:
+                return []
+            values = value if isinstance(value, list | tuple) else [value]
+            return [str(v) for v in values if isinstance(v, str) and v]
+    return []
 
 
 def _storable(value: Any) -> bool:

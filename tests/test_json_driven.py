@@ -1,0 +1,229 @@
+"""Issue 13, done when: a new decision is taken from proposal to publication using only what
+`decisions show --json` offers (its actions, fields, documents, choices and the remedies of its
+refusals), with no name typed from the YAML, on SQLite and PostgreSQL.
+
+The clerk in this test knows the command line (``--set name=value``, ``--attach kind=path``,
+``--on``, ``--as``, ``--json``) and nothing of the procedure. Every trigger, field, document kind,
+enum value and role it uses is read from JSON the commands print; the only things it makes up are
+free text, people's names and the first day. It chooses its next action by a declared property:
+
+- among the actions available now, the one whose destination lies earliest in the procedure (the
+  order the workflow declares its stages in) without going back or staying put: a state not
+  entered before, in the current stage or a later one;
+- it fills every field and attaches every document the action's input schema says is required or
+  needed under a condition, an enum with its first choice, a date with the action's day; it leaves
+  optional ones out (so waivers are never used);
+- when refused, it does what the refusal's remedies say (the fields and documents named, the
+  earliest or latest date given) and tries again; a refusal without a remedy fails the test;
+- people: one per role, added when an action needs a role nobody holds (the role read from JSON);
+- it stops at publication: in an approval state from which no available action leads to another.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from decisions.cli import main
+from tests.cli_support import definitions_parsed_once
+from tests.stores import BACKENDS, new_database_url
+
+
+@pytest.fixture(scope="module", autouse=True)
+def parse_definitions_once() -> Iterator[None]:
+    with definitions_parsed_once():
+        yield
+
+
+class Clerk:
+    """Runs `decisions ...` through the real entry point (`decisions.cli.main`): exit code and stdout."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+        self.capsys, self.monkeypatch, self.tmp = capsys, monkeypatch, tmp
+        self.people: dict[tuple[str, str], str] = {}  # (role, unit) -> the person added for them
+        self.files = 0
+
+    def run(self, *args: str) -> tuple[int, Any]:
+        self.capsys.readouterr()
+        self.monkeypatch.setattr(sys, "argv", ["decisions", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = self.capsys.readouterr().out
+        return code, json.loads(out) if out.strip().startswith(("{", "[")) else out
+
+    def json(self, *args: str) -> Any:
+        code, out = self.run(*args, "--json")
+        assert code == 0, out
+        return out
+
+    def person_for(self, roles: list[str], unit: str = "某单位") -> str:
+        for role in roles:
+            if (role, unit) in self.people:
+                return self.people[(role, unit)]
+        role = roles[0]
+        name = f"人员{len(self.people) + 1}"
+        code, out = self.run("user", "add", name, "--role", role, "--unit", unit)
+        assert code == 0, out
+        self.people[(role, unit)] = name
+        return name
+
+    def attachment(self, kind: str) -> str:
+        self.files += 1
+        path = self.tmp / f"file{self.files}.pdf"
+        path.write_text(f"{kind} #{self.files}", encoding="utf-8")
+        return f"{kind}={path}"
+
+
+def _value(field: dict[str, Any], day: date) -> str:
+    if field["choices"]:
+        first = field["choices"][0]["value"]
+        if field["type"] == "views":  # a meeting's views in speaking order, the head last
+            return f"成员甲:{first},成员乙:{first},主持人:{first}:head"
+        return str(first)
+    return {
+        "date": day.isoformat(),
+        "boolean": "true",
+        "integer": "1",
+        "list": "成员甲,成员乙,主持人",
+    }.get(field["type"], f"（{field['label']['zh']}）")
+
+
+def _wanted(inputs: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    keep = ("required", "conditional")
+    return (
+        [f for f in inputs["fields"] if f["requirement"] in keep],
+        [d for d in inputs["documents"] if d["requirement"] in keep and d["accepted"]],
+    )
+
+
+class First(Exception):
+    """The refusal names actions to take first (they put on record what this one needs)."""
+
+    def __init__(self, actions: list[str], documents: list[str]) -> None:
+        self.actions, self.documents = actions, documents
+
+
+def _act(
+    clerk: Clerk, args: list[str], schema: dict[str, Any], day: date, also: list[str] = ()
+) -> tuple[dict[str, Any], date]:
+    """Fire the action ``schema`` describes (``args``: how to address it), doing what refusals say;
+    ``also``: documents another action's refusal asked for, which this one carries."""
+    fields, documents = _wanted(schema)
+    values = {f["name"]: _value(f, day) for f in fields}
+    accepted = {d["name"] for d in schema["documents"] if d["accepted"]}
+    kinds = [d["name"] for d in documents] + [k for k in also if k in accepted]
+    actor = clerk.person_for(schema["roles"])
+    for _ in range(8):
+        command = [*args, "--as", actor, "--on", day.isoformat()]
+        command += [x for name, v in values.items() for x in ("--set", f"{name}={v}")]
+        command += [x for kind in kinds for x in ("--attach", clerk.attachment(kind))]
+        code, out = clerk.run(*command, "--json")
+        if code == 0:
+            return out, day
+        assert code == 3 and isinstance(out, dict), out  # refused by the procedure, as JSON on stdout
+        remedies = [u["remedy"] for u in out["error"]["unmet"]]
+        assert all(remedies), f"a refusal without a remedy: {out['error']['unmet']}"
+        first = [a["name"] for r in remedies for a in r["actions"]]
+        if first:
+            raise First(first, [d["name"] for r in remedies for d in r["documents"] if d["name"] not in accepted])
+        for r in remedies:
+            for f in r["fields"]:
+                spec = next(x for x in schema["fields"] if x["name"] == f["name"])
+                values[f["name"]] = _value(spec, day)
+            kinds += [d["name"] for d in r["documents"] if d["name"] not in kinds and d["name"] in accepted]
+            for bound in r["dates"]:
+                if bound["field"]["name"] == "on":
+                    day = date.fromisoformat(bound["date"])
+                else:
+                    values[bound["field"]["name"]] = bound["date"]
+            if r["roles"]:
+                actor = r["holders"][0] if r["holders"] else clerk.person_for([x["name"] for x in r["roles"]])
+            for hint in r["values"]:  # a value the rule asks for: one of them, or a list including one
+                name = hint["field"]["name"]
+                if hint["how"] == "includes":  # a list: add the first value it asks for
+                    values[name] = ",".join(x for x in (values.get(name, ""), hint["values"][0]) if x)
+                else:
+                    values[name] = hint["values"][0]
+            if r["actor_units"]:
+                actor = clerk.person_for(schema["roles"], r["actor_units"][0])
+    raise AssertionError(f"still refused after doing what the remedies said: {out}")
+
+
+def _next(details: dict[str, Any], visited: set[str], taken: list[str]) -> dict[str, Any]:
+    """The action offered now that leads to a state not entered before, in the current stage or a
+    later one, that is the fewest steps from an approval state (ties: the later stage)."""
+    here = details["state_info"]["stage_order"]
+    # available, or blocked with a remedy for every reason (who acts, an action to take first, a date)
+    offered = details["available_actions"] + [
+        a for a in details["blocked_actions"] if all(r["remedy"] for r in a["reasons"])
+    ]
+    forward = [
+        a
+        for a in offered
+        if a["to_state"]["id"] not in visited
+        and a["to_state"]["stage_order"] >= here
+        and a["to_state"]["steps_to_approval"] is not None
+    ]
+    assert forward, f"no way forward from {details['state']} after {taken}: {offered}"
+    return min(forward, key=lambda a: (a["to_state"]["steps_to_approval"], -a["to_state"]["stage_order"]))
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each backend (PostgreSQL: dropped after the test)."""
+    yield from new_database_url(request.param, tmp_path)
+
+
+def test_a_decision_from_proposal_to_publication_using_only_what_show_json_offers(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DECISIONS_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    clerk = Clerk(capsys, monkeypatch, tmp_path)
+    assert clerk.run("init")[0] == 0
+
+    new = clerk.json("show", "--new")
+    fired, day = _act(clerk, ["propose"], new["start"], date(2025, 3, 3))
+    case = fired["case"]
+    visited = {fired["from"], fired["to"]}
+    taken = [fired["trigger"]]
+    approvals: list[str] = []  # the approval states entered, in order
+    tried: set[tuple[str, str]] = set()  # (refused action, action its remedy named) done first
+    for _ in range(40):
+        details = clerk.json("show", case)
+        if details["approval_state"] and details["state"] not in approvals:
+            approvals.append(details["state"])
+        leads_to_approval = [a for a in details["available_actions"] if a["to_state"]["approval"]]
+        if details["approval_state"] and not leads_to_approval:
+            break
+        action = _next(details, visited, taken)
+        try:
+            fired, day = _act(clerk, ["act", case, action["action"]], action["inputs"], day)
+        except First as needed:  # what the remedy says to do first: an action offered now, not yet tried for it
+            offered = details["available_actions"] + details["blocked_actions"]
+            untried = [a for a in needed.actions if (action["action"], a) not in tried]
+            assert untried, f"every action the remedy named was taken and {action['action']} is still refused"
+            tried.add((action["action"], untried[0]))
+            action = next(a for a in offered if a["action"] == untried[0])
+            fired, day = _act(clerk, ["act", case, action["action"]], action["inputs"], day, needed.documents)
+        assert fired["to"] == action["to"]
+        visited.add(fired["to"])
+        taken.append(fired["trigger"])
+    else:
+        raise AssertionError(f"no publication after {taken}")
+    final = clerk.json("show", case)
+    assert final["approval_state"] and final["state"] in approvals
+    # published once decided: the case went through two approval states, the decision and its publication
+    assert len(approvals) >= 2, approvals
+    history = clerk.json("history", case)
+    assert [r["trigger"] for r in history] == taken
+    assert all(len(d["sha256"]) == 64 and d["size"] > 0 for r in history for d in r["documents"])
