@@ -34,13 +34,14 @@ from decisions.service.audit import AuditService, VerifyReport
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.documents import DocumentStore
-from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentRow, EventRow
+from decisions.store.tables import CaseRow, CheckpointRow, DefinitionSourceRow, DocumentRow, EventRow
 from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 CASES = CaseRow.__table__  # type: ignore[attr-defined]
 DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+CHECKPOINTS = CheckpointRow.__table__  # type: ignore[attr-defined]
 
 ALL = frozenset({"D-1", "D-2", "D-3"})
 TARGET = "D-2"  # a complete decision between two others in id order
@@ -561,6 +562,10 @@ def test_a_consistently_rewritten_history_is_caught_against_an_earlier_checkpoin
 ) -> None:
     published = audit.checkpoint().to_json()
     REWRITES[name](db)
+    stored = audit.verify()  # the database's own copy of the checkpoint still fixes the old head
+    assert triples(stored) == {(TARGET, LAST, "checkpoint")}, stored.findings
+    with db.write() as conn:  # a malicious database removes that copy too
+        conn.execute(CHECKPOINTS.delete())
     alone = audit.verify()
     assert alone.ok, alone.findings  # internally consistent: that is the point of publishing checkpoints
     old = Checkpoint.from_json(published)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, case_service, definitions_service
-from decisions.errors import UsageError
+from decisions.errors import ChainBroken, UsageError
 
 audit_app = typer.Typer(help="审计：校验、回放、检查点 / audit: verify, replay, checkpoint.", no_args_is_help=True)
 console = Console(soft_wrap=True, highlight=False)
@@ -113,6 +113,13 @@ def replay(
             "ok": report.ok,
             "replayed_state": report.replayed_state,
             "stored_state": report.stored_state,
+            "chain": {"verifies": True}
+            if report.broken is None
+            else {
+                "verifies": False,
+                "seq": report.broken.seq,
+                "why": {"zh": report.broken.reason_zh, "en": report.broken.reason_en},
+            },
             "steps": [
                 {
                     **asdict(s),
@@ -140,8 +147,16 @@ def replay(
             for flag in st.flags:
                 colour = "yellow" if flag.startswith("note:") else "red"
                 console.print(f"   [{colour}]⚑ {escape(flag)}[/{colour}]")
-        verdict = "[green]一致 / consistent[/green]" if report.ok else "[red]不一致 / discrepancies found[/red]"
+        if report.broken is not None:
+            verdict = "[red]历史链校验失败 / the chain does not verify[/red]"
+        elif report.ok:
+            verdict = "[green]一致 / consistent[/green]"
+        else:
+            verdict = "[red]不一致 / discrepancies found[/red]"
         console.print(f"回放状态 replayed {report.replayed_state} · 存储状态 stored {report.stored_state} · {verdict}")
+    if report.broken is not None:  # exit 7, its reason on stderr
+        b = report.broken
+        raise ChainBroken(report.case_id, b.seq, b.reason_zh, b.reason_en)
     if not report.ok:
         raise typer.Exit(1)
 

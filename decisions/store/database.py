@@ -8,6 +8,7 @@ a serialization failure or deadlock becomes `TransientStoreError`, a taken uniqu
 
 from __future__ import annotations
 
+import functools
 import os
 import select as _select
 import time
@@ -74,10 +75,19 @@ SCHEMA_REVISION = "0003"
 start-up); `test_schema_revision_is_alembics_head` fails when a migration is added without it."""
 
 
+_STORED_TEXT = functools.partial(str, encoding="utf-8", errors="surrogateescape")
+"""How SQLite's text is read: as UTF-8, but a value that is not valid UTF-8 (someone wrote bytes into
+the file behind the engine) keeps its undecodable bytes as lone surrogates instead of failing the
+whole read, so that `audit verify` reports it as tampering at its place rather than as a database
+that does not answer. Such text is never written back: `is_storable_text` refuses lone surrogates.
+(PostgreSQL's UTF8 databases refuse invalid text on write.)"""
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
+        dbapi_connection.text_factory = _STORED_TEXT
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")

@@ -414,6 +414,37 @@ class Repository:
         for sha, name, text in rows:
             yield str(sha), str(name), str(text)
 
+    def definition_source_rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """Every stored definition source as stored, unparsed: (sha256, kind, name, text), by key."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(_SOURCES.c.sha256, _SOURCES.c.kind, _SOURCES.c.name, _SOURCES.c.text).order_by(_SOURCES.c.sha256)
+            ).all()
+        for sha, kind, name, text_ in rows:
+            yield str(sha), str(kind), str(name), str(text_)
+
+    def definition_set_rows(self) -> Iterator[tuple[str, str]]:
+        """Every stored definition set as stored, unparsed: (fingerprint, manifest text), by key."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(_SETS.c.fingerprint, _SETS.c.manifest).order_by(_SETS.c.fingerprint)).all()
+        for fingerprint, manifest in rows:
+            yield str(fingerprint), str(manifest)
+
+    def checkpoint_rows(self) -> Iterator[tuple[str, str, str]]:
+        """Every stored checkpoint as stored, newest first: (created_at, root, body), one at a time."""
+        last: int | None = None
+        while True:
+            with self.db.read() as conn:
+                query = select(_CHECKPOINTS.c.id, _CHECKPOINTS.c.created_at, _CHECKPOINTS.c.root, _CHECKPOINTS.c.body)
+                if last is not None:
+                    query = query.where(_CHECKPOINTS.c.id < last)
+                rows = conn.execute(query.order_by(_CHECKPOINTS.c.id.desc()).limit(100)).all()
+            for row in rows:
+                yield str(row.created_at), str(row.root), str(row.body)
+            if len(rows) < 100:
+                return
+            last = int(rows[-1].id)
+
     def cases_using(self, fingerprint: str) -> list[str]:
         with self.db.read() as conn:
             return [str(r[0]) for r in conn.execute(select(_CASES.c.id).where(_CASES.c.definitions == fingerprint))]
