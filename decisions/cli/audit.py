@@ -42,6 +42,14 @@ def init(
     console.print(f"定义集 / definition set: {fingerprint[:16]}… ({len(service.current.sources)} files)")
 
 
+def _printable(value: object) -> object:
+    """A finding's text as it can be written out: a stored value that was not UTF-8 (read with its bad
+    bytes as lone surrogates) shows them as ``\\udcff`` escapes instead of failing the output."""
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @audit_app.command("verify")
 def verify(
     case_id: Annotated[str | None, typer.Argument(help="one decision (default: all)")] = None,
@@ -77,7 +85,7 @@ def verify(
             "documents": report.documents,
             "algorithm": report.algorithm,
             "checkpoint": report.checkpoint,
-            "findings": [asdict(f) for f in report.findings],
+            "findings": [{k: _printable(v) for k, v in asdict(f).items()} for f in report.findings],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -87,7 +95,7 @@ def verify(
             f"({report.algorithm}){against}"
         )
         for f in report.first_per_case():
-            console.print(f"[red]✗[/red] {escape(str(f))}")
+            console.print(f"[red]✗[/red] {escape(_printable(str(f)))}")
         if report.ok:
             console.print("[green]历史完整，未发现篡改 / history intact: nothing edited, reordered or deleted[/green]")
     if not report.ok:

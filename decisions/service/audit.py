@@ -447,7 +447,10 @@ class AuditService:
                 problems.append("its manifest no longer hashes to its fingerprint")
             if not problems or (scope is not None and fingerprint not in scope):
                 continue
-            users = self.repository.cases_using(fingerprint) if case_id is None else [case_id]
+            if case_id is not None:
+                users = [case_id]
+            else:  # a key that is not valid UTF-8 names no case (and cannot be asked for)
+                users = self.repository.cases_using(fingerprint) if _is_utf8(fingerprint) else []
             message = f"definition set {fingerprint[:12]}…: " + "; ".join(problems)
             for user in users or ["definitions"]:
                 out.append(Finding(user, None, "definitions", message, f"definition_sets[{fingerprint[:12]}…]"))
