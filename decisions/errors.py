@@ -13,6 +13,8 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
     ├── StoreError               the database or document store cannot be reached or used
     │   ├── ConflictError        someone else changed the case since it was read (optimistic concurrency)
     │   ├── TransientStoreError  the database asks for the transaction to be run again (serialization, deadlock)
+    │   ├── StorageFull          the disk under the database or the document store is full: nothing was written
+    │   ├── DatabaseBusy         another writer held the SQLite file longer than the busy timeout: nothing was written
     │   └── DuplicateKeyError    a row with that key exists (raised by the store, turned into a conflict there)
     └── IntegrityError           stored history does not verify (edited, reordered, deleted, or bytes changed)
         └── ChainBroken          a case's hash chain does not verify: nothing more is done on it
@@ -32,11 +34,13 @@ __all__ = [
     "CaseExists",
     "ChainBroken",
     "ConflictError",
+    "DatabaseBusy",
     "DecisionsError",
     "DefinitionError",
     "DuplicateKeyError",
     "IntegrityError",
     "Problem",
+    "StorageFull",
     "StoreError",
     "TransientStoreError",
     "Unmet",
@@ -159,6 +163,16 @@ class StoreError(DecisionsError):
 class TransientStoreError(StoreError):
     """The database refused the transaction for now (a PostgreSQL serialization failure or deadlock):
     running it again may succeed. The service layer retries a bounded number of times."""
+
+
+class StorageFull(StoreError):
+    """The disk holding the database or the document store has no space left (ENOSPC, SQLite's
+    SQLITE_FULL, PostgreSQL's disk_full): the transaction was rolled back, nothing was written."""
+
+
+class DatabaseBusy(StoreError):
+    """Another writer held the SQLite database for longer than the busy timeout: nothing was
+    written; the same action may be tried again once that writer is done."""
 
 
 class DuplicateKeyError(StoreError):

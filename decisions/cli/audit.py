@@ -42,11 +42,9 @@ def init(
     console.print(f"定义集 / definition set: {fingerprint[:16]}… ({len(service.current.sources)} files)")
 
 
-def _printable(value: object) -> object:
+def _printable(value: str) -> str:
     """A finding's text as it can be written out: a stored value that was not UTF-8 (read with its bad
     bytes as lone surrogates) shows them as ``\\udcff`` escapes instead of failing the output."""
-    if not isinstance(value, str):
-        return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -85,7 +83,9 @@ def verify(
             "documents": report.documents,
             "algorithm": report.algorithm,
             "checkpoint": report.checkpoint,
-            "findings": [{k: _printable(v) for k, v in asdict(f).items()} for f in report.findings],
+            "findings": [
+                {k: _printable(v) if isinstance(v, str) else v for k, v in asdict(f).items()} for f in report.findings
+            ],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:

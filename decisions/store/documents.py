@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from decisions.audit import is_digest
-from decisions.errors import IntegrityError, StoreError, UsageError, shown
+from decisions.errors import IntegrityError, StorageFull, StoreError, UsageError, shown
 
 __all__ = ["MAX_DOCUMENT_BYTES", "DocumentStore", "check_document_size"]
 
@@ -63,6 +63,11 @@ class DocumentStore:
             finally:
                 os.close(dir_fd)
         except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(
+                    f"文档存储所在磁盘已满，本次操作未写入 / the disk holding the document store {self.root} is full: "
+                    "nothing was written; free space, then try again"
+                ) from exc
             raise StoreError(
                 f"文档存储不可写 / cannot write to the document store {self.root}: {exc.strerror}"
             ) from exc
