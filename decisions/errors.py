@@ -14,8 +14,11 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
     ├── StoreError               the database or document store cannot be reached or used
     │   ├── ConflictError        someone else changed the case since it was read (optimistic concurrency)
     │   ├── TransientStoreError  the database asks for the transaction to be run again (serialization, deadlock)
+    │   ├── StorageFull          the disk under the database or the document store is full: nothing was written
+    │   ├── DatabaseBusy         another writer held the SQLite file longer than the busy timeout: nothing was written
     │   └── DuplicateKeyError    a row with that key exists (raised by the store, turned into a conflict there)
     └── IntegrityError           stored history does not verify (edited, reordered, deleted, or bytes changed)
+        └── ChainBroken          a case's hash chain does not verify: nothing more is done on it
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ __all__ = [
     "CalendarError",
     "CalendarYearUnknown",
     "CaseExists",
+    "ChainBroken",
     "ConflictError",
     "DateBound",
+    "DatabaseBusy",
     "DecisionsError",
     "DefinitionError",
     "DuplicateKeyError",
@@ -39,6 +44,7 @@ __all__ = [
     "Named",
     "Problem",
     "Remedy",
+    "StorageFull",
     "StoreError",
     "TransientStoreError",
     "UnknownName",
@@ -286,6 +292,16 @@ class TransientStoreError(StoreError):
     running it again may succeed. The service layer retries a bounded number of times."""
 
 
+class StorageFull(StoreError):
+    """The disk holding the database or the document store has no space left (ENOSPC, SQLite's
+    SQLITE_FULL, PostgreSQL's disk_full): the transaction was rolled back, nothing was written."""
+
+
+class DatabaseBusy(StoreError):
+    """Another writer held the SQLite database for longer than the busy timeout: nothing was
+    written; the same action may be tried again once that writer is done."""
+
+
 class DuplicateKeyError(StoreError):
     """A unique key is taken (a concurrent writer got there first). The store raises it and turns it
     into a `ConflictError` where a race is the meaning; it never reaches a user as itself."""
@@ -330,3 +346,24 @@ class ConflictError(StoreError):
 
 class IntegrityError(DecisionsError):
     """Stored history does not verify: the case cannot be acted on until an auditor has looked."""
+
+
+class ChainBroken(IntegrityError):
+    """A case's hash chain does not verify (an event edited, deleted, reordered or forged, or the case
+    row no longer names its last event): acting on it, or showing its history as if it were the
+    record, is refused until an auditor has run ``decisions audit verify``. ``seq`` is the first event
+    that does not verify (None when the chain is whole but the case row disagrees with it)."""
+
+    def __init__(self, case_id: str, seq: int | None, reason_zh: str, reason_en: str) -> None:
+        self.case_id, self.seq = case_id, seq
+        where_zh = f"第 {seq} 条记录" if seq is not None else "案件行"
+        where_en = f"event #{seq}" if seq is not None else "the case row"
+        self.message_zh = (
+            f"决策事项 {shown(case_id)} 的历史链校验失败（{where_zh}：{reason_zh}），已停止处理；"
+            "请审计人员运行 decisions audit verify"
+        )
+        self.message_en = (
+            f"the history of case {shown(case_id)} does not verify ({where_en}: {reason_en}); nothing more "
+            "is done on it until an auditor has run `decisions audit verify`"
+        )
+        super().__init__(f"{self.message_zh} / {self.message_en}")

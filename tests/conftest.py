@@ -23,6 +23,7 @@ ADVERSARIAL = (
     "test_crash_consistency.py",
     "test_concurrency.py",
     "test_tampering.py",
+    "test_tampering_schema.py",
     "test_hostile_input.py",
 )
 

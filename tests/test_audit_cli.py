@@ -63,6 +63,32 @@ def test_verify_replay_and_checkpoint_from_the_command_line(database_url: str, t
     db.dispose()
 
 
+def test_an_event_body_that_is_not_utf8_is_tampering_not_an_outage(tmp_path: Path) -> None:
+    """Bytes written into an SQLite file behind the engine (an event body and its case id no longer
+    UTF-8): verify names the event, exit 1 (not the
+    exit 6 of a database that does not answer), human and JSON output alike; acting on the decision
+    is refused with exit 7. (A PostgreSQL UTF8 database refuses such text on write.)"""
+    url = f"sqlite:///{tmp_path / 'decisions.sqlite'}"
+    db = _played(url, tmp_path)
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "UPDATE events SET body = CAST(CAST(body AS BLOB) || X'FF' AS TEXT), case_id = case_id || CAST(X'FF' AS TEXT) WHERE seq = 8 AND case_id = 'D-2025-001'"
+            )
+        )
+    env = {"DECISIONS_DOCUMENTS": str(tmp_path / "docs")}
+    human = runner.invoke(app, ["audit", "verify", "--db", url], env=env)
+    assert human.exit_code == 1, human.output
+    assert (
+        "D-2025-001 #9" in human.output and "\\udcff" in human.output
+    )  # the next event's link breaks; the moved event is shown escaped
+    as_json = runner.invoke(app, ["audit", "verify", "--db", url, "--json"], env=env)
+    assert as_json.exit_code == 1, as_json.output
+    findings = json.loads(as_json.output)["findings"]
+    assert any(f["kind"] == "body" and f["seq"] == 8 for f in findings), findings
+    db.dispose()
+
+
 def test_an_unreachable_database_is_one_clear_error_and_exit_6(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "verify", "--db", "postgresql://postgres@127.0.0.1:1/none"])
     assert isinstance(result.exception, StoreError)

@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, LargeBinary, Text, cast, literal, select
 
 from decisions.audit import GENESIS, Checkpoint, canonical_bytes, chain_hash, hasher, parse_canonical
 from decisions.definitions import Definitions
@@ -34,6 +34,7 @@ from decisions.service.audit import AuditService, VerifyReport
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentChunkRow, DocumentRow, EventRow
+from decisions.store.tables import CaseRow, CheckpointRow, DefinitionSourceRow, DocumentRow, EventRow
 from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 
@@ -41,6 +42,7 @@ EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 CASES = CaseRow.__table__  # type: ignore[attr-defined]
 DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
 CHUNKS = DocumentChunkRow.__table__  # type: ignore[attr-defined]
+CHECKPOINTS = CheckpointRow.__table__  # type: ignore[attr-defined]
 
 ALL = frozenset({"D-1", "D-2", "D-3"})
 TARGET = "D-2"  # a complete decision between two others in id order
@@ -326,6 +328,19 @@ def delete_document(db: Database) -> None:
         assert conn.execute(CHUNKS.delete().where(CHUNKS.c.sha256 == sha)).rowcount == 1
 
 
+def body_not_utf8(db: Database) -> None:
+    """One byte of the stored body replaced by 0xFF: no longer UTF-8 (SQLite stores what it is given;
+    a PostgreSQL UTF8 database refuses such text on write, so there it cannot happen)."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL refuses text that is not UTF-8 on write")
+    raw = bytearray(event(db, TARGET, MIDDLE)["body"].encode("utf-8"))
+    raw[len(raw) // 2] = 0xFF
+    with db.write() as conn:
+        where = (EVENTS.c.case_id == TARGET, EVENTS.c.seq == MIDDLE)
+        bad = cast(literal(bytes(raw), LargeBinary), Text)
+        assert conn.execute(EVENTS.update().where(*where).values(body=bad)).rowcount == 1
+
+
 def event_column(column: str, value: Callable[[dict[str, Any]], Any]) -> Callable[[Database], None]:
     def tamper(db: Database) -> None:
         update_event(db, (TARGET, MIDDLE), {column: value(event(db, TARGET, MIDDLE))})
@@ -380,11 +395,16 @@ TAMPERING: dict[str, Tamper] = {
         event_column("recorded_at", lambda r: "2026-01-05T09:29:59.000000Z"), (TARGET, M, "column")
     ),
     "events.prev_hash": T(event_column("prev_hash", lambda r: GENESIS), (TARGET, M, "link"), (TARGET, M, "hash")),
+    "events.prev_hash:upper_cased": T(
+        event_column("prev_hash", lambda r: r["prev_hash"].upper()), (TARGET, M, "link"), (TARGET, M, "hash")
+    ),
+    "events.prev_hash:empty": T(event_column("prev_hash", lambda r: ""), (TARGET, M, "link"), (TARGET, M, "hash")),
     "events.hash": T(
         event_column("hash", lambda r: other_digest("forged")), (TARGET, M, "hash"), (TARGET, NEXT, "link")
     ),
     "events.body:one_character": T(edit_body_value, (TARGET, M, "hash")),
     **{f"events.body:{key}": T(edit_body_key(key), (TARGET, M, "hash")) for key in BODY_KEYS},
+    "events.body:not_utf8": T(body_not_utf8, (TARGET, M, "body"), (TARGET, M, "hash")),
     "events.body:not_canonical": T(reserialise_body, (TARGET, M, "hash"), (TARGET, M, "body")),
     "events.body:not_canonical_rehashed": T(reserialise_body_and_rehash, (TARGET, M, "body"), (TARGET, NEXT, "link")),
     # every column of cases (D-2's row)
@@ -468,6 +488,16 @@ def test_a_forged_event_on_an_unchanged_case_row_is_named_by_its_number(audit: A
     assert any(m.startswith(f"stored version {PARTIAL} ") and m.endswith(f"({PARTIAL + 1})") for m in messages), (
         messages
     )
+
+
+def test_every_damaged_chain_is_reported_whatever_broke_the_first(audit: AuditService, db: Database) -> None:
+    """A prev_hash that is not a digest stops nothing: the other damaged chains are reported too."""
+    update_event(db, ("D-1", 3), {"prev_hash": ""})
+    update_event(db, ("D-3", 2), {"prev_hash": event(db, "D-3", 2)["prev_hash"].upper()})
+    edit_body_value(db)
+    report = audit.verify()
+    assert {("D-1", 3, "link"), ("D-3", 2, "link"), (TARGET, MIDDLE, "hash")} <= triples(report), report.findings
+    assert {f.case_id for f in report.first_per_case()} == ALL
 
 
 # -- restricting verification to one decision ---------------------------------------------------------
@@ -583,6 +613,10 @@ def test_a_consistently_rewritten_history_is_caught_against_an_earlier_checkpoin
 ) -> None:
     published = audit.checkpoint().to_json()
     REWRITES[name](db)
+    stored = audit.verify()  # the database's own copy of the checkpoint still fixes the old head
+    assert triples(stored) == {(TARGET, LAST, "checkpoint")}, stored.findings
+    with db.write() as conn:  # a malicious database removes that copy too
+        conn.execute(CHECKPOINTS.delete())
     alone = audit.verify()
     assert alone.ok, alone.findings  # internally consistent: that is the point of publishing checkpoints
     old = Checkpoint.from_json(published)

@@ -2,7 +2,10 @@
 
 Exit codes: 0 success; 1 a check failed or definitions are invalid; 2 bad usage (unknown names,
 bad options); 3 an action was refused by the procedure; 4 the calendar cannot answer; 5 a concurrent
-change (nothing written); 6 the database cannot be used; 7 stored history does not verify.
+change (nothing written); 6 the database cannot be used (unreachable, read-only, its disk or the document
+store's full, busy with another writer past the timeout: nothing written); 7 stored history does not
+verify (`audit verify` findings are exit 1; acting on, showing or replaying a case whose chain does not
+verify is exit 7).
 """
 
 from __future__ import annotations

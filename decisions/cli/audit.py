@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, case_service, definitions_service
-from decisions.errors import UsageError
+from decisions.errors import ChainBroken, UsageError
 
 audit_app = typer.Typer(help="审计：校验、回放、检查点 / audit: verify, replay, checkpoint.", no_args_is_help=True)
 console = Console(soft_wrap=True, highlight=False)
@@ -48,6 +48,12 @@ def init(
             + (f"; {moved.unlisted_files} files no document row names were not moved" if moved.unlisted_files else "")
         )
     console.print(f"定义集 / definition set: {fingerprint[:16]}… ({len(service.current.sources)} files)")
+
+
+def _printable(value: str) -> str:
+    """A finding's text as it can be written out: a stored value that was not UTF-8 (read with its bad
+    bytes as lone surrogates) shows them as ``\\udcff`` escapes instead of failing the output."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @audit_app.command("verify")
@@ -85,7 +91,9 @@ def verify(
             "documents": report.documents,
             "algorithm": report.algorithm,
             "checkpoint": report.checkpoint,
-            "findings": [asdict(f) for f in report.findings],
+            "findings": [
+                {k: _printable(v) if isinstance(v, str) else v for k, v in asdict(f).items()} for f in report.findings
+            ],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -95,7 +103,7 @@ def verify(
             f"({report.algorithm}){against}"
         )
         for f in report.first_per_case():
-            console.print(f"[red]✗[/red] {escape(str(f))}")
+            console.print(f"[red]✗[/red] {escape(_printable(str(f)))}")
         if report.ok:
             console.print("[green]历史完整，未发现篡改 / history intact: nothing edited, reordered or deleted[/green]")
     if not report.ok:
@@ -121,6 +129,13 @@ def replay(
             "ok": report.ok,
             "replayed_state": report.replayed_state,
             "stored_state": report.stored_state,
+            "chain": {"verifies": True}
+            if report.broken is None
+            else {
+                "verifies": False,
+                "seq": report.broken.seq,
+                "why": {"zh": report.broken.reason_zh, "en": report.broken.reason_en},
+            },
             "steps": [
                 {
                     **asdict(s),
@@ -148,8 +163,16 @@ def replay(
             for flag in st.flags:
                 colour = "yellow" if flag.startswith("note:") else "red"
                 console.print(f"   [{colour}]⚑ {escape(flag)}[/{colour}]")
-        verdict = "[green]一致 / consistent[/green]" if report.ok else "[red]不一致 / discrepancies found[/red]"
+        if report.broken is not None:
+            verdict = "[red]历史链校验失败 / the chain does not verify[/red]"
+        elif report.ok:
+            verdict = "[green]一致 / consistent[/green]"
+        else:
+            verdict = "[red]不一致 / discrepancies found[/red]"
         console.print(f"回放状态 replayed {report.replayed_state} · 存储状态 stored {report.stored_state} · {verdict}")
+    if report.broken is not None:  # exit 7, its reason on stderr
+        b = report.broken
+        raise ChainBroken(report.case_id, b.seq, b.reason_zh, b.reason_en)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -27,9 +27,10 @@ from decisions.audit import (
     parse_if_canonical,
 )
 from decisions.definitions import fingerprint_of, source_digest
-from decisions.errors import DecisionsError
+from decisions.errors import DecisionsError, IntegrityError, shown
 from decisions.model import Action, Case, Document, Text
 from decisions.service.cases import CaseService
+from decisions.service.chain import ChainBreak, first_break, stored_bytes
 from decisions.store.events import StoredEvent, action_actor, record_from_body
 from decisions.store.repository import CaseHead, projected_columns
 from decisions.workflow.engine import Engine
@@ -45,10 +46,12 @@ class Finding:
     seq: int | None
     kind: str
     message: str
+    location: str = ""  # where the damage is stored: ``table[key].column`` (empty: the event or case named)
 
     def __str__(self) -> str:
         where = self.case_id if self.seq is None else f"{self.case_id} #{self.seq}"
-        return f"{where}: [{self.kind}] {self.message}"
+        at = f" ({self.location})" if self.location else ""
+        return f"{where}: [{self.kind}] {self.message}{at}"
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,37 @@ class ReplayReport:
     steps: tuple[ReplayStep, ...]
     replayed_state: str
     stored_state: str
+    broken: ChainBreak | None = None  # where the stored chain does not verify (None: it verifies)
 
     @property
     def ok(self) -> bool:
-        return self.replayed_state == self.stored_state and not any(s.flags for s in self.steps if _is_problem(s))
+        return (
+            self.broken is None
+            and self.replayed_state == self.stored_state
+            and not any(s.flags for s in self.steps if _is_problem(s))
+        )
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether a stored text was valid UTF-8 (read otherwise, its bad bytes are lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _manifest(text: str) -> list[tuple[str, str, str]] | None:
+    """A stored set's manifest, ``[[kind, name, sha256], ...]``, or None when it is not one."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(x, list) and len(x) == 3 and all(isinstance(p, str) for p in x) for x in value
+    ):
+        return None
+    return [(x[0], x[1], x[2]) for x in value]
 
 
 def _is_problem(step: ReplayStep) -> bool:
@@ -117,6 +147,7 @@ class _Chain:
     last_on: str = ""
     last_body: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    unresolved: set[str] = field(default_factory=set)  # definition sets named but not stored (reported once)
 
 
 _PARSED = 250  # event bodies parsed, and their documents looked up in one query, at a time
@@ -134,6 +165,7 @@ class AuditService:
         self.documents = cases.documents
         self._engines: dict[tuple[str, str], Engine] = {}
         self._heads_cache: dict[str, CaseHead] = {}
+        self._stored_sets: set[str] | None = None  # fingerprints of the stored definition sets (None: not read)
         self.events_followed = 0
 
     # -- verify ---------------------------------------------------------------------------------
@@ -150,6 +182,7 @@ class AuditService:
         events = 0
         self.events_followed = 0
         self._heads_cache = {}
+        definition_findings = self._check_definitions(case_id)  # first: events name the sets it reads
         chain: _Chain | None = None
         for batch, heads in self.repository.event_batches(case_id, self.batch):
             # the last chain of the previous batch may end just before this one: keep its row too
@@ -170,7 +203,7 @@ class AuditService:
                         chains += 1
                         chain = _Chain(e.case_id)
                     events += 1
-                    findings.extend(self._check_event(chain, e, documents_seen, body))
+                    findings.extend(self._checked_event(chain, e, documents_seen, body))
                     if progress is not None and events % 1000 == 0:
                         progress(events)
         if chain is not None:
@@ -183,7 +216,8 @@ class AuditService:
             findings.append(Finding(case_id, None, "unknown", "no such case"))
         if case_id is None:
             findings.extend(self._check_orphan_documents(documents_seen))
-        findings.extend(self._check_definitions(case_id))
+        findings.extend(definition_findings)
+        findings.extend(self._check_checkpoints(case_id))
         compared = None
         if since is not None:
             compared = since.root
@@ -238,10 +272,13 @@ class AuditService:
         if e.seq != chain.expected_seq:
             what = "deleted" if e.seq > chain.expected_seq else "duplicated or reordered"
             bad("sequence", f"expected event #{chain.expected_seq}, found #{e.seq}: an event was {what}")
-        if e.prev_hash != chain.prev_hash:
+        if not is_digest(e.prev_hash):
+            bad("link", f"prev_hash {shown(e.prev_hash, 70)} is not a {self.repository.algorithm} digest")
+        elif e.prev_hash != chain.prev_hash:
             bad("link", "prev_hash does not match the previous event's hash: the chain is broken here")
-        data = e.body.encode("utf-8")
-        if chain_hash(self.repository.hash, e.prev_hash, data) != e.hash:
+        if not _is_utf8(e.body):
+            bad("body", "the stored event body is not valid UTF-8: bytes were written behind the engine")
+        if not is_digest(e.prev_hash) or chain_hash(self.repository.hash, e.prev_hash, stored_bytes(e.body)) != e.hash:
             bad("hash", "the event's hash does not match its content: the event was edited")
         chain.expected_seq = e.seq + 1
         chain.prev_hash = e.hash
@@ -264,7 +301,15 @@ class AuditService:
             bad("order", f"starts from {body.get('from')!r} but the previous event ended in {chain.last_to!r}")
         if chain.last_on and str(body.get("on", "")) < chain.last_on:
             bad("order", f"happened on {body.get('on')} before the previous event ({chain.last_on})")
-        for d in body.get("documents", []):
+        fingerprint = str(body.get("definitions"))
+        if self._stored_sets is not None and fingerprint not in self._stored_sets | chain.unresolved:
+            chain.unresolved.add(fingerprint)
+            bad("definitions", f"it names definition set {shown(fingerprint)}, which is not stored (definition_sets)")
+        documents = body.get("documents", [])
+        for d in documents if isinstance(documents, list) else [None]:
+            if not isinstance(d, dict):
+                bad("document", "a document reference is not an object")
+                continue
             sha = str(d.get("sha256", ""))
             if sha not in documents_seen:
                 documents_seen[sha] = self._document_problem(sha)
@@ -275,6 +320,17 @@ class AuditService:
         chain.last_body = body
         self._accumulate_attributes(chain, body)
         return out
+
+    def _checked_event(
+        self, chain: _Chain, e: StoredEvent, documents_seen: dict[str, str | None], parsed: Any = _UNPARSED
+    ) -> list[Finding]:
+        """`_check_event`, where a value no check foresaw (a body of another shape, say) is a finding
+        of that event and the other events and chains are still checked."""
+        try:
+            return self._check_event(chain, e, documents_seen, parsed)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            chain.expected_seq, chain.prev_hash = e.seq + 1, e.hash
+            return [Finding(chain.case_id, e.seq, "body", f"the event cannot be read as an event: {shown(str(exc))}")]
 
     def _columns(self, body: Mapping[str, Any]) -> Mapping[str, str]:
         """The projected columns of the case whose last event is ``body`` (none if its definitions
@@ -320,7 +376,7 @@ class AuditService:
                 break
             for e in self.repository.iter_events(chain.case_id, after_seq=chain.expected_seq - 1):
                 self.events_followed += 1
-                findings.extend(self._check_event(chain, e, documents_seen))
+                findings.extend(self._checked_event(chain, e, documents_seen))
             head = self.repository.head(chain.case_id)
         last = chain.last_body
         if head is None:
@@ -356,27 +412,127 @@ class AuditService:
         return out
 
     def _check_definitions(self, case_id: str | None) -> list[Finding]:
-        """Stored definition texts still hash to their recorded SHA-256, and every set to its fingerprint."""
-        damaged: dict[str, str] = {}
-        for sha, name, text_ in self.repository.definition_texts():
-            if source_digest(text_) != sha:
-                damaged[sha] = name
+        """The stored definitions: every text hashes to its key, every set's manifest names stored texts
+        of the kind it says and hashes to the set's fingerprint. Damage to a set is reported on each
+        case that runs under it (or on ``definitions`` when none does); a text no set names is reported
+        when damaged. Keeps the stored sets' fingerprints: every event must name one (`_check_event`)."""
+        texts: dict[str, str] = {}  # key -> kind, of the texts that hash to their key
+        damaged: dict[str, str] = {}  # key -> what is wrong with the text stored under it
+        for sha, kind, _name, text_ in self.repository.definition_source_rows():
+            if not _is_utf8(text_):
+                damaged[sha] = "its text is not valid UTF-8"
+            elif source_digest(text_) != sha:
+                damaged[sha] = "its text no longer hashes to its key"
+            else:
+                texts[sha] = kind
         scope = None if case_id is None else {h.definitions for h in [self.repository.head(case_id)] if h is not None}
+        named: set[str] = set()
         out: list[Finding] = []
-        for fingerprint, manifest in self.repository.definition_sets():
-            if scope is not None and fingerprint not in scope:
+        self._stored_sets = set()
+        for fingerprint, text_ in self.repository.definition_set_rows():
+            self._stored_sets.add(fingerprint)
+            manifest = _manifest(text_)
+            problems: list[str] = []
+            if manifest is None:
+                problems.append(
+                    f"its manifest (definition_sets[{fingerprint[:12]}…].manifest) is not a list of [kind, name, sha256]"
+                )
+                manifest = []
+            for kind, name, sha in manifest:
+                named.add(sha)
+                where = f"definition_sources[{sha[:12]}…]"
+                if sha in damaged:
+                    problems.append(f"{name} ({kind}): {where} {damaged[sha]}")
+                elif sha not in texts:
+                    problems.append(f"{name} ({kind}): its text {where} is missing")
+                elif texts[sha] != kind:
+                    problems.append(f"{name}: {where}.kind is {texts[sha]!r}, the set names {kind!r}")
+            if manifest and fingerprint_of((kind, sha) for kind, _, sha in manifest) != fingerprint:
+                problems.append("its manifest no longer hashes to its fingerprint")
+            if not problems or (scope is not None and fingerprint not in scope):
                 continue
-            problems = [f"{name} ({kind}) was edited" for kind, name, sha in manifest if sha in damaged]
-            if fingerprint_of((kind, sha) for kind, _, sha in manifest) != fingerprint:
-                problems.append("the set's manifest no longer matches its fingerprint")
-            if problems:
-                users = self.repository.cases_using(fingerprint) or ["*"]
-                for user in users if case_id is None else [case_id]:
-                    out.append(
-                        Finding(
-                            user, None, "definitions", f"definition set {fingerprint[:12]}…: " + "; ".join(problems)
-                        )
+            if case_id is not None:
+                users = [case_id]
+            else:  # a key that is not valid UTF-8 names no case (and cannot be asked for)
+                users = self.repository.cases_using(fingerprint) if _is_utf8(fingerprint) else []
+            message = f"definition set {fingerprint[:12]}…: " + "; ".join(problems)
+            for user in users or ["definitions"]:
+                out.append(Finding(user, None, "definitions", message, f"definition_sets[{fingerprint[:12]}…]"))
+        if case_id is None:
+            for sha in sorted(set(damaged) - named):
+                out.append(
+                    Finding(
+                        "definitions",
+                        None,
+                        "definitions",
+                        f"a stored definition text no set names: {damaged[sha]}",
+                        f"definition_sources[{sha[:12]}…].text",
                     )
+                )
+        return out
+
+    def _check_checkpoints(self, case_id: str | None) -> list[Finding]:
+        """Every stored checkpoint still reads (its root recomputes from the heads it lists, its row's
+        columns repeat its body), and the chains still pass through every head it fixed. Newest first:
+        a head an older checkpoint shares with a newer one is compared with that one, so the chains
+        are asked only for the heads that moved between two checkpoints."""
+        out: list[Finding] = []
+        newer: dict[str, tuple[int, str]] = {}
+        for created_at, root, body in self.repository.checkpoint_rows():
+            where = f"checkpoints[{created_at}]"
+            try:
+                cp = Checkpoint.from_json(body)
+            except (ValueError, TypeError, DecisionsError) as exc:
+                out.append(
+                    Finding("checkpoints", None, "checkpoint", f"stored checkpoint {shown(str(exc))}", f"{where}.body")
+                )
+                continue
+            if cp.root != root:
+                out.append(
+                    Finding(
+                        "checkpoints",
+                        None,
+                        "checkpoint",
+                        "its root column differs from its body's root",
+                        f"{where}.root",
+                    )
+                )
+            if canonical_text(cp.created_at).strip('"') != created_at:
+                out.append(
+                    Finding(
+                        "checkpoints",
+                        None,
+                        "checkpoint",
+                        "its created_at column differs from its body",
+                        f"{where}.created_at",
+                    )
+                )
+            if cp.algorithm != self.repository.algorithm:
+                out.append(
+                    Finding(
+                        "checkpoints",
+                        None,
+                        "checkpoint",
+                        f"it uses {cp.algorithm}, the database {self.repository.algorithm}",
+                        f"{where}.body",
+                    )
+                )
+                continue
+            for h in cp.heads:
+                if case_id is not None and h.chain != case_id:
+                    continue
+                later = newer.get(h.chain)
+                stored: str | None
+                if later is not None and later[0] == h.seq:
+                    stored = later[1]  # the newer checkpoint's head, itself compared with the chain
+                else:
+                    stored = self.repository.hash_at(h.chain, h.seq)
+                if stored != h.hash:
+                    message = f"the stored checkpoint of {created_at} fixed event #{h.seq} " + (
+                        "that is no longer there" if stored is None else "with another hash"
+                    )
+                    out.append(Finding(h.chain, h.seq, "checkpoint", message, where))
+            newer = {h.chain: (h.seq, h.hash) for h in cp.heads}
         return out
 
     # -- checkpoints ----------------------------------------------------------------------------
@@ -421,14 +577,24 @@ class AuditService:
             yield self._replay(head, current)
 
     def _replay(self, head: CaseHead, events: Sequence[StoredEvent]) -> ReplayReport:
+        """Replay ``events``; when the chain does not verify, say where (`ReplayReport.broken`) and
+        replay what can still be read as events (up to the first that cannot)."""
         case_id = head.id
+        broken = first_break(self.repository.hash, events, head.head_hash, head.version)
         engine = self._replay_engine(head.definitions, head.workflow)
         wf = engine.workflow
         case: Case = engine.new_case(case_id)
         steps: list[ReplayStep] = []
         for e in events:
-            body = json.loads(e.body)
-            record = record_from_body(body, wf)
+            try:
+                body = json.loads(e.body)
+                record = record_from_body(body, wf)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                if broken is None:  # hashed as stored, yet not an event: rewritten with its hashes
+                    raise IntegrityError(
+                        f"{case_id} 第 {e.seq} 条记录无法读取 / {case_id} event #{e.seq} cannot be read: {shown(str(exc))}"
+                    ) from exc
+                break  # an edited event the chain check names already: nothing further can be replayed
             flags: list[str] = []
             if body.get("definitions") != head.definitions:
                 flags.append("recorded under other definitions than the case's")
@@ -474,4 +640,4 @@ class AuditService:
                     flags=tuple(flags),
                 )
             )
-        return ReplayReport(case_id, head.workflow, head.definitions, tuple(steps), case.state, head.state)
+        return ReplayReport(case_id, head.workflow, head.definitions, tuple(steps), case.state, head.state, broken)

@@ -24,6 +24,7 @@ from decisions.definitions import Definitions
 from decisions.errors import (
     ActionRefused,
     CaseExists,
+    ChainBroken,
     ConflictError,
     IntegrityError,
     StoreError,
@@ -37,6 +38,7 @@ from decisions.loading import load_sources
 from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
 from decisions.rules.conditions import OUTSIDE_FACTS
 from decisions.service.inputs import close_names
+from decisions.service.chain import first_break
 from decisions.store.database import Database
 from decisions.store.documents import check_document_size, media_type_for
 from decisions.store.events import StoredEvent, event_body, record_from_body
@@ -238,6 +240,11 @@ class CaseService:
         return head is None or head.version != view.version or head.head_hash != view.head_hash
 
     def _view(self, head: CaseHead, events: list[StoredEvent]) -> CaseView:
+        # A case read from the database is acted on, and shown, only if its chain verifies: what this
+        # service then holds (and extends with its own appends) needs no second look.
+        broken = first_break(self.repository.hash, events, head.head_hash, head.version)
+        if broken is not None:
+            raise ChainBroken(head.id, broken.seq, broken.reason_zh, broken.reason_en)
         wf = self.definitions_for(head.definitions).workflow(head.workflow)
         records = tuple(record_from_body(json.loads(e.body), wf) for e in events)
         if not records or len(records) != head.version or records[-1].to_state != head.state:

@@ -8,6 +8,7 @@ a serialization failure or deadlock becomes `TransientStoreError`, a taken uniqu
 
 from __future__ import annotations
 
+import functools
 import os
 import select as _select
 import time
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
-from decisions.errors import DuplicateKeyError, StoreError, TransientStoreError, shown
+from decisions.errors import DatabaseBusy, DuplicateKeyError, StorageFull, StoreError, TransientStoreError, shown
 from decisions.store.tables import MetaRow
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 _UNIQUE_SQLSTATE = "23505"  # PostgreSQL unique_violation
 _SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}  # sqlite3's error names
+_DISK_FULL_SQLSTATE = "53100"  # PostgreSQL disk_full
+BUSY_SECONDS = 30.0
+"""How long an SQLite writer waits for another writer's lock before `DatabaseBusy` (``busy_seconds``)."""
 
 
 def resolve_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -52,10 +56,17 @@ def _driver_failure(exc: DBAPIError) -> str:
     ``transient``, ``duplicate`` or ``other``."""
     orig = exc.orig
     state = getattr(orig, "sqlstate", None)
+    name = str(getattr(orig, "sqlite_errorname", ""))
     if state in _RETRYABLE_SQLSTATES:
         return "transient"
-    if state == _UNIQUE_SQLSTATE or getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE:
+    if state == _UNIQUE_SQLSTATE or name in _SQLITE_UNIQUE:
         return "duplicate"
+    if state == _DISK_FULL_SQLSTATE or name == "SQLITE_FULL":
+        return "full"
+    if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
+        return "busy"
+    if name.startswith("SQLITE_READONLY") or name.startswith("SQLITE_CANTOPEN"):
+        return "read-only"
     return "other"
 
 
@@ -77,14 +88,23 @@ SCHEMA_REVISION = "0004"
 start-up); `test_schema_revision_is_alembics_head` fails when a migration is added without it."""
 
 
-def _sqlite_setup(engine: Engine) -> None:
+_STORED_TEXT = functools.partial(str, encoding="utf-8", errors="surrogateescape")
+"""How SQLite's text is read: as UTF-8, but a value that is not valid UTF-8 (someone wrote bytes into
+the file behind the engine) keeps its undecodable bytes as lone surrogates instead of failing the
+whole read, so that `audit verify` reports it as tampering at its place rather than as a database
+that does not answer. Such text is never written back: `is_storable_text` refuses lone surrogates.
+(PostgreSQL's UTF8 databases refuse invalid text on write.)"""
+
+
+def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
+        dbapi_connection.text_factory = _STORED_TEXT
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -151,14 +171,24 @@ def _answered(seen: list[dict[Any, Any]]) -> bool:
 class Database:
     """One database, the documents' bytes included."""
 
-    def __init__(self, url: str, *, documents: Path | None = None, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        documents: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        busy_seconds: float = BUSY_SECONDS,
+    ) -> None:
         env = os.environ if environ is None else environ
+        self.busy_seconds = busy_seconds
         self.url = resolve_url(url, env)
         self.is_sqlite = self.url.startswith("sqlite")
         try:
             if self.is_sqlite:
-                self.engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
-                _sqlite_setup(self.engine)
+                self.engine = create_engine(
+                    self.url, connect_args={"check_same_thread": False, "timeout": busy_seconds}
+                )
+                _sqlite_setup(self.engine, busy_seconds)
             else:
                 self.engine = create_engine(self.url, pool_size=10, max_overflow=20)
                 _postgres_setup(self.engine)
@@ -226,6 +256,22 @@ class Database:
                 raise TransientStoreError(f"数据库要求重试事务 / the database asks to retry: {reason}") from exc
             if kind == "duplicate":
                 raise DuplicateKeyError(f"键已存在 / key already taken: {reason}") from exc
+            if kind == "full":
+                raise StorageFull(
+                    f"数据库所在磁盘已满，本次操作未写入；请腾出空间后重试 / the disk holding the database is full: "
+                    f"nothing was written; free space, then try again ({reason})"
+                ) from exc
+            if kind == "busy":
+                raise DatabaseBusy(
+                    f"数据库正忙：另一写入者占用超过 {self.busy_seconds:g} 秒，本次操作未写入，请稍后重试 / the database "
+                    f"is busy: another writer held it for more than {self.busy_seconds:g} s; nothing was written, "
+                    "try again"
+                ) from exc
+            if kind == "read-only":
+                raise StoreError(
+                    f"数据库文件只读或无法打开，本次操作未写入 / the database {shown(self.safe_url(), 120)} is read-only "
+                    f"or cannot be opened (its file, its directory or its disk): nothing was written ({reason})"
+                ) from exc
             if isinstance(exc, OperationalError):
                 raise StoreError(
                     f"数据库无法访问 / database {shown(self.safe_url(), 120)} does not answer: {reason}"

@@ -85,6 +85,21 @@ class MemoryRepository:
             rows = [(sha, s.name, s.text) for sha, s in self._sources.items()]
         yield from rows
 
+    def definition_source_rows(self) -> Iterator[tuple[str, str, str, str]]:
+        with self._lock:
+            rows = sorted((sha, s.kind, s.name, s.text) for sha, s in self._sources.items())
+        yield from rows
+
+    def definition_set_rows(self) -> Iterator[tuple[str, str]]:
+        with self._lock:
+            rows = sorted(self._sets.items())
+        yield from rows
+
+    def checkpoint_rows(self) -> Iterator[tuple[str, str, str]]:
+        with self._lock:
+            rows = list(reversed(self._checkpoints))
+        yield from rows
+
     def cases_using(self, fingerprint: str) -> list[str]:
         with self._lock:
             return sorted(cid for cid, c in self._cases.items() if c.head.definitions == fingerprint)

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select, true
+from sqlalchemy import Connection, LargeBinary, Text, bindparam, cast, exists, literal, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 
 from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source
@@ -145,6 +146,17 @@ def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
     """``values`` in lists short enough for one ``IN (...)`` on every backend."""
     for i in range(0, len(values), size):
         yield list(values[i : i + size])
+
+
+def _bindable(value: str) -> Any:
+    """``value`` as a statement parameter. A key read from a column that was not valid UTF-8 (SQLite
+    reads it with its bad bytes as lone surrogates, `decisions.store.database`) cannot be bound as text:
+    it is bound as those bytes, cast to text, so that paging past such a row still works."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return cast(literal(value.encode("utf-8", "surrogateescape"), LargeBinary), Text)
+    return value
 
 
 def _head(row: Any) -> CaseHead:
@@ -288,7 +300,7 @@ class Repository:
         while True:
             with self.db.read() as conn:
                 rows = _events_page(conn, case_id, last, batch)
-                ids = sorted({e.case_id for e in rows})
+                ids = sorted({e.case_id for e in rows if is_case_id(e.case_id)})
                 heads = {
                     r.id: _head(r)
                     for chunk in _chunks(ids)
@@ -325,7 +337,9 @@ class Repository:
             with self.db.read() as conn:
                 rows = [
                     _head(r)
-                    for r in conn.execute(select(_CASES).where(_CASES.c.id > last).order_by(_CASES.c.id).limit(batch))
+                    for r in conn.execute(
+                        select(_CASES).where(_CASES.c.id > _bindable(last)).order_by(_CASES.c.id).limit(batch)
+                    )
                 ]
             yield from rows
             if len(rows) < batch:
@@ -367,7 +381,7 @@ class Repository:
             with self.db.read() as conn:
                 query = select(_DOCUMENTS.c.sha256, _DOCUMENTS.c.size).order_by(_DOCUMENTS.c.sha256).limit(batch)
                 if last is not None:
-                    query = query.where(_DOCUMENTS.c.sha256 > last)
+                    query = query.where(_DOCUMENTS.c.sha256 > _bindable(last))
                 rows = [(str(sha), int(size)) for sha, size in conn.execute(query)]
             yield from rows
             if len(rows) < batch:
@@ -398,6 +412,37 @@ class Repository:
             rows = conn.execute(select(_SOURCES.c.sha256, _SOURCES.c.name, _SOURCES.c.text)).all()
         for sha, name, text in rows:
             yield str(sha), str(name), str(text)
+
+    def definition_source_rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """Every stored definition source as stored, unparsed: (sha256, kind, name, text), by key."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(_SOURCES.c.sha256, _SOURCES.c.kind, _SOURCES.c.name, _SOURCES.c.text).order_by(_SOURCES.c.sha256)
+            ).all()
+        for sha, kind, name, text_ in rows:
+            yield str(sha), str(kind), str(name), str(text_)
+
+    def definition_set_rows(self) -> Iterator[tuple[str, str]]:
+        """Every stored definition set as stored, unparsed: (fingerprint, manifest text), by key."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(_SETS.c.fingerprint, _SETS.c.manifest).order_by(_SETS.c.fingerprint)).all()
+        for fingerprint, manifest in rows:
+            yield str(fingerprint), str(manifest)
+
+    def checkpoint_rows(self) -> Iterator[tuple[str, str, str]]:
+        """Every stored checkpoint as stored, newest first: (created_at, root, body), one at a time."""
+        last: int | None = None
+        while True:
+            with self.db.read() as conn:
+                query = select(_CHECKPOINTS.c.id, _CHECKPOINTS.c.created_at, _CHECKPOINTS.c.root, _CHECKPOINTS.c.body)
+                if last is not None:
+                    query = query.where(_CHECKPOINTS.c.id < last)
+                rows = conn.execute(query.order_by(_CHECKPOINTS.c.id.desc()).limit(100)).all()
+            for row in rows:
+                yield str(row.created_at), str(row.root), str(row.body)
+            if len(rows) < 100:
+                return
+            last = int(rows[-1].id)
 
     def cases_using(self, fingerprint: str) -> list[str]:
         with self.db.read() as conn:
@@ -510,7 +555,6 @@ def _events_page(conn: Connection, case_id: str | None, last: tuple[str, int], b
     if case_id is not None:
         query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
     else:
-        query = query.where(
-            (_EVENTS.c.case_id > last[0]) | ((_EVENTS.c.case_id == last[0]) & (_EVENTS.c.seq > last[1]))
-        )
+        after = _bindable(last[0])
+        query = query.where((_EVENTS.c.case_id > after) | ((_EVENTS.c.case_id == after) & (_EVENTS.c.seq > last[1])))
     return [StoredEvent(*r) for r in conn.execute(query)]
