@@ -5,8 +5,8 @@ Each fault gets one clear message and exit 6 (`StoreError`; its subclasses `Stor
 the same office succeeds once the fault is gone, without being restarted.
 
 A full disk is real, not simulated: a 4 MiB tmpfs mounted for the test (it needs root; skipped
-otherwise) holds the SQLite file, or the document store (on both databases), and a filler file takes
-its last byte. A read-only database is the same tmpfs remounted read-only (chmod does not stop root).
+otherwise) holds the SQLite file (documents are rows of it: an action's new documents are written in its own
+transaction, `tests/test_documents_in_database.py`), and a filler file takes its last byte. A read-only database is the same tmpfs remounted read-only (chmod does not stop root).
 A document larger than the limit is refused before anything is read or written: `tests/test_hostile_input.py`
 (`MAX_DOCUMENT_BYTES + 1`, a sparse file). PostgreSQL stopped and restarted mid-stream is left out: the
 shared test server must not be restarted (see docs/reliability.md).
@@ -128,25 +128,26 @@ def test_a_full_disk_under_the_sqlite_file_is_one_clear_error_and_nothing_is_hal
     db.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_a_full_document_store_refuses_the_action_and_files_nothing(
-    small_disk: Path, tmp_path: Path, definitions: Definitions, backend: str
+def test_a_full_disk_during_an_action_with_new_documents_files_no_byte_of_them(
+    small_disk: Path, tmp_path: Path, definitions: Definitions
 ) -> None:
-    for url in new_database_url(backend, tmp_path):
-        db, service = office(url, small_disk / "documents", definitions)
-        play_to(service, WITH_DOCUMENT)
-        action, blobs = step(service, WITH_DOCUMENT, new_blobs=True)
-        filler = fill(small_disk)
-        with pytest.raises(StorageFull) as full:
-            service.act("D-1", action, blobs=blobs)
-        assert exit_code(full.value) == 6 and "document store" in str(full.value)
-        assert events(db, "D-1") == WITH_DOCUMENT
-        assert not list((small_disk / "documents").rglob(".incoming-*"))  # no torn temporary file left
-        filler.unlink()
+    db, service = office(f"sqlite:///{small_disk / 'decisions.sqlite'}", tmp_path / "documents", definitions)
+    play_to(service, WITH_DOCUMENT)
+    action, blobs = step(service, WITH_DOCUMENT, new_blobs=True)
+    db.dispose()
+    with sqlite3.connect(small_disk / "decisions.sqlite") as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    filler = fill(small_disk)
+    with pytest.raises(StorageFull) as full:
         service.act("D-1", action, blobs=blobs)
-        assert events(db, "D-1") == WITH_DOCUMENT + 1
-        assert AuditService(service).verify().ok
-        db.dispose()
+    assert exit_code(full.value) == 6 and "nothing was written" in str(full.value)
+    filler.unlink()
+    assert events(db, "D-1") == WITH_DOCUMENT
+    assert all(service.documents.check(hashlib.sha256(b).hexdigest()) == "missing" for b in blobs.values())
+    service.act("D-1", action, blobs=blobs)
+    assert events(db, "D-1") == WITH_DOCUMENT + 1
+    assert AuditService(service).verify().ok
+    db.dispose()
 
 
 def test_a_read_only_database_file_is_one_clear_error_and_writes_succeed_once_writable(
