@@ -5,18 +5,23 @@ refusals), with no name typed from the YAML, on SQLite and PostgreSQL.
 The clerk in this test knows the command line (``--set name=value``, ``--attach kind=path``,
 ``--on``, ``--as``, ``--json``) and nothing of the procedure. Every trigger, field, document kind,
 enum value and role it uses is read from JSON the commands print; the only things it makes up are
-free text, people's names and the first day. It chooses its next action by a declared property:
+free text, people's names and the first day. It proceeds by declared properties only:
 
-- among the actions available now, the one whose destination lies earliest in the procedure (the
-  order the workflow declares its stages in) without going back or staying put: a state not
-  entered before, in the current stage or a later one;
+- next action: among those offered now (available, or blocked with a remedy for every reason), one
+  leading to a state not entered before, in the current stage or a later one (the order the
+  workflow declares its stages in), from which an approval state can still be reached; of those,
+  the fewest steps from an approval state (`state_info.steps_to_approval`), then the later stage;
 - it fills every field and attaches every document the action's input schema says is required or
-  needed under a condition, an enum with its first choice, a date with the action's day; it leaves
-  optional ones out (so waivers are never used);
-- when refused, it does what the refusal's remedies say (the fields and documents named, the
-  earliest or latest date given) and tries again; a refusal without a remedy fails the test;
-- people: one per role, added when an action needs a role nobody holds (the role read from JSON);
-- it stops at publication: in an approval state from which no available action leads to another.
+  needed under a condition and that the action accepts: an enum or views value with its first
+  choice, a date with the action's day; it leaves optional ones out (so waivers are never used);
+- when refused (JSON on stdout, exit 3), it does what the remedies say: the fields, documents and
+  values named, the earliest or latest date given (of a field or of the action's day), a person of
+  the unit or role named; when a remedy names actions that put on record what is missing, it takes
+  one of them first (each at most once per refused action) and comes back; a refusal without a
+  remedy fails the test;
+- people: one per role (and unit), added when an action needs one nobody holds (read from JSON);
+- it stops at publication: in an approval state from which no available action leads to another,
+  after a decision (two approval states entered).
 """
 
 from __future__ import annotations

@@ -191,6 +191,11 @@ def test_json_refusals_go_to_stdout_and_every_shape_validates_against_its_schema
     assert code == 2 and unknown["error"]["suggestions"] == [case]
     code, out, _ = cli("act", case, V("launch") + "x", "--as", "李明", "--json")
     assert code == 2 and V("launch") in json.loads(out)["error"]["suggestions"]
+    # a conflict (someone acted since version 0 was read) is JSON too, with the versions
+    code, out, _ = cli("act", case, V("launch"), "--as", "李明", "--expect-version", "0", "--json")
+    conflict = json.loads(out)
+    validate("error.schema.json", conflict)
+    assert code == 5 and (conflict["error"]["expected"], conflict["error"]["actual"]) == (0, 1)
     # without --json a refusal is still text on stderr, nothing on stdout
     code, out, err = cli("act", case, V("launch"), "--as", "李明", "--on", "2025-03-05")
     assert code == 3 and out == "" and "engine.role" in err
