@@ -221,7 +221,7 @@ def test_corrections_are_declared_with_the_workflows_names_and_checked_at_load(t
     text = path.read_text(encoding="utf-8")
     bad = """corrections:
   - roles: [nobody]
-    on: true
+    happened_on: true
   - roles: [organiser]
     triggers: [no_such_action]
     fields: [title, no_such_field]
@@ -233,7 +233,7 @@ def test_corrections_are_declared_with_the_workflows_names_and_checked_at_load(t
     fields: [review_due]
   - roles: [organiser]
 """
-    text = text.replace("corrections:\n", bad + "  - roles: [organiser]\n    on: true\n", 1)
+    text = text.replace("corrections:\n", bad + "  - roles: [organiser]\n    happened_on: true\n", 1)
     text = text.replace("  - trigger: lapse\n", "  - trigger: erratum\n", 1)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DefinitionError) as failed:

@@ -4,7 +4,7 @@
       - roles: [organiser]
         triggers: [open_consultation]          # optional: records of any trigger
         fields: [comment_deadline, shortening_reason]
-        on: true                               # the day the action happened
+        happened_on: true                      # the day the action happened
 
 Each role, trigger and field is the workflow's; a field is one the named transitions accept (all of
 them, when no trigger is named: then at least one), never one a transition sets itself (``sets:``)
@@ -48,7 +48,7 @@ def read_corrections(
     out: list[Correction] = []
     for i, entry in enumerate(raw):
         path: tuple[str | int, ...] = ("corrections", i)
-        m = r.mapping(entry, path, required=("roles",), optional=("triggers", "fields", "on"))
+        m = r.mapping(entry, path, required=("roles",), optional=("triggers", "fields", "happened_on"))
         if m is None:
             continue
         who = tuple(r.string_list(m.get("roles"), (*path, "roles"), identifiers=True))
@@ -78,8 +78,11 @@ def read_corrections(
                 r.error((*path, "fields"), f"field {name!r} is not carried by {', '.join(missing)}")
             elif not any(name in t.all_fields for t in scope):
                 r.error((*path, "fields"), f"field {name!r} is carried by no transition")
-        on = r.boolean(m.get("on"), (*path, "on"))
+        on = r.boolean(m.get("happened_on"), (*path, "happened_on"))
         if not named and not on:
-            r.error(path, "a correction names the fields it may correct ('fields'), or the day ('on: true'), or both")
+            r.error(
+                path,
+                "a correction names the fields it may correct ('fields'), or the day ('happened_on: true'), or both",
+            )
         out.append(Correction(who, which, named, on, r.doc.line_of(path)))
     return tuple(out)

@@ -258,7 +258,7 @@ class DeadlineSpec:
 class Correction:
     """Who may correct what in an earlier record (one entry of the ``corrections:`` section): anyone
     holding one of ``roles`` may correct, in a record left by one of ``triggers`` (empty: any), the
-    ``fields`` named and, with ``on``, the day it happened. Only fields the record's transition
+    ``fields`` named and, with ``on`` (``happened_on:`` in the YAML), the day it happened. Only fields the record's transition
     accepts, none it sets itself and no case attribute (an attribute changes by its own transition)."""
 
     roles: tuple[str, ...]
