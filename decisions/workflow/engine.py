@@ -245,21 +245,13 @@ class Engine:
         def refuse(zh: str, en: str, kind: str = "invalid") -> None:
             unmet.append(Unmet("engine.correction", cite, zh, en, kind=kind))
 
-        roles = [role] if role is not None else sorted(actor.roles)
-        allowed = [
-            r
-            for r in roles
-            if r in actor.roles and self.workflow.correctable([r], target.trigger) != (frozenset(), False)
-        ]
-        chosen = next(
-            (
-                r
-                for r in allowed
-                if set(fields) <= self.workflow.correctable([r], target.trigger)[0]
-                and (on is None or self.workflow.correctable([r], target.trigger)[1])
-            ),
-            allowed[0] if allowed else None,
-        )
+        # The role it corrects in: the one asked for, else the first the actor holds that may correct
+        # everything asked (else one that may correct something of it, to say what it may not).
+        roles = [r for r in ([role] if role is not None else sorted(actor.roles)) if r in actor.roles]
+        may = {r: self.workflow.correctable([r], target.trigger) for r in roles}
+        allowed = [r for r in roles if may[r] != (frozenset(), False)]
+        fits = [r for r in allowed if set(fields) <= may[r][0] and (on is None or may[r][1])]
+        chosen = next(iter(fits or allowed), None)
         label = t.label if t is not None else Text(target.trigger, target.trigger)
         if chosen is None:
             refuse(
@@ -268,7 +260,7 @@ class Engine:
                 "role",
             )
         else:
-            may_fields, may_on = self.workflow.correctable([chosen], target.trigger)
+            may_fields, may_on = may[chosen]
             for name in sorted(set(fields) - may_fields):
                 refuse(
                     f"第 {corrects} 号事件（{label.zh}）的 {shown(name)} 不可更正；可更正：{'、'.join(sorted(may_fields)) or '—'}",
