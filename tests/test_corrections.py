@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from decisions.definitions import Definitions
-from decisions.errors import ActionRefused, DefinitionError, UsageError
+from decisions.errors import ActionRefused, ConflictError, DefinitionError, UsageError
 from decisions.model import Action
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
@@ -262,3 +262,27 @@ def test_who_may_correct_what_is_read_from_the_workflow(definitions: Definitions
     assert V("comment_deadline") in fields and on
     assert wf.correctable({V("head")}, V("open_consultation")) == (frozenset(), False)
     assert wf.correctable({V("office_clerk")}, V("approve")) == (frozenset(), True)
+
+
+def test_a_correction_against_a_version_that_moved_on_is_a_conflict_and_writes_nothing(
+    service: CaseService,
+) -> None:
+    """As for an action: with the version the clerk looked at, a correction made after someone else
+    acted is refused (exit 5 on the command line), so no one corrects a history they have not seen."""
+    play(service, CASE, typo_deadline())
+    seen = service.view(CASE).version
+    service.correct(
+        CASE, corrects=OPEN + 1, actor=PEOPLE["clerk_li"], reason="笔误", fields={V("comment_deadline"): D(2025, 4, 14)}
+    )
+    with pytest.raises(ConflictError):
+        service.correct(
+            CASE,
+            corrects=OPEN + 1,
+            actor=PEOPLE["clerk_he"],
+            reason="笔误",
+            fields={V("comment_deadline"): D(2025, 4, 15)},
+            expected_version=seen,
+        )
+    view = service.view(CASE)
+    assert view.version == seen + 1
+    assert view.case.records[OPEN].fields[V("comment_deadline")] == D(2025, 4, 14)
