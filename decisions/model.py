@@ -8,17 +8,19 @@ case is derived from its attributes and those records, plus the action being att
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "ERRATUM",
     "MAX_CASE_ID",
     "Action",
     "Actor",
     "Case",
     "Document",
+    "Erratum",
     "Record",
     "Text",
     "is_case_id",
@@ -28,6 +30,9 @@ __all__ = [
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 MAX_CASE_ID = 64
+
+ERRATUM = "erratum"
+"""The trigger and record kind of an erratum event (`Erratum`): reserved, no workflow may use it."""
 
 
 def is_storable_text(text: str) -> bool:
@@ -131,17 +136,63 @@ class Record:
     documents: tuple[Document, ...] = ()
     draft_version: int = 0
     changes_draft: bool = False
+    corrected_by: tuple[int, ...] = ()
+    """The errata (by event number) that corrected this record, oldest first."""
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A correction (更正) of an earlier record, itself an event of the case's history: it changes
+    fields of the record numbered ``corrects`` (``fields``, with the values they replace in ``was``)
+    and/or the day it happened (``on``, replacing ``was_on``), with ``reason``, by ``actor`` acting as
+    ``role``, on ``recorded_on``. History is never rewritten: the original event stays as it was
+    stored; a case snapshot shows the record as corrected (`Record.corrected_by` names the errata)."""
+
+    seq: int
+    corrects: int
+    actor: str
+    role: str
+    unit: str | None
+    recorded_on: date
+    reason: str
+    fields: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    was: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    on: date | None = None
+    was_on: date | None = None
+
+    def applied_to(self, record: Record) -> Record:
+        """``record`` as this erratum corrects it."""
+        return replace(
+            record,
+            fields=MappingProxyType({**record.fields, **self.fields}),
+            on=self.on if self.on is not None else record.on,
+            corrected_by=(*record.corrected_by, self.seq),
+        )
 
 
 @dataclass(frozen=True)
 class Case:
-    """A snapshot of one case: where it is, what it is, and everything that happened to it."""
+    """A snapshot of one case: where it is, what it is, and everything that happened to it.
+
+    ``records`` are the accepted actions as corrected by the case's ``errata`` (which are events of
+    its history too, numbered in the same sequence, but are not actions: they move no state)."""
 
     id: str
     workflow: str
     state: str
     attributes: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     records: tuple[Record, ...] = ()
+    errata: tuple[Erratum, ...] = ()
+
+    @property
+    def next_seq(self) -> int:
+        """The number the next event of this case takes (actions and errata share one sequence)."""
+        return len(self.records) + len(self.errata) + 1
+
+    def with_erratum(self, erratum: Erratum) -> Case:
+        """The case after ``erratum``: the record it corrects replaced by its corrected version."""
+        records = tuple(erratum.applied_to(r) if r.seq == erratum.corrects else r for r in self.records)
+        return replace(self, records=records, errata=(*self.errata, erratum))
 
     @property
     def draft_version(self) -> int:

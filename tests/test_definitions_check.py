@@ -64,10 +64,10 @@ FLAWS = [
     ),
     Flaw(
         "dead_end",
-        "  - trigger: complete_fair_competition_review\n    source: fair_competition_review",
-        "  - trigger: complete_fair_competition_review\n    source: risk_assessment",
-        "non-final state 'fair_competition_review' has no way out",
-        "fair_competition_review: {label",
+        "  - trigger: complete_post_evaluation\n    source: post_evaluation",
+        "  - trigger: complete_post_evaluation\n    source: executing",
+        "non-final state 'post_evaluation' has no way out",
+        "post_evaluation: {label: {zh: 决策后评估中",
     ),
     Flaw(
         "duplicate_trigger",

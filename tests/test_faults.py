@@ -32,7 +32,7 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
 from decisions.store.tables import EventRow
-from tests.stores import fixed_clock, new_database_url, play, supplied_catalogue
+from tests.stores import fixed_clock, play, supplied_catalogue
 from tests.support import MAIN_PATH, PEOPLE
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]

@@ -117,7 +117,7 @@ def test_the_test_index_reads_rule_tables_and_tests_that_name_a_rule() -> None:
 FLAWS = [
     (
         "unknown-rule",
-        "    rules: [national.comment_period_minimum, national.consultation_ran_its_period, national.open_consultation_when_required]\n",
+        "    rules: [national.comment_period_minimum, national.consultation_ran_its_period, national.open_consultation_when_required, national.comment_period_change_minimum, national.comment_period_change_not_past, national.consultation_cancelled_with_reason]\n",
         "    rules: [national.comment_period_minimum, national.no_such_rule]\n",
         "rules: [national.comment_period_minimum, national.no_such_rule]",
         "unknown rule 'national.no_such_rule' (not in the loaded packs: national,",
@@ -126,7 +126,7 @@ FLAWS = [
         "wrong-citation",
         "    article: [第十五条第一款]\n",
         "    article: [第十五条第二款]\n",
-        "rules: [national.comment_period_minimum, national.consultation_ran_its_period, national.open_consultation_when_required]",
+        "rules: [national.comment_period_minimum, national.consultation_ran_its_period, national.open_consultation_when_required, national.comment_period_change_minimum",
         "wrong citation: national.comment_period_minimum cites",
     ),
     (

@@ -107,7 +107,7 @@ def refused_ids_and_citations(definitions: Definitions) -> dict[str, str]:
 
 def test_engine_checks_cite_the_national_pack_or_the_transition(definitions: Definitions) -> None:
     cited = {k: v for k, v in definitions.rulebook.checks.items() if ":" not in k}  # not one workflow's own
-    assert set(cited) == {"engine.date_order", "service.future_date", "service.document"}
+    assert set(cited) == {"engine.date_order", "service.future_date", "service.document", "engine.correction"}
     assert {str(c) for c in cited.values()} == {"《重大行政决策程序暂行条例》（国务院令第713号）第三十三条 (Art. 33)"}
     found = refused_ids_and_citations(definitions)
     launch = next(t for t in definitions.workflow("major_decision").transitions if t.trigger == "launch")

@@ -228,6 +228,26 @@ def without(trigger: str, *names: str) -> Step:
 
 
 NON_MARKET = main("start_drafting", market_entities=False, business_activity=False)
+
+
+CHANGED_ON = date(2025, 3, 20)
+
+
+def change_comment(deadline: date, on: date = CHANGED_ON, **fields: Any) -> Step:
+    """A new notice changing the comment period the main path opened on 2025-03-10 (deadline 2025-04-10)."""
+    return Step(
+        "change_comment_period",
+        "clerk_li",
+        on,
+        {"comment_deadline": deadline, "reason": "截止日期录入错误，发布变更公告", **fields},
+        ("comment_notice",),
+    )
+
+
+def cancel_comment(**fields: Any) -> Step:
+    return Step("cancel_comment", "clerk_li", date(2025, 3, 20), fields, ("comment_notice",))
+
+
 NEEDS_REVISION = Step(
     "find_needs_revision",
     "counsel_zhao",
@@ -314,6 +334,43 @@ RULE_CASES = (
     ),
     refused(ND + "comment_ran_its_period", "on-the-deadline", replace(step_of("close_comment"), on=date(2025, 4, 10))),
     allowed(ND + "comment_ran_its_period", "after-the-deadline", main("close_comment")),
+    # a running comment period changed or cancelled (opened 2025-03-10, deadline 2025-04-10)
+    allowed(ND + "market_comment_period_change", "extended", change_comment(date(2025, 5, 10)), until="close_comment"),
+    refused(ND + "market_comment_period_change", "21-days", change_comment(date(2025, 3, 31)), until="close_comment"),
+    allowed(
+        ND + "market_comment_period_change",
+        "shorter-with-reason",
+        change_comment(date(2025, 3, 31), shortening_reason="汛期前须出台，已在变更公告中说明"),
+        until="close_comment",
+    ),
+    refused(
+        ND + "comment_period_change",
+        "5-working-days",
+        change_comment(date(2025, 3, 17), on=date(2025, 3, 12)),
+        until="close_comment",
+        overrides=(NON_MARKET,),
+    ),
+    allowed(
+        ND + "comment_period_change",
+        "7-working-days",
+        change_comment(date(2025, 3, 19), on=date(2025, 3, 12)),
+        until="close_comment",
+        overrides=(NON_MARKET,),
+    ),
+    allowed(ND + "comment_change_not_past", "deadline-ahead", change_comment(date(2025, 5, 10)), until="close_comment"),
+    refused(
+        ND + "comment_change_not_past",
+        "deadline-passed",
+        change_comment(date(2025, 3, 19), shortening_reason="已在变更公告中说明"),
+        until="close_comment",
+    ),
+    allowed(
+        ND + "comment_cancelled_with_reason",
+        "with-reason",
+        cancel_comment(reason="文本需重大修改"),
+        until="close_comment",
+    ),
+    refused(ND + "comment_cancelled_with_reason", "without-reason", cancel_comment(), until="close_comment"),
     # fair competition
     refused(
         ND + "fair_competition_reviewed",

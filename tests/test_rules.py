@@ -68,6 +68,10 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "national.specific_group_consulted": (DECREE, "第十四条第三款", "Art. 14(3)"),
     "national.comment_period_minimum": (DECREE, "第十五条第一款", "Art. 15(1)"),
     "national.consultation_ran_its_period": (DECREE, "第十五条第一款", "Art. 15(1)"),
+    "national.comment_period_change_minimum": (DECREE, "第十五条第一款（未规定期限变更）", "Art. 15(1)"),
+    "national.comment_period_change_not_past": (DECREE, "第十五条第一款（未规定期限变更）", "Art. 15(1)"),
+    "national.consultation_cancelled_with_reason": (DECREE, "第十五条第一款（未规定终止征求意见）", "Art. 15(1)"),
+    "national.withdrawal_before_decision": (DECREE, "第三十条第一款（未规定撤回程序）", "Art. 30(1)"),
     "national.hearing_announced_in_advance": (DECREE, "第十六条第三款", "Art. 16(3)"),
     "national.hearing_materials_in_advance": (DECREE, "第十六条第三款", "Art. 16(3)"),
     "national.hearing_held_as_announced": (DECREE, "第十六条第二款", "Art. 16(2)"),
@@ -1871,6 +1875,98 @@ ISSUE_11 = [
     ),
 ]
 
+
+# -- a running consultation changed or cancelled, a matter withdrawn (issue 13, item 3) ------------
+# The main path opened the consultation on 2025-03-12 with the deadline 2025-04-14.
+CHANGED_ON = D(2025, 3, 20)
+RESCHEDULED_ON = D(2025, 4, 20)
+
+
+def change_period(deadline: date, on: date = CHANGED_ON, **changes: Any) -> Step:
+    fields = {V("comment_deadline"): deadline, V("reason"): "截止日期录入错误，重新公告", **F(**changes)}
+    return Step(V("change_comment_period"), "clerk_li", on, fields, (V("consultation_notice"),))
+
+
+def cancel_consultation(**fields: Any) -> Step:
+    return Step(V("cancel_consultation"), "clerk_li", D(2025, 3, 20), F(**fields), (V("consultation_notice"),))
+
+
+def withdraw(on: date, **fields: Any) -> Step:
+    return Step(V("withdraw"), "head_wang", on, F(**fields))
+
+
+def reschedule(hearing_date: date, on: date = RESCHEDULED_ON) -> Step:
+    """A new hearing notice: the hearing announced for 2025-04-28 (`announce`) moved to ``hearing_date``."""
+    fields = {**announce().fields, V("hearing_date"): hearing_date, V("reason"): "会场不可用，听证改期"}
+    return Step(V("reschedule_hearing"), "clerk_li", on, fields, (V("hearing_notice"), V("participant_list")))
+
+
+IN_CONSULTATION = V("close_consultation")  # walking the main path up to here leaves the consultation open
+CHANGES = [
+    # 2025-03-12 + 30 calendar days = 2025-04-11, counted from the opening notice
+    allowed(R + "comment_period_change_minimum", "extended", change_period(D(2025, 5, 14)), until=IN_CONSULTATION),
+    allowed(R + "comment_period_change_minimum", "30-days", change_period(D(2025, 4, 11)), until=IN_CONSULTATION),
+    refused(R + "comment_period_change_minimum", "29-days", change_period(D(2025, 4, 10)), until=IN_CONSULTATION),
+    allowed(
+        R + "comment_period_change_minimum",
+        "29-days-with-reason",
+        WAIVED,
+        change_period(D(2025, 4, 10), shortening_reason="汛期前须完成，已在变更公告中说明"),
+        until=IN_CONSULTATION,
+    ),
+    allowed(
+        R + "comment_period_change_not_past", "deadline-ahead", change_period(D(2025, 5, 14)), until=IN_CONSULTATION
+    ),
+    refused(
+        R + "comment_period_change_not_past",
+        "deadline-already-passed",
+        change_period(D(2025, 3, 19), shortening_reason="已在变更公告中说明"),
+        until=IN_CONSULTATION,
+    ),
+    allowed(
+        R + "consultation_cancelled_with_reason",
+        "with-reason",
+        cancel_consultation(reason="草案需重大修改"),
+        until=IN_CONSULTATION,
+    ),
+    refused(R + "consultation_cancelled_with_reason", "without-reason", cancel_consultation(), until=IN_CONSULTATION),
+    allowed(
+        R + "withdrawal_before_decision",
+        "from-consultation",
+        withdraw(D(2025, 3, 20), reason="上级政策调整，不再决策"),
+        until=IN_CONSULTATION,
+    ),
+    refused(R + "withdrawal_before_decision", "without-reason", withdraw(D(2025, 3, 20)), until=IN_CONSULTATION),
+    allowed(
+        R + "hearing_announced_in_advance",
+        "rescheduled",
+        reschedule(D(2025, 5, 6)),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    refused(
+        R + "hearing_announced_in_advance",
+        "rescheduled-to-a-past-day",
+        reschedule(D(2025, 4, 19)),
+        until=AFTER_CLOSE,
+        then=(announce(),),
+    ),
+    allowed(
+        R + "hearing_held_as_announced",
+        "on-the-new-date",
+        hold(D(2025, 5, 6), materials_delivered_on=D(2025, 4, 28)),
+        until=AFTER_CLOSE,
+        then=(announce(), reschedule(D(2025, 5, 6))),
+    ),
+    refused(
+        R + "hearing_held_as_announced",
+        "on-the-date-before-rescheduling",
+        hold(),
+        until=AFTER_CLOSE,
+        then=(announce(), reschedule(D(2025, 5, 6))),
+    ),
+]
+
 TABLE: list[RuleCase] = [
     *PROPOSAL,
     *LAUNCH,
@@ -1889,6 +1985,7 @@ TABLE: list[RuleCase] = [
     *ISSUE_11,
     *ATTRIBUTES,
     *REVIEW_DETAILS,
+    *CHANGES,
 ]
 
 
@@ -1978,7 +2075,7 @@ def test_table_covers_every_rule(definitions: Definitions) -> None:
     """Each rule of both workflows has a refused and an allowed case, and its citation on file; a rule
     with a `when` has a not-applicable case, a waivable one a waived case."""
     rules = {r.id: r for r in definitions.rulebook.rules.values() if r.workflow in WORKFLOWS}
-    assert len(rules) == 78
+    assert len(rules) == 82
     ids = [c.id for c in TABLE]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     by_rule: dict[str, set[str]] = {}

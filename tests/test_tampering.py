@@ -33,8 +33,7 @@ from decisions.definitions import Definitions
 from decisions.service.audit import AuditService, VerifyReport
 from decisions.service.cases import CaseService
 from decisions.store.database import Database
-from decisions.store.tables import CaseRow, DefinitionSourceRow, DocumentChunkRow, DocumentRow, EventRow
-from decisions.store.tables import CaseRow, CheckpointRow, DefinitionSourceRow, DocumentRow, EventRow
+from decisions.store.tables import CaseRow, CheckpointRow, DefinitionSourceRow, DocumentChunkRow, DocumentRow, EventRow
 from tests.stores import BACKENDS, PG_SERVER, fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 

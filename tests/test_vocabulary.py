@@ -55,6 +55,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     "implement catalogue items (`Office.proposal_workflow`), whatever its start trigger is called",
     ("decisions/cli/cases.py", "year"): "a key of `catalogue show --json` (the year asked for)",
     ("decisions/cli/cases.py", "reason"): "a key of `catalogue show --json` (the version's adjustment reason)",
+    ("decisions/cli/corrections.py", "reason"): "a key of `correct --json` (why the erratum corrects)",
+    ("decisions/store/events.py", "reason"): "a key of an erratum event's body (why it corrects), the engine's own",
     ("decisions/cli/cases.py", "planned_by"): "a key of `inbox --json`'s late catalogue items (the item's due date)",
     ("decisions/service/office.py", "head"): "a key of the built-in views type's entries (the presiding member)",
     ("decisions/workflow/case_ids.py", "year"): "the id pattern's own placeholder {year} (the start date's year)",

@@ -17,6 +17,7 @@ import typer
 from decisions.cli.audit import audit_app, init
 from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, start, user_app
 from decisions.cli.common import LANG, OUTPUT
+from decisions.cli.corrections import correct
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
 from decisions.cli.workflow import workflow_app
@@ -52,6 +53,7 @@ app.command("propose")(propose)
 app.command("act")(act)
 app.command("show")(show)
 app.command("history")(history)
+app.command("correct")(correct)
 app.command("list")(list_cases)
 app.command("inbox")(inbox)
 app.command("demo")(demo)

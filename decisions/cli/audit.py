@@ -158,6 +158,8 @@ def replay(
                 f"{st.from_state} → {st.to_state}",
                 markup=True,
             )
+            if st.correction:
+                console.print(f"   [yellow]更正 / correction[/yellow] {escape(st.correction)}")
             for rule_id, outcome, citation in st.rules:
                 console.print(f"   {marks.get(outcome, '[red]✗[/red]')} {outcome:<14} {rule_id}  [dim]{citation}[/dim]")
             for flag in st.flags:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from decisions.cli import jsonout
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
-from decisions.model import Document, Text
+from decisions.model import ERRATUM, Document, Erratum, Record, Text
 
 if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
     from decisions.service.office import Attachment, CaseDetails, DocumentInfo, Office
@@ -390,38 +390,73 @@ def history(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """历史记录 / the full history: who, role, what, when, with fields and documents."""
+    """历史记录 / the full history: who, role, what, when, with fields and documents; corrections
+    (更正) appear where they were made, with what they changed, and each corrected event says so."""
     office = _office(db, config)
-    records = office.history(case_id)
+    records, errata = office.history_with_errata(case_id)
+    events: list[Any] = sorted([*records, *errata], key=lambda x: x.seq)
     if as_json:
         documents = office.documents(records)
-        _dump(
-            [
-                {
-                    "seq": r.seq,
-                    "trigger": r.trigger,
-                    "actor": r.actor,
-                    "role": r.role,
-                    "unit": r.unit,
-                    "on": r.on,
-                    "from": r.from_state,
-                    "to": r.to_state,
-                    "fields": dict(r.fields),
-                    "draft_version": r.draft_version,
-                    "documents": [jsonout.document(d, documents) for d in r.documents],
-                }
-                for r in records
-            ]
-        )
+        _dump([_history_entry(x, documents) for x in events])
         return
-    for r in records:
+    for x in events:
+        if isinstance(x, Erratum):
+            console.print(
+                f"[bold]#{x.seq}[/bold] {x.recorded_on} {escape(x.actor)} \\[{escape(x.role)}] "
+                f"{h('更正', 'correction')} #{x.corrects}: {escape(x.reason)}"
+            )
+            for name, value in x.fields.items():
+                console.print(f"     {name}: {escape(describe(x.was.get(name)))} → {escape(describe(value))}")
+            if x.on is not None:
+                console.print(f"     {h('日期', 'on')}: {x.was_on} → {x.on}")
+            continue
+        r = x
+        corrected = f" [yellow]({h('已更正', 'corrected')}: {', '.join(f'#{n}' for n in r.corrected_by)})[/yellow]"
         console.print(
             f"[bold]#{r.seq}[/bold] {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger}: {r.from_state} → {r.to_state}"
+            + (corrected if r.corrected_by else "")
         )
         for name, value in r.fields.items():
             console.print(f"     {name}: {escape(describe(value))}")
         for d in r.documents:
             console.print(f"     📎 {escape(document_line(d))}")
+
+
+def _history_entry(x: Record | Erratum, documents: Mapping[str, DocumentInfo]) -> dict[str, Any]:
+    """One event of ``history --json``: a record (as corrected, naming its errata) or an erratum."""
+    if isinstance(x, Erratum):
+        return {
+            "seq": x.seq,
+            "trigger": ERRATUM,
+            "actor": x.actor,
+            "role": x.role,
+            "unit": x.unit,
+            "on": x.recorded_on,
+            "fields": {},
+            "documents": [],
+            "corrects": x.corrects,
+            "correction": {
+                "fields": dict(x.fields),
+                "was": dict(x.was),
+                "on": x.on,
+                "was_on": x.was_on,
+                "reason": x.reason,
+            },
+        }
+    return {
+        "seq": x.seq,
+        "trigger": x.trigger,
+        "actor": x.actor,
+        "role": x.role,
+        "unit": x.unit,
+        "on": x.on,
+        "from": x.from_state,
+        "to": x.to_state,
+        "fields": dict(x.fields),
+        "draft_version": x.draft_version,
+        "documents": [jsonout.document(d, documents) for d in x.documents],
+        "corrected_by": list(x.corrected_by),
+    }
 
 
 def list_cases(

@@ -12,6 +12,7 @@ from decisions.definitions import source_digest
 from decisions.errors import shown
 from decisions.loading.case_spec import read_case_spec
 from decisions.loading.catalogue_spec import read_catalogue_spec
+from decisions.loading.corrections import read_corrections
 from decisions.loading.deadline_spec import read_deadlines, read_inbox
 from decisions.loading.discussion import read_collective_discussion
 from decisions.loading.reader import Reader
@@ -48,6 +49,7 @@ _TOP = (
     "catalogue",
     "deadlines",
     "inbox",
+    "corrections",
 )
 _TRANSITION_KEYS = (
     "trigger",
@@ -495,6 +497,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
     case = read_case_spec(r, data.get("case"), initial if initial in states else None, transitions, wf["fields"])
     deadlines = read_deadlines(r, data, states, wf["roles"], wf["fields"], transitions)
     late_items_seen_by = read_inbox(r, data, wf["roles"])
+    corrections = read_corrections(r, data, wf["roles"], wf["fields"], transitions)
     if None in (name, version, label, initial, review_gate) or initial not in states:
         return None, r
     assert name and version and label and initial and review_gate  # narrowed above
@@ -519,6 +522,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         discussion_by_rule=read_collective_discussion(r, head),
         deadlines=deadlines,
         late_items_seen_by=late_items_seen_by,
+        corrections=corrections,
     )
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)

@@ -24,6 +24,10 @@ from decisions.model import Text
 __all__ = ["CHECKS", "TRANSITION_CHECKS", "workflow_check"]
 
 CHECKS: Mapping[str, Text] = {
+    "engine.correction": Text(
+        "更正须由有权更正的角色说明理由，只更正可更正的内容",
+        "a correction is made, with a reason, by a role that may correct that record, of what may be corrected",
+    ),
     "engine.date_order": Text("事项按发生先后登记", "events are recorded in the order they happened"),
     "engine.document": Text(
         "操作须附所需文件，且只附其接受的文件", "an action carries the documents it requires, no others"

@@ -27,15 +27,15 @@ from decisions.audit import (
     parse_if_canonical,
 )
 from decisions.definitions import fingerprint_of, source_digest
-from decisions.errors import DecisionsError, IntegrityError, shown
-from decisions.model import Action, Case, Document, Text
+from decisions.errors import ActionRefused, DecisionsError, IntegrityError, shown
+from decisions.model import Action, Case, Document, Erratum, Text
 from decisions.service.cases import CaseService
 from decisions.service.chain import ChainBreak, first_break, stored_bytes
-from decisions.store.events import StoredEvent, action_actor, record_from_body
+from decisions.store.events import StoredEvent, action_actor, erratum_from_body, is_erratum, record_from_body
 from decisions.store.repository import CaseHead, projected_columns
 from decisions.workflow.engine import Engine
 
-__all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport"]
+__all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport", "describe_erratum"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class ReplayStep:
     to_state: str
     rules: tuple[tuple[str, str, str], ...]  # (rule id, outcome now, citation)
     flags: tuple[str, ...] = ()
+    correction: str = ""  # an erratum: what it corrects in which event, from what to what, and why
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class _Chain:
     prev_hash: str = GENESIS
     last_to: str | None = None
     last_on: str = ""
+    last_action: int = 0  # the number of the latest event that records an action (not an erratum)
     last_body: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
     unresolved: set[str] = field(default_factory=set)  # definition sets named but not stored (reported once)
@@ -299,7 +301,7 @@ class AuditService:
                 bad("column", f"column {key!r} ({column!r}) disagrees with the hashed body ({body.get(key)!r})")
         if chain.last_to is not None and body.get("from") != chain.last_to:
             bad("order", f"starts from {body.get('from')!r} but the previous event ended in {chain.last_to!r}")
-        if chain.last_on and str(body.get("on", "")) < chain.last_on:
+        if chain.last_on and not is_erratum(body) and str(body.get("on", "")) < chain.last_on:
             bad("order", f"happened on {body.get('on')} before the previous event ({chain.last_on})")
         fingerprint = str(body.get("definitions"))
         if self._stored_sets is not None and fingerprint not in self._stored_sets | chain.unresolved:
@@ -316,7 +318,11 @@ class AuditService:
             if documents_seen[sha] is not None:
                 bad("document", f"document {d.get('kind')} {d.get('name', '')} {sha[:12]}…: {documents_seen[sha]}")
         chain.last_to = body.get("to")
-        chain.last_on = str(body.get("on", ""))
+        if not is_erratum(body):
+            chain.last_on = str(body.get("on", ""))
+            chain.last_action = e.seq
+        elif body["erratum"].get("corrects") == chain.last_action and body["erratum"].get("on") is not None:
+            chain.last_on = str(body["erratum"]["on"])  # the next action follows the corrected day
         chain.last_body = body
         self._accumulate_attributes(chain, body)
         return out
@@ -588,6 +594,10 @@ class AuditService:
         for e in events:
             try:
                 body = json.loads(e.body)
+                if is_erratum(body):
+                    case, step = self._replay_erratum(engine, case, e, body)
+                    steps.append(step)
+                    continue
                 record = record_from_body(body, wf)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 if broken is None:  # hashed as stored, yet not an event: rewritten with its hashes
@@ -641,3 +651,54 @@ class AuditService:
                 )
             )
         return ReplayReport(case_id, head.workflow, head.definitions, tuple(steps), case.state, head.state, broken)
+
+    def _replay_erratum(
+        self, engine: Engine, case: Case, e: StoredEvent, body: Mapping[str, Any]
+    ) -> tuple[Case, ReplayStep]:
+        """An erratum replayed: who may correct what is checked again, and the corrected record and
+        every later one judged again, as when it was made; the case goes on as corrected."""
+        erratum = erratum_from_body(body, engine.workflow)
+        flags: list[str] = []
+        try:
+            engine.erratum(
+                case,
+                corrects=erratum.corrects,
+                actor=action_actor(body),
+                recorded_on=erratum.recorded_on,
+                reason=erratum.reason,
+                fields=erratum.fields,
+                on=erratum.on,
+                role=erratum.role,
+            )
+            engine.correct(case, erratum, lambda c, a: self.cases.with_outside_facts(engine, c, a).known)
+        except ActionRefused as exc:
+            flags.append(
+                "the rules refuse this correction now: " + "; ".join(f"{u.rule_id} ({u.citation})" for u in exc.unmet)
+            )
+        except DecisionsError as exc:
+            flags.append(f"the correction cannot be applied: {exc}")
+        if any(r.seq == erratum.corrects for r in case.records):
+            case = case.with_erratum(erratum)
+        step = ReplayStep(
+            seq=e.seq,
+            actor=erratum.actor,
+            role=erratum.role,
+            trigger=str(body.get("trigger")),
+            label=Text(f"更正第 {erratum.corrects} 号事件", f"correction of event #{erratum.corrects}"),
+            happened_on=e.happened_on,
+            recorded_at=e.recorded_at,
+            from_state=case.state,
+            to_state=case.state,
+            rules=(),
+            flags=tuple(flags),
+            correction=describe_erratum(erratum),
+        )
+        return case, step
+
+
+def describe_erratum(erratum: Erratum) -> str:
+    """What an erratum changed, from what to what, and why (one line, zh / en keys as stored)."""
+    parts = [f"{name}: {erratum.was.get(name)!s} → {value!s}" for name, value in erratum.fields.items()]
+    if erratum.on is not None:
+        parts.append(f"on: {erratum.was_on} → {erratum.on}")
+    return f"#{erratum.corrects} " + "; ".join(parts) + f" (理由 reason: {erratum.reason})"

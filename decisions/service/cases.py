@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from decisions.catalogue import CatalogueSpec, CatalogueVersion, versions
@@ -35,13 +36,13 @@ from decisions.errors import (
     shown,
 )
 from decisions.loading import load_sources
-from decisions.model import MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
+from decisions.model import ERRATUM, MAX_CASE_ID, Action, Actor, Case, Document, is_case_id, is_storable_text
 from decisions.rules.conditions import OUTSIDE_FACTS
-from decisions.service.inputs import close_names
 from decisions.service.chain import first_break
+from decisions.service.inputs import close_names
 from decisions.store.database import Database
 from decisions.store.documents import check_document_size, media_type_for
-from decisions.store.events import StoredEvent, event_body, record_from_body
+from decisions.store.events import StoredEvent, erratum_body, event_body, history_from_bodies
 from decisions.store.interface import NewDocument, Store
 from decisions.store.repository import CaseHead, sql_store
 from decisions.workflow.case_ids import year_case_id
@@ -246,8 +247,8 @@ class CaseService:
         if broken is not None:
             raise ChainBroken(head.id, broken.seq, broken.reason_zh, broken.reason_en)
         wf = self.definitions_for(head.definitions).workflow(head.workflow)
-        records = tuple(record_from_body(json.loads(e.body), wf) for e in events)
-        if not records or len(records) != head.version or records[-1].to_state != head.state:
+        records, errata = history_from_bodies((json.loads(e.body) for e in events), wf)
+        if not records or len(records) + len(errata) != head.version or records[-1].to_state != head.state:
             raise IntegrityError(
                 f"决策事项 {head.id} 的当前状态与其历史不一致，请运行 decisions audit verify / "
                 f"case {head.id}: its stored state disagrees with its history; run `decisions audit verify`"
@@ -255,7 +256,7 @@ class CaseService:
         attributes: dict[str, Any] = {}
         for r in records:
             attributes = wf.attributes_after(attributes, r.fields)
-        case = Case(head.id, head.workflow, head.state, attributes, records)
+        case = Case(head.id, head.workflow, head.state, attributes, records, errata)
         return CaseView(case, head.version, head.head_hash, head.definitions)
 
     def catalogue_spec(self, view: CaseView) -> CatalogueSpec | None:
@@ -367,6 +368,91 @@ class CaseService:
                 if retryable_failures >= _RETRIES:
                     raise StoreError(f"数据库事务失败 / the transaction failed: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def correct(
+        self,
+        case_id: str,
+        *,
+        corrects: int,
+        actor: Actor,
+        reason: str,
+        fields: Mapping[str, Any] | None = None,
+        on: date | None = None,
+        role: str | None = None,
+        expected_version: int | None = None,
+        confirm_actor: bool = False,
+    ) -> CaseView:
+        """Append an erratum (更正) to ``case_id``: fields and/or the day (``on``) of its event number
+        ``corrects``, with ``reason``, by ``actor``. Nothing stored is rewritten: the erratum is one more
+        event of the chain, and the snapshot applies it. Refused (`ActionRefused`, nothing written)
+        when the workflow's ``corrections:`` do not let the actor correct that, when the corrected day
+        is in the future, or when the record or any later step would break a rule once corrected."""
+        for attempt in range(_CONFLICT_RETRIES):
+            view = self.view(case_id)
+            if expected_version is not None and view.version != expected_version:
+                raise self.repository.conflict(case_id, expected_version, view.version)
+            engine = self.engine(view.definitions, view.case.workflow)
+            erratum = engine.erratum(
+                view.case,
+                corrects=corrects,
+                actor=actor,
+                recorded_on=self.today(),
+                reason=reason,
+                fields=fields,
+                on=on,
+                role=role,
+            )
+            if on is not None and on > self.today():
+                raise ActionRefused(
+                    ERRATUM,
+                    view.case.state,
+                    [
+                        Unmet(
+                            "service.future_date",
+                            engine.cite("service.future_date"),
+                            f"更正后的发生日期 {on} 晚于今天 {self.today()}",
+                            f"the corrected date ({on}) is in the future (today is {self.today()})",
+                            kind="invalid",
+                        )
+                    ],
+                )
+            after = engine.correct(view.case, erratum, partial(self._outside_for, engine))
+            body = erratum_body(
+                case_id=case_id,
+                workflow=view.case.workflow,
+                definitions=view.definitions,
+                state=view.case.state,
+                erratum=erratum,
+                roles=actor.roles,
+                draft_version=view.case.draft_version,
+                recorded_at=self.clock().astimezone(UTC),
+            )
+            projection = {
+                "state": after.state,
+                "attributes": after.attributes,
+                "columns": self.columns(view.definitions, view.case.workflow),
+            }
+            try:
+                stored = self.repository.append(
+                    case_id=case_id,
+                    expected_version=view.version,
+                    body=body,
+                    projection=projection,
+                    prev_hash=view.head_hash,
+                    actor=(actor.id, actor.roles, actor.unit or "") if confirm_actor else None,
+                )
+            except ConflictError:
+                self._forget(case_id)
+                if expected_version is not None or attempt == _CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            corrected = CaseView(after, view.version + 1, stored.hash, view.definitions)
+            self._remember(corrected)
+            return corrected
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _outside_for(self, engine: Engine, case: Case, action: Action) -> Mapping[str, Any]:
+        return self.with_outside_facts(engine, case, action).known
 
     def with_outside_facts(self, engine: Engine, case: Case, action: Action) -> Action:
         """``action`` carrying the outside facts its rules read, looked up now (whatever it carried)."""

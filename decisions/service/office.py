@@ -17,14 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
 from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items, planned_items_past_due
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, ActorChanged, CaseExists, ConflictError, Unmet, UsageError, shown
-from decisions.model import Action, Actor, Case, Document, Record, Text
+from decisions.model import Action, Actor, Case, Document, Erratum, Record, Text, is_storable_text
 from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
 from decisions.service.definitions import DefinitionsService
@@ -40,6 +40,7 @@ from decisions.workflow.needs import ActionSchema
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
 Attachment = tuple[str, bytes, str]  # (document kind, bytes, file name)
+_T = TypeVar("_T")
 MAX_VERSION = 2**31 - 1  # a case's version counts its events
 
 
@@ -216,7 +217,7 @@ class Office:
         except ActionRefused as exc:
             raise ActionRefused(exc.trigger, exc.state, self._with_holders(exc.unmet)) from exc
 
-    def _as_actor(self, name: str, attempt: Callable[[Callable[[], Actor]], Fired]) -> Fired:
+    def _as_actor(self, name: str, attempt: Callable[[Callable[[], Actor]], _T]) -> _T:
         """Run ``attempt`` with the person ``name`` as this office last read them (the write confirms
         them in its own transaction). When they changed meanwhile, or the attempt was refused or
         failed after they were looked up (a change made elsewhere may be why, and a deactivated user
@@ -310,6 +311,54 @@ class Office:
 
         return self._refusals_with_holders(lambda: self._as_actor(actor, attempt))
 
+    def correct(
+        self,
+        case_id: str,
+        event: int,
+        actor: str,
+        reason: str,
+        fields: Mapping[str, str] | None = None,
+        on: str | date | None = None,
+        role: str | None = None,
+        expected_version: int | None = None,
+    ) -> CaseView:
+        """Correct (更正) fields and/or the day of event number ``event`` of ``case_id``, with
+        ``reason``: an erratum event is appended, the original stays as it was recorded. Who may
+        correct what is the workflow's ``corrections:`` section; a correction that would make the
+        event or any later step break a rule is refused with the rule's article."""
+        if expected_version is not None and not 0 <= expected_version <= MAX_VERSION:
+            raise UsageError(f"版本号无效 / --expect-version must be a version from 0 to {MAX_VERSION}")
+        view = self.cases.view(case_id)
+        wf = self.cases.definitions_for(view.definitions).workflow(view.case.workflow)
+        target = next((r for r in view.case.records if r.seq == event), None)
+        t = wf.transition(target.from_state, target.trigger) if target is not None else None
+        typed = parse_fields(wf, t, fields or {}) if t is not None else {}
+        if t is None and fields:
+            raise UsageError(
+                f"决策事项 {shown(case_id)} 没有可更正的第 {event} 号事件 / case {shown(case_id)} has no event #{event} to correct"
+            )
+        day = on if isinstance(on, date) or on is None else parse_date(on, "--on")
+        if role is not None and role not in wf.roles:
+            raise UsageError(f"未知角色 / unknown role {shown(role)}")
+        text = reason.strip()
+        if text and not is_storable_text(text):
+            raise UsageError("理由含有无法存储的字符 / the reason contains a NUL or an unpaired surrogate")
+
+        def attempt(who: Callable[[], Actor]) -> CaseView:
+            return self.cases.correct(
+                case_id,
+                corrects=event,
+                actor=who(),
+                reason=text,
+                fields=typed,
+                on=day,
+                role=role,
+                expected_version=expected_version,
+                confirm_actor=True,
+            )
+
+        return self._as_actor(actor, attempt)
+
     @staticmethod
     def read_attachments(specs: Sequence[str]) -> list[Attachment]:
         return [read_attachment(s) for s in specs]
@@ -372,7 +421,14 @@ class Office:
         }
 
     def history(self, case_id: str) -> tuple[Record, ...]:
+        """The case's records, as corrected by its errata (`history_with_errata` shows both)."""
         return self.cases.view(case_id).case.records
+
+    def history_with_errata(self, case_id: str) -> tuple[tuple[Record, ...], tuple[Erratum, ...]]:
+        """The case's records as corrected (each names its errata, `Record.corrected_by`) and the errata,
+        which say what each changed from what: one read."""
+        case = self.cases.view(case_id).case
+        return case.records, case.errata
 
     def deadlines(self, case: Case, roles: frozenset[str] | None = None) -> list[Deadline]:
         """The case's due dates as the deployment's definition of its workflow declares them, those

@@ -12,6 +12,16 @@ tamper-evident. Format version 1::
      "documents": [{"kind": "draft", "sha256": "...", "version": 1, "name": "draft.pdf"}],
      "draft_version": 1, "changes_draft": true,
      "rules": [{"id": "national.x", "outcome": "passed", "citation": "..."}]}
+
+An erratum (更正, `decisions.model.Erratum`) is an event of the same format: its ``trigger`` and
+``record`` are `ERRATUM` (no workflow may name a trigger so), ``from`` and ``to`` are the state the
+case is in, ``on`` is the day the correction was made, and it carries one more key::
+
+    "erratum": {"corrects": 3, "reason": "...", "fields": {"comment_deadline": "2025-11-30"},
+                "was": {"comment_deadline": "2062-11-30"}, "on": "2025-10-20", "was_on": "2025-12-20"}
+
+(``on`` / ``was_on`` are null when the day is not corrected.) Events already stored are never
+changed: a snapshot applies the errata when it is built (`history_from_bodies`).
 """
 
 from __future__ import annotations
@@ -21,11 +31,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from decisions.model import Actor, Document, Record
+from decisions.model import ERRATUM, Actor, Document, Erratum, Record
 from decisions.rules.evaluate import RuleResult
 from decisions.workflow.definition import FieldType, WorkflowDef
 
-__all__ = ["EVENT_FORMAT", "StoredEvent", "action_actor", "event_body", "record_from_body"]
+__all__ = [
+    "ERRATUM",
+    "EVENT_FORMAT",
+    "StoredEvent",
+    "action_actor",
+    "erratum_body",
+    "erratum_from_body",
+    "event_body",
+    "history_from_bodies",
+    "is_erratum",
+    "record_from_body",
+]
 
 EVENT_FORMAT = 1
 
@@ -118,3 +139,90 @@ def record_from_body(body: Mapping[str, Any], wf: WorkflowDef) -> Record:
 def action_actor(body: Mapping[str, Any]) -> Actor:
     """The actor as they stood when the event was recorded (their roles then, not now)."""
     return Actor(str(body["actor"]), frozenset(str(r) for r in body.get("roles", [])), body.get("unit"))
+
+
+def erratum_body(
+    *,
+    case_id: str,
+    workflow: str,
+    definitions: str,
+    state: str,
+    erratum: Erratum,
+    roles: Iterable[str],
+    draft_version: int,
+    recorded_at: datetime,
+) -> dict[str, Any]:
+    """The body of the event that records ``erratum`` (see the module docstring)."""
+    return {
+        "format": EVENT_FORMAT,
+        "case": case_id,
+        "seq": erratum.seq,
+        "workflow": workflow,
+        "definitions": definitions,
+        "trigger": ERRATUM,
+        "record": ERRATUM,
+        "actor": erratum.actor,
+        "roles": sorted(roles),
+        "role": erratum.role,
+        "unit": erratum.unit,
+        "on": erratum.recorded_on,
+        "recorded_at": recorded_at,
+        "from": state,
+        "to": state,
+        "fields": {},
+        "documents": [],
+        "draft_version": draft_version,
+        "changes_draft": False,
+        "rules": [],
+        "erratum": {
+            "corrects": erratum.corrects,
+            "reason": erratum.reason,
+            "fields": dict(erratum.fields),
+            "was": dict(erratum.was),
+            "on": erratum.on,
+            "was_on": erratum.was_on,
+        },
+    }
+
+
+def is_erratum(body: Mapping[str, Any]) -> bool:
+    """Whether an event body records an erratum rather than an action."""
+    return body.get("record") == ERRATUM and isinstance(body.get("erratum"), Mapping)
+
+
+def _day(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def erratum_from_body(body: Mapping[str, Any], wf: WorkflowDef) -> Erratum:
+    """The erratum an erratum event body stands for (dates parsed back by the workflow's field types)."""
+    e = body["erratum"]
+    return Erratum(
+        seq=int(body["seq"]),
+        corrects=int(e["corrects"]),
+        actor=str(body["actor"]),
+        role=str(body["role"]),
+        unit=body.get("unit"),
+        recorded_on=date.fromisoformat(str(body["on"])),
+        reason=str(e.get("reason", "")),
+        fields=_typed_fields(e.get("fields", {}), wf),
+        was=_typed_fields(e.get("was", {}), wf),
+        on=_day(e.get("on")),
+        was_on=_day(e.get("was_on")),
+    )
+
+
+def history_from_bodies(
+    bodies: Iterable[Mapping[str, Any]], wf: WorkflowDef
+) -> tuple[tuple[Record, ...], tuple[Erratum, ...]]:
+    """The records of a case's events, as corrected by its errata, and the errata, in event order."""
+    records: list[Record] = []
+    errata: list[Erratum] = []
+    for body in bodies:
+        if is_erratum(body):
+            erratum = erratum_from_body(body, wf)
+            records = [erratum.applied_to(r) if r.seq == erratum.corrects else r for r in records]
+            errata.append(erratum)
+        else:
+            records.append(record_from_body(body, wf))
+    return tuple(records), tuple(errata)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, LargeBinary, Text, bindparam, cast, exists, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 
 from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.definitions import Definitions, Source

@@ -22,6 +22,7 @@ from decisions.model import Text
 __all__ = [
     "CaseSpec",
     "CatalogueLink",
+    "Correction",
     "DeadlineSpec",
     "DocumentKind",
     "FieldDef",
@@ -254,6 +255,23 @@ class DeadlineSpec:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """Who may correct what in an earlier record (one entry of the ``corrections:`` section): anyone
+    holding one of ``roles`` may correct, in a record left by one of ``triggers`` (empty: any), the
+    ``fields`` named and, with ``on`` (``happened_on:`` in the YAML), the day it happened. Only fields the record's transition
+    accepts, none it sets itself and no case attribute (an attribute changes by its own transition)."""
+
+    roles: tuple[str, ...]
+    triggers: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    on: bool = False
+    line: int | None = None
+
+    def covers(self, trigger: str) -> bool:
+        return not self.triggers or trigger in self.triggers
+
+
+@dataclass(frozen=True)
 class WorkflowDef:
     """A validated workflow."""
 
@@ -284,6 +302,13 @@ class WorkflowDef:
     deadlines: Mapping[str, DeadlineSpec] = field(default_factory=dict)
     late_items_seen_by: tuple[str, ...] = ()
     """Roles whose inbox lists this (catalogue) workflow's items past their planned date (``inbox:``)."""
+    corrections: tuple[Correction, ...] = ()
+    """Who may correct which fields and dates of earlier records (``corrections:``); none: no errata."""
+
+    def correctable(self, roles: Collection[str], trigger: str) -> tuple[frozenset[str], bool]:
+        """What someone holding ``roles`` may correct in a record of ``trigger``: (fields, the day)."""
+        entries = [c for c in self.corrections if c.covers(trigger) and set(c.roles) & set(roles)]
+        return frozenset(f for c in entries for f in c.fields), any(c.on for c in entries)
 
     @cached_property
     def _index(self) -> dict[tuple[str, str], TransitionDef]:

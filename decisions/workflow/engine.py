@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +25,18 @@ from transitions import Machine, MachineError
 
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, DateBound, Named, Remedy, Unmet, UsageError, ValueHint, shown
-from decisions.model import Action, Actor, Case, Document, Record, Text, is_case_id, is_storable_text
+from decisions.model import (
+    ERRATUM,
+    Action,
+    Actor,
+    Case,
+    Document,
+    Erratum,
+    Record,
+    Text,
+    is_case_id,
+    is_storable_text,
+)
 from decisions.rules.checks import CHECKS, TRANSITION_CHECKS, workflow_check
 from decisions.rules.conditions import All, AnyOf, Compare, Condition, Env, EvalFailure, Fact, Literal, Status
 from decisions.rules.definitions import Rule, Strength
@@ -360,6 +371,131 @@ class Engine:
                 break
         return None
 
+    # -- corrections (errata) -----------------------------------------------------------------------
+
+    def erratum(
+        self,
+        case: Case,
+        *,
+        corrects: int,
+        actor: Actor,
+        recorded_on: date,
+        reason: str,
+        fields: Mapping[str, Any] | None = None,
+        on: date | None = None,
+        role: str | None = None,
+    ) -> Erratum:
+        """The erratum ``actor`` asks for: fields and/or the day of the record numbered ``corrects``,
+        checked against the workflow's ``corrections:`` (who may correct what) and the record's
+        transition (what it carries). Raises `ActionRefused` (``engine.correction``), or
+        `UsageError` when there is no such record. It is not judged yet: `correct` does that."""
+        fields = dict(fields or {})
+        target = next((r for r in case.records if r.seq == corrects), None)
+        if target is None:
+            if any(e.seq == corrects for e in case.errata):
+                raise UsageError(
+                    f"第 {corrects} 号事件本身是更正，不能再更正 / event #{corrects} is a correction itself"
+                )
+            raise UsageError(f"决策事项 {case.id} 没有第 {corrects} 号事件 / case {case.id} has no event #{corrects}")
+        t = self.workflow.transition(target.from_state, target.trigger)
+        cite = self.cite("engine.correction")
+        unmet: list[Unmet] = []
+
+        def refuse(zh: str, en: str, kind: str = "invalid") -> None:
+            unmet.append(Unmet("engine.correction", cite, zh, en, kind=kind))
+
+        # The role it corrects in: the one asked for, else the first the actor holds that may correct
+        # everything asked (else one that may correct something of it, to say what it may not).
+        roles = [r for r in ([role] if role is not None else sorted(actor.roles)) if r in actor.roles]
+        may = {r: self.workflow.correctable([r], target.trigger) for r in roles}
+        allowed = [r for r in roles if may[r] != (frozenset(), False)]
+        fits = [r for r in allowed if set(fields) <= may[r][0] and (on is None or may[r][1])]
+        chosen = next(iter(fits or allowed), None)
+        label = t.label if t is not None else Text(target.trigger, target.trigger)
+        if chosen is None:
+            refuse(
+                f"{actor.id} 无权更正第 {corrects} 号事件（{label.zh}）",
+                f"{actor.id} may not correct event #{corrects} ({label.en})",
+                "role",
+            )
+        else:
+            may_fields, may_on = may[chosen]
+            for name in sorted(set(fields) - may_fields):
+                refuse(
+                    f"第 {corrects} 号事件（{label.zh}）的 {shown(name)} 不可更正；可更正：{'、'.join(sorted(may_fields)) or '—'}",
+                    f"{shown(name)} of event #{corrects} ({label.en}) cannot be corrected; correctable: "
+                    f"{', '.join(sorted(may_fields)) or '—'}",
+                )
+            if on is not None and not may_on:
+                refuse(
+                    f"第 {corrects} 号事件（{label.zh}）的发生日期不可更正",
+                    f"the date of event #{corrects} ({label.en}) cannot be corrected",
+                )
+        if not reason.strip():
+            refuse("更正须说明理由", "a correction states its reason", "missing")
+        if not fields and on is None:
+            refuse("未指明更正的内容（字段或日期）", "nothing to correct: give fields or the date", "missing")
+        if on is not None and on == target.on and not fields:
+            refuse(f"第 {corrects} 号事件的日期已是 {on}", f"event #{corrects} already has the date {on}")
+        if unmet:
+            raise ActionRefused(ERRATUM, case.state, unmet)
+        assert chosen is not None
+        return Erratum(
+            seq=case.next_seq,
+            corrects=corrects,
+            actor=actor.id,
+            role=chosen,
+            unit=actor.unit,
+            recorded_on=recorded_on,
+            reason=reason.strip(),
+            fields=fields,
+            was={k: target.fields.get(k) for k in fields},
+            on=on,
+            was_on=target.on if on is not None else None,
+        )
+
+    def correct(
+        self,
+        case: Case,
+        erratum: Erratum,
+        known: Callable[[Case, Action], Mapping[str, Any]] | None = None,
+    ) -> Case:
+        """``case`` after ``erratum``. The record it corrects and every later one are judged again, in
+        order, on the corrected history (their rules, the checks the engine makes and the gates'
+        guarantees): a correction that would make an accepted step unlawful is refused with the
+        rule it would break (`ActionRefused`). ``known`` looks up the outside facts of a step."""
+        after = case.with_erratum(erratum)
+        replayed = self.new_case(case.id)
+        unmet: list[Unmet] = []
+        for r in after.records:
+            t = self.workflow.transition(r.from_state, r.trigger)
+            if r.seq >= erratum.corrects and t is not None:
+                action = Action(
+                    trigger=r.trigger,
+                    actor=Actor(r.actor, frozenset({r.role}), r.unit),
+                    on=r.on,
+                    fields={k: v for k, v in r.fields.items() if k not in t.sets},
+                    documents=tuple(replace(d, version=1) for d in r.documents),
+                    role=r.role,
+                )
+                if known is not None:
+                    action = replace(action, known=known(replayed, action))
+                found, _, _ = self._judge(replace(replayed, state=r.from_state), action, t)
+                label = t.label
+                unmet.extend(
+                    replace(
+                        u,
+                        message_zh=f"更正后第 {r.seq} 号事件（{label.zh}）不再合规：{u.message_zh}",
+                        message_en=f"after the correction event #{r.seq} ({label.en}) would break: {u.message_en}",
+                    )
+                    for u in found
+                )
+            attributes = self.workflow.attributes_after(replayed.attributes, r.fields)
+            replayed = replace(replayed, state=r.to_state, attributes=attributes, records=(*replayed.records, r))
+        if unmet:
+            raise ActionRefused(ERRATUM, case.state, unmet)
+        return after
+
     # -- judging ----------------------------------------------------------------------------------
 
     def _judge(
@@ -615,7 +751,7 @@ class Engine:
         fields = {k: v for k, v in action.fields.items() if v is not None}
         fields.update(t.sets)
         record = Record(
-            seq=len(case.records) + 1,
+            seq=case.next_seq,
             trigger=t.trigger,
             kind=t.record,
             actor=action.actor.id,
