@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
@@ -34,6 +34,10 @@ from decisions.store.interface import Store
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
+
+if TYPE_CHECKING:
+    from decisions.service.archive import ArchiveSummary, BackupSummary
+    from decisions.service.audit import VerifyReport
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
@@ -423,6 +427,41 @@ class Office:
 
     def document(self, sha256: str) -> bytes:
         return self.cases.documents.get(sha256)
+
+    # -- moving and keeping the office: export, import, backup (decisions.service.archive) ---------
+
+    def export(self, path: Path) -> ArchiveSummary:
+        """The whole office, verified first, into the new archive file ``path``."""
+        from decisions.service.archive import ArchiveService
+
+        return ArchiveService(self.cases).export(path, self.clock().isoformat())
+
+    def backup(self, path: Path) -> BackupSummary:
+        """An online, consistent, verified copy into the new file ``path`` (see `ArchiveService.backup`)."""
+        from decisions.service.archive import ArchiveService
+
+        return ArchiveService(self.cases).backup(path, self.clock().isoformat())
+
+    @classmethod
+    def import_archive(
+        cls,
+        path: Path,
+        db_url: str | None = None,
+        config: Path | None = None,
+        *,
+        expect: str | None = None,
+        documents: Path | None = None,
+    ) -> tuple[ArchiveSummary, VerifyReport]:
+        """Load an archive into an empty database (made if new) and verify everything; a finding
+        undoes it. ``expect``: the archive digest written down at export."""
+        from decisions.service.archive import import_archive
+
+        definitions = DefinitionsService(load_deployment(find_config(config))).definitions()
+        database = Database(db_url or "", documents=documents)
+        try:
+            return import_archive(path, database, definitions, expect=expect)
+        finally:
+            database.dispose()
 
 
 def untitled(wf: WorkflowDef, case: Case) -> str:
