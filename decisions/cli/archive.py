@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from decisions.cli.common import ConfigOption, DbOption, JsonOption
 
-__all__ = ["backup", "export", "import_"]
+__all__ = ["backup", "export", "import_", "restore"]
 
 console = Console(soft_wrap=True, highlight=False)
 FileArgument = Annotated[Path, typer.Argument(help="归档文件 / archive file")]
@@ -81,3 +81,19 @@ def backup(file: FileArgument, db: DbOption = None, config: ConfigOption = None)
     else:
         console.print(f"已备份为归档 / backed up as an archive: {escape(str(s.path))} · digest {s.digest}")
         console.print("恢复：decisions import FILE --db URL / restore it with `decisions import FILE --db URL`")
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="备份文件 / backup file")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """从备份恢复到新数据库并校验 / restore a backup into a new database, then verify it."""
+    from decisions.service.office import Office
+
+    s, r = Office.restore(file, db, config)
+    where = f" · documents {escape(str(s.documents))}" if s.documents else ""
+    console.print(f"已恢复 / restored: {escape(str(s.path))}{where}")
+    console.print(
+        f"[green]已校验 / verified: {r.cases} cases, {r.events} events, {r.documents} documents: history intact[/green]"
+    )

@@ -42,6 +42,7 @@ from decisions.store.archive import (
     SCHEMA_REVISION,
     TableRows,
     backup_sqlite,
+    copy_sqlite,
     dump_tables,
     load_tables,
     meta_rows,
@@ -51,7 +52,7 @@ from decisions.store.archive import (
 from decisions.store.database import Database
 from decisions.store.documents import MAX_DOCUMENT_BYTES, DocumentStore
 
-__all__ = ["ArchiveService", "ArchiveSummary", "BackupSummary", "check_archive", "import_archive"]
+__all__ = ["ArchiveService", "ArchiveSummary", "BackupSummary", "check_archive", "import_archive", "restore_backup"]
 
 FORMAT = "decisions-archive"
 VERSION = 1
@@ -222,6 +223,48 @@ class ArchiveService:
                 f"备份校验未通过 / the backup does not verify ({first}); kept at {path} for inspection"
             )
         return BackupSummary(path, documents_dir, "sqlite-backup", report)
+
+
+def restore_backup(backup: Path, database: Database, definitions: Definitions) -> tuple[BackupSummary, VerifyReport]:
+    """Restore a backup into the new database ``database``, then verify it: an archive (an export,
+    or PostgreSQL's backup) is imported; an SQLite backup is copied into a new SQLite file with the
+    documents beside it (``<backup minus suffix>.documents``). A finding removes what was restored."""
+    if not backup.is_file():
+        raise UsageError(f"备份不存在 / no such backup: {shown(str(backup), 120)}")
+    if zipfile.is_zipfile(backup):
+        summary, report = import_archive(backup, database, definitions)
+        return BackupSummary(backup, None, "export", report, summary.digest), report
+    if not database.is_sqlite:
+        raise UsageError(
+            "SQLite 备份只能恢复为 SQLite 数据库；迁往 PostgreSQL 请导出再导入 / an SQLite backup restores into an "
+            "SQLite file; to move to PostgreSQL, export it and import the archive"
+        )
+    target = Path(database.engine.url.database or "")
+    _refuse_existing(target)
+    documents_root = database.documents_root
+    if documents_root.exists() and any(documents_root.iterdir()):
+        raise UsageError(f"文档库不是空的 / the document store {shown(str(documents_root), 120)} is not empty")
+    source_documents = DocumentStore(backup.with_suffix(".documents"))
+    try:
+        copy_sqlite(backup, target)
+        service = CaseService(database, definitions)
+        if isinstance(service.documents, DocumentStore):
+            for sha, _size in service.repository.iter_documents():
+                if source_documents.path_for(sha).is_file():  # a missing one is verify's finding
+                    _copy_file(source_documents, sha, documents_root)
+        report = AuditService(service).verify()
+        if not report.ok:
+            first = "; ".join(str(f) for f in report.first_per_case()[:5])
+            raise IntegrityError(
+                f"恢复的数据库校验未通过，已移除 / the restored database does not verify; removed ({first})"
+            )
+    except BaseException:
+        database.dispose()
+        for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(documents_root, ignore_errors=True)
+        raise
+    return BackupSummary(target, documents_root, "sqlite-backup", report), report
 
 
 def _refuse_existing(path: Path) -> None:

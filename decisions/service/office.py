@@ -463,6 +463,20 @@ class Office:
         finally:
             database.dispose()
 
+    @classmethod
+    def restore(
+        cls, backup: Path, db_url: str | None = None, config: Path | None = None, *, documents: Path | None = None
+    ) -> tuple[BackupSummary, VerifyReport]:
+        """Restore a backup (`backup`) into a new database and verify it; a finding removes it again."""
+        from decisions.service.archive import restore_backup
+
+        definitions = DefinitionsService(load_deployment(find_config(config))).definitions()
+        database = Database(db_url or "", documents=documents)
+        try:
+            return restore_backup(backup, database, definitions)
+        finally:
+            database.dispose()
+
 
 def untitled(wf: WorkflowDef, case: Case) -> str:
     """The title of a case with no title attribute: the workflow's label and the case's year (a

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ __all__ = [
     "Snapshot",
     "TableRows",
     "backup_sqlite",
+    "copy_sqlite",
     "decode",
     "dump_tables",
     "empty_tables",
@@ -284,3 +285,16 @@ def backup_sqlite(db: Database, target: Path) -> None:
         raise StoreError(f"备份失败 / the backup failed: {shown(str(exc), 200)}") from exc
     finally:
         raw.close()
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy the SQLite file ``source`` (a backup; opened read-only) into the new file ``target`` with
+    SQLite's backup API: what restoring a backup does."""
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # not a database: an error here
+            with closing(sqlite3.connect(target)) as destination:
+                src.backup(destination)
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise UsageError(f"不是可恢复的备份 / {shown(str(source), 120)} is not a database backup: {exc}") from exc
