@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,58 @@ def table_member(archive: Path, table: str) -> list[str]:
         return zf.read(f"tables/{table}.jsonl").decode().splitlines()
 
 
+@contextmanager
+def another_clerk(url: str, documents: Path, definitions: Definitions) -> Iterator[list[int]]:
+    """Another clerk acting all the while on another connection, opening and advancing decisions
+    (D-2025-101, ...); yields the count of decisions written so far, once two are, and stops on exit."""
+    stop, written, failures = threading.Event(), [0], []
+
+    def act() -> None:
+        database = Database(url, documents=documents)
+        service = CaseService(database, definitions, clock=fixed_clock, outside=supplied_catalogue)
+        try:
+            n = 100
+            while not stop.is_set():
+                n += 1
+                play(service, f"D-2025-{n:03d}", MAIN_PATH[:4])
+                written[0] += 1
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            database.dispose()
+
+    thread = threading.Thread(target=act)
+    thread.start()
+    try:
+        while written[0] < 2 and thread.is_alive():
+            stop.wait(0.05)
+        yield written
+        during = written[0]
+        while written[0] < during + 2 and thread.is_alive():  # it goes on after the copy
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == []
+
+
+def heads(office: Office, definitions: Definitions) -> dict[str, tuple[int, str]]:
+    """Every case's version and head hash."""
+    database = Database(office.url, documents=office.documents)
+    try:
+        return {h.id: (h.version, h.head_hash) for h in CaseService(database, definitions).repository.cases()}
+    finally:
+        database.dispose()
+
+
+def hash_at(office: Office, definitions: Definitions, case_id: str, seq: int) -> str | None:
+    database = Database(office.url, documents=office.documents)
+    try:
+        return CaseService(database, definitions).repository.hash_at(case_id, seq)
+    finally:
+        database.dispose()
+
+
 # -- the round trip ---------------------------------------------------------------------------------
 
 
@@ -199,6 +253,20 @@ def test_the_demo_county_moves_sqlite_to_postgresql_to_sqlite_unchanged_and_veri
     assert a == b
     assert any(name.startswith("documents/") for name in a)
     assert all(f"tables/{t}.jsonl" in a for t in SQLModel.metadata.tables)
+
+
+def test_an_export_taken_while_another_clerk_acts_is_one_consistent_instant(
+    demo: Office, tmp_path: Path, definitions: Definitions, target: Office
+) -> None:
+    with another_clerk(demo.url, demo.documents, definitions) as written:
+        before = written[0]
+        summary = json.loads(demo.ok("export", str(tmp_path / "during.zip"), "--json"))
+    assert summary["rows"]["cases"] >= 6 + before
+    target.ok("import", str(tmp_path / "during.zip"), "--digest", summary["digest"])  # verified on arrival
+    copied, live = heads(target, definitions), heads(demo, definitions)
+    assert len(copied) < len(live)
+    for case_id, (version, head) in copied.items():  # each chain as the live one was at one event
+        assert hash_at(demo, definitions, case_id, version) == head
 
 
 def test_an_import_into_a_database_that_holds_anything_is_refused_and_writes_nothing(
@@ -339,6 +407,27 @@ def test_a_forgery_with_every_digest_recomputed_is_caught_by_the_verify_and_undo
     assert target.files() == set()
     target.ok("import", str(demo_archive))  # the database is empty again: the true archive goes in
     target.verified()
+
+
+def test_an_archive_with_a_table_this_version_does_not_know_is_refused_and_writes_nothing(
+    demo_archive: Path, target: Office, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(demo_archive) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    manifest["tables"].append({"name": "tasks_of_tomorrow", "member": "tables/tasks_of_tomorrow.jsonl", "rows": 1})
+    manifest["members"].append({"name": "tables/tasks_of_tomorrow.jsonl", "sha256": "", "bytes": 0})
+    newer = tmp_path / "newer.zip"
+    member = b'{"table":"tasks_of_tomorrow","columns":["id"]}\n[1]\n'
+    rewrite(
+        demo_archive,
+        newer,
+        {"manifest.json": json.dumps(manifest).encode(), "tables/tasks_of_tomorrow.jsonl": member},
+        recompute=True,
+    )
+    r = target("import", str(newer))
+    assert r.code == 2 and "tasks_of_tomorrow" in r.err and "does not know" in r.err
+    assert {t: n for t, n in target.rows().items() if n and t not in ("meta", "alembic_version")} == {}
+    assert target.files() == set()
 
 
 # -- tables this code does not know ---------------------------------------------------------------

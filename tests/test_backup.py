@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from decisions.store.database import Database
 from tests.stores import fixed_clock, new_database_url, play, supplied_catalogue
 from tests.support import MAIN_PATH
 from tests.test_archive import Office as Cli
-from tests.test_archive import new_office, parse_definitions_once  # noqa: F401 (the module fixture)
+from tests.test_archive import another_clerk, new_office, parse_definitions_once  # noqa: F401 (the module fixture)
 
 
 def _service(url: str, documents: Path, definitions: Definitions, *, new: bool = False) -> tuple[Database, CaseService]:
@@ -58,34 +59,9 @@ def test_an_sqlite_backup_taken_while_another_writer_acts_is_one_consistent_inst
     live: tuple[str, Path], tmp_path: Path, definitions: Definitions
 ) -> None:
     url, documents = live
-    stop, written, failures = threading.Event(), [0], []
-
-    def writer() -> None:  # another clerk, on another connection, acting all the while
-        database, service = _service(url, documents, definitions)
-        try:
-            n = 100
-            while not stop.is_set():
-                n += 1
-                play(service, f"D-2025-{n:03d}", MAIN_PATH[:4])
-                written[0] += 1
-        except Exception as exc:
-            failures.append(exc)
-        finally:
-            database.dispose()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        while written[0] < 2 and thread.is_alive():
-            threading.Event().wait(0.05)
+    with another_clerk(url, documents, definitions) as written:
         during = written[0]
         summary = Office(Database(url, documents=documents), definitions).backup(tmp_path / "copy.sqlite")
-        while written[0] < during + 2 and thread.is_alive():
-            threading.Event().wait(0.05)
-    finally:
-        stop.set()
-        thread.join()
-    assert failures == []
     assert summary.verified is not None and summary.verified.ok
     assert summary.documents == tmp_path / "copy.documents"
 
@@ -124,6 +100,17 @@ def test_restore_from_the_command_line_verifies_and_never_writes_over_a_database
     before = (tmp_path / "r.sqlite").read_bytes()
     over = restored("restore", str(tmp_path / "b.sqlite"))
     assert over.code == 2 and (tmp_path / "r.sqlite").read_bytes() == before
+
+
+def test_a_file_that_is_not_a_backup_restores_nothing(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    restored = Cli(f"sqlite:///{tmp_path / 'r.sqlite'}", tmp_path / "r.documents")
+    for candidate, says in ((other, "not a backup of a decisions database"), (tmp_path, "no such backup")):
+        r = restored("restore", str(candidate))
+        assert r.code == 2 and says in r.err
+        assert not (tmp_path / "r.sqlite").exists() and not (tmp_path / "r.documents").exists()
 
 
 def test_a_backup_missing_a_document_restores_nothing(live: tuple[str, Path], tmp_path: Path) -> None:

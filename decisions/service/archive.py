@@ -247,6 +247,7 @@ def restore_backup(backup: Path, database: Database, definitions: Definitions) -
     source_documents = DocumentStore(backup.with_suffix(".documents"))
     try:
         copy_sqlite(backup, target)
+        database.migrate()  # a backup made by an earlier version is brought to this schema (the copy, not the backup)
         service = CaseService(database, definitions)
         if isinstance(service.documents, DocumentStore):
             for sha, _size in service.repository.iter_documents():
@@ -307,7 +308,7 @@ class _Archive:
 def _open(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path, "r")
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, IsADirectoryError) as exc:
         raise UsageError(f"归档不存在 / no such archive: {shown(str(path), 120)}") from exc
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _damaged(f"{shown(str(path), 120)} is not a readable archive ({exc})") from exc

@@ -292,7 +292,11 @@ def copy_sqlite(source: Path, target: Path) -> None:
     SQLite's backup API: what restoring a backup does."""
     try:
         with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
-            src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # not a database: an error here
+            found = src.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'").fetchone()
+            if found is None:  # an SQLite file, but not an office's database
+                raise UsageError(
+                    f"不是本系统的数据库备份 / {shown(str(source), 120)} is not a backup of a decisions database"
+                )
             with closing(sqlite3.connect(target)) as destination:
                 src.backup(destination)
     except sqlite3.Error as exc:
