@@ -311,7 +311,7 @@ def _open(path: Path) -> zipfile.ZipFile:
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise UsageError(f"归档不存在 / no such archive: {shown(str(path), 120)}") from exc
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise _damaged(f"{shown(str(path), 120)} is not a readable archive ({exc})") from exc
+        raise _damaged(f"{shown(str(path), 120)} is not a readable archive ({shown(str(exc), 200)})") from exc
 
 
 def _read(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
@@ -321,7 +321,7 @@ def _read(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
     try:
         return zf.read(name)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-        raise _damaged(f"{name} cannot be read ({exc})") from exc
+        raise _damaged(f"{name} cannot be read ({shown(str(exc), 200)})") from exc
 
 
 def _manifest_shape(manifest: Any) -> str | None:
@@ -410,7 +410,7 @@ def _digest_member(zf: zipfile.ZipFile, name: str) -> tuple[str, int]:
                 sha.update(chunk)
                 size += len(chunk)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-        raise _damaged(f"member {shown(name, 120)} cannot be read ({exc})") from exc
+        raise _damaged(f"member {shown(name, 120)} cannot be read ({shown(str(exc), 200)})") from exc
     return sha.hexdigest(), size
 
 
@@ -436,7 +436,7 @@ def _table_rows(zf: zipfile.ZipFile, entry: dict[str, Any]) -> TableRows:
         or not all(isinstance(c, str) for c in header["columns"])
     ):
         member.close()
-        raise _damaged(f"{entry['member']} does not begin with its table's columns")
+        raise _damaged(f"{shown(entry['member'], 120)} does not begin with its table's columns")
 
     def rows() -> Iterator[list[Any]]:
         n = 0
@@ -446,11 +446,11 @@ def _table_rows(zf: zipfile.ZipFile, entry: dict[str, Any]) -> TableRows:
                 if values is None:
                     break
                 if not isinstance(values, list):
-                    raise _damaged(f"a row of {entry['member']} is not a list of values")
+                    raise _damaged(f"a row of {shown(entry['member'], 120)} is not a list of values")
                 n += 1
                 yield values
         if n != entry["rows"]:
-            raise _damaged(f"{entry['member']} has {n} rows, the manifest says {entry['rows']}")
+            raise _damaged(f"{shown(entry['member'], 120)} has {n} rows, the manifest says {entry['rows']}")
 
     return TableRows(entry["name"], tuple(header["columns"]), rows())
 
@@ -460,11 +460,11 @@ def _json_line(member: IO[bytes], name: str) -> Any:
     if not line:
         return None
     if len(line) > MAX_LINE or not line.endswith(b"\n"):
-        raise _damaged(f"a line of {name} is truncated or too long")
+        raise _damaged(f"a line of {shown(name, 120)} is truncated or too long")
     try:
         return json.loads(line)
     except ValueError as exc:
-        raise _damaged(f"a line of {name} is not JSON") from exc
+        raise _damaged(f"a line of {shown(name, 120)} is not JSON") from exc
 
 
 def import_archive(
