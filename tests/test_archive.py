@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -385,6 +388,25 @@ def test_a_tampered_archive_is_refused_before_any_database_is_touched(
     assert DAMAGED in r.err and named in r.err
     assert not (tmp_path / "new.sqlite").exists()
     assert not (tmp_path / "new.documents").exists()
+
+
+def test_the_installed_command_refuses_a_tampered_archive_with_exit_7_and_one_message(
+    demo_archive: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "tampered.zip"
+    _manifest_edited(demo_archive, copy)
+    executable = str(Path(sys.executable).parent / "decisions")
+    env = {**os.environ, "DECISIONS_DOCUMENTS": str(tmp_path / "new.documents")}
+    done = subprocess.run(
+        [executable, "import", str(copy), "--db", f"sqlite:///{tmp_path / 'new.sqlite'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 7
+    assert DAMAGED in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "new.sqlite").exists()
 
 
 def test_an_archive_whose_digest_is_not_the_one_written_down_is_refused(demo_archive: Path, tmp_path: Path) -> None:
