@@ -14,6 +14,7 @@ import sys
 
 import typer
 
+from decisions.cli.archive import backup, export, import_, restore
 from decisions.cli.audit import audit_app, init
 from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, start, user_app
 from decisions.cli.common import LANG, OUTPUT
@@ -57,6 +58,10 @@ app.command("correct")(correct)
 app.command("list")(list_cases)
 app.command("inbox")(inbox)
 app.command("demo")(demo)
+app.command("export")(export)
+app.command("import")(import_)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 @app.callback()

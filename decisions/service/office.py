@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
@@ -36,6 +36,10 @@ from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
 from decisions.workflow.needs import ActionSchema
+
+if TYPE_CHECKING:
+    from decisions.service.archive import ArchiveSummary, BackupSummary
+    from decisions.service.audit import VerifyReport
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
@@ -535,6 +539,55 @@ class Office:
 
     def document(self, sha256: str) -> bytes:
         return self.cases.documents.get(sha256)
+
+    # -- moving and keeping the office: export, import, backup (decisions.service.archive) ---------
+
+    def export(self, path: Path) -> ArchiveSummary:
+        """The whole office, verified first, into the new archive file ``path``."""
+        from decisions.service.archive import ArchiveService
+
+        return ArchiveService(self.cases).export(path, self.clock().isoformat())
+
+    def backup(self, path: Path) -> BackupSummary:
+        """An online, consistent, verified copy into the new file ``path`` (see `ArchiveService.backup`)."""
+        from decisions.service.archive import ArchiveService
+
+        return ArchiveService(self.cases).backup(path, self.clock().isoformat())
+
+    @classmethod
+    def import_archive(
+        cls,
+        path: Path,
+        db_url: str | None = None,
+        config: Path | None = None,
+        *,
+        expect: str | None = None,
+        documents: Path | None = None,
+    ) -> tuple[ArchiveSummary, VerifyReport]:
+        """Load an archive into an empty database (made if new) and verify everything; a finding
+        undoes it. ``expect``: the archive digest written down at export."""
+        from decisions.service.archive import import_archive
+
+        definitions = DefinitionsService(load_deployment(find_config(config))).definitions()
+        database = Database(db_url or "", documents=documents)
+        try:
+            return import_archive(path, database, definitions, expect=expect)
+        finally:
+            database.dispose()
+
+    @classmethod
+    def restore(
+        cls, backup: Path, db_url: str | None = None, config: Path | None = None, *, documents: Path | None = None
+    ) -> tuple[BackupSummary, VerifyReport]:
+        """Restore a backup (`backup`) into a new database and verify it; a finding removes it again."""
+        from decisions.service.archive import restore_backup
+
+        definitions = DefinitionsService(load_deployment(find_config(config))).definitions()
+        database = Database(db_url or "", documents=documents)
+        try:
+            return restore_backup(backup, database, definitions)
+        finally:
+            database.dispose()
 
 
 def untitled(wf: WorkflowDef, case: Case) -> str:
