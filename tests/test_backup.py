@@ -2,7 +2,7 @@
 
 - SQLite: the copy is made with SQLite's backup API while another writer keeps appending actions;
   it is the database at one instant (every chain verifies, every case of the copy is a prefix of the
-  same case in the live office), the documents it names are copied beside it, and restoring it into
+  same case in the live office), the documents are rows of it, and restoring it into
   a new file gives an office that verifies and shows exactly what the copy holds.
 - PostgreSQL: `decisions backup` writes the export archive of one snapshot; restoring it is an
   import, verified. The `pg_dump` path that docs/operations.md documents is run as written there,
@@ -63,7 +63,6 @@ def test_an_sqlite_backup_taken_while_another_writer_acts_is_one_consistent_inst
         during = written[0]
         summary = Office(Database(url, documents=documents), definitions).backup(tmp_path / "copy.sqlite")
     assert summary.verified is not None and summary.verified.ok
-    assert summary.documents == tmp_path / "copy.documents"
 
     _, office = _service(url, documents, definitions)
     copy_db, copy = _service(f"sqlite:///{tmp_path / 'copy.sqlite'}", tmp_path / "copy.documents", definitions)
@@ -116,12 +115,13 @@ def test_a_file_that_is_not_a_backup_restores_nothing(tmp_path: Path) -> None:
 def test_a_backup_missing_a_document_restores_nothing(live: tuple[str, Path], tmp_path: Path) -> None:
     office = Cli(live[0], live[1])
     office.ok("backup", str(tmp_path / "b.sqlite"))
-    victim = next(p for p in (tmp_path / "b.documents").rglob("*") if p.is_file())
-    victim.unlink()
+    with closing(sqlite3.connect(tmp_path / "b.sqlite")) as conn, conn:
+        (victim,) = conn.execute("SELECT sha256 FROM document_chunks ORDER BY sha256 LIMIT 1").fetchone()
+        conn.execute("DELETE FROM document_chunks WHERE sha256 = ?", (victim,))
     restored = Cli(f"sqlite:///{tmp_path / 'r.sqlite'}", tmp_path / "r.documents")
     r = restored("restore", str(tmp_path / "b.sqlite"))
-    assert r.code == 7 and "does not verify" in r.err and victim.name[:12] in r.err  # the finding names the document
-    assert not (tmp_path / "r.sqlite").exists() and not (tmp_path / "r.documents").exists()
+    assert r.code == 7 and "does not verify" in r.err and victim[:12] in r.err  # the finding names the document
+    assert not (tmp_path / "r.sqlite").exists()
 
 
 def test_a_postgresql_backup_is_one_snapshot_archive_that_restores_verified(
@@ -150,9 +150,8 @@ def test_the_documented_pg_dump_path_restores_a_database_that_verifies(
         database.dispose()
         dump = tmp_path / "office.dump"
         plain = source.url.replace("postgresql+psycopg://", "postgresql://")
-        # docs/operations.md, "PostgreSQL: pg_dump": the dump, the documents directory, then verify
+        # docs/operations.md, "PostgreSQL: pg_dump": the dump (the documents are rows of it), then verify
         subprocess.run(["pg_dump", "--format=custom", "--file", str(dump), plain], check=True)
-        shutil.copytree(source.documents, tmp_path / "restored-documents")
         for target in new_database_url("postgres", tmp_path):
             plain_target = target.replace("postgresql+psycopg://", "postgresql://")
             subprocess.run(["pg_restore", "--no-owner", "--dbname", plain_target, str(dump)], check=True)

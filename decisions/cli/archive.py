@@ -29,7 +29,7 @@ def export(file: FileArgument, db: DbOption = None, config: ConfigOption = None,
         return
     rows = sum(s.rows.values())
     console.print(
-        f"已导出 / exported: {escape(str(s.path))} · {rows} rows, {s.documents} document files ({s.hash_algorithm})"
+        f"已导出 / exported: {escape(str(s.path))} · {rows} rows, {s.documents} documents ({s.hash_algorithm})"
     )
     console.print(f"归档摘要 / archive digest (write it down; `import --digest` checks it): {s.digest}")
 
@@ -60,7 +60,7 @@ def import_(
             )
         )
         return
-    console.print(f"已导入 / imported: {sum(s.rows.values())} rows, {s.documents} document files · digest {s.digest}")
+    console.print(f"已导入 / imported: {sum(s.rows.values())} rows, {s.documents} documents · digest {s.digest}")
     console.print(
         f"[green]已校验 / verified: {report.cases} cases, {report.events} events, {report.documents} documents "
         f"({report.algorithm}): history intact[/green]"
@@ -74,7 +74,7 @@ def backup(file: FileArgument, db: DbOption = None, config: ConfigOption = None)
     s = Office.open(db, config).backup(file)
     if s.verified is not None:
         r = s.verified
-        console.print(f"已备份 / backed up: {escape(str(s.path))} · documents {escape(str(s.documents))}")
+        console.print(f"已备份 / backed up: {escape(str(s.path))}")
         console.print(
             f"[green]备份已校验 / the copy verifies: {r.cases} cases, {r.events} events, {r.documents} documents[/green]"
         )
@@ -92,8 +92,7 @@ def restore(
     from decisions.service.office import Office
 
     s, r = Office.restore(file, db, config)
-    where = f" · documents {escape(str(s.documents))}" if s.documents else ""
-    console.print(f"已恢复 / restored: {escape(str(s.path))}{where}")
+    console.print(f"已恢复 / restored: {escape(str(s.path))}")
     console.print(
         f"[green]已校验 / verified: {r.cases} cases, {r.events} events, {r.documents} documents: history intact[/green]"
     )

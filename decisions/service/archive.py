@@ -5,18 +5,17 @@ import` (into an empty database, SQLite or PostgreSQL, every chain verified befo
 The archive is a zip file:
 
     tables/<table>.jsonl   one line naming the table and its columns, then one JSON array per row
-    documents/<sha256>     a document's bytes, when the store keeps them as files beside the database
     manifest.json          format, schema revision, hash algorithm, the tables in load order with
                            their row counts, and every member with its SHA-256 and size
     manifest.sha256        the archive's digest: the SHA-256 of manifest.json (printed by export;
                            `import --digest` checks it against the one written down)
 
 Every table the store declares is carried (`decisions.store.archive`), so tables added later travel
-without this module knowing them; document bytes kept in a table come with the tables. Nothing is
-held whole in memory but one row (or one document on import). Import checks the archive's digest
-and every member's before it opens the target; it writes all rows in one transaction, then files
-the documents and verifies every chain, definition and document (`AuditService.verify`); a finding
-empties the database again and removes the files it added.
+without this module knowing them; the documents' bytes are rows of the database (`document_chunks`,
+1 MiB each), so they come with the tables. Nothing is held whole in memory but one row. Import checks
+the archive's digest and every member's before it opens the target; it writes all rows in one
+transaction, then verifies every chain, definition and document (`AuditService.verify`); a finding
+empties the database again.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -33,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from decisions.audit import is_digest
 from decisions.definitions import Definitions
 from decisions.errors import DecisionsError, IntegrityError, UsageError, shown
 from decisions.service.audit import AuditService, VerifyReport
@@ -50,7 +47,7 @@ from decisions.store.archive import (
     wipe_tables,
 )
 from decisions.store.database import Database
-from decisions.store.documents import MAX_DOCUMENT_BYTES, DocumentStore
+from decisions.store.documents import CHUNK_BYTES
 
 __all__ = ["ArchiveService", "ArchiveSummary", "BackupSummary", "check_archive", "import_archive", "restore_backup"]
 
@@ -59,19 +56,19 @@ VERSION = 1
 MANIFEST = "manifest.json"
 DIGEST = "manifest.sha256"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-MAX_LINE = 2 * MAX_DOCUMENT_BYTES  # one row: a document kept in a table, base64
+MAX_LINE = 2 * CHUNK_BYTES + 4096  # one row: a document's chunk (base64) and its key
 _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class ArchiveSummary:
-    """What an archive holds: its digest, rows per table, documents carried as files."""
+    """What an archive holds: its digest, rows per table, the documents among them."""
 
     path: Path
     digest: str
     rows: dict[str, int]
     documents: int
-    documents_kept: str  # "files" (beside the database) or "tables" (in the database)
+    documents_kept: str  # "tables": the documents' bytes are rows of the database
     hash_algorithm: str
     created_at: str
 
@@ -81,7 +78,6 @@ class BackupSummary:
     """A verified copy: where it is, how it was made, and what verification found in it."""
 
     path: Path
-    documents: Path | None
     method: str  # "sqlite-backup", or "export" (an archive)
     verified: VerifyReport | None
     digest: str | None = None
@@ -143,8 +139,7 @@ class ArchiveService:
         return summary
 
     def _write(self, path: Path, tmp: Path, created_at: str) -> ArchiveSummary:
-        documents = self.cases.documents
-        kept = "files" if isinstance(documents, DocumentStore) else "tables"
+        kept = "tables"
         members: list[dict[str, Any]] = []
         tables: list[dict[str, Any]] = []
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
@@ -166,12 +161,6 @@ class ArchiveService:
                             out.write(_line(values))
                             rows += 1
                     tables.append({"name": part.name, "member": name, "rows": rows})
-                count = 0
-                if isinstance(documents, DocumentStore):
-                    for sha in snapshot.document_digests():
-                        with member(f"documents/{sha}") as out:
-                            _copy_document(documents, sha, out)
-                        count += 1
             manifest = {
                 "format": FORMAT,
                 "version": VERSION,
@@ -187,53 +176,47 @@ class ArchiveService:
             zf.writestr(MANIFEST, data)
             zf.writestr(DIGEST, digest + "\n")
         rows_of = {t["name"]: t["rows"] for t in tables}
-        return ArchiveSummary(path, digest, rows_of, count, kept, self.cases.algorithm, created_at)
+        return ArchiveSummary(
+            path, digest, rows_of, rows_of.get("documents", 0), kept, self.cases.algorithm, created_at
+        )
 
     def backup(self, path: Path, created_at: str) -> BackupSummary:
         """An online, consistent copy into the new file ``path``: on SQLite a database file made by
-        SQLite's backup API (with the documents it names copied to ``<path minus suffix>.documents``),
-        verified; on PostgreSQL the export archive of one snapshot, read back and checked."""
+        SQLite's backup API (the documents are rows of it), verified; on PostgreSQL the export archive of one snapshot, read back and checked."""
         if not self.db.is_sqlite:
             summary = self.export(path, created_at)
             check_archive(path)
-            return BackupSummary(path, None, "export", None, summary.digest)
-        documents_dir = path.with_suffix(".documents")
+            return BackupSummary(path, "export", None, summary.digest)
         _refuse_existing(path)
-        _refuse_existing(documents_dir)
         try:
             backup_sqlite(self.db, path)
-            copy = Database(f"sqlite:///{path}", documents=documents_dir)
+            copy = Database(f"sqlite:///{path}")
             try:
-                source = self.cases.documents
                 service = CaseService(copy, self.cases.current, clock=self.cases.clock)
-                if isinstance(source, DocumentStore):
-                    for sha, _size in service.repository.iter_documents():
-                        _copy_file(source, sha, documents_dir)
                 report = AuditService(service).verify()
             finally:
                 copy.dispose()
         except (DecisionsError, OSError):
             for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 leftover.unlink(missing_ok=True)
-            shutil.rmtree(documents_dir, ignore_errors=True)
             raise
         if not report.ok:
             first = "; ".join(str(f) for f in report.first_per_case()[:5])
             raise IntegrityError(
                 f"备份校验未通过 / the backup does not verify ({first}); kept at {path} for inspection"
             )
-        return BackupSummary(path, documents_dir, "sqlite-backup", report)
+        return BackupSummary(path, "sqlite-backup", report)
 
 
 def restore_backup(backup: Path, database: Database, definitions: Definitions) -> tuple[BackupSummary, VerifyReport]:
     """Restore a backup into the new database ``database``, then verify it: an archive (an export,
-    or PostgreSQL's backup) is imported; an SQLite backup is copied into a new SQLite file with the
-    documents beside it (``<backup minus suffix>.documents``). A finding removes what was restored."""
+    or PostgreSQL's backup) is imported; an SQLite backup is copied into a new SQLite file (the
+    documents are rows of it). A finding removes what was restored."""
     if not backup.is_file():
         raise UsageError(f"备份不存在 / no such backup: {shown(str(backup), 120)}")
     if zipfile.is_zipfile(backup):
         summary, report = import_archive(backup, database, definitions)
-        return BackupSummary(backup, None, "export", report, summary.digest), report
+        return BackupSummary(backup, "export", report, summary.digest), report
     if not database.is_sqlite:
         raise UsageError(
             "SQLite 备份只能恢复为 SQLite 数据库；迁往 PostgreSQL 请导出再导入 / an SQLite backup restores into an "
@@ -241,18 +224,10 @@ def restore_backup(backup: Path, database: Database, definitions: Definitions) -
         )
     target = Path(database.engine.url.database or "")
     _refuse_existing(target)
-    documents_root = database.documents_root
-    if documents_root.exists() and any(documents_root.iterdir()):
-        raise UsageError(f"文档库不是空的 / the document store {shown(str(documents_root), 120)} is not empty")
-    source_documents = DocumentStore(backup.with_suffix(".documents"))
     try:
         copy_sqlite(backup, target)
         database.migrate()  # a backup made by an earlier version is brought to this schema (the copy, not the backup)
         service = CaseService(database, definitions)
-        if isinstance(service.documents, DocumentStore):
-            for sha, _size in service.repository.iter_documents():
-                if source_documents.path_for(sha).is_file():  # a missing one is verify's finding
-                    _copy_file(source_documents, sha, documents_root)
         report = AuditService(service).verify()
         if not report.ok:
             first = "; ".join(str(f) for f in report.first_per_case()[:5])
@@ -263,9 +238,8 @@ def restore_backup(backup: Path, database: Database, definitions: Definitions) -
         database.dispose()
         for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
             leftover.unlink(missing_ok=True)
-        shutil.rmtree(documents_root, ignore_errors=True)
         raise
-    return BackupSummary(target, documents_root, "sqlite-backup", report), report
+    return BackupSummary(target, "sqlite-backup", report), report
 
 
 def _refuse_existing(path: Path) -> None:
@@ -275,24 +249,6 @@ def _refuse_existing(path: Path) -> None:
 
 def _line(value: Any) -> bytes:
     return (json.dumps(value, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
-
-
-def _copy_document(documents: DocumentStore, sha: str, out: _Hashing) -> None:
-    """Stream a document's file into the archive; its bytes must still match their digest."""
-    try:
-        with documents.path_for(sha).open("rb") as f:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
-                out.write(chunk)
-    except FileNotFoundError as exc:
-        raise IntegrityError(f"文档缺失 / document {sha} is missing from {documents.root}") from exc
-    if out.sha.hexdigest() != sha:
-        raise IntegrityError(f"文档内容与其哈希不符 / document {sha}: its bytes no longer match the hash")
-
-
-def _copy_file(source: DocumentStore, sha: str, root: Path) -> None:
-    target = DocumentStore(root).path_for(sha)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source.path_for(sha), target)
 
 
 # -- reading an archive ---------------------------------------------------------------------------
@@ -333,8 +289,8 @@ def _manifest_shape(manifest: Any) -> str | None:
     for key in ("created_at", "schema_revision", "hash_algorithm", "documents"):
         if not isinstance(manifest.get(key), str):
             return f"the manifest has no {key}"
-    if manifest["documents"] not in ("files", "tables"):
-        return "the manifest says neither files nor tables for documents"
+    if manifest["documents"] != "tables":
+        return "the manifest does not say the documents are in the tables"
     members, tables = manifest.get("members"), manifest.get("tables")
     if not isinstance(members, list) or not isinstance(tables, list):
         return "the manifest lists no members or tables"
@@ -357,6 +313,8 @@ def _manifest_shape(manifest: Any) -> str | None:
             and t.get("member") in names
         ):
             return "a table entry of the manifest is malformed"
+    if set(names) != {t["member"] for t in tables}:
+        return "the manifest lists a member that is not a table"
     return None
 
 
@@ -419,10 +377,9 @@ def check_archive(path: Path, expect: str | None = None) -> ArchiveSummary:
     archive = _checked(path, expect)
     with archive.zf:
         m = archive.manifest
-        documents = sum(1 for x in m["members"] if x["name"].startswith("documents/"))
         rows = {t["name"]: t["rows"] for t in m["tables"]}
         return ArchiveSummary(
-            path, archive.digest, rows, documents, m["documents"], m["hash_algorithm"], m["created_at"]
+            path, archive.digest, rows, rows.get("documents", 0), m["documents"], m["hash_algorithm"], m["created_at"]
         )
 
 
@@ -478,13 +435,8 @@ def import_archive(
         prepare_target(database, m["hash_algorithm"])
         before = meta_rows(database)
         counts = load_tables(database, (_table_rows(zf, t) for t in m["tables"]))
-        added: list[Path] = []
         try:
             service = CaseService(database, definitions)
-            for entry in m["members"]:
-                name = entry["name"]
-                if name.startswith("documents/"):
-                    added.extend(_file_document(zf, name, service))
             report = AuditService(service).verify()
             if not report.ok:
                 first = "; ".join(str(f) for f in report.first_per_case()[:5])
@@ -494,25 +446,14 @@ def import_archive(
                 )
         except BaseException:
             wipe_tables(database, before)
-            for file in added:
-                file.unlink(missing_ok=True)
             raise
-        documents = sum(1 for x in m["members"] if x["name"].startswith("documents/"))
         summary = ArchiveSummary(
-            path, archive.digest, counts, documents, m["documents"], m["hash_algorithm"], m["created_at"]
+            path,
+            archive.digest,
+            counts,
+            counts.get("documents", 0),
+            m["documents"],
+            m["hash_algorithm"],
+            m["created_at"],
         )
         return summary, report
-
-
-def _file_document(zf: zipfile.ZipFile, name: str, service: CaseService) -> list[Path]:
-    """File one document member through the target's document port; the files it added."""
-    sha = name.removeprefix("documents/")
-    if not is_digest(sha):
-        raise _damaged(f"member {shown(name, 120)} is not named by a SHA-256 digest")
-    documents = service.documents
-    path = documents.path_for(sha) if isinstance(documents, DocumentStore) else None
-    existed = path is not None and path.exists()
-    data = _read(zf, name, MAX_DOCUMENT_BYTES)
-    if documents.put(data) != sha:
-        raise _damaged(f"document {sha}'s bytes do not match its name")
-    return [path] if path is not None and not existed else []
