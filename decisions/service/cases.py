@@ -421,7 +421,7 @@ class CaseService:
             projection=projection,
             prev_hash=prev_hash,
             documents=new_documents,
-            actor=(action.actor.id, action.actor.roles, action.actor.unit or "") if confirm_actor else None,
+            actor=(action.actor.id, action.actor.own_roles(), action.actor.unit or "") if confirm_actor else None,
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired

@@ -457,6 +457,7 @@ class Engine:
             documents=tuple(documents),
             draft_version=case.draft_version + 1 if changes_draft else case.draft_version,
             changes_draft=changes_draft,
+            on_behalf_of=dict(action.actor.delegated).get(role),
         )
         attributes = self.workflow.attributes_after(case.attributes, fields)
         new_case = replace(case, state=new_state, attributes=attributes, records=(*case.records, record))
