@@ -255,3 +255,26 @@ def test_migration_0006_backfills_the_history_from_existing_people(
             assert office.start("major_decision", "李明", FIELDS, PROPOSAL, "2025-03-03").record.actor == "李明"
         finally:
             db.dispose()
+
+
+def test_an_organiser_acts_only_on_the_decisions_of_their_own_unit(office: Office) -> None:
+    """A rule of the county pack (youxian.organiser_acts_for_own_unit), not code: the clerk of the
+    city-management bureau cannot advance the transport bureau's decision; its own clerk can."""
+    office.users.add("王县长", ["head"], "县人民政府", by=ADMIN)
+    office.users.add("李明", ["organiser", "proposer"], "县交通运输局", by=ADMIN)
+    office.users.add("周敏", ["organiser"], "县城市管理局", by=ADMIN)
+    case = office.start("major_decision", "李明", FIELDS, PROPOSAL, "2025-03-03").case.id
+    office.act(case, "launch", "王县长", LAUNCHED, LAUNCH, "2025-03-05")
+    with pytest.raises(ActionRefused, match=r"youxian\.organiser_acts_for_own_unit") as refused:
+        office.act(case, "submit_draft", "周敏", {}, DRAFTS, "2025-03-10")
+    assert "organiser_unit" in str(refused.value) and "第十一条" in str(refused.value)
+    assert office.act(case, "submit_draft", "李明", {}, DRAFTS, "2025-03-10").record.actor == "李明"
+    rule = "youxian.organiser_acts_for_own_unit"
+
+    def blocked_by_the_rule() -> set[str]:
+        return {o.trigger for o in office.show(case, "周敏").options for u in o.blocked if u.rule_id == rule}
+
+    assert blocked_by_the_rule()  # what 周敏 is shown as blocked, and why
+    # moved to the transport bureau, the same clerk may act on its decisions
+    office.users.set_unit("周敏", "县交通运输局", by=ADMIN)
+    assert not blocked_by_the_rule()

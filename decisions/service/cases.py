@@ -357,7 +357,10 @@ class CaseService:
         if wanted is None:
             wanted = frozenset(
                 ref
-                for rule in engine.definitions.rulebook.rules_for(case.workflow, action.trigger)
+                for rule in (
+                    *engine.definitions.rulebook.rules_for(case.workflow, action.trigger),
+                    *(c for c in engine.workflow.constraints if action.trigger in c.triggers),
+                )
                 for cond in (rule.when, rule.require)
                 if cond is not None
                 for ref in cond.references()
