@@ -100,12 +100,12 @@ def user_delegate(
     start: Annotated[str, typer.Option("--from", help="起始日 / first day, YYYY-MM-DD")],
     until: Annotated[str, typer.Option("--until", help="截止日 / last day, YYYY-MM-DD")],
     role: Annotated[str | None, typer.Option("--role", help="角色 / one role (default: all of theirs)")] = None,
-    end: Annotated[int | None, typer.Option("--end", help="结束第 N 号委托 / end delegation N instead")] = None,
     as_: AsOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """委托代办 / let someone act for a person, in one role or all, from one day to another."""
+    """委托代办 / let someone act for a person, in one role or all, from one day to another (end it
+    early with: decisions user end-delegation N)."""
     from decisions.service.inputs import parse_date
 
     users = _office(db, config).users

@@ -220,7 +220,8 @@ class UserService:
         return unit
 
     def units(self) -> list[str]:
-        return list(self.people.units())
+        """The units on the list, in code-point order (the same on every database)."""
+        return sorted(self.people.units())
 
     def grant(self, person: str, role: str, *, by: str | None = None) -> User:
         """Grant ``role`` to ``person``."""
