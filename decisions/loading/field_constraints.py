@@ -13,7 +13,8 @@
 Each constraint is a condition of the rule language (`decisions.loading.conditions`, over the
 workflow's own facts and the outside facts; no pack parameter) and becomes a hard `Rule` with the id
 ``<workflow>.<field>.<id>``, bound to every transition that requires or accepts the field and judged
-only when the action carries it (an optional ``when:`` narrows it further). It cites ``basis:`` (the
+only when the action carries it (``triggers:`` names only some of those transitions, ``when:`` narrows
+it further). It cites ``basis:`` (the
 text it rests on, by default the workflow's first source), unverified unless ``verified: true``; a
 refusal prints the message, which says how to fix the value, with that citation.
 """
@@ -31,7 +32,7 @@ from decisions.workflow.definition import WorkflowDef
 
 __all__ = ["read_field_constraints"]
 
-_KEYS = ("id", "require", "message", "when", "basis", "verified")
+_KEYS = ("id", "require", "message", "when", "basis", "verified", "triggers")
 
 
 def read_field_constraints(r: Reader, data: dict[str, Any], wf: WorkflowDef) -> tuple[Rule, ...]:
@@ -77,6 +78,17 @@ def _read_one(
     if m is None:
         return None
     local = r.identifier(m.get("id"), (*path, "id"), "constraint id")
+    if "triggers" in m:  # only some of the transitions that carry the field
+        named = r.string_list(m["triggers"], (*path, "triggers"))
+        for j, t in enumerate(named):
+            if t not in triggers:
+                r.error(
+                    (*path, "triggers", j),
+                    f"{t!r} is no trigger that carries the field {name!r} ({', '.join(sorted(triggers))})",
+                )
+        triggers = frozenset(named) & triggers
+        if not triggers:
+            return None
     message = r.text(m.get("message"), (*path, "message"))
     basis = r.string(m["basis"], (*path, "basis")) if "basis" in m else (wf.sources[0] if wf.sources else wf.name)
     verified = r.boolean(m.get("verified"), (*path, "verified"), False)
