@@ -1892,12 +1892,17 @@ ISSUE_11 = [
 ]
 
 # -- 攸县: an organiser acts only on their own unit's decisions (the project's proposal, unverified) --
-OWN_UNIT = "youxian.organiser_acts_for_own_unit"
 ORGANISER_UNIT = [
-    allowed(OWN_UNIT, "the-transport-bureau-clerk-drafts-its-decision", main(V("submit_draft"))),
-    refused(OWN_UNIT, "a-justice-bureau-clerk-drafts-it", main(V("submit_draft"), actor="clerk_sf")),
     allowed(
-        OWN_UNIT,
+        "youxian.organiser_acts_for_own_unit", "the-transport-bureau-clerk-drafts-its-decision", main(V("submit_draft"))
+    ),
+    refused(
+        "youxian.organiser_acts_for_own_unit",
+        "a-justice-bureau-clerk-drafts-it",
+        main(V("submit_draft"), actor="clerk_sf"),
+    ),
+    allowed(
+        "youxian.organiser_acts_for_own_unit",
         "the-head-reassesses",
         NOT_APPLICABLE,
         replace(REASSESS_DISAGREE, actor="head_wang"),
