@@ -43,7 +43,7 @@ class Source:
 
 def effective_rules(rulebook: RuleBook, wf: WorkflowDef, t: TransitionDef) -> tuple[Rule, ...]:
     """The rules that must hold to fire ``t``: those the workflow names, then those the packs
-    bind to its trigger, each once."""
+    bind to its trigger, then the workflow's field constraints on what it carries, each once."""
     seen: dict[str, Rule] = {}
     for rule_id in t.rules:
         rule = rulebook.rules.get(rule_id)
@@ -51,6 +51,9 @@ def effective_rules(rulebook: RuleBook, wf: WorkflowDef, t: TransitionDef) -> tu
             seen[rule.id] = rule
     for rule in rulebook.rules_for(wf.name, t.trigger):
         seen.setdefault(rule.id, rule)
+    for rule in wf.constraints:
+        if t.trigger in rule.triggers:
+            seen.setdefault(rule.id, rule)
     return tuple(seen.values())
 
 

@@ -83,11 +83,17 @@ class Document:
 
 @dataclass(frozen=True)
 class Actor:
-    """A person acting: their id, the roles they hold and their unit (单位)."""
+    """A person acting: their id, the roles they hold and their unit (单位). ``delegated`` pairs
+    each role they hold only by delegation (委托代办) with the person they act for in it."""
 
     id: str
     roles: frozenset[str]
     unit: str | None = None
+    delegated: tuple[tuple[str, str], ...] = ()
+
+    def own_roles(self) -> frozenset[str]:
+        """The roles they hold themselves (not by delegation)."""
+        return self.roles - {role for role, _ in self.delegated}
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class Record:
     changes_draft: bool = False
     corrected_by: tuple[int, ...] = ()
     """The errata (by event number) that corrected this record, oldest first."""
+    on_behalf_of: str | None = None  # the person the actor acted for, by delegation (委托代办)
 
 
 @dataclass(frozen=True)

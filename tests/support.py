@@ -97,6 +97,8 @@ PEOPLE: dict[str, Actor] = {
     "head_wang": Actor("head_wang", frozenset({V("head")}), "县人民政府"),
     "counsel_zhao": Actor("counsel_zhao", frozenset({V("legal_counsel")}), "县司法局"),
     "counsel_wu": Actor("counsel_wu", frozenset({V("legal_counsel"), V("organiser")}), "县司法局"),
+    # the Justice Bureau's organiser clerk, for a decision the bureau organises itself
+    "clerk_sf": Actor("clerk_sf", frozenset({V("organiser")}), "县司法局"),
     "lawyer_zheng": Actor("lawyer_zheng", frozenset({V("legal_adviser")}), "县政府法律顾问（律师事务所）"),
     "counsel_lin": Actor("counsel_lin", frozenset({V("legal_counsel"), V("legal_adviser")}), "县司法局"),
     "counsel_gao": Actor("counsel_gao", frozenset({V("legal_counsel")}), "县交通运输局法制股"),

@@ -417,7 +417,8 @@ def test_decisions_start_opens_any_workflow_and_the_demo_refuses_a_bad_scenario_
 
     cli = Cli(database_url, tmp_path / "documents")
     cli.ok("init")
-    cli.ok("user", "add", "陈秘书", "--role", "office_clerk")
+    cli.ok("user", "add", "管理员", "--admin")
+    cli.ok("user", "add", "陈秘书", "--role", "office_clerk", "--as", "管理员")
     notice = tmp_path / "通知.txt"
     notice.write_text("关于征集2026年度重大行政决策事项的通知", encoding="utf-8")
     args = ("--as", "陈秘书", "--on", "2025-11-10", "--set", "year=2026", "--set", "deadline=2025-12-10")

@@ -37,7 +37,8 @@ from tests.stores import BACKENDS, new_database_url
 runner = CliRunner()
 EXECUTABLE = str(Path(sys.executable).parent / "decisions")
 CST = timezone(timedelta(hours=8))
-PEOPLE = [(p.name, p.roles, p.unit) for p in demo_people()]  # the county's people, as demo/ declares them
+PEOPLE = [(p.name, p.roles, p.unit) for p in demo_people()]
+ADMIN = "管理员"  # the office's first people administrator (bootstrapped with --admin)  # the county's people, as demo/ declares them
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
 D1 = "D-2025-001"
 
@@ -232,8 +233,12 @@ def play_story(cli: Cli, tmp: Path) -> Story:
     keep = story.runs
 
     keep["init"] = cli.ok("init")
+    keep["admin"] = cli.ok("user", "add", ADMIN, "--admin")  # the first administrator adds themselves
+    keep["units"] = cli.ok("unit", "add", *sorted({unit for _, _, unit in PEOPLE}), "--as", ADMIN)
     for name, roles, unit in PEOPLE:
-        keep[f"user {name}"] = cli.ok("user", "add", name, *[x for r in roles for x in ("--role", r)], "--unit", unit)
+        keep[f"user {name}"] = cli.ok(
+            "user", "add", name, *[x for r in roles for x in ("--role", r)], "--unit", unit, "--as", ADMIN
+        )
 
     # -- the 2025 catalogue, by the government office clerk and the Justice Bureau ------------------
     keep["catalogue open"] = cli.ok(
@@ -663,7 +668,8 @@ def test_every_person_sets_up_and_the_catalogue_is_published_with_its_adjustment
     assert "✓ 李明 (organiser, proposer) 县交通运输局" in runs["user 李明"].out
     users = {u["name"]: u for u in runs["users"].json()}
     assert {name: (tuple(u["roles"]), u["unit"], u["active"]) for name, u in users.items()} == {
-        name: (tuple(sorted(roles)), unit, True) for name, roles, unit in PEOPLE
+        ADMIN: (("admin",), "", True),
+        **{name: (tuple(sorted(roles)), unit, True) for name, roles, unit in PEOPLE},
     }
     assert "✓ CAT-2025 #1 open_call: new → collecting (2024-11-10, 陈秘书 [office_clerk])" in runs["catalogue open"].out
     assert "📎 call_notice v1 " in runs["catalogue open"].out
@@ -916,10 +922,15 @@ REFUSALS = [
     Refusal("deactivated-user", (*LAUNCH, "--as", "老周"), 2, ("deactivated", "老周")),
     Refusal("missing-as", (*LAUNCH, "--set", "organiser_unit=县交通运输局"), 2, ("--as", "DECISIONS_USER")),
     Refusal(
-        "unknown-role-user-add", ("user", "add", "新人", "--role", "mayor"), 2, ("unknown role", "mayor", "organiser")
+        "unknown-role-user-add",
+        ("user", "add", "新人", "--role", "mayor", "--as", "管理员"),
+        2,
+        ("unknown role", "mayor", "organiser"),
     ),
     Refusal("unknown-role-act", (*LAUNCH_OK, "--role", "mayor"), 2, ("unknown role", "mayor")),
-    Refusal("deactivate-unknown-user", ("user", "deactivate", "nobody"), 2, ("unknown user", "nobody")),
+    Refusal(
+        "deactivate-unknown-user", ("user", "deactivate", "nobody", "--as", "管理员"), 2, ("unknown user", "nobody")
+    ),
     Refusal("unknown-action", ("act", D1, "fly", "--as", "王县长"), 2, ("unknown action", "'fly'", "launch")),
     Refusal(
         "wrong-role",
@@ -1066,14 +1077,16 @@ def office(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             "missing": str(tmp / "no-such-file.pdf"),
         }
         cli.ok("init")
+        cli.ok("user", "add", ADMIN, "--admin")
+        cli.ok("unit", "add", "县交通运输局", "县人民政府", "县司法局", "--as", ADMIN)
         for name, roles, unit in [
             ("李明", ("organiser", "proposer"), "县交通运输局"),
             ("王县长", ("head",), "县人民政府"),
             ("赵律师", ("legal_counsel",), "县司法局"),
             ("老周", ("organiser",), "县交通运输局"),
         ]:
-            cli.ok("user", "add", name, *[x for r in roles for x in ("--role", r)], "--unit", unit)
-        cli.ok("user", "deactivate", "老周")
+            cli.ok("user", "add", name, *[x for r in roles for x in ("--role", r)], "--unit", unit, "--as", ADMIN)
+        cli.ok("user", "deactivate", "老周", "--as", ADMIN)
         cli.ok(
             "propose",
             *("--as", "李明", "--on", "2025-03-03", "--id", D1),

@@ -5,8 +5,8 @@
   that record. The stored original is never changed; history and replay show both; the rules read
   the corrected value afterwards; a correction that would make the corrected step or any later one
   unlawful is refused with the article of the rule it would break, and writes nothing.
-- The two findings of the issue, each on SQLite and PostgreSQL: a comment deadline typed as 2062
-  no longer traps the case (it is corrected, shortened, cancelled or the matter withdrawn), and a
+- The two findings of the issue, each on SQLite and PostgreSQL: a mistyped comment deadline
+  (2025-09-14 for 2025-04-14; a year's slip such as 2062 is refused at entry) no longer traps the case (it is corrected, shortened, cancelled or the matter withdrawn), and a
   wrong ``--on`` date no longer blocks every later entry (an erratum of the date fixes it).
 - Who may correct what is data, checked at load.
 
@@ -35,11 +35,11 @@ D = date
 CASE = "D-2025-001"
 OPEN = [s.trigger for s in MAIN_PATH].index(V("open_consultation"))
 CLOSE = OPEN + 1
-TYPO = D(2062, 4, 14)  # meant: 2025-04-14
+TYPO = D(2025, 9, 14)  # meant: 2025-04-14 (a year's slip, 2062, is refused at entry: tests/test_field_constraints.py)
 
 
 def typo_deadline() -> list[Step]:
-    """The main path up to the consultation, opened with a deadline typed as 2062."""
+    """The main path up to the consultation, opened with a deadline typed as 2025-09-14 (meant 2025-04-14)."""
     steps = list(MAIN_PATH[: OPEN + 1])
     opening = steps[OPEN]
     steps[OPEN] = replace(opening, fields={**opening.fields, V("comment_deadline"): TYPO})
@@ -55,13 +55,13 @@ def stored_bodies(service: CaseService, case_id: str = CASE) -> list[dict[str, o
     return [json.loads(e.body) for e in service.repository.load(case_id)[1]]
 
 
-# -- the 2062 comment deadline ---------------------------------------------------------------------
+# -- a mistyped comment deadline -----------------------------------------------------------------------
 
 
-def test_a_comment_deadline_typed_as_2062_traps_the_case_until_it_is_corrected(service: CaseService) -> None:
-    """Before: closing is refused for decades. The organiser corrects the deadline of event #4 by an
+def test_a_mistyped_comment_deadline_traps_the_case_until_it_is_corrected(service: CaseService) -> None:
+    """Before: closing is refused for five months. The organiser corrects the deadline of event #4 by an
     erratum (#5); the consultation then closes the day after the real deadline and the case goes on
-    to the legality review. The stored opening still says 2062: nothing was rewritten."""
+    to the legality review. The stored opening still says 2025-09-14: nothing was rewritten."""
     play(service, CASE, typo_deadline())
     with pytest.raises(ActionRefused) as refused:
         act(service, MAIN_PATH[CLOSE])
@@ -71,7 +71,7 @@ def test_a_comment_deadline_typed_as_2062_traps_the_case_until_it_is_corrected(s
         CASE,
         corrects=OPEN + 1,
         actor=PEOPLE["clerk_li"],
-        reason="截止日期笔误：2062 应为 2025",
+        reason="截止日期笔误：9 月应为 4 月",
         fields={V("comment_deadline"): D(2025, 4, 14)},
     )
     assert view.version == OPEN + 2
@@ -87,16 +87,16 @@ def test_a_comment_deadline_typed_as_2062_traps_the_case_until_it_is_corrected(s
     assert service.view(CASE).case.state == V("legality_submitted")
 
     bodies = stored_bodies(service)
-    assert bodies[OPEN]["fields"][V("comment_deadline")] == "2062-04-14"  # type: ignore[index]
+    assert bodies[OPEN]["fields"][V("comment_deadline")] == "2025-09-14"  # type: ignore[index]
     assert bodies[OPEN + 1]["trigger"] == "erratum"
-    assert bodies[OPEN + 1]["erratum"]["was"] == {V("comment_deadline"): "2062-04-14"}  # type: ignore[index]
+    assert bodies[OPEN + 1]["erratum"]["was"] == {V("comment_deadline"): "2025-09-14"}  # type: ignore[index]
 
     audit = AuditService(service)
     assert audit.verify().ok
     replay = audit.replay(CASE)
     assert replay.ok
     step = replay.steps[OPEN + 1]
-    assert "2062-04-14 → 2025-04-14" in step.correction and "笔误" in step.correction
+    assert "2025-09-14 → 2025-04-14" in step.correction and "笔误" in step.correction
     assert not any(s.flags for s in replay.steps)
 
 

@@ -51,9 +51,12 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
     for url in new_database_url(request.param, tmp_path):
         c = Cli(url, tmp_path / "documents")
         c.ok("init")
-        c.ok("user", "add", "李明", "--role", "organiser", "--unit", "县交通运输局")
-        c.ok("user", "add", "王县长", "--role", "head", "--unit", "县人民政府")
-        c.ok("user", "add", "陈秘书", "--role", "office_clerk", "--unit", "县政府办")
+        c.ok("user", "add", "管理员", "--admin")  # the first people administrator adds themselves
+        for unit in ("县交通运输局", "县人民政府", "县政府办"):
+            c.ok("unit", "add", unit, "--as", "管理员")
+        c.ok("user", "add", "李明", "--role", "organiser", "--unit", "县交通运输局", "--as", "管理员")
+        c.ok("user", "add", "王县长", "--role", "head", "--unit", "县人民政府", "--as", "管理员")
+        c.ok("user", "add", "陈秘书", "--role", "office_clerk", "--unit", "县政府办", "--as", "管理员")
         yield c
 
 

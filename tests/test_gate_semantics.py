@@ -32,7 +32,19 @@ from decisions.store.database import Database
 from decisions.workflow.engine import Engine
 from tests.stores import fixed_clock, play, supplied_catalogue
 from tests.support import CATALOGUE_PATH, MAIN_PATH, PEOPLE, ROOT, Step, Story, rule_ids, shipped_definitions
-from tests.test_rules import AMEND, EXPLORATORY, FIND_LEGAL_RISK, find, legal_opinion, main
+from tests.test_rules import (
+    AMEND,
+    EXPLORATORY,
+    FIND_LEGAL_RISK,
+    find,
+    legal_opinion,
+    main,
+    organised_by_justice_bureau,
+)
+
+JUSTICE_BUREAU_PATH = organised_by_justice_bureau(MAIN_PATH)
+"""The main path of a decision the Justice Bureau organises itself: counsel_wu, its legal counsel and
+an organiser clerk, may then act as the organiser (an organiser acts only on their own unit's decisions)."""
 
 D = date
 NATIONAL = "rules/national.yaml"
@@ -200,13 +212,13 @@ def test_a_review_by_the_drafter_does_not_open_the_meeting(tmp_path: Path) -> No
     The engine refuses the submission, naming him and what he did."""
     independence = "    triggers: [accept_review, return_submission, request_supplement, find_lawful, find_needs_revision, find_unlawful, find_legal_risk]\n    strength: hard\n"
     weak = load(tmp_path, national=[(independence, "    triggers: [return_submission]\n    strength: hard\n")])
-    story = Story(weak).walk("submit_for_discussion")
+    story = Story(weak).walk("submit_for_discussion", JUSTICE_BUREAU_PATH)
     story.do("amend_draft", "counsel_wu", D(2025, 4, 28), docs=("draft", "revision_explanation"))
-    story.do("resubmit_legality_review", "clerk_li", D(2025, 4, 29), {"review_due": D(2025, 5, 13)})
+    story.do("resubmit_legality_review", "clerk_sf", D(2025, 4, 29), {"review_due": D(2025, 5, 13)})
     story.do("accept_review", "counsel_wu", D(2025, 4, 30))
     story.step(legal_opinion(D(2025, 5, 6)))
     story.step(find("find_lawful", D(2025, 5, 9), actor="counsel_wu"))
-    exc = story.refused("submit_for_discussion", "clerk_li", D(2025, 5, 12), {}, ("discussion_package",))
+    exc = story.refused("submit_for_discussion", "clerk_sf", D(2025, 5, 12), {}, ("discussion_package",))
     unmet = gate_refusal(exc, LEGALITY)
     assert "'counsel_wu'" in unmet.message_en and "changed the draft" in unmet.message_en
     assert "曾修改草案" in unmet.message_zh and "未曾如此参与的人员重新办理" in unmet.message_zh
@@ -215,12 +227,13 @@ def test_a_review_by_the_drafter_does_not_open_the_meeting(tmp_path: Path) -> No
 def test_a_review_by_whoever_submitted_it_does_not_open_the_meeting(tmp_path: Path) -> None:
     independence = "    triggers: [accept_review, return_submission, request_supplement, find_lawful, find_needs_revision, find_unlawful, find_legal_risk]\n    strength: hard\n"
     weak = load(tmp_path, national=[(independence, "    triggers: [return_submission]\n    strength: hard\n")])
-    story = Story(weak).walk("submit_legality_review")
+    story = Story(weak).walk("submit_legality_review", JUSTICE_BUREAU_PATH)
     story.step(main("submit_legality_review", actor="counsel_wu"))
     story.do("accept_review", "counsel_wu", D(2025, 4, 17))
     story.step(legal_opinion(D(2025, 4, 22)))
-    story.step(find("find_lawful", D(2025, 4, 25), actor="counsel_wu")).step(main("report_to_party_committee"))
-    exc = story.refused("submit_for_discussion", "clerk_li", D(2025, 4, 29), {}, ("discussion_package",))
+    (report,) = organised_by_justice_bureau((main("report_to_party_committee"),))
+    story.step(find("find_lawful", D(2025, 4, 25), actor="counsel_wu")).step(report)
+    exc = story.refused("submit_for_discussion", "clerk_sf", D(2025, 4, 29), {}, ("discussion_package",))
     assert "recorded review_submission" in gate_refusal(exc, LEGALITY).message_en
 
 

@@ -109,9 +109,9 @@ DOORS: dict[str, tuple[str, ...]] = {
     "act --attach KIND": (*SUBMIT, "--attach", f"{V}={{file}}"),
     "act --attach PATH": (*SUBMIT, "--attach", f"draft={V}"),
     "act --expect-version": (*REASSESS, "--set", "reason=R", "--expect-version", V),
-    "user add NAME": ("user", "add", V, "--role", "head"),
-    "user add --role": ("user", "add", "新人", "--role", V),
-    "user add --unit": ("user", "add", "新人", "--role", "head", "--unit", V),
+    "user add NAME": ("user", "add", V, "--role", "head", "--as", "管理员"),
+    "user add --role": ("user", "add", "新人", "--role", V, "--as", "管理员"),
+    "user add --unit": ("user", "add", "新人", "--role", "head", "--unit", V, "--as", "管理员"),
     "catalogue open YEAR": ("catalogue", "open", V, *OPEN[3:], *OPEN_DOCS),
     "catalogue open --as": (*OPEN[:3], "--as", V, *OPEN[5:], *OPEN_DOCS),
     "catalogue open --on": (*OPEN[:5], "--on", V, *OPEN_DOCS),
@@ -314,9 +314,12 @@ def make_files(root: Path) -> dict[str, str]:
 
 def set_up(office: Office) -> None:
     office.ok("init")
-    office.ok("user", "add", "李明", "--role", "organiser", "--role", "proposer", "--unit", "县交通运输局")
-    office.ok("user", "add", "王县长", "--role", "head", "--unit", "县人民政府")
-    office.ok("user", "add", "陈秘书", "--role", "office_clerk", "--unit", "县政府办")
+    office.ok("user", "add", "管理员", "--admin")  # the first people administrator adds themselves
+    office.ok("unit", "add", "县交通运输局", "县人民政府", "县政府办", "--as", "管理员")
+    admin = ("--as", "管理员")
+    office.ok("user", "add", "李明", "--role", "organiser", "--role", "proposer", "--unit", "县交通运输局", *admin)
+    office.ok("user", "add", "王县长", "--role", "head", "--unit", "县人民政府", *admin)
+    office.ok("user", "add", "陈秘书", "--role", "office_clerk", "--unit", "县政府办", *admin)
     office.ok(*PROPOSE[:3], "--on", "2025-03-03", *PROPOSE[5:], "--set", "title=城区公交票价调整", "--id", D1)
     office.ok(
         *("act", D1, "launch", "--as", "王县长", "--on", "2025-03-04", "--set", "organiser_unit=县交通运输局"),

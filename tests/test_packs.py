@@ -134,7 +134,12 @@ def test_the_county_pack_id_qualifies_its_rules(tmp_path: Path, definitions: Def
     liling = load(tmp_path, ("liling.yaml", county()))
     assert {"youxian.experts_drawn_at_random", "youxian.deferral_not_expired"} <= set(definitions.rulebook.rules)
     local = {r for r in liling.rulebook.rules if not r.startswith(("national.", "hunan."))}
-    assert local == {"liling.experts_drawn_at_random", "liling.deferral_not_expired", "liling.deferral_expired"}
+    assert local == {
+        "liling.experts_drawn_at_random",
+        "liling.deferral_not_expired",
+        "liling.deferral_expired",
+        "liling.organiser_acts_for_own_unit",
+    }
     story = Story(liling).walk("approve").step(DEFER)
     late = replace(RESUME, on=D(2026, 5, 7))
     exc = story.refused(late.trigger, late.actor, late.on, late.fields)

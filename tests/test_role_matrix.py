@@ -307,13 +307,20 @@ ACTORS = {**PEOPLE, **ENFORCEMENT_PEOPLE}
 
 
 # Every fabricated person works in the department the county pack designates for the legality review
-# (youxian: 县司法局), so that a reviewer's step is judged on the role alone; no other rule reads a unit.
+# (youxian: 县司法局), so that a reviewer's step is judged on the role alone; an organiser works in the
+# unit that organises the main path's decision (youxian.organiser_acts_for_own_unit), so that theirs is too.
 UNIT = "县司法局"
+ORGANISING_UNIT = "县交通运输局"
+
+
+def unit_for(role: str) -> str:
+    """The unit of a fabricated person acting in ``role``."""
+    return ORGANISING_UNIT if role == "organiser" else UNIT
 
 
 def only(role: str) -> Actor:
     """A person who holds ``role`` and nothing else."""
-    return Actor(f"only_{role}", frozenset({role}), UNIT)
+    return Actor(f"only_{role}", frozenset({role}), unit_for(role))
 
 
 def _walk(definitions: Definitions, workflow: str) -> list[Case]:
@@ -375,7 +382,6 @@ def test_every_cell_of_the_role_matrix(definitions: Definitions, workflow: str) 
     wf = engine.workflow
     snapshots = _walk(definitions, workflow)
     path = PATHS[workflow]
-    everyone = Actor("everyone", frozenset(wf.roles), UNIT)
     wrong: list[str] = []
     cells = 0
     for t in wf.transitions:
@@ -393,6 +399,7 @@ def test_every_cell_of_the_role_matrix(definitions: Definitions, workflow: str) 
         for role in sorted(wf.roles):
             cells += 1
             allowed = role in ROLES[workflow][t.trigger]
+            everyone = Actor("everyone", frozenset(wf.roles), unit_for(role))
             for who, asked in ((only(role), None), (everyone, role)):
                 action = Action(t.trigger, who, step.on, dict(step.fields), docs, asked, known=OUTSIDE)
                 unmet, _ = engine.check(case, action)

@@ -142,6 +142,7 @@ CITATIONS: dict[str, tuple[str, ...]] = {
     "youxian.experts_drawn_at_random": (PROPOSED_FOR_YOUXIAN, "procedure.md", "at least 3 experts drawn at random"),
     "youxian.deferral_not_expired": (PROPOSED_FOR_YOUXIAN, "procedure.md", "a deferral over one year"),
     "youxian.deferral_expired": (PROPOSED_FOR_YOUXIAN, "procedure.md", "a deferral over one year"),
+    "youxian.organiser_acts_for_own_unit": ("本项目建议值", "第十一条", "Art. 11"),
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -954,8 +955,27 @@ RISK = [
 ]
 
 # separation of duties: counsel_wu holds both legal_counsel and organiser
-DRAFTED_BY_WU = path(swap={V("submit_draft"): main(V("submit_draft"), actor="counsel_wu")})
-SUBMITTED_BY_WU = path(swap={V("submit_legality_review"): main(V("submit_legality_review"), actor="counsel_wu")})
+
+
+def organised_by_justice_bureau(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """``steps`` on a decision the Justice Bureau organises itself (an organiser acts only on its own
+    unit's decisions, youxian.organiser_acts_for_own_unit): its clerk clerk_sf takes the organiser's
+    steps the transport bureau's clerks took, unless another of the bureau's people already does."""
+    launch = V("launch")
+    out = []
+    for s in steps:
+        if s.trigger == launch:
+            s = replace(s, fields={**s.fields, V("organiser_unit"): "县司法局"})
+        elif s.actor in ("clerk_li", "clerk_he") and s.trigger != V("propose"):
+            s = replace(s, actor="clerk_sf")
+        out.append(s)
+    return tuple(out)
+
+
+DRAFTED_BY_WU = organised_by_justice_bureau(path(swap={V("submit_draft"): main(V("submit_draft"), actor="counsel_wu")}))
+SUBMITTED_BY_WU = organised_by_justice_bureau(
+    path(swap={V("submit_legality_review"): main(V("submit_legality_review"), actor="counsel_wu")})
+)
 EXPLORATORY = main_with(exploratory_reform=True)
 FIND_LEGAL_RISK = find(V("find_legal_risk"), D(2025, 4, 25), legal_risk=LEGAL_RISK)
 FIND_UNLAWFUL = find(
@@ -1967,6 +1987,26 @@ CHANGES = [
     ),
 ]
 
+# -- 攸县: an organiser acts only on their own unit's decisions (the project's proposal, unverified) --
+ORGANISER_UNIT = [
+    allowed(
+        "youxian.organiser_acts_for_own_unit", "the-transport-bureau-clerk-drafts-its-decision", main(V("submit_draft"))
+    ),
+    refused(
+        "youxian.organiser_acts_for_own_unit",
+        "a-justice-bureau-clerk-drafts-it",
+        main(V("submit_draft"), actor="clerk_sf"),
+    ),
+    allowed(
+        "youxian.organiser_acts_for_own_unit",
+        "the-head-reassesses",
+        NOT_APPLICABLE,
+        replace(REASSESS_DISAGREE, actor="head_wang"),
+        until=AFTER_CLOSE,
+    ),
+]
+
+
 TABLE: list[RuleCase] = [
     *PROPOSAL,
     *LAUNCH,
@@ -1986,6 +2026,7 @@ TABLE: list[RuleCase] = [
     *ATTRIBUTES,
     *REVIEW_DETAILS,
     *CHANGES,
+    *ORGANISER_UNIT,
 ]
 
 
@@ -2075,7 +2116,7 @@ def test_table_covers_every_rule(definitions: Definitions) -> None:
     """Each rule of both workflows has a refused and an allowed case, and its citation on file; a rule
     with a `when` has a not-applicable case, a waivable one a waived case."""
     rules = {r.id: r for r in definitions.rulebook.rules.values() if r.workflow in WORKFLOWS}
-    assert len(rules) == 82
+    assert len(rules) == 83
     ids = [c.id for c in TABLE]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     by_rule: dict[str, set[str]] = {}
@@ -2262,9 +2303,9 @@ def test_submitter_cannot_review(definitions: Definitions) -> None:
 
 def test_amending_a_draft_after_review_disqualifies_the_amender(story: Story) -> None:
     """counsel_wu amends the reviewed draft as an organiser; the new review must be someone else's."""
-    story.walk(V("submit_for_discussion"))
+    story.walk(V("submit_for_discussion"), organised_by_justice_bureau(MAIN_PATH))
     story.do(V("amend_draft"), "counsel_wu", D(2025, 4, 28), docs=(V("draft"), V("revision_explanation")))
-    story.do(V("resubmit_legality_review"), "clerk_li", D(2025, 4, 29), {V("review_due"): D(2025, 5, 13)})
+    story.do(V("resubmit_legality_review"), "clerk_sf", D(2025, 4, 29), {V("review_due"): D(2025, 5, 13)})
     attempt_refused(story, Step(V("accept_review"), "counsel_wu", D(2025, 4, 30)), INDEPENDENT)
     attempt_allowed(story, Step(V("accept_review"), "counsel_zhao", D(2025, 4, 30)), INDEPENDENT)
 

@@ -151,9 +151,15 @@ def test_json_refusals_go_to_stdout_and_every_shape_validates_against_its_schema
 
     code, out, err = cli("init")
     assert code == 0, out + err
+    assert cli("user", "add", "管理员", "--admin")[0] == 0  # the first people administrator adds themselves
+    assert cli("unit", "add", "县交通运输局", "--as", "管理员")[0] == 0
     assert (
-        cli("user", "add", "李明", "--role", V("organiser"), "--role", V("proposer"), "--unit", "县交通运输局")[0] == 0
-    )
+        cli(
+            "user", "add", "李明", "--role", V("organiser"), "--role", V("proposer"), "--unit", "县交通运输局",
+            "--as", "管理员",
+        )[0]
+        == 0
+    )  # fmt: skip
     proposal = tmp_path / "建议书.pdf"
     proposal.write_bytes(b"%PDF-1.4 proposal")
     propose = MAIN_PATH[0]

@@ -50,7 +50,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/errors.py", "problems"): "the English noun of the definition error's summary (plural)",
     ("decisions/cli/workflow.py", "problems"): "a key of `workflow check --json`",
     ("decisions/cli/workflow.py", "summary"): "a key of `workflow check --json`",
-    ("decisions/cli/cases.py", "add"): "the CLI verb `user add`",
+    ("decisions/cli/people.py", "add"): "the CLI verbs `user add`, `unit add`",
+    ("decisions/cli/people.py", "grant"): "the CLI verb `user grant` (a role to a person)",
+    ("decisions/store/tables.py", "units"): "the table of units people belong to",
+    ("decisions/store/migrations/versions/0006_people_history.py", "units"): "the table of units people belong to",
     ("decisions/cli/__init__.py", "propose"): "the CLI verb `decisions propose`: it starts the workflow whose cases "
     "implement catalogue items (`Office.proposal_workflow`), whatever its start trigger is called",
     ("decisions/cli/cases.py", "year"): "a key of `catalogue show --json` (the year asked for)",

@@ -16,11 +16,12 @@ import typer
 
 from decisions.cli.archive import backup, export, import_, restore
 from decisions.cli.audit import audit_app, init
-from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, start, user_app
+from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, propose, show, start
 from decisions.cli.common import LANG, OUTPUT
 from decisions.cli.corrections import correct
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
+from decisions.cli.people import unit_app, user_app
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
     ActionRefused,
@@ -47,6 +48,7 @@ workflow_app.command("coverage")(coverage)
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+app.add_typer(unit_app, name="unit")
 app.add_typer(catalogue_app, name="catalogue")
 app.command("init")(init)
 app.command("start")(start)

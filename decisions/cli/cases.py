@@ -32,7 +32,6 @@ OnOption = Annotated[
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="字段 / a field: name=value (repeatable)")]
 AttachOption = Annotated[list[str] | None, typer.Option("--attach", help="附件 / a document: KIND=PATH (repeatable)")]
 
-user_app = typer.Typer(help="人员与角色 / people and their roles.", no_args_is_help=True)
 catalogue_app = typer.Typer(help="年度决策事项目录 / the annual catalogue.", no_args_is_help=True)
 
 
@@ -70,6 +69,11 @@ _dump = jsonout.dump
 _unmet = jsonout.unmet
 
 
+def _who(r: Record) -> str:
+    """The actor of a record, and whom they acted for by delegation: "B 代 A / B for A"."""
+    return r.actor if r.on_behalf_of is None else f"{r.actor} 代 {r.on_behalf_of} / for {r.on_behalf_of}"
+
+
 def _fired(fired: Fired, as_json: bool) -> None:
     r = fired.record
     if as_json:
@@ -93,7 +97,7 @@ def _fired(fired: Fired, as_json: bool) -> None:
             }
         )
         return
-    who = escape(f"{r.actor} [{r.role}]")
+    who = escape(f"{_who(r)} [{r.role}]")
     console.print(
         f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {r.trigger}: {r.from_state} → [bold]{r.to_state}[/bold] ({r.on}, {who})"
     )
@@ -102,46 +106,6 @@ def _fired(fired: Fired, as_json: bool) -> None:
     waived = [x for x in fired.results if x.outcome.value == "waived"]
     for x in waived:
         console.print(f"   ≈ {x.rule.id}: {label(x.rule.message)} — 理由 reason: {escape('; '.join(x.detail))}")
-
-
-# -- people -------------------------------------------------------------------------------------
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="姓名 / name")],
-    role: Annotated[list[str], typer.Option("--role", help="角色 / role (repeatable)")],
-    unit: Annotated[str, typer.Option("--unit", help="单位 / unit")] = "",
-    db: DbOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """添加人员 / add a person with roles."""
-    user = _office(db, config).users.add(name, role, unit)
-    console.print(f"[green]✓[/green] {escape(user.name)} ({', '.join(user.roles)}) {escape(user.unit)}")
-
-
-@user_app.command("list")
-def user_list(db: DbOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """列出人员 / list people."""
-    office = _office(db, config)
-    users = office.users.list()
-    if as_json:
-        _dump([{"name": u.name, "roles": list(u.roles), "unit": u.unit, "active": u.active} for u in users])
-        return
-    table = Table()
-    for col in ("姓名 name", "角色 roles", "单位 unit", "状态 status"):
-        table.add_column(col, overflow="fold")
-    for u in users:
-        roles = ", ".join(label(office.users.roles[r]) for r in u.roles)
-        table.add_row(u.name, roles, u.unit, "在用 active" if u.active else "已停用 deactivated")
-    _table_console().print(table)
-
-
-@user_app.command("deactivate")
-def user_deactivate(name: str, db: DbOption = None, config: ConfigOption = None) -> None:
-    """停用人员（历史记录保留）/ deactivate a person (their history stays)."""
-    user = _office(db, config).users.deactivate(name)
-    console.print(f"[yellow]✓[/yellow] {escape(user.name)} 已停用 / deactivated")
 
 
 # -- decisions ----------------------------------------------------------------------------------
@@ -339,7 +303,7 @@ def show(
         console.print(f"⏰ {flag}{label(x.label)}: {x.due}  [dim]{escape(x.basis)}[/dim]")
     console.print(f"\n[bold]{h('记录', 'records')}[/bold]")
     for r in c.records:
-        console.print(f"   #{r.seq} {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger} → {r.to_state}")
+        console.print(f"   #{r.seq} {r.on} {escape(_who(r))} \\[{escape(r.role)}] {r.trigger} → {r.to_state}")
     who = f"({escape(d.actor)})" if d.actor else f"({h('任何角色', 'any role')})"
     console.print(f"\n[bold]{h('可执行', 'available')}[/bold] {who}")
     for o in d.options:
@@ -413,7 +377,7 @@ def history(
         r = x
         corrected = f" [yellow]({h('已更正', 'corrected')}: {', '.join(f'#{n}' for n in r.corrected_by)})[/yellow]"
         console.print(
-            f"[bold]#{r.seq}[/bold] {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger}: {r.from_state} → {r.to_state}"
+            f"[bold]#{r.seq}[/bold] {r.on} {escape(_who(r))} \\[{escape(r.role)}] {r.trigger}: {r.from_state} → {r.to_state}"
             + (corrected if r.corrected_by else "")
         )
         for name, value in r.fields.items():

@@ -6,6 +6,7 @@ Cross-file meaning (rules named by transitions and gates, the gate proof) is che
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from decisions.definitions import source_digest
@@ -15,6 +16,7 @@ from decisions.loading.catalogue_spec import read_catalogue_spec
 from decisions.loading.corrections import read_corrections
 from decisions.loading.deadline_spec import read_deadlines, read_inbox
 from decisions.loading.discussion import read_collective_discussion
+from decisions.loading.field_constraints import read_field_constraints
 from decisions.loading.reader import Reader
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import KeyPath, YamlDocument
@@ -98,7 +100,7 @@ def _read_fields(r: Reader, data: dict[str, Any]) -> dict[str, FieldDef]:
             raw,
             path,
             required=("type", "label"),
-            optional=("values", "value_labels", "attribute", "default", "abstain", "workflow"),
+            optional=("values", "value_labels", "attribute", "default", "abstain", "workflow", "constraints"),
         )
         if m is None:
             continue
@@ -524,6 +526,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         late_items_seen_by=late_items_seen_by,
         corrections=corrections,
     )
+    workflow = replace(workflow, constraints=read_field_constraints(r, data, workflow))
     for finding in structural_findings(workflow):
         r.error(finding.key_path, finding.message)
     for gate in gates.values():

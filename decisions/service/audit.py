@@ -19,6 +19,7 @@ from typing import Any
 from decisions.audit import (
     GENESIS,
     Checkpoint,
+    Hasher,
     build_checkpoint,
     canonical_text,
     chain_hash,
@@ -32,6 +33,8 @@ from decisions.model import Action, Case, Document, Erratum, Text
 from decisions.service.cases import CaseService
 from decisions.service.chain import ChainBreak, first_break, stored_bytes
 from decisions.store.events import StoredEvent, action_actor, erratum_from_body, is_erratum, record_from_body
+from decisions.store.interface import PeopleStore
+from decisions.store.people_history import PEOPLE_FORMAT, Projection, apply_entry
 from decisions.store.repository import CaseHead, projected_columns
 from decisions.workflow.engine import Engine
 
@@ -220,6 +223,8 @@ class AuditService:
             findings.extend(self._check_orphan_documents(documents_seen))
         findings.extend(definition_findings)
         findings.extend(self._check_checkpoints(case_id))
+        if case_id is None:
+            findings.extend(people_findings(self.cases.store.people, self.repository.hash))
         compared = None
         if since is not None:
             compared = since.root
@@ -702,3 +707,55 @@ def describe_erratum(erratum: Erratum) -> str:
     if erratum.on is not None:
         parts.append(f"on: {erratum.was_on} → {erratum.on}")
     return f"#{erratum.corrects} " + "; ".join(parts) + f" (理由 reason: {erratum.reason})"
+
+
+PEOPLE_CHAIN = "people"  # the chain name findings about the people history carry
+
+
+def people_findings(people: PeopleStore, hash_: Hasher) -> list[Finding]:
+    """Verify the people administration history as a case chain is verified (sequence, links,
+    hashes over the stored bytes, columns against the hashed body), then replay it and compare the
+    people, units and delegations tables with what it implies: any edited byte is a finding."""
+    out: list[Finding] = []
+    state = Projection()
+    expected, prev = 1, GENESIS
+    for e in people.history():
+
+        def bad(kind: str, message: str, seq: int = e.seq) -> None:
+            out.append(Finding(PEOPLE_CHAIN, seq, kind, message))
+
+        if e.seq != expected:
+            bad("sequence", f"expected entry #{expected}, found #{e.seq}: an entry was deleted or reordered")
+        if e.prev_hash != prev:
+            bad("link", "prev_hash does not match the previous entry's hash: the chain is broken here")
+        if chain_hash(hash_, e.prev_hash, e.body.encode("utf-8")) != e.hash:
+            bad("hash", "the entry's hash does not match its content: the entry was edited")
+        expected, prev = e.seq + 1, e.hash
+        body = parse_if_canonical(e.body)
+        if not isinstance(body, dict) or body.get("format") != PEOPLE_FORMAT:
+            bad("body", "the entry body is not canonical JSON of the people history's format")
+            continue
+        columns = {"seq": e.seq, "kind": e.kind, "person": e.person, "by": e.actor, "at": e.at}
+        for key, column in columns.items():
+            if body.get(key) != column:
+                bad("column", f"column {key!r} ({column!r}) disagrees with the hashed body ({body.get(key)!r})")
+        try:
+            apply_entry(state, body)
+        except (ValueError, KeyError, TypeError) as exc:
+            bad("body", f"the entry does not fit the history before it: {exc}")
+    stored = {p.id: p for p in people.all()}
+    for pid in sorted(set(stored) | set(state.people)):
+        if stored.get(pid) != state.people.get(pid):
+            out.append(
+                Finding(
+                    PEOPLE_CHAIN,
+                    None,
+                    "projection",
+                    f"person {pid}: stored {stored.get(pid)} differs from the history ({state.people.get(pid)})",
+                )
+            )
+    if set(people.units()) != set(state.units):
+        out.append(Finding(PEOPLE_CHAIN, None, "projection", "the units table differs from the history"))
+    if {d.seq: d for d in people.delegations()} != state.delegations:
+        out.append(Finding(PEOPLE_CHAIN, None, "projection", "the delegations table differs from the history"))
+    return out

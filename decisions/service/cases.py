@@ -461,7 +461,10 @@ class CaseService:
         if wanted is None:
             wanted = frozenset(
                 ref
-                for rule in engine.definitions.rulebook.rules_for(case.workflow, action.trigger)
+                for rule in (
+                    *engine.definitions.rulebook.rules_for(case.workflow, action.trigger),
+                    *(c for c in engine.workflow.constraints if action.trigger in c.triggers),
+                )
                 for cond in (rule.when, rule.require)
                 if cond is not None
                 for ref in cond.references()
@@ -525,7 +528,7 @@ class CaseService:
             projection=projection,
             prev_hash=prev_hash,
             documents=new_documents,
-            actor=(action.actor.id, action.actor.roles, action.actor.unit or "") if confirm_actor else None,
+            actor=(action.actor.id, action.actor.own_roles(), action.actor.unit or "") if confirm_actor else None,
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired

@@ -130,7 +130,7 @@ class Office:
         workflow: str,
         state: str,
         trigger: str,
-        actor: Actor,
+        who: Callable[[date], Actor],
         raw: Mapping[str, str],
         attachments: Sequence[Attachment],
         on: str | date | None,
@@ -151,7 +151,7 @@ class Office:
         if not all(data for _, data, _ in attachments):
             raise UsageError("附件为空 / an attachment is empty")
         docs = tuple(Document(kind, hashlib.sha256(data).hexdigest(), 1, name) for kind, data, name in attachments)
-        return Action(trigger, actor, day, fields, docs, role)
+        return Action(trigger, who(day), day, fields, docs, role)
 
     @staticmethod
     def _blobs(attachments: Sequence[Attachment]) -> dict[str, bytes]:
@@ -178,8 +178,8 @@ class Office:
         day = on if isinstance(on, date) else parse_date(on, "--on") if on else self.cases.today()
         start = wf.case
 
-        def attempt(who: Callable[[], Actor]) -> Fired:
-            action = self._action(workflow, wf.initial, start.start, who(), fields or {}, attachments, day, None)
+        def attempt(who: Callable[[date], Actor]) -> Fired:
+            action = self._action(workflow, wf.initial, start.start, who, fields or {}, attachments, day, None)
             if case_id is not None:
                 return self.cases.start(workflow, case_id, action, self._blobs(attachments), confirm_actor=True)
             if not start.id:
@@ -210,7 +210,7 @@ class Office:
         for u in unmet:
             if u.remedy is not None and u.remedy.roles:
                 wanted = {r.name for r in u.remedy.roles}
-                holders = tuple(x.name for x in users if wanted & set(x.roles))
+                holders = tuple(x.id for x in users if wanted & set(x.roles))
                 u = replace(u, remedy=replace(u.remedy, holders=holders))
             out.append(u)
         return tuple(out)
@@ -221,27 +221,28 @@ class Office:
         except ActionRefused as exc:
             raise ActionRefused(exc.trigger, exc.state, self._with_holders(exc.unmet)) from exc
 
-    def _as_actor(self, name: str, attempt: Callable[[Callable[[], Actor]], _T]) -> _T:
+    def _as_actor(self, name: str, attempt: Callable[[Callable[[date], Actor]], _T]) -> _T:
         """Run ``attempt`` with the person ``name`` as this office last read them (the write confirms
-        them in its own transaction). When they changed meanwhile, or the attempt was refused or
-        failed after they were looked up (a change made elsewhere may be why, and a deactivated user
-        must hear that first, as when read afresh), read them again and run it once more with them."""
-        held: list[Actor] = []
+        them in its own transaction), with the roles delegated to them on the action's day. When they
+        changed meanwhile, or the attempt was refused or failed after they were looked up (a change
+        made elsewhere may be why, and a deactivated user must hear that first, as when read afresh),
+        read them again and run it once more with them."""
+        held: list[tuple[date, Actor]] = []
 
-        def who() -> Actor:
+        def who(day: date) -> Actor:
             if not held:
-                held.append(self.users.actor(name, held=True))
-            return held[0]
+                held.append((day, self.users.actor(name, held=True, on=day)))
+            return held[0][1]
 
         try:
             return attempt(who)
         except (ActorChanged, ActionRefused, UsageError) as exc:
             if not held:
                 raise  # failed before the person was looked up
-            fresh = self.users.actor(name)  # unknown or deactivated now: refused as such
-            if fresh == held[0] and not isinstance(exc, ActorChanged):
+            fresh = self.users.actor(name, on=held[0][0])  # unknown or deactivated now: refused as such
+            if fresh == held[0][1] and not isinstance(exc, ActorChanged):
                 raise
-        return attempt(lambda: fresh)
+        return attempt(lambda _day: fresh)
 
     def _shortcut(self, what: Text, workflows: Sequence[str]) -> str:
         """The one workflow a shortcut command (``propose``, ``catalogue open``) starts."""
@@ -305,10 +306,10 @@ class Office:
             raise UsageError(f"版本号无效 / --expect-version must be a version from 0 to {MAX_VERSION}")
         blobs = self._blobs(attachments)
 
-        def attempt(who: Callable[[], Actor]) -> Fired:
+        def attempt(who: Callable[[date], Actor]) -> Fired:
             def prepared(view: CaseView) -> Action:  # after the case is known: an unknown case is named first
                 return self._action(
-                    view.case.workflow, view.case.state, trigger, who(), fields or {}, attachments, on, role
+                    view.case.workflow, view.case.state, trigger, who, fields or {}, attachments, on, role
                 )
 
             return self.cases.act(case_id, prepared, expected_version, blobs, confirm_actor=True)
@@ -348,11 +349,11 @@ class Office:
         if text and not is_storable_text(text):
             raise UsageError("理由含有无法存储的字符 / the reason contains a NUL or an unpaired surrogate")
 
-        def attempt(who: Callable[[], Actor]) -> CaseView:
+        def attempt(who: Callable[[date], Actor]) -> CaseView:
             return self.cases.correct(
                 case_id,
                 corrects=event,
-                actor=who(),
+                actor=who(self.cases.today()),  # the corrector as they stand on the day the erratum is recorded
                 reason=text,
                 fields=typed,
                 on=day,
@@ -373,7 +374,7 @@ class Office:
         view = self.cases.view(case_id)
         wf = self.cases.definitions_for(view.definitions).workflow(view.case.workflow)
         state = wf.states[view.case.state]
-        who = self.users.actor(actor) if actor else Actor("—", frozenset(wf.roles))
+        who = self.users.actor(actor, on=self.cases.today()) if actor else Actor("—", frozenset(wf.roles))
         engine = self.cases.engine(view.definitions, view.case.workflow)
         options = tuple(
             replace(o, blocked=self._with_holders(o.blocked))
@@ -455,8 +456,8 @@ class Office:
         cost does not grow with cases the actor has nothing to do on), every workflow in one list:
         overdue first, then by due date; and, to the roles a catalogue's ``inbox:`` names, its items
         past their planned time with no decision taken (久拖不决)."""
-        who = self.users.actor(actor)
         today = self.cases.today()
+        who = self.users.actor(actor, on=today)
         tasks: list[Task] = []
         for wf in self.definitions.workflows.values():
             states = sorted(

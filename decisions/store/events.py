@@ -100,6 +100,8 @@ def event_body(
         "draft_version": record.draft_version,
         "changes_draft": record.changes_draft,
         "rules": [{"id": r.rule.id, "outcome": r.outcome.value, "citation": str(r.rule.citation)} for r in results],
+        # only when acting for someone by delegation: every other body keeps its format-1 bytes
+        **({"for": record.on_behalf_of} if record.on_behalf_of is not None else {}),
     }
 
 
@@ -133,12 +135,15 @@ def record_from_body(body: Mapping[str, Any], wf: WorkflowDef) -> Record:
         ),
         draft_version=int(body["draft_version"]),
         changes_draft=bool(body["changes_draft"]),
+        on_behalf_of=None if body.get("for") is None else str(body["for"]),
     )
 
 
 def action_actor(body: Mapping[str, Any]) -> Actor:
-    """The actor as they stood when the event was recorded (their roles then, not now)."""
-    return Actor(str(body["actor"]), frozenset(str(r) for r in body.get("roles", [])), body.get("unit"))
+    """The actor as they stood when the event was recorded (their roles then, not now, and the
+    person they acted for in their role, if by delegation)."""
+    delegated = ((str(body["role"]), str(body["for"])),) if body.get("for") is not None else ()
+    return Actor(str(body["actor"]), frozenset(str(r) for r in body.get("roles", [])), body.get("unit"), delegated)
 
 
 def erratum_body(

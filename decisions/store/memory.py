@@ -15,14 +15,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from decisions.audit import GENESIS, Head, hasher, is_digest
+from decisions.audit import GENESIS, Hasher, Head, hasher, is_digest
 from decisions.definitions import Definitions, Source
-from decisions.errors import ConflictError, IntegrityError, UsageError, shown
+from decisions.errors import ConflictError, DuplicateKeyError, IntegrityError, UsageError, shown
 from decisions.model import is_case_id
 from decisions.store.documents import OCTET_STREAM, check_document_size
 from decisions.store.events import StoredEvent
 from decisions.store.interface import NewDocument, Store
-from decisions.store.people import StoredPerson
+from decisions.store.people_history import (
+    PeopleEntry,
+    PeopleRows,
+    StoredDelegation,
+    StoredPerson,
+    chained_entry,
+)
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
 
 __all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
@@ -340,35 +346,70 @@ class MemoryDocuments:
 
 
 class MemoryPeople:
-    """People in a dictionary."""
+    """People in dictionaries: the same chained history and projection as `decisions.store.people`."""
 
-    def __init__(self) -> None:
+    def __init__(self, hash_: Hasher) -> None:
+        self.hash = hash_
+        self._entries: list[PeopleEntry] = []
         self._people: dict[str, StoredPerson] = {}
+        self._units: dict[str, str] = {}
+        self._delegations: dict[int, StoredDelegation] = {}
         self._lock = threading.Lock()
 
-    def add(self, name: str, roles: tuple[str, ...], unit: str, now: str) -> bool:
+    def record(self, body: Mapping[str, Any], rows: PeopleRows, *, first: bool = False) -> PeopleEntry:
         with self._lock:
-            if name in self._people:
-                return False
-            self._people[name] = StoredPerson(name, roles, unit, True)
-        return True
+            if first and self._entries:
+                raise DuplicateKeyError("the people history is not empty")
+            if rows.new_person and any(p.id in self._people for p in rows.people):
+                raise DuplicateKeyError("the person's id is taken")
+            if any(u in self._units for u in rows.units):
+                raise DuplicateKeyError("the unit exists")
+            last = self._entries[-1] if self._entries else None
+            seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
+            entry = chained_entry(self.hash, {**body, "seq": seq}, prev)
+            self._entries.append(entry)
+            for person in rows.people:
+                self._people[person.id] = person
+            for unit in rows.units:
+                self._units[unit] = entry.at
+            for d in rows.delegations:
+                self._delegations[d.seq or seq] = replace(d, seq=d.seq or seq)
+        return entry
 
     def all(self) -> list[StoredPerson]:
         with self._lock:
             return [self._people[n] for n in sorted(self._people)]
 
-    def get(self, name: str) -> StoredPerson | None:
+    def get(self, person_id: str) -> StoredPerson | None:
         with self._lock:
-            return self._people.get(name)
+            return self._people.get(person_id)
 
-    def set_active(self, name: str, active: bool, now: str) -> None:
+    def named(self, name: str) -> list[StoredPerson]:
         with self._lock:
-            if name in self._people:
-                self._people[name] = replace(self._people[name], active=active)
+            return [self._people[n] for n in sorted(self._people) if self._people[n].name == name]
+
+    def units(self) -> dict[str, str]:
+        with self._lock:
+            return dict(sorted(self._units.items()))
+
+    def delegations(self, delegate: str | None = None) -> list[StoredDelegation]:
+        with self._lock:
+            found = [self._delegations[s] for s in sorted(self._delegations)]
+        return [d for d in found if delegate is None or d.delegate == delegate]
+
+    def history(self, batch: int = 2000) -> Iterator[PeopleEntry]:
+        with self._lock:
+            entries = list(self._entries)
+        yield from entries
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            return not self._entries
 
 
 def memory_store(algorithm: str = "sha256") -> Store:
     """A fresh, empty in-memory store."""
-    repository, people = MemoryRepository(algorithm), MemoryPeople()
+    repository = MemoryRepository(algorithm)
+    people = MemoryPeople(repository.hash)
     repository.people = people  # an append confirms the acting person, as the SQL store does
     return Store(repository, MemoryDocuments(repository), people, algorithm, "memory")

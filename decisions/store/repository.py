@@ -23,7 +23,8 @@ from decisions.store.database import Database
 from decisions.store.documents import file_documents
 from decisions.store.events import StoredEvent
 from decisions.store.interface import NewDocument, Store
-from decisions.store.people import StoredPerson, stored_person
+from decisions.store.people import stored_person
+from decisions.store.people_history import StoredPerson
 from decisions.store.tables import (
     CaseRow,
     CheckpointRow,
@@ -61,13 +62,13 @@ _UPDATE_CASE = (
     )
 )
 _USERS = UserRow.__table__  # type: ignore[attr-defined]
-_PERSON = select(_USERS).where(_USERS.c.name == bindparam("name"))
+_PERSON = select(_USERS).where(_USERS.c.id == bindparam("name"))
 # The case's update that also confirms the acting person (active, roles and unit as the action
 # names them, in the form `People.add` stores), so that the usual action needs no statement of its own
 # for it; when it matches nothing, the person's row is read to tell which changed.
 _UPDATE_CASE_AS = _UPDATE_CASE.where(
     exists().where(
-        _USERS.c.name == bindparam("a_name"),
+        _USERS.c.id == bindparam("a_name"),
         _USERS.c.roles == bindparam("a_roles"),
         _USERS.c.unit == bindparam("a_unit"),
         _USERS.c.active == true(),
@@ -138,7 +139,8 @@ def sql_store(db: Database) -> Store:
     from decisions.store.people import People
 
     algorithm = db.ensure_ready()
-    return Store(Repository(db, algorithm), DatabaseDocuments(db), People(db), algorithm, db.safe_url())
+    repository = Repository(db, algorithm)
+    return Store(repository, DatabaseDocuments(db), People(db, repository.hash), algorithm, db.safe_url())
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:

@@ -14,10 +14,13 @@ __all__ = [
     "CheckpointRow",
     "DefinitionSetRow",
     "DefinitionSourceRow",
+    "DelegationRow",
     "DocumentChunkRow",
     "DocumentRow",
     "EventRow",
     "MetaRow",
+    "PeopleEntryRow",
+    "UnitRow",
     "UserRow",
 ]
 
@@ -113,13 +116,55 @@ class CheckpointRow(SQLModel, table=True):
 
 
 class UserRow(SQLModel, table=True):
-    """A person who may act, with the roles they hold. Never deleted: deactivated, so that every
-    name in every history stays resolvable (lifetime accountability)."""
+    """A person who may act, with the roles they hold: the projection of the people history
+    (`PeopleEntryRow`). Never deleted: deactivated, so that every id in every history stays
+    resolvable (lifetime accountability). ``id`` is what histories name; ``name`` is for display
+    (two people may share it)."""
 
     __tablename__ = "users"
-    name: str = Field(primary_key=True, max_length=128)
+    id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=128, index=True)
     roles: str = Field(max_length=512)  # comma-separated, sorted
     unit: str = Field(default="", max_length=256)
     active: bool = Field(default=True)
     added_at: str = Field(max_length=32)
     changed_at: str = Field(max_length=32)
+
+
+class PeopleEntryRow(SQLModel, table=True):
+    """One entry of the people administration history (a person added, a role granted, a unit
+    changed, a delegation...): ``body`` is the canonical JSON that ``hash`` covers, chained to the
+    previous entry's hash like a case's events; the other columns repeat parts of it."""
+
+    __tablename__ = "people_history"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(max_length=32)
+    person: str = Field(max_length=128, index=True)
+    actor: str = Field(max_length=128)  # who made the change (the body's "by")
+    at: str = Field(max_length=32)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class UnitRow(SQLModel, table=True):
+    """A unit (单位) people belong to: the projection of its ``unit_added`` history entry."""
+
+    __tablename__ = "units"
+    name: str = Field(primary_key=True, max_length=256)
+    added_at: str = Field(max_length=32)
+
+
+class DelegationRow(SQLModel, table=True):
+    """A delegation (委托代办): ``delegator`` lets ``delegate`` act in ``role`` ('' for every role
+    the delegator holds) from ``start`` to ``until`` (inclusive) unless ended earlier (``ended``).
+    ``seq`` is the people-history entry that granted it."""
+
+    __tablename__ = "delegations"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    delegator: str = Field(max_length=128, index=True)
+    delegate: str = Field(max_length=128, index=True)
+    role: str = Field(default="", max_length=64)
+    start: str = Field(max_length=10)
+    until: str = Field(max_length=10)
+    ended: str = Field(default="", max_length=10)

@@ -14,10 +14,13 @@ import enum
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from decisions.catalogue import CatalogueSpec
 from decisions.model import Text
+
+if TYPE_CHECKING:  # rules import the workflow definitions' module at load: no cycle at run time
+    from decisions.rules.definitions import Rule
 
 __all__ = [
     "CaseSpec",
@@ -302,6 +305,9 @@ class WorkflowDef:
     deadlines: Mapping[str, DeadlineSpec] = field(default_factory=dict)
     late_items_seen_by: tuple[str, ...] = ()
     """Roles whose inbox lists this (catalogue) workflow's items past their planned date (``inbox:``)."""
+    constraints: tuple[Rule, ...] = ()
+    """The field constraints the workflow declares (a field's ``constraints:``), as hard rules bound
+    to every transition that carries the field, judged only when the action carries it."""
     corrections: tuple[Correction, ...] = ()
     """Who may correct which fields and dates of earlier records (``corrections:``); none: no errata."""
 

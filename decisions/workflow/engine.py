@@ -312,6 +312,10 @@ class Engine:
             for name, how, value in _value_hints(parts[n]):
                 if name in t.all_fields and name in self.workflow.fields and name not in t.sets:
                     hints.setdefault((name, how), []).extend(v for v in value if v not in hints.get((name, how), []))
+        if waiver is None and not all(
+            self._fixable(parts[n], n, rule, schema, case, action, role, t, env) for n in failing
+        ):
+            return None  # a part that fails on what nobody can supply here (a fact of the case): no remedy to offer
         remedy = Remedy(
             values=tuple(ValueHint(self._named_field(k[0]), k[1], tuple(v)) for k, v in hints.items()),
             units=units,
@@ -322,6 +326,31 @@ class Engine:
             actions=tuple(dict.fromkeys(earlier)),
         )
         return remedy or None
+
+    def _fixable(
+        self,
+        part: Condition,
+        n: int,
+        rule: Rule,
+        schema: ActionSchema,
+        case: Case,
+        action: Action,
+        role: str | None,
+        t: TransitionDef,
+        env: Env,
+    ) -> bool:
+        """Whether the failing clause ``part`` (number ``n`` of ``rule``) can be met by what a remedy
+        names: an input the action takes, a record another action puts on file, a value, a date, or
+        the actor's unit. A clause about the case alone (a flag set at an earlier stage) cannot."""
+        if any(
+            need.rule == rule.id and need.clause == n and not need.waiver for i in schema.inputs for need in i.needs
+        ):
+            return True
+        if records_read(part) or _value_hints(part):
+            return True
+        return any(
+            _units(c, env) or self._date_bound(c, case, action, role, t, env) is not None for c in _comparisons(part)
+        )
 
     def _date_bound(
         self, c: Compare, case: Case, action: Action, role: str | None, t: TransitionDef, env: Env
@@ -764,6 +793,7 @@ class Engine:
             documents=tuple(documents),
             draft_version=case.draft_version + 1 if changes_draft else case.draft_version,
             changes_draft=changes_draft,
+            on_behalf_of=dict(action.actor.delegated).get(role),
         )
         attributes = self.workflow.attributes_after(case.attributes, fields)
         new_case = replace(case, state=new_state, attributes=attributes, records=(*case.records, record))
