@@ -25,6 +25,7 @@ from decisions.errors import (
     ActionRefused,
     CaseExists,
     ConflictError,
+    DecisionsError,
     IntegrityError,
     StoreError,
     TransientStoreError,
@@ -38,7 +39,8 @@ from decisions.rules.conditions import OUTSIDE_FACTS
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent, event_body, record_from_body
 from decisions.store.interface import Store
-from decisions.store.repository import CaseHead, sql_store
+from decisions.store.repository import CaseHead, projected_columns, sql_store
+from decisions.tasks import CaseTasks, case_tasks, untitled
 from decisions.workflow.case_ids import year_case_id
 from decisions.workflow.definition import FieldType, WorkflowDef
 from decisions.workflow.engine import ActionOption, Engine, Fired
@@ -185,6 +187,7 @@ class CaseService:
         """Store the deployment's current definitions by content hash (idempotent)."""
         if not self._registered:
             self.repository.save_definitions(self.current)
+            self.ensure_tasks(self.repository.tasks_derived_by())  # a new or newly migrated database
             self._registered = True
         return self.current.fingerprint
 
@@ -221,6 +224,12 @@ class CaseService:
         and writes only against the stored version, so a stale one costs a re-read, never a wrong
         write."""
         return self._recent(case_id)
+
+    def held(self, case_id: str, version: int) -> CaseView:
+        """The case at ``version``: as this service holds it when it holds that version (the
+        version is the case's: one event each), else as stored now."""
+        view = self._cached(case_id)
+        return view if view is not None and view.version == version else self.view(case_id)
 
     def _moved(self, view: CaseView) -> bool:
         """Whether the stored case has moved on from ``view`` (one indexed read of its projection)."""
@@ -409,10 +418,12 @@ class CaseService:
             results=fired.results,
             recorded_at=recorded_at,
         )
+        columns = self.columns(fingerprint, case.workflow)
         projection = {
             "state": fired.case.state,
             "attributes": fired.case.attributes,
-            "columns": self.columns(fingerprint, case.workflow),
+            "columns": columns,
+            "tasks": self.tasks_of(fired.case, version + 1, engine.workflow, columns),
         }
         stored = self.repository.append(
             case_id=case.id,
@@ -425,6 +436,57 @@ class CaseService:
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired
+
+    # -- the inbox table ------------------------------------------------------------------------
+
+    def tasks_of(self, case: Case, version: int, recorded: WorkflowDef, columns: Mapping[str, str]) -> CaseTasks | None:
+        """The inbox table's rows of ``case`` (at ``version``), derived by the deployment's definition
+        of its workflow as the inbox reads it (`decisions.tasks.case_tasks`); the title as the
+        projection stores it, else from the definitions the case runs under (``recorded``)."""
+        wf = self.current.workflows.get(case.workflow)
+        if wf is None:
+            return None
+        book = self.current.rulebook
+        entries = case_tasks(case, wf, book.parameters, self.current.calendar, book.counting)
+        if not entries:
+            return None
+        title = projected_columns(case.attributes, columns)["title"] or untitled(recorded, case)
+        return CaseTasks(case.id, case.workflow, case.state, title, version, self.current.fingerprint, entries)
+
+    def derive_tasks(self, head: CaseHead, events: list[StoredEvent]) -> CaseTasks | None:
+        """What the inbox table should hold for a stored case, from its events alone (whatever its
+        projection row says: verification judges that apart). Raises `DecisionsError` when the
+        history cannot be read under its definitions."""
+        if not events:
+            return None
+        last = json.loads(events[-1].body)
+        fingerprint, workflow = str(last.get("definitions")), str(last.get("workflow"))
+        try:
+            wf = self.definitions_for(fingerprint).workflow(workflow)
+            records = tuple(record_from_body(json.loads(e.body), wf) for e in events)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IntegrityError(f"case {head.id}: its history cannot be read ({exc})") from exc
+        attributes: dict[str, Any] = {}
+        for r in records:
+            attributes = wf.attributes_after(attributes, r.fields)
+        case = Case(head.id, workflow, records[-1].to_state, attributes, records)
+        return self.tasks_of(case, len(records), wf, self.columns(fingerprint, workflow))
+
+    def stored_tasks_of(self, head: CaseHead, events: list[StoredEvent]) -> CaseTasks | None:
+        """`derive_tasks`, none for a case whose history cannot be read (`decisions audit verify`
+        reports it)."""
+        try:
+            return self.derive_tasks(head, events)
+        except DecisionsError:
+            return None
+
+    def ensure_tasks(self, derived: str | None) -> bool:
+        """Rebuild the inbox table when it was derived (``derived``: as the store names it) by other
+        definitions than the deployment's, or never (a database migrated to it); whether it did."""
+        if derived == self.current.fingerprint:
+            return False
+        self.repository.rebuild_tasks(self.current.fingerprint, self.stored_tasks_of)
+        return True
 
     def _check_case_links(self, engine: Engine, case: Case, action: Action) -> None:
         """A field of type ``case`` (e.g. the new decision of an adjustment) names another case this

@@ -31,6 +31,7 @@ from decisions.service.inputs import parse_date, parse_fields, read_attachment
 from decisions.service.users import UserService
 from decisions.store.database import Database
 from decisions.store.interface import Store
+from decisions.tasks import merged_due_dates
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
@@ -335,29 +336,34 @@ class Office:
 
     def inbox(self, actor: str, limit: int = 100) -> Inbox:
         """What ``actor`` can do now, and what waits on them (blocked by a rule, not by their role),
-        with due dates, over at most ``limit`` cases of each workflow (an indexed query by state: the
-        cost does not grow with cases the actor has nothing to do on), every workflow in one list:
-        overdue first, then by due date; and, to the roles a catalogue's ``inbox:`` names, its items
-        past their planned time with no decision taken (久拖不决)."""
+        with due dates, over at most ``limit`` cases of each workflow, the most urgent first, every
+        workflow in one list: overdue first, then by due date; and, to the roles a catalogue's
+        ``inbox:`` names, its items past their planned time with no decision taken (久拖不决).
+
+        The cases and their due dates come from the inbox table in one indexed query (kept by every
+        action in its own transaction; rebuilt first when the deployment's definitions changed);
+        whether a due date is overdue is judged today. What the person may do on each case, or what
+        blocks it, is judged on the case as this office holds it (read when it is not held at the
+        version the table names)."""
         who = self.users.actor(actor)
         today = self.cases.today()
+        roles = sorted(who.roles)
+        derived, page = self.cases.repository.inbox_tasks(roles, today, limit)
+        if self.cases.ensure_tasks(derived):
+            _, page = self.cases.repository.inbox_tasks(roles, today, limit)
+        calendar = self.definitions.calendar
         tasks: list[Task] = []
-        for wf in self.definitions.workflows.values():
-            states = sorted(
-                {t.source for t in wf.transitions if set(t.roles) & who.roles}
-                - {s.id for s in wf.states.values() if s.final}
-            )
-            if not states:
+        for found in page:
+            wf = self.definitions.workflows.get(found.workflow)
+            if wf is None:
                 continue
-            for head in self.cases.repository.cases_in_states(wf.name, states, limit):
-                view = self.cases.view(head.id)
-                engine = self.cases.engine(view.definitions, view.case.workflow)
-                state_label = engine.workflow.states[view.case.state].label
-                due = tuple(self.deadlines(view.case, who.roles))
-                title = head.title or untitled(engine.workflow, view.case)
-                for option in engine.options(view.case, who, today):
-                    if not any(u.kind == "role" for u in option.blocked):
-                        tasks.append(Task(head.id, title, state_label, option, due, wf.name, wf.label))
+            view = self.cases.held(found.case_id, found.version)
+            engine = self.cases.engine(view.definitions, view.case.workflow)
+            state_label = engine.workflow.states[view.case.state].label
+            due = tuple(d.deadline(today, calendar) for d in merged_due_dates(e.due for e in found.entries))
+            for option in engine.options(view.case, who, today):
+                if not any(u.kind == "role" for u in option.blocked):
+                    tasks.append(Task(found.case_id, found.title, state_label, option, due, wf.name, wf.label))
         tasks.sort(key=Task.order)
         late: list[tuple[str, str, str, date]] = []
         for wf in self.definitions.workflows.values():
@@ -423,14 +429,6 @@ class Office:
 
     def document(self, sha256: str) -> bytes:
         return self.cases.documents.get(sha256)
-
-
-def untitled(wf: WorkflowDef, case: Case) -> str:
-    """The title of a case with no title attribute: the workflow's label and the case's year (a
-    catalogue: 重大行政决策事项年度目录 2025), or the label alone."""
-    spec = wf.case
-    year = case.attributes.get(spec.year_field, "") if spec is not None and spec.year_field else ""
-    return f"{wf.label.zh} {year}".strip()
 
 
 def describe(value: Any) -> str:

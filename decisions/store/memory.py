@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from decisions.audit import GENESIS, Head, hasher, is_digest
@@ -24,6 +25,7 @@ from decisions.store.events import StoredEvent
 from decisions.store.interface import Store
 from decisions.store.people import StoredPerson
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
+from decisions.tasks import CaseTasks
 
 __all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
 
@@ -47,6 +49,8 @@ class MemoryRepository:
         self._sets: dict[str, str] = {}  # fingerprint -> manifest (JSON text, as the SQL store keeps it)
         self._documents: dict[str, int] = {}
         self._checkpoints: list[tuple[str, str, str]] = []
+        self._tasks: dict[str, CaseTasks] = {}  # the inbox table: a case's tasks, by case id
+        self._tasks_derived: str | None = None
 
     # -- definitions ----------------------------------------------------------------------------
 
@@ -248,7 +252,67 @@ class MemoryRepository:
                 found.events.append(event)
             for sha, size in documents:
                 self._documents.setdefault(sha, size)
+            if "tasks" in projection:
+                self._set_tasks(case_id, projection["tasks"])
         return event
+
+    def _set_tasks(self, case_id: str, tasks: CaseTasks | None) -> None:
+        if tasks is None or not tasks.entries:
+            self._tasks.pop(case_id, None)
+        else:
+            self._tasks[case_id] = tasks
+
+    # -- the inbox table (the SQL store's meaning: `decisions.store.tasks.inbox_page`) ----------
+
+    def inbox_tasks(self, roles: Sequence[str], today: date, limit: int) -> tuple[str | None, list[CaseTasks]]:
+        wanted = set(roles)
+        with self._lock:
+            found = []
+            for t in self._tasks.values():
+                mine = tuple(e for e in t.entries if e.role in wanted)
+                if any(e.acts for e in mine):
+                    found.append(replace(t, entries=tuple(sorted(mine, key=lambda e: e.role))))
+            derived = self._tasks_derived
+
+        def key(t: CaseTasks) -> tuple[bool, bool, str, str, str]:
+            late = min((str(e.overdue_from) for e in t.entries if e.overdue_from is not None), default=None)
+            nxt = min((str(e.next_due) for e in t.entries if e.next_due is not None), default=None)
+            return (not (late is not None and late < today.isoformat()), nxt is None, nxt or "", t.workflow, t.case_id)
+
+        found.sort(key=key)
+        per: dict[str, int] = {}
+        page = []
+        for t in found:
+            per[t.workflow] = per.get(t.workflow, 0) + 1
+            if per[t.workflow] <= limit:
+                page.append(t)
+        return derived, page
+
+    def tasks_differing(self, expected: Mapping[str, CaseTasks | None]) -> set[str]:
+        with self._lock:
+            return {
+                c for c, t in expected.items() if self._tasks.get(c) != (t if t is not None and t.entries else None)
+            }
+
+    def tasks_derived_by(self) -> str | None:
+        with self._lock:
+            return self._tasks_derived
+
+    def tasks_without_case(self) -> list[str]:
+        with self._lock:
+            return sorted(c for c in self._tasks if c not in self._cases or not self._cases[c].events)
+
+    def rebuild_tasks(
+        self, fingerprint: str, derive: Callable[[CaseHead, list[StoredEvent]], CaseTasks | None]
+    ) -> None:
+        with self._lock:
+            cases = [(c.head, list(c.events)) for _, c in sorted(self._cases.items())]
+        derived = {head.id: derive(head, events) for head, events in cases}
+        with self._lock:
+            self._tasks = {}
+            for case_id, tasks in derived.items():
+                self._set_tasks(case_id, tasks)
+            self._tasks_derived = fingerprint
 
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError:
         with self._lock:

@@ -6,7 +6,7 @@ Schema changes go through Alembic migrations (`decisions/store/migrations`), nev
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "DocumentRow",
     "EventRow",
     "MetaRow",
+    "TaskRow",
     "UserRow",
 ]
 
@@ -109,3 +110,25 @@ class UserRow(SQLModel, table=True):
     active: bool = Field(default=True)
     added_at: str = Field(max_length=32)
     changed_at: str = Field(max_length=32)
+
+
+class TaskRow(SQLModel, table=True):
+    """One role's part of a case's tasks (`decisions.tasks.TaskEntry`): whether the role may act in
+    the case's state, and the due dates it sees (``due``: JSON; ``next_due`` and ``overdue_from`` the
+    earliest of them, ISO dates, for the inbox's order). Written in the transaction of the action
+    that put the case where it is, derived by the definitions ``derived``; always equal to deriving
+    them again from the case's history (`decisions audit verify`)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_role_case", "role", "case_id"),)
+    case_id: str = Field(primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=64)
+    acts: int
+    workflow: str = Field(max_length=64)
+    state: str = Field(max_length=64)
+    title: str = Field(default="", max_length=512)
+    version: int
+    next_due: str | None = Field(default=None, max_length=10)
+    overdue_from: str | None = Field(default=None, max_length=10)
+    due: str = Field(sa_column=Column(Text, nullable=False))
+    derived: str = Field(max_length=64)
