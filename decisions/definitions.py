@@ -9,6 +9,7 @@ from functools import cached_property
 
 from decisions.calendar import WorkCalendar
 from decisions.errors import UsageError, shown
+from decisions.rules.compiled import CompiledRule, compile_rules
 from decisions.rules.definitions import Rule, RuleBook
 from decisions.workflow.definition import TransitionDef, WorkflowDef
 
@@ -76,6 +77,16 @@ class Definitions:
         except KeyError:
             known = ", ".join(sorted(self.workflows))
             raise UsageError(f"未知流程 / unknown workflow {shown(name)} (known: {known})") from None
+
+    @cached_property
+    def compiled_rules(self) -> Mapping[str, CompiledRule]:
+        """Every rule's conditions compiled to closures, once per definition set."""
+        return compile_rules(self.rulebook.rules)
+
+    def compiled(self, rule: Rule) -> CompiledRule | None:
+        """``rule`` compiled, when it is this rule book's (else None: interpret it)."""
+        found = self.compiled_rules.get(rule.id)
+        return found if found is not None and found.rule is rule else None
 
     def rules_for(self, wf: WorkflowDef, t: TransitionDef) -> tuple[Rule, ...]:
         """`effective_rules` of ``t``, cached."""

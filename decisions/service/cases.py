@@ -225,11 +225,20 @@ class CaseService:
         write."""
         return self._recent(case_id)
 
-    def held(self, case_id: str, version: int) -> CaseView:
-        """The case at ``version``: as this service holds it when it holds that version (the
-        version is the case's: one event each), else as stored now."""
-        view = self._cached(case_id)
-        return view if view is not None and view.version == version else self.view(case_id)
+    def held(self, versions: Mapping[str, int]) -> dict[str, CaseView]:
+        """Cases at the versions ``versions`` names: as this service holds them when it holds that
+        version (a version is one case's: one event each), else as stored now, all of those read
+        in one transaction. A case that no longer exists is left out."""
+        out: dict[str, CaseView] = {}
+        for case_id, version in versions.items():
+            view = self._cached(case_id)
+            if view is not None and view.version == version:
+                out[case_id] = view
+        missing = [c for c in versions if c not in out]
+        for case_id, (head, events) in self.repository.load_many(missing).items():
+            out[case_id] = self._view(head, events)
+            self._remember(out[case_id])
+        return out
 
     def _moved(self, view: CaseView) -> bool:
         """Whether the stored case has moved on from ``view`` (one indexed read of its projection)."""

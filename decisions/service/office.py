@@ -353,11 +353,12 @@ class Office:
             _, page = self.cases.repository.inbox_tasks(roles, today, limit)
         calendar = self.definitions.calendar
         tasks: list[Task] = []
+        views = self.cases.held({found.case_id: found.version for found in page})
         for found in page:
             wf = self.definitions.workflows.get(found.workflow)
-            if wf is None:
+            view = views.get(found.case_id)
+            if wf is None or view is None:
                 continue
-            view = self.cases.held(found.case_id, found.version)
             engine = self.cases.engine(view.definitions, view.case.workflow)
             state_label = engine.workflow.states[view.case.state].label
             due = tuple(d.deadline(today, calendar) for d in merged_due_dates(e.due for e in found.entries))

@@ -114,6 +114,10 @@ class MemoryRepository:
     def cases(self, workflow: str | None = None) -> list[CaseHead]:
         return [h for h in self._heads() if workflow is None or h.workflow == workflow]
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseHead, list[StoredEvent]]]:
+        with self._lock:
+            return {c: (self._cases[c].head, list(self._cases[c].events)) for c in case_ids if c in self._cases}
+
     def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
         return [h for h in self._heads() if h.workflow == workflow and h.state in states][:limit]
 

@@ -243,6 +243,24 @@ class Repository:
             rows = conn.execute(select(*_EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
             return head, [StoredEvent(*r) for r in rows]
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseHead, list[StoredEvent]]]:
+        """The projections and events of ``case_ids`` (those that exist), in one read transaction."""
+        wanted = sorted({c for c in case_ids if is_case_id(c)})
+        out: dict[str, tuple[CaseHead, list[StoredEvent]]] = {}
+        with self.db.read() as conn:
+            for chunk in _chunks(wanted):
+                for r in conn.execute(select(_CASES).where(_CASES.c.id.in_(chunk))):
+                    out[r.id] = (_head(r), [])
+                query = (
+                    select(*_EVENT_COLUMNS)
+                    .where(_EVENTS.c.case_id.in_(chunk))
+                    .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+                )
+                for e in conn.execute(query):
+                    if e.case_id in out:
+                        out[e.case_id][1].append(StoredEvent(*e))
+        return out
+
     def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
         """Cases of ``workflow`` now in one of ``states`` (indexed), at most ``limit``, oldest id first."""
         with self.db.read() as conn:
