@@ -6,12 +6,15 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from decisions.calendar import WorkCalendar
 from decisions.errors import UsageError, shown
-from decisions.rules.compiled import CompiledRule, compile_rules
 from decisions.rules.definitions import Rule, RuleBook
 from decisions.workflow.definition import TransitionDef, WorkflowDef
+
+if TYPE_CHECKING:
+    from decisions.rules.compiled import CompiledRule
 
 __all__ = ["Definitions", "Source", "effective_rules", "fingerprint_of", "source_digest"]
 
@@ -80,7 +83,9 @@ class Definitions:
 
     @cached_property
     def compiled_rules(self) -> Mapping[str, CompiledRule]:
-        """Every rule's conditions compiled to closures, once per definition set."""
+        """Every rule's conditions compiled to closures, once per definition set (on first use)."""
+        from decisions.rules.compiled import compile_rules
+
         return compile_rules(self.rulebook.rules)
 
     def compiled(self, rule: Rule) -> CompiledRule | None:

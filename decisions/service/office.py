@@ -15,8 +15,9 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from decisions.catalogue import CatalogueVersion, ItemChange, diff_versions
 from decisions.config import find_config, load_deployment
@@ -24,7 +25,6 @@ from decisions.deadlines import Deadline, case_deadlines, late_catalogue_items, 
 from decisions.definitions import Definitions
 from decisions.errors import ActionRefused, ActorChanged, CaseExists, ConflictError, UsageError, shown
 from decisions.model import Action, Actor, Case, Document, Record, Text
-from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
 from decisions.service.definitions import DefinitionsService
 from decisions.service.inputs import parse_date, parse_fields, read_attachment
@@ -35,6 +35,9 @@ from decisions.tasks import merged_due_dates
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
+
+if TYPE_CHECKING:
+    from decisions.service.audit import AuditService
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
@@ -109,7 +112,13 @@ class Office:
         self.cases = CaseService(store, definitions, clock=clock)
         roles = {name: role.label for wf in definitions.workflows.values() for name, role in wf.roles.items()}
         self.users = UserService(self.cases.store.people, roles, clock=clock)
-        self.audit = AuditService(self.cases)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """Verification and replay (imported when first used: `show`, `inbox` and `act` need none)."""
+        from decisions.service.audit import AuditService
+
+        return AuditService(self.cases)
 
     @classmethod
     def open(cls, db_url: str | None = None, config: Path | None = None, *, clock: Clock = utc_now) -> Office:
@@ -337,7 +346,7 @@ class Office:
     def inbox(self, actor: str, limit: int = 100) -> Inbox:
         """What ``actor`` can do now, and what waits on them (blocked by a rule, not by their role),
         with due dates, over at most ``limit`` cases of each workflow, the most urgent first, every
-        workflow in one list: overdue first, then by due date; and, to the roles a catalogue's
+        workflow in one list: overdue first, then by due date (the due dates of the roles in which they may act on it); and, to the roles a catalogue's
         ``inbox:`` names, its items past their planned time with no decision taken (久拖不决).
 
         The cases and their due dates come from the inbox table in one indexed query (kept by every
@@ -348,9 +357,10 @@ class Office:
         who = self.users.actor(actor)
         today = self.cases.today()
         roles = sorted(who.roles)
-        derived, page = self.cases.repository.inbox_tasks(roles, today, limit)
+        workflows = sorted(self.definitions.workflows)
+        derived, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
         if self.cases.ensure_tasks(derived):
-            _, page = self.cases.repository.inbox_tasks(roles, today, limit)
+            _, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
         calendar = self.definitions.calendar
         tasks: list[Task] = []
         views = self.cases.held({found.case_id: found.version for found in page})

@@ -25,7 +25,7 @@ from decisions.store.events import StoredEvent
 from decisions.store.interface import Store
 from decisions.store.people import StoredPerson
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
-from decisions.tasks import CaseTasks
+from decisions.tasks import CaseTasks, TaskEntry
 
 __all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
 
@@ -268,25 +268,22 @@ class MemoryRepository:
 
     # -- the inbox table (the SQL store's meaning: `decisions.store.tasks.inbox_page`) ----------
 
-    def inbox_tasks(self, roles: Sequence[str], today: date, limit: int) -> tuple[str | None, list[CaseTasks]]:
-        wanted = set(roles)
+    def inbox_tasks(
+        self, roles: Sequence[str], workflows: Sequence[str], today: date, limit: int
+    ) -> tuple[str | None, list[CaseTasks]]:
+        wanted, day = set(roles), today.isoformat()
         with self._lock:
             found = []
             for t in self._tasks.values():
-                mine = tuple(e for e in t.entries if e.role in wanted)
-                if any(e.acts for e in mine):
-                    found.append(replace(t, entries=tuple(sorted(mine, key=lambda e: e.role))))
+                mine = tuple(sorted((e for e in t.entries if e.role in wanted), key=lambda e: e.role))
+                acting = [e for e in mine if e.acts]
+                if acting and t.workflow in workflows:
+                    found.append((min(_urgency(e, day, t) for e in acting), replace(t, entries=mine)))
             derived = self._tasks_derived
-
-        def key(t: CaseTasks) -> tuple[bool, bool, str, str, str]:
-            late = min((str(e.overdue_from) for e in t.entries if e.overdue_from is not None), default=None)
-            nxt = min((str(e.next_due) for e in t.entries if e.next_due is not None), default=None)
-            return (not (late is not None and late < today.isoformat()), nxt is None, nxt or "", t.workflow, t.case_id)
-
-        found.sort(key=key)
+        found.sort(key=lambda kt: kt[0])
         per: dict[str, int] = {}
         page = []
-        for t in found:
+        for _, t in found:
             per[t.workflow] = per.get(t.workflow, 0) + 1
             if per[t.workflow] <= limit:
                 page.append(t)
@@ -408,3 +405,9 @@ def memory_store(algorithm: str = "sha256") -> Store:
     repository, people = MemoryRepository(algorithm), MemoryPeople()
     repository.people = people  # an append confirms the acting person, as the SQL store does
     return Store(repository, MemoryDocuments(), people, algorithm, "memory")
+
+
+def _urgency(e: TaskEntry, day: str, t: CaseTasks) -> tuple[bool, str, str, str]:
+    """An acting entry's place in the inbox (`decisions.store.tasks.inbox_page`'s order)."""
+    late = e.overdue_from is not None and e.overdue_from.isoformat() < day
+    return (not late, e.next_due.isoformat() if e.next_due is not None else "9999-12-31", t.workflow, t.case_id)

@@ -526,11 +526,13 @@ class Repository:
 
     # -- the inbox table --------------------------------------------------------------------------
 
-    def inbox_tasks(self, roles: Sequence[str], today: date, limit: int) -> tuple[str | None, list[CaseTasks]]:
-        """The definitions that derived the inbox table, and its page for ``roles`` (one read
-        transaction; `decisions.store.tasks.inbox_page`)."""
+    def inbox_tasks(
+        self, roles: Sequence[str], workflows: Sequence[str], today: date, limit: int
+    ) -> tuple[str | None, list[CaseTasks]]:
+        """The definitions that derived the inbox table, and its page for ``roles`` over
+        ``workflows`` (one read transaction; `decisions.store.tasks.inbox_page`)."""
         with self.db.read() as conn:
-            return task_rows.derived_by(conn), task_rows.inbox_page(conn, roles, today, limit) if roles else []
+            return task_rows.derived_by(conn), task_rows.inbox_page(conn, roles, workflows, today, limit)
 
     def tasks_differing(self, expected: Mapping[str, CaseTasks | None]) -> set[str]:
         """Which cases of ``expected`` have other rows in the inbox table than it gives."""

@@ -120,7 +120,7 @@ class TaskRow(SQLModel, table=True):
     them again from the case's history (`decisions audit verify`)."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_role_case", "role", "case_id"),)
+    __table_args__ = (Index("ix_tasks_inbox", "role", "acts", "workflow", "next_due", "case_id", "overdue_from"),)
     case_id: str = Field(primary_key=True, max_length=64)
     role: str = Field(primary_key=True, max_length=64)
     acts: int

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, or_, select
+from sqlalchemy import Connection, bindparam, delete, or_, select, union_all
 
 from decisions.model import Text
 from decisions.store.tables import MetaRow, TaskRow
@@ -105,38 +105,58 @@ def set_derived_by(conn: Connection, fingerprint: str) -> None:
         conn.execute(_META.update().where(_META.c.key == TASKS_KEY).values(value=fingerprint))
 
 
-def inbox_page(conn: Connection, roles: Sequence[str], today: date, limit: int) -> list[CaseTasks]:
+def inbox_page(
+    conn: Connection, roles: Sequence[str], workflows: Sequence[str], today: date, limit: int
+) -> list[CaseTasks]:
     """The cases on which one of ``roles`` may act, at most ``limit`` of each workflow, the most
-    urgent first (overdue, then by the earliest due date, undated last, then workflow and id), each
-    with the rows of ``roles`` only. One statement: the index on (role, case) finds the rows, the
-    grouping merges a person's roles, a window keeps ``limit`` per workflow."""
-    wanted = TASKS.c.role.in_(list(roles))
-    overdue_from, next_due = func.min(TASKS.c.overdue_from), func.min(TASKS.c.next_due)
-    late = case((overdue_from < today.isoformat(), 0), else_=1)
-    undated = case((next_due.is_(None), 1), else_=0)
-    order = (late, undated, next_due, func.min(TASKS.c.workflow), TASKS.c.case_id)
-    grouped = (
-        select(
-            TASKS.c.case_id,
-            late.label("late"),
-            undated.label("undated"),
-            next_due.label("next_due"),
-            func.min(TASKS.c.workflow).label("workflow"),
-            func.row_number().over(partition_by=func.min(TASKS.c.workflow), order_by=order).label("rank"),
+    urgent first: overdue, then by the earliest due date (undated last), then by id; a case's
+    urgency is that of the roles in which the person may act on it (its acting rows), the rows of
+    ``roles`` only. The candidates are read by the index on (role, acts, workflow, next_due) in its
+    order: for each role and workflow the first ``limit`` overdue, dated and undated rows (a case
+    among the first ``limit`` of a workflow is among the first ``limit`` of the role it ranks by),
+    all in one statement; then the page's rows of ``roles``."""
+    if not roles or not workflows:
+        return []
+    day = today.isoformat()
+    parts = []
+    for role in roles:
+        for wf in workflows:
+            mine = (TASKS.c.role == role, TASKS.c.acts == 1, TASKS.c.workflow == wf)
+            overdue = TASKS.c.overdue_from < day
+            parts += [
+                select(*_KEY).where(*mine, overdue).order_by(TASKS.c.next_due, TASKS.c.case_id).limit(limit),
+                select(*_KEY)
+                .where(*mine, TASKS.c.next_due.is_not(None), or_(TASKS.c.overdue_from.is_(None), ~overdue))
+                .order_by(TASKS.c.next_due, TASKS.c.case_id)
+                .limit(limit),
+                select(*_KEY).where(*mine, TASKS.c.next_due.is_(None)).order_by(TASKS.c.case_id).limit(limit),
+            ]
+    query = union_all(*(select(p.subquery()) for p in parts))
+    best: dict[str, tuple[bool, str, str, str]] = {}
+    for case_id, workflow, next_due, overdue_from in conn.execute(query):
+        key = (not (overdue_from is not None and overdue_from < day), next_due or "9999-12-31", workflow, case_id)
+        best[case_id] = min(best.get(case_id, key), key)
+    page: list[str] = []
+    per: dict[str, int] = {}
+    for key in sorted(best.values()):
+        per[key[2]] = per.get(key[2], 0) + 1
+        if per[key[2]] <= limit:
+            page.append(key[3])
+    found = {
+        t.case_id: t
+        for chunk in range(0, len(page), 500)
+        for t in decode_tasks(
+            conn.execute(
+                select(TASKS)
+                .where(TASKS.c.case_id.in_(page[chunk : chunk + 500]), TASKS.c.role.in_(list(roles)))
+                .order_by(TASKS.c.case_id, TASKS.c.role)
+            )
         )
-        .where(wanted)
-        .group_by(TASKS.c.case_id)
-        .having(func.max(TASKS.c.acts) == 1)
-        .subquery()
-    )
-    page = select(grouped).where(grouped.c.rank <= limit).subquery()
-    query = (
-        select(TASKS)
-        .join(page, page.c.case_id == TASKS.c.case_id)
-        .where(wanted)
-        .order_by(page.c.late, page.c.undated, page.c.next_due, page.c.workflow, TASKS.c.case_id, TASKS.c.role)
-    )
-    return decode_tasks(conn.execute(query))
+    }
+    return [found[c] for c in page if c in found]
+
+
+_KEY = (TASKS.c.case_id, TASKS.c.workflow, TASKS.c.next_due, TASKS.c.overdue_from)
 
 
 def differing(conn: Connection, expected: Mapping[str, CaseTasks | None]) -> set[str]:

@@ -36,9 +36,9 @@ def upgrade() -> None:
         sa.Column("due", sa.Text, nullable=False),
         sa.Column("derived", sa.String(64), nullable=False),
     )
-    op.create_index("ix_tasks_role_case", "tasks", ["role", "case_id"])
+    op.create_index("ix_tasks_inbox", "tasks", ["role", "acts", "workflow", "next_due", "case_id", "overdue_from"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_tasks_role_case", table_name="tasks")
+    op.drop_index("ix_tasks_inbox", table_name="tasks")
     op.drop_table("tasks")
