@@ -39,7 +39,7 @@ from decisions.rules.conditions import OUTSIDE_FACTS
 from decisions.store.database import Database
 from decisions.store.events import StoredEvent, event_body, record_from_body
 from decisions.store.interface import Store
-from decisions.store.repository import CaseHead, projected_columns, sql_store
+from decisions.store.repository import CaseHead, sql_store
 from decisions.tasks import CaseTasks, case_tasks, untitled
 from decisions.workflow.case_ids import year_case_id
 from decisions.workflow.definition import FieldType, WorkflowDef
@@ -459,7 +459,7 @@ class CaseService:
         entries = case_tasks(case, wf, book.parameters, self.current.calendar, book.counting)
         if not entries:
             return None
-        title = projected_columns(case.attributes, columns)["title"] or untitled(recorded, case)
+        title = str(case.attributes.get(columns.get("title") or "") or "")[:512] or untitled(recorded, case)
         return CaseTasks(case.id, case.workflow, case.state, title, version, self.current.fingerprint, entries)
 
     def derive_tasks(self, head: CaseHead, events: list[StoredEvent]) -> CaseTasks | None:

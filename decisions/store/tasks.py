@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, union_all
+from sqlalchemy.dialects import postgresql
 
 from decisions.model import Text
 from decisions.store.tables import MetaRow, TaskRow
@@ -63,9 +64,17 @@ def case_tasks_rows(tasks: CaseTasks) -> list[dict[str, Any]]:
 
 
 def write_case_tasks(conn: Connection, case_id: str, tasks: CaseTasks | None) -> None:
-    """Replace the rows of ``case_id`` by ``tasks`` (none: the case has no task now)."""
-    conn.execute(_DELETE, {"b_case": case_id})
+    """Replace the rows of ``case_id`` by ``tasks`` (none: the case has no task now). On PostgreSQL
+    in one statement (one round trip): the rows of roles no longer there deleted in a CTE, the others
+    inserted or updated in place."""
     rows = case_tasks_rows(tasks) if tasks is not None else []
+    if rows and conn.dialect.name == "postgresql":
+        gone = delete(TASKS).where(TASKS.c.case_id == case_id, TASKS.c.role.not_in([r["role"] for r in rows]))
+        upsert = postgresql.insert(TASKS).values(rows)
+        kept = {c.name: upsert.excluded[c.name] for c in TASKS.c if c.name not in ("case_id", "role")}
+        conn.execute(upsert.on_conflict_do_update(index_elements=["case_id", "role"], set_=kept).add_cte(gone.cte()))
+        return
+    conn.execute(_DELETE, {"b_case": case_id})
     if rows:
         conn.execute(_INSERT, rows)
 
