@@ -229,3 +229,45 @@ def test_a_database_without_the_table_s_rows_gets_them_from_its_histories_on_fir
         assert {name: table_inbox(fresh, name) for name in ACTORS} == before
         assert AuditService(fresh.cases).verify().ok
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_office_under_changed_definitions_rebuilds_the_table_before_its_first_inbox(
+    backend: str, tmp_path: Path, definitions: Definitions
+) -> None:
+    """The deployment's workflow renames a deadline: the rows written under the old definitions are
+    derived again, so the reviewer reads the new label, and verify judges the table by the new ones."""
+    from tests.test_deadline_spec import copied_tree, tree_definitions
+
+    changed = tree_definitions(
+        copied_tree(
+            tmp_path / "tree",
+            {
+                "major_decision.yaml": [
+                    (
+                        "label: {zh: 合法性审查期限, en: legality review due}",
+                        "label: {zh: 合法性审查的期限, en: legality review due}",
+                    )
+                ]
+            },
+        )
+    )
+    assert changed.fingerprint != definitions.fingerprint
+    for url in new_database_url(backend, tmp_path):
+        db = Database(url, documents=tmp_path / "documents")
+        db.migrate()
+        office = Office(db, definitions, clock=Clock(LATER))
+        people(office)
+        play_catalogue(office.cases, "2025-03")
+        accepted = [s.trigger for s in MAIN_PATH].index(V("accept_review"))
+        play(office.cases, "D-2025-001", MAIN_PATH[: accepted + 1])
+        reviewer = next(a.id for a in ACTORS.values() if V("legal_counsel") in a.roles)
+
+        def labels(o: Office, reviewer: str = reviewer) -> set[str]:
+            return {d.label.zh for t in o.inbox(reviewer).tasks if t.case_id == "D-2025-001" for d in t.deadlines}
+
+        assert labels(office) == {"合法性审查期限"}
+        later = Office(db, changed, clock=Clock(LATER))
+        assert labels(later) == {"合法性审查的期限"}
+        assert AuditService(later.cases).verify().ok
+        db.dispose()
