@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ from bench.workload import clock, definitions, load_workload, play, prepare
 from decisions.audit import GENESIS, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.service.office import Office
 from decisions.store.database import Database
-from decisions.store.tables import CaseRow, EventRow
+from decisions.store.events import StoredEvent
+from decisions.store.repository import CaseHead
+from decisions.store.tables import CaseRow, EventRow, TaskRow
+from decisions.store.tasks import case_tasks_rows
 
 WORKLOAD = load_workload()
 PREFIXES = list(range(3, len(WORKLOAD.decision) + 1))  # decisions stop at every stage of the path
@@ -48,6 +52,13 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
                     attrs[k] = v
             attributes_by_seq.append(canonical_text(attrs))
         template_row = dict(conn.execute(text("SELECT * FROM cases WHERE id='TEMPLATE'")).mappings().one())
+    # The inbox table's rows of each prefix of the path, derived as the service derives them (the
+    # same for every case of that prefix but for the case id).
+    template_head = CaseHead(**template_row)
+    stored = [StoredEvent("TEMPLATE", b["seq"], "", "", "", "", "", "", json.dumps(b)) for b in template]
+    tasks_by_length = {n: service.derive_tasks(template_head, stored[:n]) for n in PREFIXES}
+    tasks_table = TaskRow.__table__  # type: ignore[attr-defined]
+    batch_tasks: list[dict[str, Any]] = []
     h = hasher(service.algorithm)
     events_table = EventRow.__table__  # type: ignore[attr-defined]
     cases_table = CaseRow.__table__  # type: ignore[attr-defined]
@@ -61,8 +72,11 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
                 conn.execute(events_table.insert(), batch_events)
             if batch_cases:
                 conn.execute(cases_table.insert(), batch_cases)
+            if batch_tasks:
+                conn.execute(tasks_table.insert(), batch_tasks)
         batch_events.clear()
         batch_cases.clear()
+        batch_tasks.clear()
 
     for i in range(decisions):
         case_id = f"G-{i:06d}"
@@ -100,6 +114,9 @@ def generate_history(url: str, documents: Path, decisions: int) -> tuple[Databas
                 "catalogue_item": template_row["catalogue_item"],
             }
         )
+        derived = tasks_by_length[length]
+        if derived is not None:
+            batch_tasks.extend(case_tasks_rows(replace(derived, case_id=case_id)))
         total += length
         if len(batch_events) >= 20_000:
             flush()

@@ -17,7 +17,7 @@ from decisions.model import Case, Record, Text
 from decisions.rules.definitions import Parameter
 from decisions.workflow.definition import DeadlineSpec, WorkflowDef
 
-__all__ = ["Deadline", "case_deadlines", "late_catalogue_items", "planned_items_past_due"]
+__all__ = ["Deadline", "case_deadlines", "due_date", "late_catalogue_items", "planned_items_past_due", "remaining_days"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,22 @@ def _due_basis(
     return _since(start.on, params.get(spec.length), calendar, policy, paused)
 
 
+def due_date(
+    case: Case, spec: DeadlineSpec, params: Mapping[str, Parameter], calendar: WorkCalendar, policy: CountingPolicy
+) -> tuple[date, str] | None:
+    """When ``spec`` falls due for ``case`` and why, or ``None`` when it does not run (yet, or any
+    more). It does not depend on today: what is stored for the inbox (`decisions.tasks`)."""
+    return _due_basis(case, spec, params, calendar, policy)
+
+
+def remaining_days(calendar: WorkCalendar, today: date, due: date) -> int | None:
+    """Working days from ``today`` to ``due`` (``None`` once it has passed, or beyond the calendar)."""
+    try:
+        return calendar.working_days_between(today, due) if due >= today else None
+    except CalendarError:
+        return None
+
+
 def case_deadlines(
     case: Case,
     workflow: WorkflowDef,
@@ -137,11 +153,7 @@ def case_deadlines(
         if found is None:
             continue
         due, basis = found
-        try:
-            remaining = calendar.working_days_between(today, due) if due >= today else None
-        except CalendarError:
-            remaining = None
-        out.append(Deadline(spec.label, due, spec.overdue and today > due, basis, remaining))
+        out.append(Deadline(spec.label, due, spec.overdue and today > due, basis, remaining_days(calendar, today, due)))
     return out
 
 

@@ -6,11 +6,15 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from decisions.calendar import WorkCalendar
 from decisions.errors import UsageError, shown
 from decisions.rules.definitions import Rule, RuleBook
 from decisions.workflow.definition import TransitionDef, WorkflowDef
+
+if TYPE_CHECKING:
+    from decisions.rules.compiled import CompiledRule
 
 __all__ = ["Definitions", "Source", "effective_rules", "fingerprint_of", "source_digest"]
 
@@ -79,6 +83,18 @@ class Definitions:
         except KeyError:
             known = ", ".join(sorted(self.workflows))
             raise UsageError(f"未知流程 / unknown workflow {shown(name)} (known: {known})") from None
+
+    @cached_property
+    def compiled_rules(self) -> Mapping[str, CompiledRule]:
+        """Every rule's conditions compiled to closures, once per definition set (on first use)."""
+        from decisions.rules.compiled import compile_rules
+
+        return compile_rules(self.rulebook.rules)
+
+    def compiled(self, rule: Rule) -> CompiledRule | None:
+        """``rule`` compiled, when it is this rule book's (else None: interpret it)."""
+        found = self.compiled_rules.get(rule.id)
+        return found if found is not None and found.rule is rule else None
 
     def rules_for(self, wf: WorkflowDef, t: TransitionDef) -> tuple[Rule, ...]:
         """`effective_rules` of ``t``, cached."""

@@ -10,6 +10,7 @@ verify is exit 7).
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -98,6 +99,12 @@ def exit_code(error: DecisionsError) -> int:
 def main() -> None:
     """Entry point: run the app; a `DecisionsError` becomes its message on stderr (under ``--json``:
     its JSON on stdout, `decisions.cli.jsonout.error`) and an exit code."""
+    # A command is a short process that builds a large, long-lived object graph (SQLAlchemy, the
+    # definitions): the modules imported so far are never garbage, and collections of the young
+    # generation that often rescan what the command keeps cost ~8 % of `show`'s CPU. Reference
+    # counting still frees everything else at once; cycles are collected, only less often.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     try:
         app()
     except DecisionsError as exc:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 
 from decisions.cli.common import ConfigOption, DbOption, JsonOption, case_service, definitions_service
 from decisions.errors import ChainBroken, UsageError
@@ -80,6 +79,8 @@ def verify(
     if as_json:
         report = audit.verify(case_id, since)
     else:
+        from rich.progress import Progress  # only verify draws one: imported when it runs
+
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("校验中 verifying…", total=None)
             report = audit.verify(case_id, since, progress=lambda n: progress.update(task, completed=n))

@@ -11,10 +11,14 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from decisions.errors import Unmet
 from decisions.rules.conditions import MISSING, PENDING, Env, Status
 from decisions.rules.definitions import Parameter, Rule, Strength
+
+if TYPE_CHECKING:
+    from decisions.rules.compiled import CompiledRule
 
 __all__ = ["Outcome", "RuleResult", "evaluate_rule", "render_message"]
 
@@ -72,17 +76,18 @@ def render_message(template: str, parameters: Mapping[str, Parameter]) -> str:
     return _PLACEHOLDER.sub(fill, template)
 
 
-def evaluate_rule(rule: Rule, env: Env) -> RuleResult:
-    """Evaluate one rule: its ``when`` (applicability), its requirement, then any recorded waiver."""
+def evaluate_rule(rule: Rule, env: Env, compiled: CompiledRule | None = None) -> RuleResult:
+    """Evaluate one rule: its ``when`` (applicability), its requirement, then any recorded waiver;
+    through its ``compiled`` closures when given (the same verdicts: `decisions.rules.compiled`)."""
     if rule.when is not None:
-        applies = rule.when.evaluate(env)
+        applies = compiled.when(env) if compiled is not None and compiled.when is not None else rule.when.evaluate(env)
         if applies.status is Status.FALSE:
             return RuleResult(rule, Outcome.NOT_APPLICABLE)
         if applies.status is Status.ERROR:
             return RuleResult(rule, Outcome.ERROR, applies.errors)
         if applies.status is Status.PENDING:
             return RuleResult(rule, Outcome.PENDING)
-    verdict = rule.require.evaluate(env)
+    verdict = compiled.require(env) if compiled is not None else rule.require.evaluate(env)
     if verdict.status is Status.TRUE:
         return RuleResult(rule, Outcome.PASSED)
     if verdict.status is Status.PENDING:

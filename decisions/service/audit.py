@@ -36,6 +36,7 @@ from decisions.store.events import StoredEvent, action_actor, erratum_from_body,
 from decisions.store.interface import PeopleStore
 from decisions.store.people_history import PEOPLE_FORMAT, Projection, apply_entry
 from decisions.store.repository import CaseHead, projected_columns
+from decisions.tasks import CaseTasks
 from decisions.workflow.engine import Engine
 
 __all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport", "describe_erratum"]
@@ -225,6 +226,7 @@ class AuditService:
         findings.extend(self._check_checkpoints(case_id))
         if case_id is None:
             findings.extend(people_findings(self.cases.store.people, self.repository.hash))
+        findings.extend(self.check_tasks(case_id))
         compared = None
         if since is not None:
             compared = since.root
@@ -410,6 +412,57 @@ class AuditService:
             for key, value in expected.items()
             if getattr(head, key) != value
         ]
+
+    def check_tasks(self, case_id: str | None = None) -> list[Finding]:
+        """The inbox table against what the histories imply under the definitions that derived it:
+        every case's rows derived again from its events (read in batches, as replay reads them), and
+        no rows for a case without a history. Nothing to compare when the table was derived by other
+        definitions than the deployment's: the next inbox rebuilds it."""
+        if self.repository.tasks_derived_by() != self.cases.current.fingerprint:
+            return []
+        findings: list[Finding] = []
+        pending: list[tuple[CaseHead, list[StoredEvent]]] = []
+
+        def compare() -> None:
+            expected: dict[str, CaseTasks | None] = {}
+            for head, events in pending:
+                try:
+                    expected[head.id] = self.cases.derive_tasks(head, events)
+                except DecisionsError:
+                    continue  # a history that cannot be read is a finding of its own
+            heads = {h.id: h for h, _ in pending}
+            for cid in sorted(self.repository.tasks_differing(expected)):
+                if not self._moved_on(heads[cid]):
+                    findings.append(
+                        Finding(cid, None, "tasks", "the inbox table's rows differ from what the history implies")
+                    )
+            pending.clear()
+
+        current: list[StoredEvent] = []
+        head: CaseHead | None = None
+        for batch, heads in self.repository.event_batches(case_id, self.batch):
+            for e in batch:
+                if current and e.case_id != current[0].case_id:
+                    if head is not None:
+                        pending.append((head, current))
+                    current = []
+                current.append(e)
+                head = heads.get(e.case_id, head if head is not None and head.id == e.case_id else None)
+            if len(pending) >= _PARSED:
+                compare()
+        if current and head is not None:
+            pending.append((head, current))
+        compare()
+        if case_id is None:
+            findings += [
+                Finding(c, None, "tasks", "the inbox table has rows for a case without a history")
+                for c in self.repository.tasks_without_case()
+            ]
+        return findings
+
+    def _moved_on(self, head: CaseHead) -> bool:
+        now = self.repository.head(head.id)
+        return now is None or now.version != head.version
 
     def _check_orphan_documents(self, documents_seen: dict[str, str | None]) -> list[Finding]:
         """Document rows that no event carries (a full verify only): their bytes must still match."""

@@ -27,6 +27,7 @@ from decisions.errors import (
     CaseExists,
     ChainBroken,
     ConflictError,
+    DecisionsError,
     IntegrityError,
     StoreError,
     TransientStoreError,
@@ -45,6 +46,7 @@ from decisions.store.documents import check_document_size, media_type_for
 from decisions.store.events import StoredEvent, erratum_body, event_body, history_from_bodies
 from decisions.store.interface import NewDocument, Store
 from decisions.store.repository import CaseHead, sql_store
+from decisions.tasks import CaseTasks, case_tasks, untitled
 from decisions.workflow.case_ids import year_case_id
 from decisions.workflow.definition import FieldType, WorkflowDef
 from decisions.workflow.engine import ActionOption, Engine, Fired
@@ -191,6 +193,7 @@ class CaseService:
         """Store the deployment's current definitions by content hash (idempotent)."""
         if not self._registered:
             self.repository.save_definitions(self.current)
+            self.ensure_tasks(self.repository.tasks_derived_by())  # a new or newly migrated database
             self._registered = True
         return self.current.fingerprint
 
@@ -234,6 +237,21 @@ class CaseService:
         and writes only against the stored version, so a stale one costs a re-read, never a wrong
         write."""
         return self._recent(case_id)
+
+    def held(self, versions: Mapping[str, int]) -> dict[str, CaseView]:
+        """Cases at the versions ``versions`` names: as this service holds them when it holds that
+        version (a version is one case's: one event each), else as stored now, all of those read
+        in one transaction. A case that no longer exists is left out."""
+        out: dict[str, CaseView] = {}
+        for case_id, version in versions.items():
+            view = self._cached(case_id)
+            if view is not None and view.version == version:
+                out[case_id] = view
+        missing = [c for c in versions if c not in out]
+        for case_id, (head, events) in self.repository.load_many(missing).items():
+            out[case_id] = self._view(head, events)
+            self._remember(out[case_id])
+        return out
 
     def _moved(self, view: CaseView) -> bool:
         """Whether the stored case has moved on from ``view`` (one indexed read of its projection)."""
@@ -427,10 +445,13 @@ class CaseService:
                 draft_version=view.case.draft_version,
                 recorded_at=self.clock().astimezone(UTC),
             )
+            columns = self.columns(view.definitions, view.case.workflow)
+            wf = self.definitions_for(view.definitions).workflow(view.case.workflow)
             projection = {
                 "state": after.state,
                 "attributes": after.attributes,
-                "columns": self.columns(view.definitions, view.case.workflow),
+                "columns": columns,
+                "tasks": self.tasks_of(after, view.version + 1, wf, columns),  # a corrected date moves a deadline
             }
             try:
                 stored = self.repository.append(
@@ -516,10 +537,12 @@ class CaseService:
             results=fired.results,
             recorded_at=recorded_at,
         )
+        columns = self.columns(fingerprint, case.workflow)
         projection = {
             "state": fired.case.state,
             "attributes": fired.case.attributes,
-            "columns": self.columns(fingerprint, case.workflow),
+            "columns": columns,
+            "tasks": self.tasks_of(fired.case, version + 1, engine.workflow, columns),
         }
         stored = self.repository.append(
             case_id=case.id,
@@ -532,6 +555,59 @@ class CaseService:
         )
         self._remember(CaseView(fired.case, version + 1, stored.hash, fingerprint))
         return fired
+
+    # -- the inbox table ------------------------------------------------------------------------
+
+    def tasks_of(self, case: Case, version: int, recorded: WorkflowDef, columns: Mapping[str, str]) -> CaseTasks | None:
+        """The inbox table's rows of ``case`` (at ``version``), derived by the deployment's definition
+        of its workflow as the inbox reads it (`decisions.tasks.case_tasks`); the title as the
+        projection stores it, else from the definitions the case runs under (``recorded``)."""
+        wf = self.current.workflows.get(case.workflow)
+        if wf is None:
+            return None
+        book = self.current.rulebook
+        entries = case_tasks(case, wf, book.parameters, self.current.calendar, book.counting)
+        if not entries:
+            return None
+        title = str(case.attributes.get(columns.get("title") or "") or "")[:512] or untitled(recorded, case)
+        return CaseTasks(case.id, case.workflow, case.state, title, version, self.current.fingerprint, entries)
+
+    def derive_tasks(self, head: CaseHead, events: list[StoredEvent]) -> CaseTasks | None:
+        """What the inbox table should hold for a stored case, from its events alone (whatever its
+        projection row says: verification judges that apart). Raises `DecisionsError` when the
+        history cannot be read under its definitions."""
+        if not events:
+            return None
+        last = json.loads(events[-1].body)
+        fingerprint, workflow = str(last.get("definitions")), str(last.get("workflow"))
+        try:
+            wf = self.definitions_for(fingerprint).workflow(workflow)
+            records, errata = history_from_bodies((json.loads(e.body) for e in events), wf)  # as corrected
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IntegrityError(f"case {head.id}: its history cannot be read ({exc})") from exc
+        if not records:
+            raise IntegrityError(f"case {head.id}: its history records no action")
+        attributes: dict[str, Any] = {}
+        for r in records:
+            attributes = wf.attributes_after(attributes, r.fields)
+        case = Case(head.id, workflow, records[-1].to_state, attributes, records, errata)
+        return self.tasks_of(case, len(events), wf, self.columns(fingerprint, workflow))
+
+    def stored_tasks_of(self, head: CaseHead, events: list[StoredEvent]) -> CaseTasks | None:
+        """`derive_tasks`, none for a case whose history cannot be read (`decisions audit verify`
+        reports it)."""
+        try:
+            return self.derive_tasks(head, events)
+        except DecisionsError:
+            return None
+
+    def ensure_tasks(self, derived: str | None) -> bool:
+        """Rebuild the inbox table when it was derived (``derived``: as the store names it) by other
+        definitions than the deployment's, or never (a database migrated to it); whether it did."""
+        if derived == self.current.fingerprint:
+            return False
+        self.repository.rebuild_tasks(self.current.fingerprint, self.stored_tasks_of)
+        return True
 
     def _check_case_links(self, engine: Engine, case: Case, action: Action) -> None:
         """A field of type ``case`` (e.g. the new decision of an adjustment) names another case this

@@ -16,6 +16,7 @@ import mimetypes
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +33,7 @@ from decisions.service.inputs import parse_date, parse_fields, read_attachment, 
 from decisions.service.users import UserService
 from decisions.store.database import Database
 from decisions.store.interface import Store
+from decisions.tasks import merged_due_dates
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
@@ -40,6 +42,9 @@ from decisions.workflow.needs import ActionSchema
 if TYPE_CHECKING:
     from decisions.service.archive import ArchiveSummary, BackupSummary
     from decisions.service.audit import VerifyReport
+
+if TYPE_CHECKING:
+    from decisions.service.audit import AuditService
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
@@ -115,7 +120,13 @@ class Office:
         self.cases = CaseService(store, definitions, clock=clock)
         roles = {name: role.label for wf in definitions.workflows.values() for name, role in wf.roles.items()}
         self.users = UserService(self.cases.store.people, roles, clock=clock)
-        self.audit = AuditService(self.cases)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """Verification and replay (imported when first used: `show`, `inbox` and `act` need none)."""
+        from decisions.service.audit import AuditService
+
+        return AuditService(self.cases)
 
     @classmethod
     def open(cls, db_url: str | None = None, config: Path | None = None, *, clock: Clock = utc_now) -> Office:
@@ -452,29 +463,36 @@ class Office:
 
     def inbox(self, actor: str, limit: int = 100) -> Inbox:
         """What ``actor`` can do now, and what waits on them (blocked by a rule, not by their role),
-        with due dates, over at most ``limit`` cases of each workflow (an indexed query by state: the
-        cost does not grow with cases the actor has nothing to do on), every workflow in one list:
-        overdue first, then by due date; and, to the roles a catalogue's ``inbox:`` names, its items
-        past their planned time with no decision taken (久拖不决)."""
+        with due dates, over at most ``limit`` cases of each workflow, the most urgent first, every
+        workflow in one list: overdue first, then by due date (the due dates of the roles in which they may act on it); and, to the roles a catalogue's
+        ``inbox:`` names, its items past their planned time with no decision taken (久拖不决).
+
+        The cases and their due dates come from the inbox table in one indexed query (kept by every
+        action in its own transaction; rebuilt first when the deployment's definitions changed);
+        whether a due date is overdue is judged today. What the person may do on each case, or what
+        blocks it, is judged on the case as this office holds it (read when it is not held at the
+        version the table names)."""
         today = self.cases.today()
         who = self.users.actor(actor, on=today)
+        roles = sorted(who.roles)
+        workflows = sorted(self.definitions.workflows)
+        derived, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
+        if self.cases.ensure_tasks(derived):
+            _, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
+        calendar = self.definitions.calendar
         tasks: list[Task] = []
-        for wf in self.definitions.workflows.values():
-            states = sorted(
-                {t.source for t in wf.transitions if set(t.roles) & who.roles}
-                - {s.id for s in wf.states.values() if s.final}
-            )
-            if not states:
+        views = self.cases.held({found.case_id: found.version for found in page})
+        for found in page:
+            wf = self.definitions.workflows.get(found.workflow)
+            view = views.get(found.case_id)
+            if wf is None or view is None:
                 continue
-            for head in self.cases.repository.cases_in_states(wf.name, states, limit):
-                view = self.cases.view(head.id)
-                engine = self.cases.engine(view.definitions, view.case.workflow)
-                state_label = engine.workflow.states[view.case.state].label
-                due = tuple(self.deadlines(view.case, who.roles))
-                title = head.title or untitled(engine.workflow, view.case)
-                for option in engine.options(view.case, who, today):
-                    if not any(u.kind == "role" for u in option.blocked):
-                        tasks.append(Task(head.id, title, state_label, option, due, wf.name, wf.label))
+            engine = self.cases.engine(view.definitions, view.case.workflow)
+            state_label = engine.workflow.states[view.case.state].label
+            due = tuple(d.deadline(today, calendar) for d in merged_due_dates(e.due for e in found.entries))
+            for option in engine.options(view.case, who, today):
+                if not any(u.kind == "role" for u in option.blocked):
+                    tasks.append(Task(found.case_id, found.title, state_label, option, due, wf.name, wf.label))
         tasks.sort(key=Task.order)
         late: list[tuple[str, str, str, date]] = []
         for wf in self.definitions.workflows.values():
@@ -589,14 +607,6 @@ class Office:
             return restore_backup(backup, database, definitions)
         finally:
             database.dispose()
-
-
-def untitled(wf: WorkflowDef, case: Case) -> str:
-    """The title of a case with no title attribute: the workflow's label and the case's year (a
-    catalogue: 重大行政决策事项年度目录 2025), or the label alone."""
-    spec = wf.case
-    year = case.attributes.get(spec.year_field, "") if spec is not None and spec.year_field else ""
-    return f"{wf.label.zh} {year}".strip()
 
 
 def describe(value: Any) -> str:

@@ -10,8 +10,9 @@ algorithm the database was initialised with. Two implementations keep the same c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from decisions.store.events import StoredEvent
     from decisions.store.people_history import PeopleEntry, PeopleRows, StoredDelegation, StoredPerson
     from decisions.store.repository import CaseHead
+    from decisions.tasks import CaseTasks
 
 __all__ = ["DocumentBytes", "NewDocument", "PeopleStore", "Repository", "Store"]
 
@@ -42,6 +44,7 @@ class Repository(Protocol):
     def head(self, case_id: str) -> CaseHead | None: ...
     def load(self, case_id: str) -> tuple[CaseHead, list[StoredEvent]]: ...
     def cases(self, workflow: str | None = None) -> list[CaseHead]: ...
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseHead, list[StoredEvent]]]: ...
     def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]: ...
     def decided_catalogue_items(self, items: list[str], states: list[str]) -> set[str]: ...
     def iter_events(
@@ -72,6 +75,16 @@ class Repository(Protocol):
         actor: tuple[str, frozenset[str], str] | None = None,
     ) -> StoredEvent: ...
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError: ...
+    # The inbox table: a case's tasks, written by `append` when the projection carries ``tasks``.
+    def inbox_tasks(
+        self, roles: Sequence[str], workflows: Sequence[str], today: date, limit: int
+    ) -> tuple[str | None, list[CaseTasks]]: ...
+    def tasks_differing(self, expected: Mapping[str, CaseTasks | None]) -> set[str]: ...
+    def tasks_derived_by(self) -> str | None: ...
+    def tasks_without_case(self) -> list[str]: ...
+    def rebuild_tasks(
+        self, fingerprint: str, derive: Callable[[CaseHead, list[StoredEvent]], CaseTasks | None]
+    ) -> None: ...
 
 
 @dataclass(frozen=True)

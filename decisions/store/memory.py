@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from decisions.audit import GENESIS, Hasher, Head, hasher, is_digest
@@ -30,6 +31,7 @@ from decisions.store.people_history import (
     chained_entry,
 )
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
+from decisions.tasks import CaseTasks, TaskEntry
 
 __all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
 
@@ -55,6 +57,8 @@ class MemoryRepository:
         self._bytes: dict[str, bytes] = {}  # their bytes, written with the row (`MemoryDocuments` reads them)
         self._media: dict[str, str] = {}
         self._checkpoints: list[tuple[str, str, str]] = []
+        self._tasks: dict[str, CaseTasks] = {}  # the inbox table: a case's tasks, by case id
+        self._tasks_derived: str | None = None
 
     # -- definitions ----------------------------------------------------------------------------
 
@@ -132,6 +136,10 @@ class MemoryRepository:
 
     def cases(self, workflow: str | None = None) -> list[CaseHead]:
         return [h for h in self._heads() if workflow is None or h.workflow == workflow]
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseHead, list[StoredEvent]]]:
+        with self._lock:
+            return {c: (self._cases[c].head, list(self._cases[c].events)) for c in case_ids if c in self._cases}
 
     def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
         return [h for h in self._heads() if h.workflow == workflow and h.state in states][:limit]
@@ -274,7 +282,64 @@ class MemoryRepository:
                 found.head = replace(head, workflow=found.head.workflow, definitions=found.head.definitions)
                 found.events.append(event)
             self._file(documents)
+            if "tasks" in projection:
+                self._set_tasks(case_id, projection["tasks"])
         return event
+
+    def _set_tasks(self, case_id: str, tasks: CaseTasks | None) -> None:
+        if tasks is None or not tasks.entries:
+            self._tasks.pop(case_id, None)
+        else:
+            self._tasks[case_id] = tasks
+
+    # -- the inbox table (the SQL store's meaning: `decisions.store.tasks.inbox_page`) ----------
+
+    def inbox_tasks(
+        self, roles: Sequence[str], workflows: Sequence[str], today: date, limit: int
+    ) -> tuple[str | None, list[CaseTasks]]:
+        wanted, day = set(roles), today.isoformat()
+        with self._lock:
+            found = []
+            for t in self._tasks.values():
+                mine = tuple(sorted((e for e in t.entries if e.role in wanted), key=lambda e: e.role))
+                acting = [e for e in mine if e.acts]
+                if acting and t.workflow in workflows:
+                    found.append((min(_urgency(e, day, t) for e in acting), replace(t, entries=mine)))
+            derived = self._tasks_derived
+        found.sort(key=lambda kt: kt[0])
+        per: dict[str, int] = {}
+        page = []
+        for _, t in found:
+            per[t.workflow] = per.get(t.workflow, 0) + 1
+            if per[t.workflow] <= limit:
+                page.append(t)
+        return derived, page
+
+    def tasks_differing(self, expected: Mapping[str, CaseTasks | None]) -> set[str]:
+        with self._lock:
+            return {
+                c for c, t in expected.items() if self._tasks.get(c) != (t if t is not None and t.entries else None)
+            }
+
+    def tasks_derived_by(self) -> str | None:
+        with self._lock:
+            return self._tasks_derived
+
+    def tasks_without_case(self) -> list[str]:
+        with self._lock:
+            return sorted(c for c in self._tasks if c not in self._cases or not self._cases[c].events)
+
+    def rebuild_tasks(
+        self, fingerprint: str, derive: Callable[[CaseHead, list[StoredEvent]], CaseTasks | None]
+    ) -> None:
+        with self._lock:
+            cases = [(c.head, list(c.events)) for _, c in sorted(self._cases.items())]
+        derived = {head.id: derive(head, events) for head, events in cases}
+        with self._lock:
+            self._tasks = {}
+            for case_id, tasks in derived.items():
+                self._set_tasks(case_id, tasks)
+            self._tasks_derived = fingerprint
 
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError:
         with self._lock:
@@ -413,3 +478,9 @@ def memory_store(algorithm: str = "sha256") -> Store:
     people = MemoryPeople(repository.hash)
     repository.people = people  # an append confirms the acting person, as the SQL store does
     return Store(repository, MemoryDocuments(repository), people, algorithm, "memory")
+
+
+def _urgency(e: TaskEntry, day: str, t: CaseTasks) -> tuple[bool, str, str, str]:
+    """An acting entry's place in the inbox (`decisions.store.tasks.inbox_page`'s order)."""
+    late = e.overdue_from is not None and e.overdue_from.isoformat() < day
+    return (not late, e.next_due.isoformat() if e.next_due is not None else "9999-12-31", t.workflow, t.case_id)

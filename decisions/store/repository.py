@@ -9,8 +9,9 @@ on, nothing is written and `ConflictError` names who changed it and when. On Pos
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, LargeBinary, Text, bindparam, cast, exists, literal, select, true
@@ -19,6 +20,7 @@ from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_te
 from decisions.definitions import Definitions, Source
 from decisions.errors import ActorChanged, ConflictError, DuplicateKeyError, UsageError, shown
 from decisions.model import is_case_id
+from decisions.store import tasks as task_rows
 from decisions.store.database import Database
 from decisions.store.documents import file_documents
 from decisions.store.events import StoredEvent
@@ -34,6 +36,7 @@ from decisions.store.tables import (
     EventRow,
     UserRow,
 )
+from decisions.tasks import CaseTasks
 
 __all__ = ["CaseHead", "Repository", "chained_event", "confirm_actor", "projected_columns", "sql_store"]
 
@@ -246,6 +249,24 @@ class Repository:
                 raise UsageError(f"未知决策事项 / unknown case {shown(case_id)}")
             rows = conn.execute(select(*_EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
             return head, [StoredEvent(*r) for r in rows]
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseHead, list[StoredEvent]]]:
+        """The projections and events of ``case_ids`` (those that exist), in one read transaction."""
+        wanted = sorted({c for c in case_ids if is_case_id(c)})
+        out: dict[str, tuple[CaseHead, list[StoredEvent]]] = {}
+        with self.db.read() as conn:
+            for chunk in _chunks(wanted):
+                for r in conn.execute(select(_CASES).where(_CASES.c.id.in_(chunk))):
+                    out[r.id] = (_head(r), [])
+                query = (
+                    select(*_EVENT_COLUMNS)
+                    .where(_EVENTS.c.case_id.in_(chunk))
+                    .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+                )
+                for e in conn.execute(query):
+                    if e.case_id in out:
+                        out[e.case_id][1].append(StoredEvent(*e))
+        return out
 
     def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
         """Cases of ``workflow`` now in one of ``states`` (indexed), at most ``limit``, oldest id first."""
@@ -526,11 +547,46 @@ class Repository:
                     if done != 1:
                         raise self.conflict(case_id, expected_version, expected_version + 1, conn)
                 conn.execute(_INSERT_EVENT, event.__dict__)
+                if "tasks" in projection:  # the inbox's rows of the case, in the same transaction
+                    task_rows.write_case_tasks(conn, case_id, projection["tasks"])
                 if documents:
                     file_documents(conn, documents)
         except DuplicateKeyError as exc:  # a concurrent writer took this case id or (case, seq) first
             raise self.conflict(case_id, expected_version, expected_version + 1) from exc
         return event
+
+    # -- the inbox table --------------------------------------------------------------------------
+
+    def inbox_tasks(
+        self, roles: Sequence[str], workflows: Sequence[str], today: date, limit: int
+    ) -> tuple[str | None, list[CaseTasks]]:
+        """The definitions that derived the inbox table, and its page for ``roles`` over
+        ``workflows`` (one read transaction; `decisions.store.tasks.inbox_page`)."""
+        with self.db.read() as conn:
+            return task_rows.derived_by(conn), task_rows.inbox_page(conn, roles, workflows, today, limit)
+
+    def tasks_differing(self, expected: Mapping[str, CaseTasks | None]) -> set[str]:
+        """Which cases of ``expected`` have other rows in the inbox table than it gives."""
+        ids = sorted(expected)
+        with self.db.read() as conn:
+            return {c for chunk in _chunks(ids) for c in task_rows.differing(conn, {i: expected[i] for i in chunk})}
+
+    def tasks_derived_by(self) -> str | None:
+        with self.db.read() as conn:
+            return task_rows.derived_by(conn)
+
+    def tasks_without_case(self) -> list[str]:
+        """Case ids with task rows but no case row or no history."""
+        with self.db.read() as conn:
+            return task_rows.rows_without_case(conn, _CASES, _EVENTS)
+
+    def rebuild_tasks(
+        self, fingerprint: str, derive: Callable[[CaseHead, list[StoredEvent]], CaseTasks | None]
+    ) -> None:
+        """Derive every case's tasks again (``derive``), in one write transaction that reads every
+        case: the table is whole when it commits, and names ``fingerprint`` as what derived it."""
+        with self.db.write() as conn:
+            task_rows.rebuild(conn, fingerprint, _cases_with_events(conn), derive)
 
     @staticmethod
     def _confirm(conn: Connection, actor: tuple[str, frozenset[str], str]) -> None:
@@ -547,6 +603,28 @@ class Repository:
             select(_EVENTS.c.actor, _EVENTS.c.recorded_at).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == actual)
         ).first()
         return ConflictError(case_id, expected, actual, *(last or ("", "")))
+
+
+def _cases_with_events(conn: Connection, batch: int = 500) -> Iterator[tuple[CaseHead, list[StoredEvent]]]:
+    """Every case row with its events, in id order, ``batch`` cases at a time, in ``conn``."""
+    last = ""
+    while True:
+        heads = [
+            _head(r) for r in conn.execute(select(_CASES).where(_CASES.c.id > last).order_by(_CASES.c.id).limit(batch))
+        ]
+        if not heads:
+            return
+        events: dict[str, list[StoredEvent]] = {h.id: [] for h in heads}
+        query = (
+            select(*_EVENT_COLUMNS)
+            .where(_EVENTS.c.case_id.in_(list(events)))
+            .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+        )
+        for r in conn.execute(query):
+            events[r.case_id].append(StoredEvent(*r))
+        for h in heads:
+            yield h, events[h.id]
+        last = heads[-1].id
 
 
 def _events_page(conn: Connection, case_id: str | None, last: tuple[str, int], batch: int) -> list[StoredEvent]:

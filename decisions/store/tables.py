@@ -6,7 +6,7 @@ Schema changes go through Alembic migrations (`decisions/store/migrations`), nev
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "EventRow",
     "MetaRow",
     "PeopleEntryRow",
+    "TaskRow",
     "UnitRow",
     "UserRow",
 ]
@@ -168,3 +169,25 @@ class DelegationRow(SQLModel, table=True):
     start: str = Field(max_length=10)
     until: str = Field(max_length=10)
     ended: str = Field(default="", max_length=10)
+
+
+class TaskRow(SQLModel, table=True):
+    """One role's part of a case's tasks (`decisions.tasks.TaskEntry`): whether the role may act in
+    the case's state, and the due dates it sees (``due``: JSON; ``next_due`` and ``overdue_from`` the
+    earliest of them, ISO dates, for the inbox's order). Written in the transaction of the action
+    that put the case where it is, derived by the definitions ``derived``; always equal to deriving
+    them again from the case's history (`decisions audit verify`)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_inbox", "role", "acts", "workflow", "next_due", "case_id", "overdue_from"),)
+    case_id: str = Field(primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=64)
+    acts: int
+    workflow: str = Field(max_length=64)
+    state: str = Field(max_length=64)
+    title: str = Field(default="", max_length=512)
+    version: int
+    next_due: str | None = Field(default=None, max_length=10)
+    overdue_from: str | None = Field(default=None, max_length=10)
+    due: str = Field(sa_column=Column(Text, nullable=False))
+    derived: str = Field(max_length=64)

@@ -325,7 +325,16 @@ class WorkflowDef:
         return self._index.get((state, trigger))
 
     def transitions_from(self, state: str) -> tuple[TransitionDef, ...]:
-        return tuple(t for t in self.transitions if t.source == state)
+        return self._from.get(state, ())
+
+    @cached_property
+    def _from(self) -> Mapping[str, tuple[TransitionDef, ...]]:
+        """The transitions leaving each state, in declared order (indexed once: the inbox and every
+        preview ask for them)."""
+        out: dict[str, list[TransitionDef]] = {}
+        for t in self.transitions:
+            out.setdefault(t.source, []).append(t)
+        return {state: tuple(ts) for state, ts in out.items()}
 
     @cached_property
     def triggers(self) -> frozenset[str]:

@@ -596,7 +596,8 @@ class Engine:
         self, case: Case, action: Action, role: str | None, t: TransitionDef, *, preview_mode: bool
     ) -> tuple[RuleResult, ...]:
         env = self._env(case, action, role, t.sets, preview_mode=preview_mode)
-        return tuple(evaluate_rule(rule, env) for rule in self.definitions.rules_for(self.workflow, t))
+        compiled = self.definitions.compiled
+        return tuple(evaluate_rule(rule, env, compiled(rule)) for rule in self.definitions.rules_for(self.workflow, t))
 
     def _env(
         self,
@@ -720,7 +721,7 @@ class Engine:
             if rule is None or not dests & gate.protects:
                 continue
             env = self._env(case, action, None, {}, preview_mode=False)
-            result = evaluate_rule(rule, env)
+            result = evaluate_rule(rule, env, self.definitions.compiled(rule))
             if result.outcome.blocks:
                 unmet.append(result.unmet(self.definitions.rulebook.parameters))
         refusing = {u.rule_id for u in unmet}

@@ -21,7 +21,7 @@ from decisions.audit import GENESIS, hasher
 from decisions.store.people_history import PEOPLE_FORMAT, chained_entry
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
