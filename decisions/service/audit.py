@@ -32,6 +32,7 @@ from decisions.errors import ActionRefused, DecisionsError, IntegrityError, show
 from decisions.model import Action, Case, Document, Erratum, Text
 from decisions.service.cases import CaseService
 from decisions.service.chain import ChainBreak, first_break, stored_bytes
+from decisions.store.documents import media_type_for
 from decisions.store.events import StoredEvent, action_actor, erratum_from_body, is_erratum, record_from_body
 from decisions.store.interface import PeopleStore
 from decisions.store.people_history import PEOPLE_FORMAT, Projection, apply_entry
@@ -184,6 +185,7 @@ class AuditService:
     ) -> VerifyReport:
         findings: list[Finding] = []
         documents_seen: dict[str, str | None] = {}
+        self._media_named: dict[str, set[str]] = {}  # a document's digest -> the media types its names imply
         chains = 0  # events arrive grouped by case: one chain at a time, no set of ids kept
         events = 0
         self.events_followed = 0
@@ -222,6 +224,7 @@ class AuditService:
             findings.append(Finding(case_id, None, "unknown", "no such case"))
         if case_id is None:
             findings.extend(self._check_orphan_documents(documents_seen))
+        findings.extend(self._check_media_types())
         findings.extend(definition_findings)
         findings.extend(self._check_checkpoints(case_id))
         if case_id is None:
@@ -257,6 +260,8 @@ class AuditService:
             docs = body.get("documents", [])
             for d in docs if isinstance(docs, list) else []:
                 sha = str(d.get("sha256", "")) if isinstance(d, dict) else ""
+                if isinstance(d, dict) and is_digest(sha):
+                    self._media_named.setdefault(sha, set()).add(media_type_for(str(d.get("name", ""))))
                 if sha not in documents_seen and is_digest(sha):
                     wanted.add(sha)
         if not wanted:
@@ -361,6 +366,33 @@ class AuditService:
         fields = body.get("fields")
         if isinstance(fields, dict):
             chain.attributes = wf.attributes_after(chain.attributes, fields)
+
+    def _check_media_types(self) -> list[Finding]:
+        """Each document's recorded media type is the one a name it was attached under implies (the
+        first attachment of given bytes decides it): a changed type is a finding of the document row."""
+        named = self._media_named
+        findings: list[Finding] = []
+        digests = sorted(named)
+        for start in range(0, len(digests), 2000):
+            part = digests[start : start + 2000]
+            try:
+                recorded = self.documents.media_types(part)
+            except (DecisionsError, OSError):
+                return findings  # the rows' other findings say what is wrong
+            for sha in part:
+                media = recorded.get(sha)
+                if media is not None and media not in named[sha]:
+                    findings.append(
+                        Finding(
+                            "documents",
+                            None,
+                            "document",
+                            f"document {sha[:12]}…: its media type {shown(media)} is not the type of any name it was "
+                            f"attached under ({', '.join(sorted(named[sha]))})",
+                            f"documents[{sha}].media_type",
+                        )
+                    )
+        return findings
 
     def _document_problem(
         self, sha: str, recorded: Any = _UNPARSED, inspected: tuple[str | None, int | None] | None = None
@@ -781,7 +813,9 @@ def people_findings(people: PeopleStore, hash_: Hasher) -> list[Finding]:
             bad("sequence", f"expected entry #{expected}, found #{e.seq}: an entry was deleted or reordered")
         if e.prev_hash != prev:
             bad("link", "prev_hash does not match the previous entry's hash: the chain is broken here")
-        if chain_hash(hash_, e.prev_hash, e.body.encode("utf-8")) != e.hash:
+        if not is_digest(e.prev_hash):
+            bad("link", "prev_hash is not a digest: the entry was edited")
+        elif chain_hash(hash_, e.prev_hash, e.body.encode("utf-8", "surrogateescape")) != e.hash:
             bad("hash", "the entry's hash does not match its content: the entry was edited")
         expected, prev = e.seq + 1, e.hash
         body = parse_if_canonical(e.body)
@@ -807,7 +841,7 @@ def people_findings(people: PeopleStore, hash_: Hasher) -> list[Finding]:
                     f"person {pid}: stored {stored.get(pid)} differs from the history ({state.people.get(pid)})",
                 )
             )
-    if set(people.units()) != set(state.units):
+    if dict(people.units()) != state.units:  # each unit with the time it was added
         out.append(Finding(PEOPLE_CHAIN, None, "projection", "the units table differs from the history"))
     if {d.seq: d for d in people.delegations()} != state.delegations:
         out.append(Finding(PEOPLE_CHAIN, None, "projection", "the delegations table differs from the history"))

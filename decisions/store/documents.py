@@ -245,6 +245,20 @@ class DatabaseDocuments:
             row = conn.execute(_ROW, {"sha256": digest}).first()
         return None if row is None else str(row.media_type)
 
+    def media_types(self, sha256s: Sequence[str]) -> dict[str, str]:
+        """The media type recorded for each of ``sha256s`` that has a row, in one read transaction."""
+        wanted = sorted({_digest_of(s) for s in sha256s})
+        found: dict[str, str] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(_DOCUMENTS.c.sha256, _DOCUMENTS.c.media_type).where(
+                        _DOCUMENTS.c.sha256.in_(wanted[start : start + 500])
+                    )
+                )
+                found.update({str(sha): str(media) for sha, media in rows})
+        return found
+
 
 # -- moving an earlier version's file store in ------------------------------------------------------
 

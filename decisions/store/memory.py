@@ -388,6 +388,10 @@ class MemoryDocuments:
         with self._repository._lock:
             return self._repository._media.get(sha256)
 
+    def media_types(self, sha256s: Sequence[str]) -> dict[str, str]:
+        with self._repository._lock:
+            return {s: self._repository._media[s] for s in sha256s if s in self._repository._media}
+
     def check(self, sha256: str) -> str | None:
         data = self._stored(sha256)
         if data is None:
