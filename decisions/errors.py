@@ -58,7 +58,25 @@ def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
 
 
 class DecisionsError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    An error made with ``zh=`` and ``en=`` carries its message in both languages as data, so the edge
+    shows the one asked for (`in_language`); ``str()`` is both, Chinese first. An error made with one
+    message keeps that message in every language."""
+
+    def __init__(self, message: str = "", *args: object, zh: str = "", en: str = "") -> None:
+        self.zh, self.en = zh, en
+        if not message and zh and en:
+            message = f"{zh} / {en}"
+        super().__init__(message, *args)
+
+    def in_language(self, lang: str) -> str:
+        """The message in ``zh``, ``en`` or ``both``."""
+        if lang == "zh" and self.zh:
+            return self.zh
+        if lang == "en" and self.en:
+            return self.en
+        return str(self)
 
 
 @dataclass(frozen=True, order=True)

@@ -960,9 +960,8 @@ REFUSALS = [
     Refusal(
         "future-date",
         (*LAUNCH_OK, "--on", "2099-01-01"),
-        3,
-        ("[service.future_date]", "2099-01-01", "in the future"),
-        one_line=False,
+        2,
+        ("[service.future_date]", "2099-01-01", "in the future", "YYYY-MM-DD"),
     ),
     Refusal(
         "before-previous-event",
@@ -1164,7 +1163,7 @@ class WroteSomething(Exception):
     [
         (("--as", "李明", "--set", "organiser_unit=县交通运输局"), 3, "[engine.role]"),
         (("--as", "王县长"), 3, "[engine.field.organiser_unit]"),
-        (("--as", "王县长", "--set", "organiser_unit=县交通运输局", "--on", "2099-01-01"), 3, "[service.future_date]"),
+        (("--as", "王县长", "--set", "organiser_unit=县交通运输局", "--on", "2099-01-01"), 2, "[service.future_date]"),
         (("--as", "王县长", "--set", "organiser_unit=县交通运输局", "--on", "2025-03-01"), 3, "[engine.date_order]"),
         (("--as", "王县长", "--set", "organiser_unit=县交通运输局", "--expect-version", "0"), 5, "nothing was written"),
     ],
