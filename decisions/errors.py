@@ -39,6 +39,7 @@ __all__ = [
     "TransientStoreError",
     "Unmet",
     "UsageError",
+    "cited",
     "shown",
 ]
 
@@ -55,6 +56,31 @@ def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
         return repr(text)
     tail = limit // 3  # the end of a long path or id says as much as its start
     return f"{text[: limit - tail] + '…' + text[-tail:]!r}（共 {len(text)} 字 / {len(text)} characters）"
+
+
+_UNVERIFIED = ("（出处未核实 / source not verified）", "（出处未核实）", " (source not verified)")
+
+
+def cited(citation: str, lang: str) -> str:
+    """A citation as printed in one language. Citations read ``《条例》第三十四条 (Art. 34)``: in Chinese the
+    English article in brackets goes (``第三十四条`` says it), in English it stays; so does the
+    unverified mark, in the language asked for."""
+    if lang == "both":
+        return citation
+    both, zh, en = _UNVERIFIED
+    citation = citation.replace(both, zh if lang == "zh" else en)
+    if lang != "zh":
+        return citation
+    out, i = [], 0
+    while (start := citation.find(" (Art", i)) >= 0:
+        depth, end = 0, start + 1
+        for end in range(start + 1, len(citation)):
+            depth += {"(": 1, ")": -1}.get(citation[end], 0)
+            if depth == 0:
+                break
+        out.append(citation[i:start])
+        i = end + 1
+    return "".join(out) + citation[i:]
 
 
 class DecisionsError(Exception):
@@ -155,9 +181,23 @@ class ActionRefused(DecisionsError):
         self.trigger = trigger
         self.state = state
         self.unmet: tuple[Unmet, ...] = tuple(unmet)
+        self.shown_as: tuple[str, str] | None = None
+        """The action and state as a screen names them in Chinese (set by the edge that knows the labels)."""
         lines = [f"操作被拒绝 / action refused: {trigger} (state 状态: {state})"]
         lines += [f"  - {u}" for u in self.unmet]
         super().__init__("\n".join(lines))
+
+    def in_language(self, lang: str) -> str:
+        if lang == "zh":
+            trigger, state = self.shown_as or (self.trigger, self.state)
+            lines = [f"操作被拒绝：{trigger}（状态：{state}）"]
+            lines += [f"  - [{u.rule_id}] {u.message_zh}（{cited(u.citation, 'zh')}）" for u in self.unmet]
+        elif lang == "en":
+            lines = [f"action refused: {self.trigger} (state: {self.state})"]
+            lines += [f"  - [{u.rule_id}] {u.message_en} ({cited(u.citation, 'en')})" for u in self.unmet]
+        else:
+            return str(self)
+        return "\n".join(lines)
 
 
 class UsageError(DecisionsError):

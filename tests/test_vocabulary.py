@@ -57,6 +57,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/cli/cases.py", "reason"): "a key of `catalogue show --json` (the version's adjustment reason)",
     ("decisions/cli/cases.py", "planned_by"): "a key of `inbox --json`'s late catalogue items (the item's due date)",
     ("decisions/service/office.py", "head"): "a key of the built-in views type's entries (the presiding member)",
+    ("decisions/cli/labels.py", "head"): "a key of the built-in views type's entries (the presiding member)",
     ("decisions/workflow/case_ids.py", "year"): "the id pattern's own placeholder {year} (the start date's year)",
 }
 """Literals that equal a workflow's name by coincidence, by module: each says what it is instead."""

@@ -22,7 +22,12 @@ console = Console(soft_wrap=True, highlight=False)
 def init(
     db: DbOption = None,
     config: ConfigOption = None,
-    hash_algorithm: Annotated[str, typer.Option("--hash", help="sha256 (default) or sm3 (GB/T 32905)")] = "sha256",
+    hash_algorithm: Annotated[
+        str,
+        typer.Option(
+            "--hash", help="哈希算法：sha256（默认）或 sm3（GB/T 32905）/ sha256 (default) or sm3 (GB/T 32905)"
+        ),
+    ] = "sha256",
 ) -> None:
     """创建或迁移数据库并登记现行定义 / create or migrate the database and register the definitions."""
     from decisions.audit import available_algorithms
@@ -44,9 +49,9 @@ def init(
 
 @audit_app.command("verify")
 def verify(
-    case_id: Annotated[str | None, typer.Argument(help="one decision (default: all)")] = None,
+    case_id: Annotated[str | None, typer.Argument(help="一个事项（默认：全部）/ one decision (default: all)")] = None,
     since_checkpoint: Annotated[
-        Path | None, typer.Option("--since-checkpoint", help="an earlier checkpoint file")
+        Path | None, typer.Option("--since-checkpoint", help="此前的检查点文件 / an earlier checkpoint file")
     ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -96,7 +101,7 @@ def verify(
 
 @audit_app.command("replay")
 def replay(
-    case_id: Annotated[str, typer.Argument(help="the decision to replay")],
+    case_id: Annotated[str, typer.Argument(help="要回放的事项编号 / the decision to replay")],
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -148,7 +153,9 @@ def replay(
 
 @audit_app.command("checkpoint")
 def checkpoint(
-    out: Annotated[Path | None, typer.Option("--out", help="write the checkpoint file here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="检查点文件写入此处 / write the checkpoint file here")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:

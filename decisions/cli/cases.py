@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,8 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
-from decisions.errors import Unmet
+from decisions.cli.common import LANG, ConfigOption, DbOption, JsonOption, label
+from decisions.cli.labels import Words
+from decisions.errors import ActionRefused, Unmet
 from decisions.model import Document, Text
 
 if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
@@ -22,28 +25,47 @@ if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
 console = Console(soft_wrap=True, highlight=False)
 
 AsOption = Annotated[
-    str | None, typer.Option("--as", envvar="DECISIONS_USER", help="操作人 / who acts (or DECISIONS_USER)")
+    str | None,
+    typer.Option(
+        "--as", envvar="DECISIONS_USER", help="操作人姓名（或环境变量 DECISIONS_USER）/ who acts (or DECISIONS_USER)"
+    ),
 ]
 OnOption = Annotated[
-    str | None, typer.Option("--on", help="发生日期 / the day it happened, YYYY-MM-DD (default: today)")
+    str | None,
+    typer.Option(
+        "--on",
+        help="发生日期，YYYY-MM-DD（也可写 2025/10/20、2025年10月20日；默认：今天）/ the day it happened, YYYY-MM-DD (default: today)",
+    ),
 ]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="字段 / a field: name=value (repeatable)")]
-AttachOption = Annotated[list[str] | None, typer.Option("--attach", help="附件 / a document: KIND=PATH (repeatable)")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="字段：名称=值（名称可用中文标签；可重复）/ a field: name=value (repeatable)"),
+]
+AttachOption = Annotated[
+    list[str] | None, typer.Option("--attach", help="附件：类型=文件路径（可重复）/ a document: KIND=PATH (repeatable)")
+]
 
 user_app = typer.Typer(help="人员与角色 / people and their roles.", no_args_is_help=True)
 catalogue_app = typer.Typer(help="年度决策事项目录 / the annual catalogue.", no_args_is_help=True)
 
 
 def _table_console() -> Console:
-    """Tables at terminal width on a terminal; unclipped (wide) when piped or written to a file."""
+    """Tables at terminal width on a terminal or at ``$COLUMNS`` when set (each column folds to fit 80);
+    unclipped (wide) when piped or written to a file without it."""
+    import os
     import sys
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240)
 
 
 def h(zh: str, en: str) -> str:
     """A fixed heading in the language chosen with --lang."""
     return label(Text(zh, en))
+
+
+def _heading(zh: str, en: str) -> str:
+    """A table heading or cell word: ``中文 English`` in both languages (narrow), else one."""
+    return zh if LANG.value == "zh" else en if LANG.value == "en" else f"{zh} {en}"
 
 
 def _office(db: str | None, config: Path | None) -> Office:
@@ -79,7 +101,7 @@ def _unmet(u: Unmet) -> dict[str, Any]:
     }
 
 
-def _fired(fired: Fired, as_json: bool) -> None:
+def _fired(fired: Fired, as_json: bool, office: Office | None = None) -> None:
     r = fired.record
     if as_json:
         _dump(
@@ -99,15 +121,43 @@ def _fired(fired: Fired, as_json: bool) -> None:
             }
         )
         return
-    who = escape(f"{r.actor} [{r.role}]")
-    console.print(
-        f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {r.trigger}: {r.from_state} → [bold]{r.to_state}[/bold] ({r.on}, {who})"
-    )
+    w = Words.of(office, fired.case.workflow) if office is not None else Words(None, {})
+    if w.zh:
+        console.print(
+            f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {escape(w.action(r.trigger))}：{escape(w.state(r.from_state))}"
+            f" → [bold]{escape(w.state(r.to_state))}[/bold]（{r.on}，{escape(r.actor)}［{escape(w.role(r.role or ''))}］）"
+        )
+    else:
+        who = escape(f"{r.actor} [{r.role}]")
+        console.print(
+            f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {r.trigger}: {r.from_state} → [bold]{r.to_state}[/bold] ({r.on}, {who})"
+        )
     for d in r.documents:
-        console.print(f"   📎 {escape(document_line(d))}")
+        console.print(f"   📎 {escape(_document(w, d))}")
     waived = [x for x in fired.results if x.outcome.value == "waived"]
     for x in waived:
-        console.print(f"   ≈ {x.rule.id}: {label(x.rule.message)} — 理由 reason: {escape('; '.join(x.detail))}")
+        console.print(
+            f"   ≈ {x.rule.id}: {label(x.rule.message)} — {h('理由', 'reason')}: {escape('; '.join(x.detail))}"
+        )
+
+
+@contextmanager
+def _named(office: Office) -> Iterator[None]:
+    """A refusal raised inside names its action and state by their labels (in Chinese)."""
+    try:
+        yield
+    except ActionRefused as exc:
+        if LANG.value == "zh":
+            found = next((n for n, wf in office.definitions.workflows.items() if exc.state in wf.states), "")
+            w = Words.of(office, found)
+            exc.shown_as = (w.action(exc.trigger), w.state(exc.state))
+        raise
+
+
+def _document(w: Words, d: Document) -> str:
+    """A document as one line: kind, version, name and the start of its hash (the kind by its label in Chinese)."""
+    line = document_line(d)
+    return f"{w.document(d.kind)}{line[len(d.kind) :]}" if w.zh and line.startswith(d.kind) else line
 
 
 # -- people -------------------------------------------------------------------------------------
@@ -116,14 +166,16 @@ def _fired(fired: Fired, as_json: bool) -> None:
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="姓名 / name")],
-    role: Annotated[list[str], typer.Option("--role", help="角色 / role (repeatable)")],
+    role: Annotated[list[str], typer.Option("--role", help="角色（可重复）/ role (repeatable)")],
     unit: Annotated[str, typer.Option("--unit", help="单位 / unit")] = "",
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """添加人员 / add a person with roles."""
-    user = _office(db, config).users.add(name, role, unit)
-    console.print(f"[green]✓[/green] {escape(user.name)} ({', '.join(user.roles)}) {escape(user.unit)}")
+    office = _office(db, config)
+    user = office.users.add(name, role, unit)
+    roles = "、".join(label(office.users.roles[r]) for r in user.roles) if LANG.value == "zh" else ", ".join(user.roles)
+    console.print(f"[green]✓[/green] {escape(user.name)} ({roles}) {escape(user.unit)}")
 
 
 @user_app.command("list")
@@ -135,11 +187,13 @@ def user_list(db: DbOption = None, config: ConfigOption = None, as_json: JsonOpt
         _dump([{"name": u.name, "roles": list(u.roles), "unit": u.unit, "active": u.active} for u in users])
         return
     table = Table()
-    for col in ("姓名 name", "角色 roles", "单位 unit", "状态 status"):
-        table.add_column(col, overflow="fold")
+    for zh, en in (("姓名", "name"), ("角色", "roles"), ("单位", "unit"), ("状态", "status")):
+        table.add_column(_heading(zh, en), overflow="fold")
     for u in users:
-        roles = ", ".join(label(office.users.roles[r]) for r in u.roles)
-        table.add_row(u.name, roles, u.unit, "在用 active" if u.active else "已停用 deactivated")
+        roles = ("、" if LANG.value == "zh" else ", ").join(label(office.users.roles[r]) for r in u.roles)
+        table.add_row(
+            u.name, roles, u.unit, _heading("在用", "active") if u.active else _heading("已停用", "deactivated")
+        )
     _table_console().print(table)
 
 
@@ -147,7 +201,7 @@ def user_list(db: DbOption = None, config: ConfigOption = None, as_json: JsonOpt
 def user_deactivate(name: str, db: DbOption = None, config: ConfigOption = None) -> None:
     """停用人员（历史记录保留）/ deactivate a person (their history stays)."""
     user = _office(db, config).users.deactivate(name)
-    console.print(f"[yellow]✓[/yellow] {escape(user.name)} 已停用 / deactivated")
+    console.print(f"[yellow]✓[/yellow] {escape(user.name)} {h('已停用', 'deactivated')}")
 
 
 # -- decisions ----------------------------------------------------------------------------------
@@ -164,12 +218,18 @@ def _acting(
 
 
 IdOption = Annotated[
-    str | None, typer.Option("--id", help="编号 / id (default: the next id of the workflow's `case: id` pattern)")
+    str | None,
+    typer.Option(
+        "--id",
+        help="编号（默认：按流程编号规则取下一个）/ id (default: the next id of the workflow's `case: id` pattern)",
+    ),
 ]
 
 
 def start(
-    workflow: Annotated[str, typer.Argument(help="流程 / workflow (see `decisions workflow check`)")],
+    workflow: Annotated[
+        str, typer.Argument(help="流程名称（见 `decisions workflow check`）/ workflow (see `decisions workflow check`)")
+    ],
     as_: AsOption = None,
     set_: SetOption = None,
     attach: AttachOption = None,
@@ -181,7 +241,8 @@ def start(
 ) -> None:
     """开启一个事项（流程声明的首个操作）/ open a case of a workflow with its declared start action."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.start(workflow, as_ or "", fields, attachments, on, case_id), as_json)
+    with _named(office):
+        _fired(office.start(workflow, as_ or "", fields, attachments, on, case_id), as_json, office)
 
 
 def propose(
@@ -197,12 +258,15 @@ def propose(
     """提出重大行政决策建议 / propose a major decision (fields: title, category, source, ...): `decisions start`
     of the workflow whose cases implement catalogue items."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json)
+    with _named(office):
+        _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json, office)
 
 
 def act(
-    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
-    action: Annotated[str, typer.Argument(help="操作 / action (see `decisions show ID`)")],
+    case_id: Annotated[str, typer.Argument(help="事项编号 / case id")],
+    action: Annotated[
+        str, typer.Argument(help="操作名称（见 `decisions show 编号`）/ action (see `decisions show ID`)")
+    ],
     as_: AsOption = None,
     set_: SetOption = None,
     attach: AttachOption = None,
@@ -217,7 +281,8 @@ def act(
 ) -> None:
     """执行一项操作 / take an action on a decision or catalogue."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json)
+    with _named(office):
+        _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json, office)
 
 
 def _details_json(d: CaseDetails) -> dict[str, Any]:
@@ -276,55 +341,67 @@ def _details_json(d: CaseDetails) -> dict[str, Any]:
 
 
 def show(
-    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    case_id: Annotated[str, typer.Argument(help="事项编号 / case id")],
     as_: AsOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """查看决策事项：阶段、状态、记录、可执行与受阻的操作 / show a case and what can happen next."""
-    d = _office(db, config).show(case_id, as_)
+    office = _office(db, config)
+    d = office.show(case_id, as_)
     if as_json:
         _dump(_details_json(d))
         return
     c = d.view.case
+    w = Words.of(office, c.workflow)
+    colon = "：" if w.zh else ": "
     approval = " ✔ " + h("批准状态", "approval state") if d.approval else ""
+    state_id = "" if w.zh else f" ({c.state})"
     console.print(f"[bold]{escape(c.id)}[/bold] {escape(d.title)}")
     console.print(
-        f"{h('阶段', 'stage')}: {label(d.stage_label)} · {h('状态', 'state')}: [bold]{label(d.state_label)}[/bold] ({c.state}){approval}"
+        f"{h('阶段', 'stage')}{colon}{label(d.stage_label)} · {h('状态', 'state')}{colon}[bold]{label(d.state_label)}[/bold]{state_id}{approval}"
         f" · {h('版本', 'version')} {d.view.version} · {h('草案', 'draft')} v{c.draft_version}"
     )
     for name, value in c.attributes.items():
-        console.print(f"   {name}: {escape(describe(value))}")
+        console.print(f"   {escape(w.field(name))}{colon}{escape(w.value(name, value))}")
     for x in d.deadlines:
         flag = f"[red]{h('已逾期', 'OVERDUE')}[/red] " if x.overdue else ""
-        console.print(f"⏰ {flag}{label(x.label)}: {x.due}  [dim]{escape(x.basis)}[/dim]")
+        console.print(f"⏰ {flag}{label(x.label)}{colon}{x.due}  [dim]{escape(w.text(x.basis))}[/dim]")
     console.print(f"\n[bold]{h('记录', 'records')}[/bold]")
     for r in c.records:
-        console.print(f"   #{r.seq} {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger} → {r.to_state}")
+        console.print(
+            f"   #{r.seq} {r.on} {escape(r.actor)} \\[{escape(w.role(r.role or ''))}] {escape(w.action(r.trigger))}"
+            f" → {escape(w.state(r.to_state))}"
+        )
     who = f"({escape(d.actor)})" if d.actor else f"({h('任何角色', 'any role')})"
     console.print(f"\n[bold]{h('可执行', 'available')}[/bold] {who}")
     for o in d.options:
         if o.available:
-            needs = ", ".join([*o.requires_fields, *(f"📎{k}" for k in o.requires_documents)]) or "—"
-            console.print(f"   [green]▶[/green] {o.trigger}: {label(o.label)} → {o.dest}  [dim]needs: {needs}[/dim]")
+            wanted = [*map(w.field, o.requires_fields), *(f"📎{w.document(k)}" for k in o.requires_documents)]
+            needs = ("、" if w.zh else ", ").join(wanted) or "—"
+            console.print(
+                f"   [green]▶[/green] {o.trigger}{colon}{label(o.label)} → {escape(w.state(o.dest))}"
+                f"  [dim]{h('需要', 'needs')}{colon}{escape(needs)}[/dim]"
+            )
     console.print(f"[bold]{h('受阻', 'blocked')}[/bold]")
     for o in d.options:
         if not o.available:
-            console.print(f"   [red]■[/red] {o.trigger}: {label(o.label)}")
+            console.print(f"   [red]■[/red] {o.trigger}{colon}{label(o.label)}")
             for u in o.blocked:
                 text = escape(f"[{u.rule_id}] {label(Text(u.message_zh, u.message_en))}")
-                console.print(f"      - {text} [dim]({escape(u.citation)})[/dim]")
+                console.print(f"      - {text} [dim]({escape(w.citation(u.citation))})[/dim]")
 
 
 def history(
-    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    case_id: Annotated[str, typer.Argument(help="事项编号 / case id")],
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """历史记录 / the full history: who, role, what, when, with fields and documents."""
-    records = _office(db, config).history(case_id)
+    office = _office(db, config)
+    records = office.history(case_id)
     if as_json:
         _dump(
             [
@@ -347,32 +424,44 @@ def history(
             ]
         )
         return
+    w = Words.of(office, office.show(case_id).view.case.workflow) if records and LANG.value == "zh" else Words(None, {})
+    colon = "：" if w.zh else ": "
     for r in records:
         console.print(
-            f"[bold]#{r.seq}[/bold] {r.on} {escape(r.actor)} \\[{escape(r.role)}] {r.trigger}: {r.from_state} → {r.to_state}"
+            f"[bold]#{r.seq}[/bold] {r.on} {escape(r.actor)} \\[{escape(w.role(r.role or ''))}] {escape(w.action(r.trigger))}"
+            f"{colon}{escape(w.state(r.from_state))} → {escape(w.state(r.to_state))}"
         )
         for name, value in r.fields.items():
-            console.print(f"     {name}: {escape(describe(value))}")
+            console.print(f"     {escape(w.field(name))}{colon}{escape(w.value(name, value))}")
         for d in r.documents:
-            console.print(f"     📎 {escape(document_line(d))}")
+            console.print(f"     📎 {escape(_document(w, d))}")
 
 
 def list_cases(
-    workflow: Annotated[str | None, typer.Option("--workflow", help="major_decision or catalogue")] = None,
+    workflow: Annotated[
+        str | None,
+        typer.Option(
+            "--workflow", help="只列此流程的事项，如 major_decision / only this workflow's cases, e.g. major_decision"
+        ),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """列出全部事项 / list every case."""
-    rows = _office(db, config).list_cases(workflow)
+    office = _office(db, config)
+    rows = office.list_cases(workflow)
     if as_json:
         _dump([{"id": i, "workflow": w, "state": s, "title": t, "version": v} for i, w, s, t, v in rows])
         return
     table = Table()
-    for col in ("编号 id", "流程 workflow", "状态 state", "名称 title", "版本 version"):
-        table.add_column(col, overflow="fold")
-    for i, w, s, t, v in rows:
-        table.add_row(i, w, s, t, str(v))
+    for zh, en in (("编号", "id"), ("流程", "workflow"), ("状态", "state"), ("名称", "title"), ("版本", "version")):
+        table.add_column(_heading(zh, en), overflow="fold")
+    for i, wf, s, t, v in rows:
+        if LANG.value == "zh":
+            words = Words.of(office, wf)
+            wf, s = words.wf.label.zh if words.wf else wf, words.state(s)
+        table.add_row(i, wf, s, t, str(v))
     _table_console().print(table)
 
 
@@ -386,7 +475,8 @@ def inbox(
     as_json: JsonOption = False,
 ) -> None:
     """待办：可办理和等待条件的事项，期限与逾期 / tasks for a person, with due dates and overdue flags."""
-    box = _office(db, config).inbox(as_ or "", limit)
+    office = _office(db, config)
+    box = office.inbox(as_ or "", limit)
     if as_json:
         _dump(
             {
@@ -420,9 +510,16 @@ def inbox(
             }
         )
         return
-    console.print(
-        f"[bold]{escape(box.user)}[/bold] 的待办 / inbox ({', '.join(box.roles)}) · 逾期 overdue: {box.overdue}"
-    )
+    zh = LANG.value == "zh"
+    if zh:
+        roles = "、".join(label(office.users.roles[r]) for r in box.roles if r in office.users.roles)
+        console.print(f"[bold]{escape(box.user)}[/bold] 的待办（{roles}）· 逾期：{box.overdue}")
+    elif LANG.value == "en":
+        console.print(f"[bold]{escape(box.user)}[/bold]'s inbox ({', '.join(box.roles)}) · overdue: {box.overdue}")
+    else:
+        console.print(
+            f"[bold]{escape(box.user)}[/bold] 的待办 / inbox ({', '.join(box.roles)}) · 逾期 overdue: {box.overdue}"
+        )
     shown: set[str] = set()
     for t in box.tasks:
         if t.case_id not in shown:
@@ -430,15 +527,13 @@ def inbox(
             procedure = f" · {label(t.workflow_label)}" if t.workflow_label is not None else ""
             console.print(f"\n [bold]{escape(t.case_id)}[/bold] {escape(t.title)} · {label(t.state_label)}{procedure}")
             for d in t.deadlines:
-                left = (
-                    f", 剩余 {d.remaining_working_days} 个工作日 working days left"
-                    if d.remaining_working_days is not None
-                    else ""
-                )
+                days = d.remaining_working_days
+                left = "" if days is None else f", {label(Text(f'剩余 {days} 个工作日', f'{days} working days left'))}"
+                left = left if LANG.value != "both" or days is None else f", 剩余 {days} 个工作日 working days left"
                 flag = f"[red]{h('已逾期', 'OVERDUE')}[/red] " if d.overdue else ""
-                console.print(f"   ⏰ {flag}{label(d.label)}: {d.due}{left}")
+                console.print(f"   ⏰ {flag}{label(d.label)}{'：' if LANG.value == 'zh' else ': '}{d.due}{left}")
         mark = "[green]▶[/green]" if t.option.available else "[yellow]…[/yellow]"
-        console.print(f"   {mark} {t.option.trigger}: {label(t.option.label)}")
+        console.print(f"   {mark} {t.option.trigger}{'：' if LANG.value == 'zh' else ': '}{label(t.option.label)}")
         for u in t.option.blocked:
             console.print(f"      … {escape(f'[{u.rule_id}]')} {escape(label(Text(u.message_zh, u.message_en)))}")
     for c, i, n, p in box.late_items:
@@ -467,13 +562,16 @@ def catalogue_open(
 
     `decisions start` of the catalogue workflow, with its year field set to YEAR."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.open_catalogue(year, as_ or "", fields, attachments, on), as_json)
+    with _named(office):
+        _fired(office.open_catalogue(year, as_ or "", fields, attachments, on), as_json, office)
 
 
 @catalogue_app.command("show")
 def catalogue_show(
     year: Annotated[int, typer.Argument(help="年度 / year")],
-    version: Annotated[int | None, typer.Option("--version", help="版本 / version (default: latest)")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="版本（默认：最新）/ version (default: latest)")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -495,13 +593,15 @@ def catalogue_show(
             }
         )
         return
-    published = f"已公布 published {v.published_on}" if v.published_on else "未公布 not published"
+    on = v.published_on
+    published = label(Text(f"已公布 {on}", f"published {on}")) if on else _heading("未公布", "not published")
+    title = Text(f"{year} 年度重大行政决策事项目录 第 {v.version} 版", f"catalogue version {v.version}")
+    versions = Text(f"各版本 {all_versions}", f"versions {all_versions}")
     console.print(
-        f"[bold]{year} 年度重大行政决策事项目录 第 {v.version} 版 / catalogue version {v.version}[/bold] "
-        f"({v.on}, {published}; versions {all_versions})"
+        f"[bold]{label(title)}[/bold] ({v.on}, {published}; {label(versions) if LANG.value != 'both' else f'versions {all_versions}'})"
     )
     if v.reason:
-        console.print(f"调整理由 / adjustment reason: {escape(v.reason)}")
+        console.print(f"{h('调整理由', 'adjustment reason')}: {escape(v.reason)}")
     table = Table()
     columns = office.catalogue_columns(year)  # the item's id, its name, then the declared columns
     for _, heading in columns:
@@ -536,13 +636,13 @@ def catalogue_diff(
         )
         return
     marks = {
-        "added": "[green]+ 新增 added[/green]",
-        "removed": "[red]- 删除 removed[/red]",
-        "changed": "[yellow]~ 变更 changed[/yellow]",
+        "added": f"[green]+ {_heading('新增', 'added')}[/green]",
+        "removed": f"[red]- {_heading('删除', 'removed')}[/red]",
+        "changed": f"[yellow]~ {_heading('变更', 'changed')}[/yellow]",
     }
     for c in changes:
         console.print(f"{marks[c.kind]} {escape(c.item)}")
         for f, x, y in c.changes:
             console.print(f"      {f}: {escape(describe(x))} → {escape(describe(y))}")
     if not changes:
-        console.print("两版相同 / no differences")
+        console.print(h("两版相同", "no differences"))

@@ -22,7 +22,7 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="部署配置文件 / deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)",
+        help="部署配置文件（默认：$DECISIONS_CONFIG、./decisions.yaml、随包配置）/ deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)",
     ),
 ]
 
@@ -56,9 +56,12 @@ def _print_report(report: CheckReport, console: Console) -> None:
 
 @workflow_app.command("check")
 def check(
-    paths: Annotated[list[Path] | None, typer.Argument(help="files or directories (default: the deployment)")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="文件或目录（默认：部署配置中的全部）/ files or directories (default: the deployment)"),
+    ] = None,
     config: ConfigOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 / machine-readable output")] = False,
 ) -> None:
     """检查流程、规则包和日历文件 / check workflow, rule-pack and calendar files; non-zero exit on any problem."""
     report = _service(config).check(paths or [])
@@ -88,8 +91,10 @@ def check(
 
 @workflow_app.command("diagram")
 def diagram(
-    name: Annotated[str, typer.Argument(help="workflow name, e.g. major_decision")],
-    fmt: Annotated[DiagramFormat, typer.Option("--format", help="mermaid or dot")] = DiagramFormat.mermaid,
+    name: Annotated[str, typer.Argument(help="流程名称，如 major_decision / workflow name, e.g. major_decision")],
+    fmt: Annotated[
+        DiagramFormat, typer.Option("--format", help="格式：mermaid 或 dot / mermaid or dot")
+    ] = DiagramFormat.mermaid,
     config: ConfigOption = None,
 ) -> None:
     """打印流程图 / print the workflow as Mermaid or Graphviz DOT, gated edges labelled by their rule."""

@@ -236,14 +236,23 @@ def parse_assignments(pairs: Iterable[str], what: str = "--set") -> dict[str, st
 
 
 def parse_fields(wf: WorkflowDef, t: TransitionDef, raw: Mapping[str, str]) -> dict[str, Any]:
-    """Typed fields for transition ``t``; names it does not take are refused, listing those it does."""
+    """Typed fields for transition ``t``, each named by its name or by its Chinese label (what
+    ``show --lang zh`` prints); names it does not take are refused, listing those it does."""
     accepted = t.all_fields
+    by_label = {wf.fields[n].label.zh: n for n in accepted if n in wf.fields}
     fields: dict[str, Any] = {}
-    for name, text in raw.items():
+    for given, text in raw.items():
+        name = given if given in accepted else by_label.get(given, given)
         if name not in accepted:
-            hint = ", ".join(accepted) or "—"
+            takes = "、".join(f"{wf.fields[n].label.zh}（{n}）" for n in accepted if n in wf.fields) or "—"
             raise UsageError(
-                f"操作 {t.trigger} 不接受字段 {shown(name)} / {t.trigger} does not take field {shown(name)} (takes: {hint})"
+                zh=f"操作 {t.trigger} 不接受字段 {shown(given)}（可填：{takes}）",
+                en=f"{t.trigger} does not take field {shown(given)} (takes: {', '.join(accepted) or '—'})",
+            )
+        if name in fields:
+            raise UsageError(
+                zh=f"字段 {shown(name)} 给了两次（名称与标签）",
+                en=f"field {shown(name)} given twice (by name and by label)",
             )
         fields[name] = parse_value(wf.fields[name], text)
     return fields
