@@ -19,6 +19,7 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,9 +63,9 @@ _UNVERIFIED = ("（出处未核实 / source not verified）", "（出处未核�
 
 
 def cited(citation: str, lang: str) -> str:
-    """A citation as printed in one language. Citations read ``《条例》第三十四条 (Art. 34)``: in Chinese the
-    English article in brackets goes (``第三十四条`` says it), in English it stays; so does the
-    unverified mark, in the language asked for."""
+    """A citation as printed in one language. Citations read ``《条例》第三十四条 (Art. 34)``: in Chinese each
+    English gloss in brackets goes (``第三十四条`` says it; ``(off-catalogue provisions (article to be
+    verified))`` too), in English it stays; so does the unverified mark, in the language asked for."""
     if lang == "both":
         return citation
     both, zh, en = _UNVERIFIED
@@ -72,15 +73,19 @@ def cited(citation: str, lang: str) -> str:
     if lang != "zh":
         return citation
     out, i = [], 0
-    while (start := citation.find(" (Art", i)) >= 0:
-        depth, end = 0, start + 1
+    while (start := citation.find(" (", i)) >= 0:
+        depth, end = 0, len(citation) - 1
         for end in range(start + 1, len(citation)):
             depth += {"(": 1, ")": -1}.get(citation[end], 0)
             if depth == 0:
                 break
-        out.append(citation[i:start])
+        gloss = citation[start : end + 1]
+        out.append(citation[i:start] + (gloss if _HAN.search(gloss) or depth else ""))
         i = end + 1
     return "".join(out) + citation[i:]
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 class DecisionsError(Exception):

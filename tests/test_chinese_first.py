@@ -277,3 +277,16 @@ def test_a_field_may_be_named_by_its_chinese_label(office: Path, definitions: De
     assert done.code == 0, done.err
     history = decisions(office, "history", "D-2025-002", "--json")
     assert '"reason": "材料不全"' in history.out
+
+
+def test_the_audit_in_chinese_verifies_and_replays_in_chinese(office: Path, definitions: Definitions) -> None:
+    verified = decisions(office, "--lang", "zh", "audit", "verify")
+    assert verified.code == 0 and "已校验：" in verified.out and "历史完整，未发现篡改" in verified.out
+    assert not re.search(r"[A-Za-z]{3,}", verified.out.replace("sha256", "")), verified.out
+    replayed = decisions(office, "--lang", "zh", "audit", "replay", "D-2025-002")
+    wf = definitions.workflow("major_decision")
+    assert replayed.code == 0 and "一致" in replayed.out and "consistent" not in replayed.out
+    assert f"［{wf.roles['organiser'].label.zh}］" in replayed.out and "[organiser]" not in replayed.out
+    assert "通过" in replayed.out and "passed" not in replayed.out and "not_applicable" not in replayed.out
+    assert "Art." not in replayed.out and "article to be verified" not in replayed.out
+    assert wf.states["legality_submitted"].label.zh in replayed.out and " legality_submitted" not in replayed.out

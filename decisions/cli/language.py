@@ -180,15 +180,19 @@ def _value_problem(message: str) -> str:
 
 def show_usage_error(exc: Any, lang: str) -> int:
     """Print a click usage error as Typer would, in ``lang``; return its exit code (2)."""
-    if type(exc).__name__ == "NoArgsIsHelpError":
-        print(exc.ctx.get_help())
-        return 0
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed as the error was made
+        return int(exc.exit_code)
+    ctx = getattr(exc, "ctx", None)
+    if lang == "zh" and ctx is not None and getattr(exc, "message", "") == "Missing command.":
+        text = ctx.get_help()  # Typer's rich help prints itself and returns nothing
+        if text:
+            print(text)
+        return int(exc.exit_code)
     if lang != "zh":
         from typer import rich_utils
 
         rich_utils.rich_format_error(exc)
         return int(exc.exit_code)
-    ctx = getattr(exc, "ctx", None)
     if ctx is not None:
         print(ctx.get_usage(), file=sys.stderr)
         print(f"帮助：{ctx.command_path} --help", file=sys.stderr)

@@ -67,11 +67,11 @@ def parse_date(text: str, what: str = "date") -> date:
 
 def _clean(text: str, name: str, limit: int, multiline: bool) -> str:
     if len(text) > limit:
-        raise UsageError(f"内容过长 / {name} is longer than {limit} characters")
+        raise UsageError(zh=f"{name}：内容过长（不超过 {limit} 字）", en=f"{name} is longer than {limit} characters")
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text or "\t" in text)):
-        raise UsageError(f"含有控制字符 / {name} contains control characters")
+        raise UsageError(zh=f"{name}：含有控制字符", en=f"{name} contains control characters")
     if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise UsageError(f"含有无效字符 / {name} contains invalid (surrogate) characters")
+        raise UsageError(zh=f"{name}：含有无效字符", en=f"{name} contains invalid (surrogate) characters")
     return text.strip()
 
 
@@ -157,11 +157,13 @@ def _views(text: str, fdef: FieldDef) -> list[dict[str, Any]]:
         bits = [b.strip() for b in part.split(":")]
         if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2] != "head") or not bits[0]:
             raise UsageError(
-                f"{fdef.name}: 每项应为 成员:意见[:head] / each view is member:position[:head], got {shown(part)}"
+                zh=f"{fdef.name}：每项应写作 成员:意见[:head]，而非 {shown(part)}",
+                en=f"{fdef.name}: each view is member:position[:head], got {shown(part)}",
             )
         if bits[1] not in fdef.values:
             raise UsageError(
-                f"{fdef.name}: 意见应为 {', '.join(fdef.values)} / position must be one of them: {shown(bits[1])}"
+                zh=f"{fdef.name}：意见应为 {'、'.join(fdef.values)} 之一，而非 {shown(bits[1])}",
+                en=f"{fdef.name}: position must be one of {', '.join(fdef.values)}: {shown(bits[1])}",
             )
         member = unicodedata.normalize("NFC", _clean(bits[0], fdef.name, MAX_STRING, False))
         view: dict[str, Any] = {"member": member, "position": bits[1]}
@@ -263,20 +265,36 @@ def read_attachment(spec: str) -> tuple[str, bytes, str]:
     kind, sep, path_text = spec.partition("=")
     kind = kind.strip()
     if not sep or not kind or not path_text:
-        raise UsageError(f"--attach 应为 类型=文件路径 / --attach expects KIND=PATH, got {shown(spec)}")
+        raise UsageError(
+            zh=f"--attach 应写作 类型=文件路径，而非 {shown(spec)}", en=f"--attach expects KIND=PATH, got {shown(spec)}"
+        )
     path = Path(path_text)
     try:
         if not path.is_file():
-            raise UsageError(f"附件不存在或不是普通文件 / attachment is not a regular file: {shown(path_text, 160)}")
+            raise UsageError(
+                zh=f"附件不存在或不是普通文件：{shown(path_text, 160)}",
+                en=f"attachment is not a regular file: {shown(path_text, 160)}",
+            )
         size = path.stat().st_size
         if size == 0:
-            raise UsageError(f"附件为空 / attachment is empty: {shown(path_text, 160)}")
+            raise UsageError(
+                zh=f"附件为空：{shown(path_text, 160)}", en=f"attachment is empty: {shown(path_text, 160)}"
+            )
         if size > MAX_DOCUMENT_BYTES:
-            raise UsageError(f"附件过大 / attachment exceeds {MAX_DOCUMENT_BYTES} bytes: {shown(path_text, 160)}")
+            raise UsageError(
+                zh=f"附件过大（不超过 {MAX_DOCUMENT_BYTES} 字节）：{shown(path_text, 160)}",
+                en=f"attachment exceeds {MAX_DOCUMENT_BYTES} bytes: {shown(path_text, 160)}",
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"附件无法读取 / cannot read attachment {shown(path_text, 160)}: {exc.strerror}") from exc
+        raise UsageError(
+            zh=f"附件无法读取：{shown(path_text, 160)}（{exc.strerror}）",
+            en=f"cannot read attachment {shown(path_text, 160)}: {exc.strerror}",
+        ) from exc
     except ValueError as exc:  # e.g. an embedded NUL in the path
-        raise UsageError(f"附件路径无效 / invalid attachment path: {shown(path_text, 160)} ({exc})") from exc
+        raise UsageError(
+            zh=f"附件路径无效：{shown(path_text, 160)}（{exc}）",
+            en=f"invalid attachment path: {shown(path_text, 160)} ({exc})",
+        ) from exc
     name = _clean(path.name, "file name", MAX_STRING, False) or "attachment"
     return kind, data, name
