@@ -229,9 +229,10 @@ def parse_assignments(pairs: Iterable[str], what: str = "--set") -> dict[str, st
                 zh=f"{what} 应写作 名称=值，而非 {shown(pair)}", en=f"{what} expects name=value, got {shown(pair)}"
             )
         if name in out:
+            named = name if name.isidentifier() and name.isascii() else shown(name)
             raise UsageError(
-                zh=f"{what} {shown(name)} 给了两次（名称按 Unicode NFC 规范化后比较）",
-                en=f"{what} {shown(name)} given twice (names are compared after Unicode NFC normalisation)",
+                zh=f"{what} {named} 给了两次（名称按 Unicode NFC 规范化后比较）",
+                en=f"{what} {named} given twice (names are compared after Unicode NFC normalisation)",
             )
         out[name] = value
     return out
