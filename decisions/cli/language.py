@@ -33,10 +33,11 @@ METAVARS: dict[str, tuple[str, str]] = {
     "workflow": ("流程", "WORKFLOW"),
     "lang": ("语言", "zh|en|both"),
     "out": ("文件", "FILE"),
+    "hash_algorithm": ("算法", "sha256|sm3"),
     "files": ("文件", "FILE"),
 }
 BY_TYPE = {"<int": ("整数", "N"), "<path": ("路径", "PATH"), "<float": ("数值", "NUMBER")}
-TEXT = ("文字", "TEXT")
+TEXT = ("文字", "VALUE")
 RICH_ZH = {
     "ARGUMENTS_PANEL_TITLE": "参数",
     "OPTIONS_PANEL_TITLE": "选项",
@@ -79,8 +80,12 @@ def pick(text: str | None, lang: str) -> str | None:
 def _metavar(param: Any, ctx: Any, lang: str) -> str:
     if getattr(param, "is_flag", False):
         return ""
-    typed = str(param.display_type(ctx))  # <int>, <int range>, <path>, <str> ...
-    by_type = next((names for prefix, names in BY_TYPE.items() if typed.startswith(prefix)), TEXT)
+    typed = str(param.display_type(ctx))  # <int>, <int range>, <path>, <str>, <mermaid|dot> ...
+    choices = typed.strip("<>") if "|" in typed else ""
+    by_type = next(
+        (names for prefix, names in BY_TYPE.items() if typed.startswith(prefix)),
+        (choices, choices) if choices else TEXT,
+    )
     zh, en = METAVARS.get(param.name or "") or by_type
     return zh if lang == "zh" else en
 
