@@ -43,6 +43,7 @@ class _Player:
         self.count = 0
         self.cases: dict[str, str] = {}
         self.printed = False
+        self.admin: str | None = None  # the people administrator, once one is added (they add the rest)
 
     def say(self, line: str) -> None:
         self._say(line)
@@ -113,11 +114,27 @@ class _Player:
             f"{verdict.zh} / {verdict.en}"
         )
 
+    def add_person(self, p: Person) -> None:
+        """Add ``p`` as the people administrator would: the first administrator adds themselves (and
+        their unit), then adds every unit and person after them; before one exists, people are added
+        by the system (a script)."""
+        users = self.office.users
+        if self.admin is None and p.admin:
+            users.add(p.name, list(p.roles), "", admin=True)
+            self.admin = p.name
+            if p.unit:
+                users.add_unit(p.unit, by=self.admin)
+                users.set_unit(p.name, p.unit, by=self.admin)
+            return
+        if self.admin is not None and p.unit and p.unit not in users.units():
+            users.add_unit(p.unit, by=self.admin)
+        users.add(p.name, list(p.roles), p.unit, admin=p.admin, by=self.admin)
+
     def play(self, scenario: Scenario) -> None:
         if scenario.heading is not None:
             self.heading(scenario.heading)
         for p in scenario.people:
-            self.office.users.add(p.name, list(p.roles), p.unit)
+            self.add_person(p)
             self.say(f"  {p.name}  {', '.join(p.roles)}  {p.unit}")
         for step in scenario.steps:
             if step.kind == "heading" and step.text is not None:

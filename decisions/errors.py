@@ -23,6 +23,7 @@ exit codes and HTTP status in exactly one place; nothing below that edge prints 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -51,6 +52,7 @@ __all__ = [
     "Unmet",
     "UsageError",
     "ValueHint",
+    "cited",
     "shown",
 ]
 
@@ -69,8 +71,55 @@ def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
     return f"{text[: limit - tail] + '…' + text[-tail:]!r}（共 {len(text)} 字 / {len(text)} characters）"
 
 
+_UNVERIFIED = ("（出处未核实 / source not verified）", "（出处未核实）", " (source not verified)")
+
+
+def cited(citation: str, lang: str) -> str:
+    """A citation as printed in one language. Citations read ``《条例》第三十四条 (Art. 34)``: in Chinese each
+    English gloss in brackets goes (``第三十四条`` says it; ``(off-catalogue provisions (article to be
+    verified))`` too), in English it stays; so does the unverified mark, in the language asked for."""
+    if lang == "both":
+        return citation
+    both, zh, en = _UNVERIFIED
+    citation = citation.replace(both, zh if lang == "zh" else en)
+    if lang != "zh":
+        return citation
+    out, i = [], 0
+    while (start := citation.find(" (", i)) >= 0:
+        depth, end = 0, len(citation) - 1
+        for end in range(start + 1, len(citation)):
+            depth += {"(": 1, ")": -1}.get(citation[end], 0)
+            if depth == 0:
+                break
+        gloss = citation[start : end + 1]
+        out.append(citation[i:start] + (gloss if _HAN.search(gloss) or depth else ""))
+        i = end + 1
+    return "".join(out) + citation[i:]
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
 class DecisionsError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    An error made with ``zh=`` and ``en=`` carries its message in both languages as data, so the edge
+    shows the one asked for (`in_language`); ``str()`` is both, Chinese first. An error made with one
+    message keeps that message in every language."""
+
+    def __init__(self, message: str = "", *args: object, zh: str = "", en: str = "") -> None:
+        self.zh, self.en = zh, en
+        if not message and zh and en:
+            message = f"{zh} / {en}"
+        super().__init__(message, *args)
+
+    def in_language(self, lang: str) -> str:
+        """The message in ``zh``, ``en`` or ``both``."""
+        if lang == "zh" and self.zh:
+            return self.zh
+        if lang == "en" and self.en:
+            return self.en
+        return str(self)
 
 
 @dataclass(frozen=True, order=True)
@@ -253,9 +302,23 @@ class ActionRefused(DecisionsError):
         self.trigger = trigger
         self.state = state
         self.unmet: tuple[Unmet, ...] = tuple(unmet)
+        self.shown_as: tuple[str, str] | None = None
+        """The action and state as a screen names them in Chinese (set by the edge that knows the labels)."""
         lines = [f"操作被拒绝 / action refused: {trigger} (state 状态: {state})"]
         lines += [f"  - {u}" for u in self.unmet]
         super().__init__("\n".join(lines))
+
+    def in_language(self, lang: str) -> str:
+        if lang == "zh":
+            trigger, state = self.shown_as or (self.trigger, self.state)
+            lines = [f"操作被拒绝：{trigger}（状态：{state}）"]
+            lines += [f"  - [{u.rule_id}] {u.message_zh}（{cited(u.citation, 'zh')}）" for u in self.unmet]
+        elif lang == "en":
+            lines = [f"action refused: {self.trigger} (state: {self.state})"]
+            lines += [f"  - [{u.rule_id}] {u.message_en} ({cited(u.citation, 'en')})" for u in self.unmet]
+        else:
+            return str(self)
+        return "\n".join(lines)
 
 
 class UsageError(DecisionsError):
@@ -272,15 +335,26 @@ class UnknownName(UsageError):
     ("did you mean"), ``known`` every name that would be accepted where the list is short enough."""
 
     def __init__(
-        self, message: str, *, what: str, name: str, suggestions: Sequence[str] = (), known: Sequence[str] = ()
+        self,
+        message: str = "",
+        *,
+        what: str,
+        name: str,
+        suggestions: Sequence[str] = (),
+        known: Sequence[str] = (),
+        zh: str = "",
+        en: str = "",
     ) -> None:
         self.what, self.name = what, name
         self.suggestions: tuple[str, ...] = tuple(suggestions)
         self.known: tuple[str, ...] = tuple(known)
         if self.suggestions:
             meant = ", ".join(self.suggestions)
-            message += f"；您是否要输入 {meant} / did you mean {meant}?"
-        super().__init__(message)
+            if message:
+                message += f"；您是否要输入 {meant} / did you mean {meant}?"
+            if zh and en:
+                zh, en = f"{zh}；您是否要输入 {meant}", f"{en}; did you mean {meant}?"
+        super().__init__(message, zh=zh, en=en)
 
 
 class StoreError(DecisionsError):

@@ -508,7 +508,7 @@ workflow:
   review_gate: review
 roles:
   requester: {zh: 申请单位, en: Requester}
-  legal_counsel: {zh: 司法局审核人员, en: Justice Bureau reviewer}
+  legal_counsel: {zh: 合法性审查人员, en: Legality reviewer}  # the shipped label: one role, one label
   head: {zh: 行政首长, en: Head of government}
 stages:
   request: {label: {zh: 申请, en: Request}}

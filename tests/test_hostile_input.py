@@ -26,7 +26,9 @@ keeps only the base name, and nothing is written anywhere else.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,14 +44,18 @@ from typer.testing import CliRunner
 
 from decisions.cli import app, exit_code
 from decisions.errors import DecisionsError
+from decisions.service import CaseService
+from decisions.store.database import Database
 from decisions.store.documents import MAX_DOCUMENT_BYTES
 from tests.cli_support import definitions_parsed_once, every_row
-from tests.stores import new_database_url
-from tests.support import report_count
+from tests.stores import new_database_url, play, supplied_catalogue
+from tests.support import MAIN_PATH, MEETING, VIEWS_APPROVE, report_count, shipped_definitions
+from tests.support import V as V_
 
 runner = CliRunner()
 EXECUTABLE = str(Path(sys.executable).parent / "decisions")
 D1 = "D-2025-001"
+D2 = "D-2025-002"  # proposed, not launched: its launch takes a list of units
 V = "⟨v⟩"  # where a hostile value goes in a command
 
 
@@ -80,6 +86,13 @@ DATES: dict[str, str] = {
     "feb30-2024": "2024-02-30",
 }
 DIGITS = {"digits1000": "9" * 1000}
+NESTED = {  # JSON nested past any use: the parser must not be reached (2 000 ``[`` exceed its recursion limit)
+    "nested2000": "[" * 2000,
+    "nested2000-closed": "[" * 2000 + "]" * 2000,
+    "objects1000": '[{"a":' * 1000,
+    "list-in-list": '[["县交通运输局"]]',
+    "numbers": "[1, 2]",
+}
 
 # Commands that would succeed but for the value at V (dates on or after the case's last event, 2025-03-04).
 PROPOSE = ("propose", "--as", "李明", "--on", "2025-03-05", "--set", "category=public_policy", "--set", "source=leader")
@@ -106,6 +119,10 @@ DOORS: dict[str, tuple[str, ...]] = {
         *("--set", f"comment_deadline={V}", "--set", "channels=政府网站", "--attach", "consultation_notice={file}"),
     ),
     "act --role": (*REASSESS, "--set", "reason=R", "--role", V),
+    "act --set list": (
+        *("act", D2, "launch", "--as", "王县长", "--on", "2025-03-06", "--set", "organiser_unit=县交通运输局"),
+        *("--set", "off_catalogue_reason=R", "--set", f"units={V}", "--attach", "launch_decision={file}"),
+    ),
     "act --attach KIND": (*SUBMIT, "--attach", f"{V}={{file}}"),
     "act --attach PATH": (*SUBMIT, "--attach", f"draft={V}"),
     "act --expect-version": (*REASSESS, "--set", "reason=R", "--expect-version", V),
@@ -171,6 +188,8 @@ def _cases() -> list[Case]:
             values.update(DATES)
         if door in DIGIT_DOORS:
             values.update(DIGITS)
+        if door == "act --set list":
+            values.update(NESTED)
         for kind, value in values.items():
             if door == "--db":
                 value = f"sqlite:///{value}" if kind != "undecodable" else value
@@ -195,7 +214,7 @@ def _cases() -> list[Case]:
     for name, target in OUTSIDE_TARGETS.items():
         args = (*SUBMIT[:5], "--on", "2099-12-31", "--attach", f"draft={{{name}}}")
         readable = os.access(target, os.R_OK)  # else: one clear "cannot read" (not root, or no such file)
-        cases.append(Case(f"act --attach PATH {name} (read, refused)", args, frozenset({3} if readable else {2})))
+        cases.append(Case(f"act --attach PATH {name} ({'read, ' if readable else ''}refused)", args, frozenset({2})))
     return cases
 
 
@@ -259,7 +278,8 @@ class Office:
         }
 
     def args(self, args: tuple[str, ...]) -> list[str]:
-        out = [a.format(**self.paths) if "{" in a and V not in a else a for a in args]
+        named = re.compile(r"\{(" + "|".join(map(re.escape, self.paths)) + r")\}") if self.paths else None
+        out = [named.sub(lambda m: self.paths[m[1]], a) if named and V not in a else a for a in args]
         return out if "--db" in out else [*out, "--db", self.url]
 
     def __call__(self, *args: str) -> Run:
@@ -325,6 +345,7 @@ def set_up(office: Office) -> None:
         *("act", D1, "launch", "--as", "王县长", "--on", "2025-03-04", "--set", "organiser_unit=县交通运输局"),
         *("--set", "off_catalogue_reason=群众反映强烈", "--attach", "launch_decision={file}"),
     )
+    office.ok(*PROPOSE, "--set", "title=城区停车收费调整", "--id", D2)
 
 
 class Offices:
@@ -504,3 +525,105 @@ def test_an_accepted_attachment_from_outside_is_stored_under_its_hash_in_the_dat
             assert p.lstat().st_mtime_ns == st.st_mtime_ns and p.lstat().st_size == st.st_size, p
     finally:
         shutil.rmtree(office.documents, ignore_errors=True)  # no copy of /etc/shadow is left behind
+
+
+# -- values of the right shape but the wrong kind, and names that collide under Unicode normalisation ---
+
+
+def _meeting_office(tmp_path: Path) -> Office:
+    """An office whose decision (D-2025-001) waits in collective discussion: the next step records the meeting."""
+    url = f"sqlite:///{tmp_path / 'office.sqlite'}"
+    database = Database(url, documents=tmp_path / "documents")
+    database.migrate()
+    try:
+        until = [s.trigger for s in MAIN_PATH].index(V_("approve"))
+        play(CaseService(database, shipped_definitions(), outside=supplied_catalogue), D1, MAIN_PATH[:until])
+    finally:
+        database.dispose()
+    office = Office("sqlite", url, tmp_path, tmp_path / "documents", make_files(tmp_path))
+    office.ok("user", "add", "office_chen", "--role", V_("office_clerk"), "--unit", "县政府办")
+    office.baseline = office.snapshot()
+    return office
+
+
+def _record_meeting(office: Office, views: list[dict[str, Any]]) -> Run:
+    return office(
+        *("act", D1, V_("approve"), "--as", "office_chen", "--on", "2025-05-06"),
+        *("--set", f"{V_('meeting_type')}={MEETING[V_('meeting_type')]}"),
+        *("--set", f"{V_('attendees')}={json.dumps(MEETING[V_('attendees')])}"),
+        *("--set", f"{V_('views')}={json.dumps(views, ensure_ascii=False)}", "--attach", f"{V_('minutes')}={{file}}"),
+    )
+
+
+def test_a_meeting_view_whose_note_or_member_is_not_text_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = _meeting_office(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    first, *others = VIEWS_APPROVE
+    for wrong in ({"note": 5}, {"note": True}, {"member": 7}, {"head": "yes"}, {"position": None}, {"seat": 1}):
+        r = _record_meeting(office, [{**first, **wrong}, *others])
+        case = Case(f"views {wrong}", (), frozenset({2}))
+        check_message(r, case)
+        key = next(iter(wrong))
+        assert key in r.err, r.err
+        assert office.snapshot() == office.baseline, f"{wrong}: something was written"
+    accepted = _record_meeting(office, [{**first, "note": "同意，建议分步实施"}, *others])  # text is text
+    assert accepted.code == 0, accepted
+
+
+def test_one_member_twice_under_two_unicode_spellings_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "José" composed (U+00E9) and decomposed (e + U+0301) look alike and are one person: counted once, not twice."""
+    office = _meeting_office(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    composed, decomposed = "Jos\u00e9", "Jose\u0301"
+    approve, reject = VIEWS_APPROVE[0]["position"], VIEWS_APPROVE[2]["position"]
+    head = VIEWS_APPROVE[-1]
+    views = [{"member": composed, "position": reject}, {"member": decomposed, "position": reject}, head]
+    r = _record_meeting(office, views)
+    check_message(r, Case("views NFC", (), frozenset({2})))
+    assert "appears twice" in r.err and "NFC" in r.err, r.err
+    assert office.snapshot() == office.baseline
+    names = _record_meeting(office, [{"member": "甲", "position": approve}, {"member": "甲", "position": reject}, head])
+    assert names.code == 2 and "appears twice" in names.err, names
+
+
+def test_two_set_names_equal_under_unicode_normalisation_are_one_name_given_twice(
+    offices: Offices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = offices.get("sqlite")
+    monkeypatch.chdir(office.work)
+    r = office(*REASSESS, "--set", "reason=R", "--set", "caf\u00e9=1", "--set", "cafe\u0301=2")
+    check_message(r, Case("--set NFC", (), frozenset({2})))
+    assert "given twice" in r.err and "NFC" in r.err, r.err
+    assert office.snapshot() == office.baseline
+
+
+# -- dates as Chinese offices write them -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["2025/03/06", "2025年3月6日", "2025-3-6", "2025.03.06", "２０２５年３月６日"])
+def test_a_date_in_a_common_chinese_form_is_accepted_as_that_day(offices: Offices, written: str) -> None:
+    office = offices.get("sqlite")
+    r = office(*REASSESS[:5], "--on", written, "--set", "reason=R", "--json")
+    assert r.code == 0, r
+    office.baseline = office.snapshot()
+    assert json.loads(office.ok("history", D1, "--json").out)[-1]["on"] == "2025-03-06"
+
+
+@pytest.mark.parametrize("written", ["2025-03/06", "06/03/2025", "20250306", "2025年3月6", "三月六日", "2025-3-6日"])
+def test_a_date_in_no_accepted_form_is_refused_naming_the_accepted_forms(offices: Offices, written: str) -> None:
+    office = offices.get("sqlite")
+    r = office(*REASSESS[:5], "--on", written, "--set", "reason=R")
+    check_message(r, Case(f"--on {written}", (), frozenset({2})))
+    assert "YYYY-MM-DD" in r.err and "2025/10/20" in r.err and "2025年10月20日" in r.err, r.err
+
+
+def test_a_date_in_the_future_is_a_usage_error_about_the_date_not_a_breach(offices: Offices) -> None:
+    office = offices.get("sqlite")
+    r = office(*REASSESS[:5], "--on", "2030-01-01", "--set", "reason=R")
+    check_message(r, Case("--on 2030-01-01", (), frozenset({2})))
+    assert "2030-01-01" in r.err and "in the future" in r.err and "--on" in r.err, r.err
+    assert "Art. 33" not in r.err and "第三十三条" not in r.err and "操作被拒绝" not in r.err, r.err

@@ -445,7 +445,10 @@ class DecisionHistories(RuleBasedStateMachine):
             return
         except UsageError:
             self.stats["usage_errors"] += 1
-            assert trigger not in self.wf.triggers, f"{trigger} is a trigger of the workflow, yet a usage error"
+            future = action.on > self.service.today()  # a date slip is a usage error, not a refusal
+            assert future or trigger not in self.wf.triggers, (
+                f"{trigger} is a trigger of the workflow, yet a usage error"
+            )
             assert self.service.view(decision) == view, f"an unknown trigger {trigger} changed {decision}"
             return
         assert expected in (None, view.version), "an action with a stale expected version was accepted"
@@ -521,7 +524,7 @@ class DecisionHistories(RuleBasedStateMachine):
         assert ids, f"{action.trigger} refused without a reason"
         if any(i.startswith("service.") for i in ids):  # the service refuses bad dates, documents, links first
             links = {f"service.case_link.{n}" for n, f in self.wf.fields.items() if f.type is FieldType.CASE}
-            allowed = {"service.future_date"} | {f"service.document.{k}" for k in self.wf.documents} | links
+            allowed = {f"service.document.{k}" for k in self.wf.documents} | links
             assert ids <= allowed, sorted(ids)
             self.stats["refused_by_service"] += 1
             return

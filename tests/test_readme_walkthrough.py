@@ -1,6 +1,8 @@
-"""The README's walkthrough transcripts are true: every ```text block of "Walkthrough by role" is
-replayed, command by command, on a fresh demo database, and each command prints what the README
-shows (the attached files are written with their own names as content)."""
+"""The README's walkthrough runs as written, start to finish: every ```sh block and every ```text
+transcript of "Walkthrough by role", in README order, in one shell, in a fresh directory holding only
+the virtual environment (as ``.venv``, where the quick start made it). The ```sh blocks put ``decisions``
+on the PATH themselves, play the demo and make the attachments; each of their commands must succeed.
+Each ``$ decisions …`` command of a transcript must print exactly what the README shows."""
 
 from __future__ import annotations
 
@@ -14,52 +16,67 @@ from pathlib import Path
 from tests.support import ROOT
 
 
-def transcripts() -> list[tuple[str, str]]:
-    """(command, output) in README order, from the walkthrough's ```text blocks; a command line ending
-    in a backslash goes on on the next line."""
+def walkthrough() -> list[tuple[str, str]]:
+    """The section's blocks in order: ("sh", script) or ("text", the transcript)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Walkthrough by role", 1)[1].split("\n## ", 1)[0]
+    return [(kind, body) for kind, body in re.findall(r"```(sh|text)\n(.*?)```", section, re.S)]
+
+
+def transcripts(block: str) -> list[tuple[str, str]]:
+    """(command, output) of one ```text block; a command line ending in a backslash goes on on the next line."""
     out: list[tuple[str, str]] = []
-    for block in re.findall(r"```text\n(.*?)```", section, re.S):
-        command: list[str] = []
-        output: list[str] = []
-        continued = False
-        for line in block.rstrip("\n").split("\n"):
-            if line.startswith("$ ") or continued:
-                if line.startswith("$ ") and command:
-                    out.append((" ".join(command), "\n".join(output).strip("\n")))
-                    command, output = [], []
-                part = line[2:] if line.startswith("$ ") else line
-                continued = part.rstrip().endswith("\\")
-                command.append(part.rstrip().rstrip("\\").strip())
-            else:
-                output.append(line.rstrip())
-        if command:
-            out.append((" ".join(command), "\n".join(output).strip("\n")))
+    command: list[str] = []
+    output: list[str] = []
+    continued = False
+    for line in block.rstrip("\n").split("\n"):
+        if line.startswith("$ ") or continued:
+            if line.startswith("$ ") and command:
+                out.append((" ".join(command), "\n".join(output).strip("\n")))
+                command, output = [], []
+            part = line[2:] if line.startswith("$ ") else line
+            continued = part.rstrip().endswith("\\")
+            command.append(part.rstrip().rstrip("\\").strip())
+        else:
+            output.append(line.rstrip())
+    if command:
+        out.append((" ".join(command), "\n".join(output).strip("\n")))
     return out
 
 
-def test_the_walkthrough_transcripts_are_what_the_commands_print(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "DECISIONS_DATABASE_URL": "sqlite:///decisions-demo.sqlite",
-        "DECISIONS_CACHE": str(tmp_path / "cache"),
-        "COLUMNS": "200",
-    }
-    env.pop("DECISIONS_CONFIG", None)
-    demo = subprocess.run([sys.executable, "-m", "decisions", "demo"], cwd=tmp_path, env=env, capture_output=True)
-    assert demo.returncode == 0, demo.stderr
-    steps = transcripts()
-    assert len(steps) >= 5, steps
-    for command, expected in steps:
-        argv = shlex.split(command)
-        assert argv[0] == "decisions", command
-        for arg in argv:
-            if "=" in arg and arg.endswith(".pdf"):
-                name = arg.split("=", 1)[1]
-                (tmp_path / name).write_text(name + "\n", encoding="utf-8")
-        run = subprocess.run(
-            [sys.executable, "-m", "decisions", *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
-        printed = "\n".join(line.rstrip() for line in (run.stdout + run.stderr).strip("\n").split("\n"))
-        assert printed == expected, f"$ {command}\n--- README ---\n{expected}\n--- printed ---\n{printed}"
+def test_the_walkthrough_runs_as_written_and_prints_what_the_readme_shows(tmp_path: Path) -> None:
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))  # the checkout's virtual environment, nothing else of it
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DECISIONS_")}
+    env.update(DECISIONS_CACHE=str(tmp_path / "cache"), COLUMNS="200")
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != Path(sys.executable).parent
+    )
+    script = ["set -e"]
+    expected: list[tuple[str, str, Path]] = []
+    sh_commands = 0
+    for kind, body in walkthrough():
+        if kind == "sh":
+            script.append(body)
+            sh_commands += sum(1 for line in body.splitlines() if line.startswith("decisions "))
+            continue
+        for command, output in transcripts(body):
+            assert shlex.split(command)[0] == "decisions", command
+            printed = tmp_path / f"transcript-{len(expected)}.txt"
+            script.append(f"{command} > {shlex.quote(str(printed))} 2>&1 || true")
+            expected.append((command, output, printed))
+    assert sh_commands >= 10 and len(expected) >= 8, (sh_commands, len(expected))
+    ran = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, f"a command of the walkthrough failed:\n{ran.stderr[-3000:]}"
+    for command, output, printed in expected:
+        got = "\n".join(line.rstrip() for line in printed.read_text(encoding="utf-8").strip("\n").split("\n"))
+        assert got == output, f"$ {command}\n--- README ---\n{output}\n--- printed ---\n{got}"
+
+
+def test_the_walkthrough_puts_decisions_on_the_path_and_shows_the_language_switch() -> None:
+    blocks = walkthrough()
+    first_sh = next(body for kind, body in blocks if kind == "sh")
+    assert first_sh.startswith('export PATH="$PWD/.venv/bin:$PATH"'), first_sh
+    commands = [c for kind, body in blocks if kind == "text" for c, _ in transcripts(body)]
+    assert any(c.startswith("decisions --lang zh ") for c in commands)
+    assert any(c.startswith("decisions --lang en ") for c in commands)
+    assert not [b for kind, b in blocks if kind == "sh" and re.search(r"=\.\.\.|\s\.\.\.(\s|$)", b)], "a placeholder"

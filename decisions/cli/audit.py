@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from decisions.cli.common import ConfigOption, DbOption, JsonOption, case_service, definitions_service
-from decisions.errors import ChainBroken, UsageError
+from decisions.cli.common import LANG, ConfigOption, DbOption, JsonOption, case_service, definitions_service
+from decisions.errors import ChainBroken, UsageError, cited
+
+if TYPE_CHECKING:
+    from decisions.service.audit import ReplayReport
+    from decisions.workflow.definition import WorkflowDef
 
 audit_app = typer.Typer(help="审计：校验、回放、检查点 / audit: verify, replay, checkpoint.", no_args_is_help=True)
 console = Console(soft_wrap=True, highlight=False)
 
 
+def said(zh: str, en: str, both: str) -> str:
+    """A line in the language of --lang: ``both`` is the bilingual line the transcripts show."""
+    return {"zh": zh, "en": en}.get(LANG.value, both)
+
+
 def init(
     db: DbOption = None,
     config: ConfigOption = None,
-    hash_algorithm: Annotated[str, typer.Option("--hash", help="sha256 (default) or sm3 (GB/T 32905)")] = "sha256",
+    hash_algorithm: Annotated[
+        str,
+        typer.Option(
+            "--hash", help="哈希算法：sha256（默认）或 sm3（GB/T 32905）/ sha256 (default) or sm3 (GB/T 32905)"
+        ),
+    ] = "sha256",
 ) -> None:
     """创建或迁移数据库并登记现行定义 / create or migrate the database and register the definitions."""
     from decisions.audit import available_algorithms
@@ -35,18 +50,36 @@ def init(
     algorithm = database.migrate(hash_algorithm)
     service = case_service(db, config)
     fingerprint = service.register_definitions()
-    console.print(f"数据库已就绪 / database ready: {database.safe_url()}")
-    console.print(f"哈希算法 / hash algorithm: {algorithm}")
+    url, files = database.safe_url(), len(service.current.sources)
+    console.print(said(f"数据库已就绪：{url}", f"database ready: {url}", f"数据库已就绪 / database ready: {url}"))
+    console.print(
+        said(f"哈希算法：{algorithm}", f"hash algorithm: {algorithm}", f"哈希算法 / hash algorithm: {algorithm}")
+    )
     moved = database.documents_moved
     if moved is None or not (moved.moved or moved.unlisted_files):
-        console.print("文档存于数据库 / documents are stored in the database")
-    else:
         console.print(
-            f"文档已迁入数据库 / documents moved into the database from {escape(moved.root)}: {moved.moved} documents, "
-            f"{moved.bytes} bytes, every hash checked; the files were left in place"
-            + (f"; {moved.unlisted_files} files no document row names were not moved" if moved.unlisted_files else "")
+            said(
+                "文档存于数据库",
+                "documents are stored in the database",
+                "文档存于数据库 / documents are stored in the database",
+            )
         )
-    console.print(f"定义集 / definition set: {fingerprint[:16]}… ({len(service.current.sources)} files)")
+    else:
+        left = f"; {moved.unlisted_files} files no document row names were not moved" if moved.unlisted_files else ""
+        left_zh = f"；{moved.unlisted_files} 个无记录的文件未迁入" if moved.unlisted_files else ""
+        zh = f"文档已从 {escape(moved.root)} 迁入数据库：{moved.moved} 份，{moved.bytes} 字节，哈希逐一核对；原文件保留{left_zh}"
+        en = (
+            f"documents moved into the database from {escape(moved.root)}: {moved.moved} documents, "
+            f"{moved.bytes} bytes, every hash checked; the files were left in place{left}"
+        )
+        console.print(said(zh, en, f"{zh} / {en}"))
+    console.print(
+        said(
+            f"定义集：{fingerprint[:16]}…（{files} 个文件）",
+            f"definition set: {fingerprint[:16]}… ({files} files)",
+            f"定义集 / definition set: {fingerprint[:16]}… ({files} files)",
+        )
+    )
 
 
 def _printable(value: str) -> str:
@@ -57,9 +90,9 @@ def _printable(value: str) -> str:
 
 @audit_app.command("verify")
 def verify(
-    case_id: Annotated[str | None, typer.Argument(help="one decision (default: all)")] = None,
+    case_id: Annotated[str | None, typer.Argument(help="一个事项（默认：全部）/ one decision (default: all)")] = None,
     since_checkpoint: Annotated[
-        Path | None, typer.Option("--since-checkpoint", help="an earlier checkpoint file")
+        Path | None, typer.Option("--since-checkpoint", help="此前的检查点文件 / an earlier checkpoint file")
     ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -99,21 +132,31 @@ def verify(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         against = f", against checkpoint {report.checkpoint[:16]}…" if report.checkpoint else ""
+        counts = f"{report.cases} cases, {report.events} events, {report.documents} documents ({report.algorithm})"
+        zh_against = f"，对照检查点 {report.checkpoint[:16]}…" if report.checkpoint else ""
         console.print(
-            f"已校验 / verified: {report.cases} cases, {report.events} events, {report.documents} documents "
-            f"({report.algorithm}){against}"
+            said(
+                f"已校验：{report.cases} 个事项、{report.events} 个事件、{report.documents} 份文档（{report.algorithm}）{zh_against}",
+                f"verified: {counts}{against}",
+                f"已校验 / verified: {counts}{against}",
+            )
         )
         for f in report.first_per_case():
             console.print(f"[red]✗[/red] {escape(_printable(str(f)))}")
         if report.ok:
-            console.print("[green]历史完整，未发现篡改 / history intact: nothing edited, reordered or deleted[/green]")
+            intact = said(
+                "历史完整，未发现篡改",
+                "history intact: nothing edited, reordered or deleted",
+                "历史完整，未发现篡改 / history intact: nothing edited, reordered or deleted",
+            )
+            console.print(f"[green]{intact}[/green]")
     if not report.ok:
         raise typer.Exit(1)
 
 
 @audit_app.command("replay")
 def replay(
-    case_id: Annotated[str, typer.Argument(help="the decision to replay")],
+    case_id: Annotated[str, typer.Argument(help="要回放的事项编号 / the decision to replay")],
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -121,8 +164,11 @@ def replay(
     """按记录时的定义逐步回放并重新评估规则 / replay a decision under its recorded definitions."""
     from decisions.service.audit import AuditService
 
-    report = AuditService(case_service(db, config)).replay(case_id)
-    if as_json:
+    service = case_service(db, config)
+    report = AuditService(service).replay(case_id)
+    if not as_json and LANG.value == "zh":
+        _replay_zh(report, service.current.workflows.get(report.workflow), service.current.workflows)
+    elif as_json:
         payload = {
             "case": report.case_id,
             "workflow": report.workflow,
@@ -180,9 +226,49 @@ def replay(
         raise typer.Exit(1)
 
 
+OUTCOMES_ZH = {
+    "passed": "通过",
+    "waived": "依理由豁免",
+    "not_applicable": "不适用",
+    "failed": "未通过",
+    "error": "无法判断",
+    "pending": "待定",
+}
+
+
+def _replay_zh(report: ReplayReport, wf: WorkflowDef | None, workflows: Mapping[str, WorkflowDef]) -> None:
+    """The replay in Chinese: actions, states and roles by their labels, outcomes and citations in Chinese."""
+    from decisions.cli.labels import Words
+
+    roles = {n: r.label for w in workflows.values() for n, r in w.roles.items()}
+    words = Words(wf, roles)
+    title = wf.label.zh if wf is not None else report.workflow
+    console.print(f"[bold]{report.case_id}[/bold] 回放 · {title} · 定义集 {report.definitions[:16]}…")
+    marks = {"passed": "[green]✓[/green]", "waived": "[yellow]≈[/yellow]", "not_applicable": "[dim]–[/dim]"}
+    for st in report.steps:
+        console.print(
+            f"\n[bold]#{st.seq}[/bold] {st.happened_on}（记录于 {st.recorded_at}）{escape(st.actor)}"
+            f"［{escape(words.role(st.role))}］[bold]{escape(st.label.zh)}[/bold]  "
+            f"{escape(words.state(st.from_state))} → {escape(words.state(st.to_state))}"
+        )
+        for rule_id, outcome, citation in st.rules:
+            said_outcome = OUTCOMES_ZH.get(outcome, outcome)
+            console.print(
+                f"   {marks.get(outcome, '[red]✗[/red]')} {said_outcome:<6} {rule_id}  [dim]{escape(cited(citation, 'zh'))}[/dim]"
+            )
+        for flag in st.flags:
+            colour = "yellow" if flag.startswith("note:") else "red"
+            console.print(f"   [{colour}]⚑ {escape(flag)}[/{colour}]")
+    verdict = "[green]一致[/green]" if report.ok else "[red]不一致[/red]"
+    replayed, stored = words.state(report.replayed_state), words.state(report.stored_state)
+    console.print(f"回放状态 {escape(replayed)} · 存储状态 {escape(stored)} · {verdict}")
+
+
 @audit_app.command("checkpoint")
 def checkpoint(
-    out: Annotated[Path | None, typer.Option("--out", help="write the checkpoint file here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="检查点文件写入此处 / write the checkpoint file here")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -193,9 +279,15 @@ def checkpoint(
     text = cp.to_json()
     if out is not None:
         out.write_text(text, encoding="utf-8")
-    console.print(f"检查点 / checkpoint: root {cp.root} · {cp.chains} chains · {cp.events} events · {cp.algorithm}")
+    console.print(
+        said(
+            f"检查点：根 {cp.root} · {cp.chains} 条链 · {cp.events} 个事件 · {cp.algorithm}",
+            f"checkpoint: root {cp.root} · {cp.chains} chains · {cp.events} events · {cp.algorithm}",
+            f"检查点 / checkpoint: root {cp.root} · {cp.chains} chains · {cp.events} events · {cp.algorithm}",
+        )
+    )
     if out is not None:
-        console.print(f"已写入 / written to {out}")
+        console.print(said(f"已写入 {out}", f"written to {out}", f"已写入 / written to {out}"))
     else:
         typer.echo(text, nl=False)
 

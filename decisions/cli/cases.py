@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from decisions.cli import jsonout
-from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
+from decisions.cli.common import LANG, ConfigOption, DbOption, JsonOption, label
+from decisions.cli.labels import Words
+from decisions.errors import ActionRefused
 from decisions.model import ERRATUM, Document, Erratum, Record, Text
 
 if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
@@ -24,27 +27,46 @@ if TYPE_CHECKING:  # loaded on first use: keeps `decisions --help` fast
 console = Console(soft_wrap=True, highlight=False)
 
 AsOption = Annotated[
-    str | None, typer.Option("--as", envvar="DECISIONS_USER", help="操作人 / who acts (or DECISIONS_USER)")
+    str | None,
+    typer.Option(
+        "--as", envvar="DECISIONS_USER", help="操作人姓名（或环境变量 DECISIONS_USER）/ who acts (or DECISIONS_USER)"
+    ),
 ]
 OnOption = Annotated[
-    str | None, typer.Option("--on", help="发生日期 / the day it happened, YYYY-MM-DD (default: today)")
+    str | None,
+    typer.Option(
+        "--on",
+        help="发生日期，YYYY-MM-DD（也可写 2025/10/20、2025年10月20日；默认：今天）/ the day it happened, YYYY-MM-DD (default: today)",
+    ),
 ]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="字段 / a field: name=value (repeatable)")]
-AttachOption = Annotated[list[str] | None, typer.Option("--attach", help="附件 / a document: KIND=PATH (repeatable)")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="字段：名称=值（名称可用中文标签；可重复）/ a field: name=value (repeatable)"),
+]
+AttachOption = Annotated[
+    list[str] | None, typer.Option("--attach", help="附件：类型=文件路径（可重复）/ a document: KIND=PATH (repeatable)")
+]
 
 catalogue_app = typer.Typer(help="年度决策事项目录 / the annual catalogue.", no_args_is_help=True)
 
 
 def _table_console() -> Console:
-    """Tables at terminal width on a terminal; unclipped (wide) when piped or written to a file."""
+    """Tables at terminal width on a terminal or at ``$COLUMNS`` when set (each column folds to fit 80);
+    unclipped (wide) when piped or written to a file without it."""
+    import os
     import sys
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240)
 
 
 def h(zh: str, en: str) -> str:
     """A fixed heading in the language chosen with --lang."""
     return label(Text(zh, en))
+
+
+def _heading(zh: str, en: str) -> str:
+    """A table heading or cell word: ``中文 English`` in both languages (narrow), else one."""
+    return zh if LANG.value == "zh" else en if LANG.value == "en" else f"{zh} {en}"
 
 
 def _office(db: str | None, config: Path | None) -> Office:
@@ -74,7 +96,7 @@ def _who(r: Record) -> str:
     return r.actor if r.on_behalf_of is None else f"{r.actor} 代 {r.on_behalf_of} / for {r.on_behalf_of}"
 
 
-def _fired(fired: Fired, as_json: bool) -> None:
+def _fired(fired: Fired, as_json: bool, office: Office | None = None) -> None:
     r = fired.record
     if as_json:
         _dump(
@@ -97,15 +119,43 @@ def _fired(fired: Fired, as_json: bool) -> None:
             }
         )
         return
-    who = escape(f"{_who(r)} [{r.role}]")
-    console.print(
-        f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {r.trigger}: {r.from_state} → [bold]{r.to_state}[/bold] ({r.on}, {who})"
-    )
+    w = Words.of(office, fired.case.workflow) if office is not None else Words(None, {})
+    if w.zh:
+        console.print(
+            f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {escape(w.action(r.trigger))}：{escape(w.state(r.from_state))}"
+            f" → [bold]{escape(w.state(r.to_state))}[/bold]（{r.on}，{escape(_who(r))}［{escape(w.role(r.role or ''))}］）"
+        )
+    else:
+        who = escape(f"{_who(r)} [{r.role}]")
+        console.print(
+            f"[green]✓[/green] {escape(fired.case.id)} #{r.seq} {r.trigger}: {r.from_state} → [bold]{r.to_state}[/bold] ({r.on}, {who})"
+        )
     for d in r.documents:
-        console.print(f"   📎 {escape(document_line(d))}")
+        console.print(f"   📎 {escape(_document(w, d))}")
     waived = [x for x in fired.results if x.outcome.value == "waived"]
     for x in waived:
-        console.print(f"   ≈ {x.rule.id}: {label(x.rule.message)} — 理由 reason: {escape('; '.join(x.detail))}")
+        console.print(
+            f"   ≈ {x.rule.id}: {label(x.rule.message)} — {h('理由', 'reason')}: {escape('; '.join(x.detail))}"
+        )
+
+
+@contextmanager
+def _named(office: Office) -> Iterator[None]:
+    """A refusal raised inside names its action and state by their labels (in Chinese)."""
+    try:
+        yield
+    except ActionRefused as exc:
+        if LANG.value == "zh":
+            found = next((n for n, wf in office.definitions.workflows.items() if exc.state in wf.states), "")
+            w = Words.of(office, found)
+            exc.shown_as = (w.action(exc.trigger), w.state(exc.state))
+        raise
+
+
+def _document(w: Words, d: Document) -> str:
+    """A document as one line: kind, version, name and the start of its hash (the kind by its label in Chinese)."""
+    line = document_line(d)
+    return f"{w.document(d.kind)}{line[len(d.kind) :]}" if w.zh and line.startswith(d.kind) else line
 
 
 # -- decisions ----------------------------------------------------------------------------------
@@ -122,12 +172,18 @@ def _acting(
 
 
 IdOption = Annotated[
-    str | None, typer.Option("--id", help="编号 / id (default: the next id of the workflow's `case: id` pattern)")
+    str | None,
+    typer.Option(
+        "--id",
+        help="编号（默认：按流程编号规则取下一个）/ id (default: the next id of the workflow's `case: id` pattern)",
+    ),
 ]
 
 
 def start(
-    workflow: Annotated[str, typer.Argument(help="流程 / workflow (see `decisions workflow check`)")],
+    workflow: Annotated[
+        str, typer.Argument(help="流程名称（见 `decisions workflow check`）/ workflow (see `decisions workflow check`)")
+    ],
     as_: AsOption = None,
     set_: SetOption = None,
     attach: AttachOption = None,
@@ -139,7 +195,8 @@ def start(
 ) -> None:
     """开启一个事项（流程声明的首个操作）/ open a case of a workflow with its declared start action."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.start(workflow, as_ or "", fields, attachments, on, case_id), as_json)
+    with _named(office):
+        _fired(office.start(workflow, as_ or "", fields, attachments, on, case_id), as_json, office)
 
 
 def propose(
@@ -155,12 +212,15 @@ def propose(
     """提出重大行政决策建议 / propose a major decision (fields: title, category, source, ...): `decisions start`
     of the workflow whose cases implement catalogue items."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json)
+    with _named(office):
+        _fired(office.propose(as_ or "", fields, attachments, on, case_id), as_json, office)
 
 
 def act(
-    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
-    action: Annotated[str, typer.Argument(help="操作 / action (see `decisions show ID`)")],
+    case_id: Annotated[str, typer.Argument(help="事项编号 / case id")],
+    action: Annotated[
+        str, typer.Argument(help="操作名称（见 `decisions show 编号`）/ action (see `decisions show ID`)")
+    ],
     as_: AsOption = None,
     set_: SetOption = None,
     attach: AttachOption = None,
@@ -175,7 +235,8 @@ def act(
 ) -> None:
     """执行一项操作 / take an action on a decision or catalogue."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json)
+    with _named(office):
+        _fired(office.act(case_id, action, as_ or "", fields, attachments, on, role, expect_version), as_json, office)
 
 
 def _state_json(wf: WorkflowDef, state: str) -> dict[str, Any]:
@@ -290,34 +351,45 @@ def show(
         _dump(_details_json(d, office.documents(d.view.case.records), wf))
         return
     c = d.view.case
+    w = Words.of(office, c.workflow)
+    colon = "：" if w.zh else ": "
     approval = " ✔ " + h("批准状态", "approval state") if d.approval else ""
+    state_id = "" if w.zh else f" ({c.state})"
     console.print(f"[bold]{escape(c.id)}[/bold] {escape(d.title)}")
     console.print(
-        f"{h('阶段', 'stage')}: {label(d.stage_label)} · {h('状态', 'state')}: [bold]{label(d.state_label)}[/bold] ({c.state}){approval}"
+        f"{h('阶段', 'stage')}{colon}{label(d.stage_label)} · {h('状态', 'state')}{colon}[bold]{label(d.state_label)}[/bold]{state_id}{approval}"
         f" · {h('版本', 'version')} {d.view.version} · {h('草案', 'draft')} v{c.draft_version}"
     )
     for name, value in c.attributes.items():
-        console.print(f"   {name}: {escape(describe(value))}")
+        console.print(f"   {escape(w.field(name))}{colon}{escape(w.value(name, value))}")
     for x in d.deadlines:
         flag = f"[red]{h('已逾期', 'OVERDUE')}[/red] " if x.overdue else ""
-        console.print(f"⏰ {flag}{label(x.label)}: {x.due}  [dim]{escape(x.basis)}[/dim]")
+        console.print(f"⏰ {flag}{label(x.label)}{colon}{x.due}  [dim]{escape(w.text(x.basis))}[/dim]")
     console.print(f"\n[bold]{h('记录', 'records')}[/bold]")
     for r in c.records:
-        console.print(f"   #{r.seq} {r.on} {escape(_who(r))} \\[{escape(r.role)}] {r.trigger} → {r.to_state}")
+        console.print(
+            f"   #{r.seq} {r.on} {escape(_who(r))} \\[{escape(w.role(r.role or ''))}] {escape(w.action(r.trigger))}"
+            f" → {escape(w.state(r.to_state))}"
+        )
     who = f"({escape(d.actor)})" if d.actor else f"({h('任何角色', 'any role')})"
     console.print(f"\n[bold]{h('可执行', 'available')}[/bold] {who}")
     for o in d.options:
         if o.available:
-            console.print(f"   [green]▶[/green] {o.trigger}: {label(o.label)} → {o.dest}")
+            wanted = [*map(w.field, o.requires_fields), *(f"📎{w.document(k)}" for k in o.requires_documents)]
+            needs = ("、" if w.zh else ", ").join(wanted) or "—"
+            console.print(
+                f"   [green]▶[/green] {o.trigger}{colon}{label(o.label)} → {escape(w.state(o.dest))}"
+                f"  [dim]{h('需要', 'needs')}{colon}{escape(needs)}[/dim]"
+            )
             if o.schema is not None:
                 _print_inputs(o.schema)
     console.print(f"[bold]{h('受阻', 'blocked')}[/bold]")
     for o in d.options:
         if not o.available:
-            console.print(f"   [red]■[/red] {o.trigger}: {label(o.label)}")
+            console.print(f"   [red]■[/red] {o.trigger}{colon}{label(o.label)}")
             for u in o.blocked:
                 text = escape(f"[{u.rule_id}] {label(Text(u.message_zh, u.message_en))}")
-                console.print(f"      - {text} [dim]({escape(u.citation)})[/dim]")
+                console.print(f"      - {text} [dim]({escape(w.citation(u.citation))})[/dim]")
                 if u.remedy:
                     console.print(f"        → {escape(label(Text(*u.remedy.describe())))}")
 
@@ -349,7 +421,7 @@ def _print_schema(schema: ActionSchema) -> None:
 
 
 def history(
-    case_id: Annotated[str, typer.Argument(help="编号 / case id")],
+    case_id: Annotated[str, typer.Argument(help="事项编号 / case id")],
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -363,27 +435,32 @@ def history(
         documents = office.documents(records)
         _dump([_history_entry(x, documents) for x in events])
         return
+    w = Words.of(office, office.show(case_id).view.case.workflow) if records and LANG.value == "zh" else Words(None, {})
+    colon = "：" if w.zh else ": "
     for x in events:
         if isinstance(x, Erratum):
             console.print(
-                f"[bold]#{x.seq}[/bold] {x.recorded_on} {escape(x.actor)} \\[{escape(x.role)}] "
-                f"{h('更正', 'correction')} #{x.corrects}: {escape(x.reason)}"
+                f"[bold]#{x.seq}[/bold] {x.recorded_on} {escape(x.actor)} \\[{escape(w.role(x.role or ''))}] "
+                f"{h('更正', 'correction')} #{x.corrects}{colon}{escape(x.reason)}"
             )
             for name, value in x.fields.items():
-                console.print(f"     {name}: {escape(describe(x.was.get(name)))} → {escape(describe(value))}")
+                console.print(
+                    f"     {escape(w.field(name))}{colon}{escape(w.value(name, x.was.get(name)))} → {escape(w.value(name, value))}"
+                )
             if x.on is not None:
-                console.print(f"     {h('日期', 'on')}: {x.was_on} → {x.on}")
+                console.print(f"     {h('日期', 'on')}{colon}{x.was_on} → {x.on}")
             continue
         r = x
         corrected = f" [yellow]({h('已更正', 'corrected')}: {', '.join(f'#{n}' for n in r.corrected_by)})[/yellow]"
         console.print(
-            f"[bold]#{r.seq}[/bold] {r.on} {escape(_who(r))} \\[{escape(r.role)}] {r.trigger}: {r.from_state} → {r.to_state}"
+            f"[bold]#{r.seq}[/bold] {r.on} {escape(_who(r))} \\[{escape(w.role(r.role or ''))}] {escape(w.action(r.trigger))}"
+            f"{colon}{escape(w.state(r.from_state))} → {escape(w.state(r.to_state))}"
             + (corrected if r.corrected_by else "")
         )
         for name, value in r.fields.items():
-            console.print(f"     {name}: {escape(describe(value))}")
+            console.print(f"     {escape(w.field(name))}{colon}{escape(w.value(name, value))}")
         for d in r.documents:
-            console.print(f"     📎 {escape(document_line(d))}")
+            console.print(f"     📎 {escape(_document(w, d))}")
 
 
 def _history_entry(x: Record | Erratum, documents: Mapping[str, DocumentInfo]) -> dict[str, Any]:
@@ -424,21 +501,30 @@ def _history_entry(x: Record | Erratum, documents: Mapping[str, DocumentInfo]) -
 
 
 def list_cases(
-    workflow: Annotated[str | None, typer.Option("--workflow", help="major_decision or catalogue")] = None,
+    workflow: Annotated[
+        str | None,
+        typer.Option(
+            "--workflow", help="只列此流程的事项，如 major_decision / only this workflow's cases, e.g. major_decision"
+        ),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """列出全部事项 / list every case."""
-    rows = _office(db, config).list_cases(workflow)
+    office = _office(db, config)
+    rows = office.list_cases(workflow)
     if as_json:
         _dump([{"id": i, "workflow": w, "state": s, "title": t, "version": v} for i, w, s, t, v in rows])
         return
     table = Table()
-    for col in ("编号 id", "流程 workflow", "状态 state", "名称 title", "版本 version"):
-        table.add_column(col, overflow="fold")
-    for i, w, s, t, v in rows:
-        table.add_row(i, w, s, t, str(v))
+    for zh, en in (("编号", "id"), ("流程", "workflow"), ("状态", "state"), ("名称", "title"), ("版本", "version")):
+        table.add_column(_heading(zh, en), overflow="fold")
+    for i, wf, s, t, v in rows:
+        if LANG.value == "zh":
+            words = Words.of(office, wf)
+            wf, s = words.wf.label.zh if words.wf else wf, words.state(s)
+        table.add_row(i, wf, s, t, str(v))
     _table_console().print(table)
 
 
@@ -452,7 +538,8 @@ def inbox(
     as_json: JsonOption = False,
 ) -> None:
     """待办：可办理和等待条件的事项，期限与逾期 / tasks for a person, with due dates and overdue flags."""
-    box = _office(db, config).inbox(as_ or "", limit)
+    office = _office(db, config)
+    box = office.inbox(as_ or "", limit)
     if as_json:
         _dump(
             {
@@ -486,9 +573,16 @@ def inbox(
             }
         )
         return
-    console.print(
-        f"[bold]{escape(box.user)}[/bold] 的待办 / inbox ({', '.join(box.roles)}) · 逾期 overdue: {box.overdue}"
-    )
+    zh = LANG.value == "zh"
+    if zh:
+        roles = "、".join(label(office.users.roles[r]) for r in box.roles if r in office.users.roles)
+        console.print(f"[bold]{escape(box.user)}[/bold] 的待办（{roles}）· 逾期：{box.overdue}")
+    elif LANG.value == "en":
+        console.print(f"[bold]{escape(box.user)}[/bold]'s inbox ({', '.join(box.roles)}) · overdue: {box.overdue}")
+    else:
+        console.print(
+            f"[bold]{escape(box.user)}[/bold] 的待办 / inbox ({', '.join(box.roles)}) · 逾期 overdue: {box.overdue}"
+        )
     shown: set[str] = set()
     for t in box.tasks:
         if t.case_id not in shown:
@@ -496,15 +590,13 @@ def inbox(
             procedure = f" · {label(t.workflow_label)}" if t.workflow_label is not None else ""
             console.print(f"\n [bold]{escape(t.case_id)}[/bold] {escape(t.title)} · {label(t.state_label)}{procedure}")
             for d in t.deadlines:
-                left = (
-                    f", 剩余 {d.remaining_working_days} 个工作日 working days left"
-                    if d.remaining_working_days is not None
-                    else ""
-                )
+                days = d.remaining_working_days
+                left = "" if days is None else f", {label(Text(f'剩余 {days} 个工作日', f'{days} working days left'))}"
+                left = left if LANG.value != "both" or days is None else f", 剩余 {days} 个工作日 working days left"
                 flag = f"[red]{h('已逾期', 'OVERDUE')}[/red] " if d.overdue else ""
-                console.print(f"   ⏰ {flag}{label(d.label)}: {d.due}{left}")
+                console.print(f"   ⏰ {flag}{label(d.label)}{'：' if LANG.value == 'zh' else ': '}{d.due}{left}")
         mark = "[green]▶[/green]" if t.option.available else "[yellow]…[/yellow]"
-        console.print(f"   {mark} {t.option.trigger}: {label(t.option.label)}")
+        console.print(f"   {mark} {t.option.trigger}{'：' if LANG.value == 'zh' else ': '}{label(t.option.label)}")
         for u in t.option.blocked:
             console.print(f"      … {escape(f'[{u.rule_id}]')} {escape(label(Text(u.message_zh, u.message_en)))}")
     for c, i, n, p in box.late_items:
@@ -533,13 +625,16 @@ def catalogue_open(
 
     `decisions start` of the catalogue workflow, with its year field set to YEAR."""
     office, fields, attachments = _acting(db, config, set_, attach)
-    _fired(office.open_catalogue(year, as_ or "", fields, attachments, on), as_json)
+    with _named(office):
+        _fired(office.open_catalogue(year, as_ or "", fields, attachments, on), as_json, office)
 
 
 @catalogue_app.command("show")
 def catalogue_show(
     year: Annotated[int, typer.Argument(help="年度 / year")],
-    version: Annotated[int | None, typer.Option("--version", help="版本 / version (default: latest)")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="版本（默认：最新）/ version (default: latest)")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -561,13 +656,15 @@ def catalogue_show(
             }
         )
         return
-    published = f"已公布 published {v.published_on}" if v.published_on else "未公布 not published"
+    on = v.published_on
+    published = label(Text(f"已公布 {on}", f"published {on}")) if on else _heading("未公布", "not published")
+    title = Text(f"{year} 年度重大行政决策事项目录 第 {v.version} 版", f"catalogue version {v.version}")
+    versions = Text(f"各版本 {all_versions}", f"versions {all_versions}")
     console.print(
-        f"[bold]{year} 年度重大行政决策事项目录 第 {v.version} 版 / catalogue version {v.version}[/bold] "
-        f"({v.on}, {published}; versions {all_versions})"
+        f"[bold]{label(title)}[/bold] ({v.on}, {published}; {label(versions) if LANG.value != 'both' else f'versions {all_versions}'})"
     )
     if v.reason:
-        console.print(f"调整理由 / adjustment reason: {escape(v.reason)}")
+        console.print(f"{h('调整理由', 'adjustment reason')}: {escape(v.reason)}")
     table = Table()
     columns = office.catalogue_columns(year)  # the item's id, its name, then the declared columns
     for _, heading in columns:
@@ -602,13 +699,13 @@ def catalogue_diff(
         )
         return
     marks = {
-        "added": "[green]+ 新增 added[/green]",
-        "removed": "[red]- 删除 removed[/red]",
-        "changed": "[yellow]~ 变更 changed[/yellow]",
+        "added": f"[green]+ {_heading('新增', 'added')}[/green]",
+        "removed": f"[red]- {_heading('删除', 'removed')}[/red]",
+        "changed": f"[yellow]~ {_heading('变更', 'changed')}[/yellow]",
     }
     for c in changes:
         console.print(f"{marks[c.kind]} {escape(c.item)}")
         for f, x, y in c.changes:
             console.print(f"      {f}: {escape(describe(x))} → {escape(describe(y))}")
     if not changes:
-        console.print("两版相同 / no differences")
+        console.print(h("两版相同", "no differences"))

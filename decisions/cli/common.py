@@ -15,13 +15,15 @@ if TYPE_CHECKING:  # the service layer (and SQLAlchemy) load only when a command
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="部署配置文件 / deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)"
+        "--config",
+        help="部署配置文件（默认：$DECISIONS_CONFIG、./decisions.yaml、随包配置）/ deployment file (default: $DECISIONS_CONFIG, ./decisions.yaml, shipped)",
     ),
 ]
 DbOption = Annotated[
     str | None,
     typer.Option(
-        "--db", help="数据库地址 / database URL (default: $DECISIONS_DATABASE_URL or sqlite:///decisions.sqlite)"
+        "--db",
+        help="数据库地址（默认：$DECISIONS_DATABASE_URL 或 sqlite:///decisions.sqlite）/ database URL (default: $DECISIONS_DATABASE_URL or sqlite:///decisions.sqlite)",
     ),
 ]
 

@@ -22,6 +22,7 @@ from decisions.loading.rulepacks import PackContext, read_rule_pack
 from decisions.loading.schema import Kind
 from decisions.loading.workflows import read_workflow
 from decisions.loading.yamlsafe import YamlDocument, format_path
+from decisions.model import Text
 from decisions.rules.definitions import RuleBook, RulePack, Strength, layer
 from decisions.workflow.analysis import find_bypass
 from decisions.workflow.definition import WorkflowDef
@@ -29,13 +30,17 @@ from decisions.workflow.definition import WorkflowDef
 __all__ = ["check_cross_references", "load_definitions", "load_sources", "read_sources"]
 
 
-def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook) -> None:
+def check_cross_references(
+    workflows: dict[str, tuple[WorkflowDef, Reader]], rulebook: RuleBook, *, recorded: bool = False
+) -> None:
     """Rules named by transitions and gates exist and fit; a gate's rule is an unconditional hard rule
     of its workflow (a problem on the gate and one on the rule in its pack); no path bypasses a gate.
 
     Problems are recorded on each workflow's reader.
     """
     check_deadline_lengths(workflows, rulebook)
+    if not recorded:  # texts stored before one role had one label still replay as they were
+        check_role_labels(workflows)
     for wf, r in workflows.values():
         index_at_line = _transition_indexes(r)
         for i, t in enumerate(wf.transitions):
@@ -81,6 +86,21 @@ def check_cross_references(workflows: dict[str, tuple[WorkflowDef, Reader]], rul
                     ("gates", gate.id),
                     f"bypass of gate {gate.id!r} ({gate.label.en} / {gate.label.zh}): state "
                     f"{last.dest!r} is reachable without rule {gate.rule!r}: {bypass.describe()}",
+                )
+
+
+def check_role_labels(workflows: dict[str, tuple[WorkflowDef, Reader]]) -> None:
+    """A person holds a role in every workflow that names it, so a role has one label: the first
+    workflow that declares it defines it, and every other one must say the same (else a problem there)."""
+    first: dict[str, tuple[str, Text]] = {}
+    for wf, r in workflows.values():
+        for name, role in wf.roles.items():
+            defined = first.setdefault(name, (wf.name, role.label))
+            if defined[1] != role.label:
+                r.error(
+                    ("roles", name),
+                    f"role {name!r} is labelled {str(role.label)!r} here but {str(defined[1])!r} in workflow "
+                    f"{defined[0]!r}: one role, one label (a person holds it in every workflow)",
                 )
 
 
@@ -173,7 +193,7 @@ def load_sources(sources: Sequence[Source], *, recorded: bool = False, cached: b
             packs.append(pack)
     rulebook = layer(packs)
     before = {n: len(r.problems) for n, (_, r) in workflows.items()}
-    check_cross_references(workflows, rulebook)
+    check_cross_references(workflows, rulebook, recorded=recorded)
     check_catalogue_links(workflows)
     check_case_fields(workflows)
     for name, (_, reader) in workflows.items():

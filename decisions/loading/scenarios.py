@@ -38,6 +38,7 @@ class Person:
     name: str
     roles: tuple[str, ...]
     unit: str = ""
+    admin: bool = False  # the office's people administrator (the first one adds themselves)
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,13 @@ def read_scenario(doc: YamlDocument) -> tuple[Scenario | None, Reader]:
     heading = r.text(data["heading"], ("heading",)) if "heading" in data else None
     people: list[Person] = []
     for i, raw in enumerate(data.get("people") or []):
-        p = r.mapping(raw, ("people", i), required=("name", "roles"), optional=("unit",)) or {}
+        p = r.mapping(raw, ("people", i), required=("name", "roles"), optional=("unit", "admin")) or {}
         name = r.string(p.get("name"), ("people", i, "name")) if "name" in p else None
         roles = r.string_list(p.get("roles"), ("people", i, "roles"), identifiers=True)
         unit = r.string(p["unit"], ("people", i, "unit")) if "unit" in p else ""
+        admin = r.boolean(p.get("admin", False), ("people", i, "admin"))
         if name and roles and unit is not None:
-            people.append(Person(name, tuple(roles), unit))
+            people.append(Person(name, tuple(roles), unit, admin))
     raw_steps = data.get("steps") or []
     steps = [s for i, raw in enumerate(raw_steps if isinstance(raw_steps, list) else []) if (s := _step(r, raw, i))]
     suggest = r.mapping(data.get("suggest", {}), ("suggest",), optional=("show", "inbox")) or {}

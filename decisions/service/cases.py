@@ -648,18 +648,15 @@ class CaseService:
                 "操作人、角色或附件名称含有无法存储的字符 / the actor, a role or a document name contains a NUL "
                 "or an unpaired surrogate"
             )
-        unmet: list[Unmet] = []
         today = self.today()
-        if action.on > today:
-            unmet.append(
-                Unmet(
-                    "service.future_date",
-                    engine.cite("service.future_date"),
-                    f"发生日期 {action.on} 晚于今天 {today}",
-                    f"the date it happened ({action.on}) is in the future (today is {today})",
-                    kind="invalid",
-                )
+        if action.on > today:  # a slip of the keyboard, not a breach of the procedure: a usage error
+            raise UsageError(
+                zh=f"[service.future_date] 发生日期 {action.on} 晚于今天（{today}）：请写实际发生的日期"
+                f"（YYYY-MM-DD，不晚于今天），或不写 --on 即为今天",
+                en=f"[service.future_date] the date it happened ({action.on}) is in the future (today is {today}): "
+                f"give the day it really happened (YYYY-MM-DD, today or earlier), or leave --on out for today",
             )
+        unmet: list[Unmet] = []
         for d in action.documents:
             if d.sha256 in blobs:
                 ok = hashlib.sha256(blobs[d.sha256]).hexdigest() == d.sha256
