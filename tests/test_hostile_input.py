@@ -541,7 +541,9 @@ def _meeting_office(tmp_path: Path) -> Office:
     finally:
         database.dispose()
     office = Office("sqlite", url, tmp_path, tmp_path / "documents", make_files(tmp_path))
-    office.ok("user", "add", "office_chen", "--role", V_("office_clerk"), "--unit", "县政府办")
+    office.ok("user", "add", "管理员", "--admin")  # the first people administrator adds themselves
+    office.ok("unit", "add", "县政府办", "--as", "管理员")
+    office.ok("user", "add", "office_chen", "--role", V_("office_clerk"), "--unit", "县政府办", "--as", "管理员")
     office.baseline = office.snapshot()
     return office
 

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from decisions.cli.cases import AsOption, _dump, _office, _table_console, console
-from decisions.cli.common import ConfigOption, DbOption, JsonOption, label
+from decisions.cli.cases import AsOption, _dump, _heading, _office, _table_console, console
+from decisions.cli.common import LANG, ConfigOption, DbOption, JsonOption, label
 
 if TYPE_CHECKING:
     from decisions.service.users import User
@@ -142,12 +142,17 @@ def user_list(db: DbOption = None, config: ConfigOption = None, as_json: JsonOpt
         _dump([{"id": u.id, "name": u.name, "roles": list(u.roles), "unit": u.unit, "active": u.active} for u in users])
         return
     table = Table()
-    for col in ("编号 id", "姓名 name", "角色 roles", "单位 unit", "状态 status"):
-        table.add_column(col, overflow="fold")
+    for zh, en in (("编号", "id"), ("姓名", "name"), ("角色", "roles"), ("单位", "unit"), ("状态", "status")):
+        table.add_column(_heading(zh, en), overflow="fold")
+    comma = "、" if LANG.value == "zh" else ", "
     for u in users:
-        roles = ", ".join(label(office.users.roles[r]) if r in office.users.roles else r for r in u.roles)
-        status = "在用 active" if u.active else "已停用 deactivated"
-        acting = [f"代 {d.delegator} for" for d in delegations if d.delegate == u.id and not d.ended]
+        roles = comma.join(label(office.users.roles[r]) if r in office.users.roles else _role_word(r) for r in u.roles)
+        status = _heading("在用", "active") if u.active else _heading("已停用", "deactivated")
+        acting = [
+            _heading(f"代 {d.delegator}", f"for {d.delegator}")
+            for d in delegations
+            if d.delegate == u.id and not d.ended
+        ]
         table.add_row(u.id, u.name, roles, u.unit, " ".join([status, *acting]))
     _table_console().print(table)
 
@@ -208,3 +213,10 @@ def _by(as_: str | None) -> str:
 
         raise UsageError("请用 --as 指明操作人 / name who makes this change with --as (or DECISIONS_USER)")
     return as_
+
+
+def _role_word(role: str) -> str:
+    """A role no workflow declares (the people administrator's) in the language asked for."""
+    from decisions.service.users import ADMIN
+
+    return _heading("人员管理员", "people administrator") if role == ADMIN else role
