@@ -424,6 +424,15 @@ class Office:
     def document(self, sha256: str) -> bytes:
         return self.cases.documents.get(sha256)
 
+    # -- the dossier (决策档案) ---------------------------------------------------------------------
+
+    def dossier(self, case_id: str) -> bytes:
+        """One matter's self-contained PDF: cover, timeline, every record with its rules, the
+        documents attached, a verification page (see docs/dossier.md). May save a checkpoint."""
+        from decisions.dossier import build
+
+        return build(self, case_id)
+
 
 def untitled(wf: WorkflowDef, case: Case) -> str:
     """The title of a case with no title attribute: the workflow's label and the case's year (a

@@ -1,0 +1,35 @@
+"""``decisions dossier ID --out FILE.pdf``: one matter's dossier (决策档案) as a self-contained PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from decisions.cli.common import ConfigOption, DbOption
+from decisions.errors import UsageError
+
+__all__ = ["dossier"]
+
+console = Console(soft_wrap=True, highlight=False)
+
+
+def dossier(
+    case_id: Annotated[str, typer.Argument(help="the matter (decision, document, case…)")],
+    out: Annotated[Path, typer.Option("--out", help="the PDF file to write")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """生成决策档案 PDF / write one matter's dossier: records, documents attached, verification page."""
+    from decisions.service.office import Office
+
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out 是目录 / --out is a directory: {out}")
+    pdf = Office.open(db, config).dossier(case_id)
+    try:
+        out.write_bytes(pdf)
+    except OSError as exc:
+        raise UsageError(f"无法写入 / cannot write {out}: {exc.strerror}") from exc
+    console.print(f"决策档案已写入 / dossier written: {out} ({len(pdf)} bytes)")

@@ -1,0 +1,55 @@
+"""The dossier as HTML (Jinja2 templates shipped in ``templates/``, shared with the web app) and as a
+PDF (WeasyPrint, Debian's Noto CJK fonts, embedded as subsets; the documents attached)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import jinja2
+
+from decisions.dossier.collect import Dossier
+from decisions.errors import UsageError
+
+__all__ = ["environment", "render_html", "render_pdf"]
+
+
+def environment() -> jinja2.Environment:
+    """The templates' environment (autoescaped: every value in a dossier is untrusted text)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("decisions.dossier", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(dossier: Dossier) -> str:
+    return environment().get_template("dossier.html.j2").render(d=dossier, v=dossier.verification)
+
+
+def render_pdf(dossier: Dossier) -> bytes:
+    """The PDF: the rendered HTML, every document and the verification material attached."""
+    try:
+        import weasyprint  # loads Pango: only when a PDF is made
+    except OSError as exc:  # the system libraries are missing (WeasyPrint raises OSError from cffi)
+        raise UsageError(
+            "无法加载 WeasyPrint 所需的 Pango / WeasyPrint cannot load Pango: "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
+        ) from exc
+
+    def attachment(name: str, data: bytes, description: str) -> Any:
+        return weasyprint.Attachment(file_obj=io.BytesIO(data), name=name, description=description)
+
+    v = dossier.verification
+    attachments = [
+        attachment(d.attachment, d.data, f"{d.kind} v{d.version} sha256 {d.sha256}") for d in dossier.documents
+    ]
+    attachments.append(
+        attachment("checkpoint.json", v.checkpoint_json.encode("utf-8"), f"checkpoint {v.checkpoint_root}")
+    )
+    attachments.append(attachment("history.json", v.history_json.encode("utf-8"), f"hash chain of {v.chain}"))
+    html = weasyprint.HTML(string=render_html(dossier), base_url=None)
+    result: bytes = html.write_pdf(attachments=attachments)
+    return result
