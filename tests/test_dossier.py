@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from typer.testing import CliRunner
 
 from decisions.audit import GENESIS, Checkpoint, Head, hasher, merkle_root
@@ -237,3 +238,29 @@ def test_every_inclusion_proof_leads_to_the_merkle_root(n: int) -> None:
         forged = Head(head.chain, head.seq + 1, head.hash)
         assert root_from_proof(h, forged, found[1]) != root
     assert inclusion_proof(h, heads, "absent") is None
+
+
+def test_a_tampered_history_is_flagged_on_the_cover_and_no_new_checkpoint_vouches_for_it(
+    demo: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = demo
+    source = Path(url.removeprefix("sqlite:///"))
+    copy = tmp_path / "tampered.sqlite"
+    shutil.copy2(source, copy)
+    shutil.copytree(source.with_suffix(".documents"), copy.with_suffix(".documents"))
+    tampered = f"sqlite:///{copy}"
+    db = Database(tampered)
+    with db.write() as conn:  # an edit behind the engine's back
+        conn.execute(sqlalchemy.text("UPDATE events SET body = replace(body, '李明', '张三') WHERE seq = 1"))
+        conn.execute(sqlalchemy.text("DELETE FROM checkpoints"))  # none taken yet (rows are never deleted)
+    db.dispose()
+    pdf = tmp_path / "tampered.pdf"
+    result = runner.invoke(app, ["dossier", CASE, "--out", str(pdf), "--db", tampered])
+    assert result.exit_code == 1 and "does not verify" in result.output
+    text = pdf_text(pdf)
+    cover = text.split("\f")[0]
+    assert "历史未通过校验" in cover
+    assert f"{CASE} #1" in text  # the finding, located
+    assert office(tampered).cases.repository.checkpoints() == []
+    assert "checkpoint.json" not in attachments(pdf, tmp_path / "out")
+    assert "none is taken over a history that does not verify" in " ".join(text.split())

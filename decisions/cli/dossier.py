@@ -27,9 +27,15 @@ def dossier(
 
     if out.exists() and out.is_dir():
         raise UsageError(f"--out 是目录 / --out is a directory: {out}")
-    pdf = Office.open(db, config).dossier(case_id)
+    pdf, verified = Office.open(db, config).dossier_checked(case_id)
     try:
         out.write_bytes(pdf)
     except OSError as exc:
         raise UsageError(f"无法写入 / cannot write {out}: {exc.strerror}") from exc
     console.print(f"决策档案已写入 / dossier written: {out} ({len(pdf)} bytes)")
+    if not verified:
+        console.print(
+            "[red]✗ 历史未通过校验，档案列明问题且不附检查点 / the history does not verify: the dossier lists "
+            "the findings and carries no checkpoint (see decisions audit verify)[/red]"
+        )
+        raise typer.Exit(1)

@@ -1,9 +1,11 @@
 """The decision dossier (决策档案, Decree 713 Art. 33: the whole process recorded, one matter one file):
 one self-contained PDF per matter, readable, printable and checkable without this software.
 
-`build(office, case_id)` gathers it (`collect`), renders the Jinja2 templates (`render`) and returns
-the PDF's bytes; the verification page cites the newest saved checkpoint that includes the case's
-current head, or a new one taken for the purpose (a checkpoint is the one row audit ever adds).
+`build(office, case_id)` verifies the case's history, gathers it (`collect`), renders the Jinja2
+templates (`render`) and returns the PDF's bytes; the verification page cites the newest saved
+checkpoint that includes the case's current head, or a new one taken for the purpose (a checkpoint is
+the one row audit ever adds), never one over a history that does not verify: such a dossier prints
+the findings, on the cover too, and no checkpoint.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from typing import TYPE_CHECKING
 from decisions.audit import Checkpoint, Head
 
 if TYPE_CHECKING:
+    from decisions.service.audit import VerifyReport
     from decisions.service.office import Office
 
 __all__ = ["build", "checkpoint_for"]
 
 
-def checkpoint_for(office: Office, case_id: str) -> Checkpoint:
-    """The newest saved checkpoint whose head of ``case_id`` is the case's head now; else a new one."""
+def checkpoint_for(office: Office, case_id: str, verified: bool = True) -> Checkpoint | None:
+    """The newest saved checkpoint whose head of ``case_id`` is the case's head now; else a new one,
+    but only over a history that verifies (a checkpoint must not vouch for a tampered chain)."""
     repository = office.cases.repository
     _, events = repository.load(case_id)
     if events:
@@ -31,12 +35,15 @@ def checkpoint_for(office: Office, case_id: str) -> Checkpoint:
                 continue  # a damaged row is verify's business; the dossier takes another
             if cp.algorithm == repository.algorithm and head in cp.heads:
                 return cp
-    return office.audit.checkpoint()
+    return office.audit.checkpoint() if verified else None
 
 
-def build(office: Office, case_id: str) -> bytes:
+def build(office: Office, case_id: str) -> tuple[bytes, VerifyReport]:
+    """The PDF of ``case_id``, and `audit verify` of the case as printed on its verification page."""
     from decisions.dossier.collect import collect
     from decisions.dossier.render import render_pdf
 
     office.cases.view(case_id)  # an unknown case is refused before anything is written
-    return render_pdf(collect(office, case_id, checkpoint_for(office, case_id)))
+    report = office.audit.verify(case_id)
+    checkpoint = checkpoint_for(office, case_id, report.ok)
+    return render_pdf(collect(office, case_id, checkpoint, report)), report

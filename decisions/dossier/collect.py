@@ -19,6 +19,7 @@ from decisions.model import Record, Text
 from decisions.workflow.definition import FieldDef, FieldType, WorkflowDef
 
 if TYPE_CHECKING:
+    from decisions.service.audit import VerifyReport
     from decisions.service.office import Office
 
 __all__ = ["Dossier", "DossierDocument", "DossierField", "DossierRecord", "Verification", "collect"]
@@ -71,7 +72,7 @@ class Verification:
     seq: int
     head_hash: str
     leaf: str
-    checkpoint_root: str
+    checkpoint_root: str  # "" when no checkpoint includes the head (a history that does not verify gets none)
     checkpoint_created: str
     checkpoint_chains: int
     checkpoint_events: int
@@ -145,8 +146,9 @@ def _label(mapping: Mapping[str, Any], key: str) -> Text:
     return found.label if found is not None else Text(key, key)
 
 
-def collect(office: Office, case_id: str, checkpoint: Checkpoint) -> Dossier:
-    """Everything the dossier shows about ``case_id``; ``checkpoint`` must include its current head."""
+def collect(office: Office, case_id: str, checkpoint: Checkpoint | None, report: VerifyReport) -> Dossier:
+    """Everything the dossier shows about ``case_id``: ``checkpoint`` (if any) must include its current
+    head, ``report`` is `audit verify` of the case."""
     details = office.show(case_id)
     view = details.view
     case = view.case
@@ -208,7 +210,7 @@ def collect(office: Office, case_id: str, checkpoint: Checkpoint) -> Dossier:
         attributes=attributes,
         records=tuple(records),
         documents=tuple(documents),
-        verification=_verification(office, case_id, checkpoint),
+        verification=_verification(office, case_id, checkpoint, report),
         generated=office.clock().strftime("%Y-%m-%d %H:%M UTC"),
     )
 
@@ -232,29 +234,29 @@ def _record(wf: WorkflowDef, r: Record, docs: tuple[DossierDocument, ...], step:
     )
 
 
-def _verification(office: Office, case_id: str, checkpoint: Checkpoint) -> Verification:
+def _verification(office: Office, case_id: str, checkpoint: Checkpoint | None, report: VerifyReport) -> Verification:
     repository = office.cases.repository
     _, events = repository.load(case_id)
-    h = hasher(checkpoint.algorithm)
-    found = inclusion_proof(h, checkpoint.heads, case_id)
-    if found is None:
-        raise ValueError(f"checkpoint {checkpoint.root} does not include {case_id}")
-    head, proof = found
-    report = office.audit.verify(case_id)
+    h = hasher(repository.algorithm)
+    head = Head(case_id, events[-1].seq, events[-1].hash)
+    found = inclusion_proof(h, checkpoint.heads, case_id) if checkpoint is not None else None
+    if checkpoint is not None and (found is None or found[0] != head):
+        raise ValueError(f"checkpoint {checkpoint.root} does not include the head of {case_id}")
+    proof = found[1] if found is not None else ()
     history = [{"seq": e.seq, "prev_hash": e.prev_hash, "body": e.body, "hash": e.hash} for e in events]
     return Verification(
-        algorithm=str(checkpoint.algorithm),
+        algorithm=str(repository.algorithm),
         chain=case_id,
         seq=head.seq,
         head_hash=head.hash,
         leaf=leaf_hash(h, head),
-        checkpoint_root=checkpoint.root,
-        checkpoint_created=checkpoint.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        checkpoint_chains=checkpoint.chains,
-        checkpoint_events=checkpoint.events,
-        checkpoint_json=checkpoint.to_json(),
+        checkpoint_root=checkpoint.root if checkpoint else "",
+        checkpoint_created=checkpoint.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if checkpoint else "",
+        checkpoint_chains=checkpoint.chains if checkpoint else 0,
+        checkpoint_events=checkpoint.events if checkpoint else 0,
+        checkpoint_json=checkpoint.to_json() if checkpoint else "",
         proof=proof,
-        recomputed_root=root_from_proof(h, Head(head.chain, head.seq, head.hash), proof),
+        recomputed_root=root_from_proof(h, head, proof) if checkpoint else "",
         verified=report.ok,
         findings=tuple(str(f) for f in report.findings),
         history_json=json.dumps(history, ensure_ascii=False, indent=1) + "\n",

@@ -46,9 +46,10 @@ def render_pdf(dossier: Dossier) -> bytes:
     attachments = [
         attachment(d.attachment, d.data, f"{d.kind} v{d.version} sha256 {d.sha256}") for d in dossier.documents
     ]
-    attachments.append(
-        attachment("checkpoint.json", v.checkpoint_json.encode("utf-8"), f"checkpoint {v.checkpoint_root}")
-    )
+    if v.checkpoint_json:
+        attachments.append(
+            attachment("checkpoint.json", v.checkpoint_json.encode("utf-8"), f"checkpoint {v.checkpoint_root}")
+        )
     attachments.append(attachment("history.json", v.history_json.encode("utf-8"), f"hash chain of {v.chain}"))
     html = weasyprint.HTML(string=render_html(dossier), base_url=None)
     result: bytes = html.write_pdf(attachments=attachments)

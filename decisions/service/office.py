@@ -429,9 +429,14 @@ class Office:
     def dossier(self, case_id: str) -> bytes:
         """One matter's self-contained PDF: cover, timeline, every record with its rules, the
         documents attached, a verification page (see docs/dossier.md). May save a checkpoint."""
+        return self.dossier_checked(case_id)[0]
+
+    def dossier_checked(self, case_id: str) -> tuple[bytes, bool]:
+        """The dossier and whether the case's history verified (the PDF prints the findings if not)."""
         from decisions.dossier import build
 
-        return build(self, case_id)
+        pdf, report = build(self, case_id)
+        return pdf, report.ok
 
 
 def untitled(wf: WorkflowDef, case: Case) -> str:
