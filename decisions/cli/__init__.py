@@ -16,7 +16,7 @@ from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, 
 from decisions.cli.common import LANG
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
-from decisions.cli.dossier import dossier
+from decisions.cli.dossier import catalogue_export, dossier
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
     ActionRefused,
@@ -54,6 +54,7 @@ app.command("list")(list_cases)
 app.command("inbox")(inbox)
 app.command("demo")(demo)
 app.command("dossier")(dossier)
+catalogue_app.command("export")(catalogue_export)
 
 
 @app.callback()

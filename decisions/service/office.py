@@ -438,6 +438,12 @@ class Office:
         pdf, report = build(self, case_id)
         return pdf, report.ok
 
+    def catalogue_export(self, year: int, version: int | None = None, fmt: str = "xlsx") -> bytes:
+        """One version of the year's catalogue for the gazette, with the adjustment history: ``xlsx`` or ``pdf``."""
+        from decisions.dossier.catalogue import export_catalogue
+
+        return export_catalogue(self, year, version, fmt)
+
 
 def untitled(wf: WorkflowDef, case: Case) -> str:
     """The title of a case with no title attribute: the workflow's label and the case's year (a
