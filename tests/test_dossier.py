@@ -264,3 +264,22 @@ def test_a_tampered_history_is_flagged_on_the_cover_and_no_new_checkpoint_vouche
     assert office(tampered).cases.repository.checkpoints() == []
     assert "checkpoint.json" not in attachments(pdf, tmp_path / "out")
     assert "none is taken over a history that does not verify" in " ".join(text.split())
+
+
+def test_a_years_dossiers_one_pdf_per_matter_of_every_workflow(demo: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = demo
+    o = office(url)
+    of_year = sorted(c[0] for c in o.list_cases() if o.history(c[0])[0].on.year == 2025 or c[0].endswith("2025"))
+    assert len({c[1] for c in o.list_cases() if c[0] in of_year}) >= 4  # decisions, documents, cases, contracts...
+    out = tmp_path / "2025"
+    result = runner.invoke(app, ["dossier", "--year", "2025", "--out", str(out), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert f"dossiers written: {len(of_year)}" in result.output
+    assert sorted(p.stem for p in out.iterdir()) == of_year
+    for case_id in of_year:
+        assert case_id in pdf_text(out / f"{case_id}.pdf").split("\f")[0]  # on its cover
+    nothing = runner.invoke(app, ["dossier", "--year", "1999", "--out", str(tmp_path / "1999"), "--db", url])
+    assert isinstance(nothing.exception, UsageError) and "no matters of 1999" in str(nothing.exception)
+    both = runner.invoke(app, ["dossier", CASE, "--year", "2025", "--out", str(out), "--db", url])
+    assert isinstance(both.exception, UsageError) and exit_code(both.exception) == 2
+    assert not (tmp_path / "1999").exists()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from decisions.service.audit import VerifyReport
     from decisions.service.office import Office
 
-__all__ = ["build", "checkpoint_for"]
+__all__ = ["build", "cases_of_year", "checkpoint_for", "file_name"]
 
 
 def checkpoint_for(office: Office, case_id: str, verified: bool = True) -> Checkpoint | None:
@@ -47,3 +47,26 @@ def build(office: Office, case_id: str) -> tuple[bytes, VerifyReport]:
     report = office.audit.verify(case_id)
     checkpoint = checkpoint_for(office, case_id, report.ok)
     return render_pdf(collect(office, case_id, checkpoint, report)), report
+
+
+def cases_of_year(office: Office, year: int) -> list[str]:
+    """The matters of ``year``, every workflow: by the year field a workflow's ``case:`` names (a
+    catalogue's year), else by the day the case was opened."""
+    found = []
+    for case_id, workflow, _, _, _ in office.list_cases():
+        case = office.cases.view(case_id).case
+        spec = office.definitions.workflows[workflow].case if workflow in office.definitions.workflows else None
+        field = spec.year_field if spec is not None else ""
+        if field and field in case.attributes:
+            of_year = str(case.attributes[field]) == str(year)
+        else:
+            of_year = bool(case.records) and case.records[0].on.year == year
+        if of_year:
+            found.append(case_id)
+    return sorted(found)
+
+
+def file_name(case_id: str) -> str:
+    """A file name for a case's dossier (a case id may hold any printable character)."""
+    safe = "".join("_" if c in '/\\:*?"<>|' else c for c in case_id)
+    return ("_" + safe if safe.startswith(".") else safe) + ".pdf"

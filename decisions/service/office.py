@@ -438,6 +438,12 @@ class Office:
         pdf, report = build(self, case_id)
         return pdf, report.ok
 
+    def dossier_cases(self, year: int) -> list[str]:
+        """The matters of ``year`` whose dossiers ``decisions dossier --year`` writes."""
+        from decisions.dossier import cases_of_year
+
+        return cases_of_year(self, year)
+
     def catalogue_export(self, year: int, version: int | None = None, fmt: str = "xlsx") -> bytes:
         """One version of the year's catalogue for the gazette, with the adjustment history: ``xlsx`` or ``pdf``."""
         from decisions.dossier.catalogue import export_catalogue
