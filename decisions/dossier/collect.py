@@ -173,7 +173,7 @@ def collect(office: Office, case_id: str, checkpoint: Checkpoint | None, report:
                 d.name,
                 sizes.get(d.sha256, len(data)),
                 d.sha256,
-                f"{r.seq:03d}-{i}-{d.name or d.kind}",
+                _attachment_name(r.seq, i, d.name or d.kind),
                 data,
             )
             docs.append(doc)
@@ -213,6 +213,12 @@ def collect(office: Office, case_id: str, checkpoint: Checkpoint | None, report:
         verification=_verification(office, case_id, checkpoint, report),
         generated=office.clock().strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def _attachment_name(seq: int, index: int, name: str) -> str:
+    """The name a document is attached under: unique (record and position first), no path in it."""
+    safe = "".join("_" if c in '/\\:*?"<>|' or not c.isprintable() else c for c in name)
+    return f"{seq:03d}-{index}-{safe}"
 
 
 def _record(wf: WorkflowDef, r: Record, docs: tuple[DossierDocument, ...], step: Any) -> DossierRecord:
