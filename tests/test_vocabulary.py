@@ -41,6 +41,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/rules/facts.py", "head"): "a key of the built-in views type's entries ({member, position, head})",
     ("decisions/workflow/engine.py", "head"): "a key of the built-in views type's entries (checked on input)",
     ("decisions/service/inputs.py", "head"): "a key of the built-in views type's entries (member:position:head)",
+    ("decisions/dossier/collect.py", "head"): "a key of the built-in views type's entries (the chair's row)",
     ("decisions/store/database.py", "head"): "Alembic's name for the latest migration (upgrade to 'head')",
     ("decisions/rules/facts.py", "views"): "the views field type (FactType.VIEWS, FactSource.VIEWS)",
     ("decisions/workflow/definition.py", "views"): "the views field type (FieldType.VIEWS)",

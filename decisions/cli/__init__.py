@@ -23,6 +23,7 @@ from decisions.cli.common import LANG, OUTPUT
 from decisions.cli.corrections import correct
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
+from decisions.cli.dossier import catalogue_export, dossier
 from decisions.cli.language import LANGUAGES, language, localise, show_usage_error
 from decisions.cli.people import unit_app, user_app
 from decisions.cli.workflow import workflow_app
@@ -67,6 +68,8 @@ app.command("export")(export)
 app.command("import")(import_)
 app.command("backup")(backup)
 app.command("restore")(restore)
+app.command("dossier")(dossier)
+catalogue_app.command("export")(catalogue_export)
 
 
 def _version(value: bool) -> None:

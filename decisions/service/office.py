@@ -559,6 +559,32 @@ class Office:
     def document(self, sha256: str) -> bytes:
         return self.cases.documents.get(sha256)
 
+    # -- the dossier (决策档案) ---------------------------------------------------------------------
+
+    def dossier(self, case_id: str) -> bytes:
+        """One matter's self-contained PDF: cover, timeline, every record with its rules, the
+        documents attached, a verification page (see docs/dossier.md). May save a checkpoint."""
+        return self.dossier_checked(case_id)[0]
+
+    def dossier_checked(self, case_id: str) -> tuple[bytes, bool]:
+        """The dossier and whether the case's history verified (the PDF prints the findings if not)."""
+        from decisions.dossier import build
+
+        pdf, report = build(self, case_id)
+        return pdf, report.ok
+
+    def dossier_cases(self, year: int) -> list[str]:
+        """The matters of ``year`` whose dossiers ``decisions dossier --year`` writes."""
+        from decisions.dossier import cases_of_year
+
+        return cases_of_year(self, year)
+
+    def catalogue_export(self, year: int, version: int | None = None, fmt: str = "xlsx") -> bytes:
+        """One version of the year's catalogue for the gazette, with the adjustment history: ``xlsx`` or ``pdf``."""
+        from decisions.dossier.catalogue import export_catalogue
+
+        return export_catalogue(self, year, version, fmt)
+
     # -- moving and keeping the office: export, import, backup (decisions.service.archive) ---------
 
     def export(self, path: Path) -> ArchiveSummary:

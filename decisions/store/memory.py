@@ -233,6 +233,10 @@ class MemoryRepository:
         with self._lock:
             self._checkpoints.append((created_at, root, body))
 
+    def checkpoints(self) -> list[str]:
+        with self._lock:
+            return [body for _, _, body in reversed(self._checkpoints)]
+
     # -- appending ------------------------------------------------------------------------------
 
     def append(

@@ -420,6 +420,11 @@ class Repository:
         with self.db.write() as conn:
             conn.execute(_CHECKPOINTS.insert().values(created_at=created_at, root=root, body=body))
 
+    def checkpoints(self) -> list[str]:
+        """The bodies of the saved checkpoints, newest first."""
+        with self.db.read() as conn:
+            return [str(b) for (b,) in conn.execute(select(_CHECKPOINTS.c.body).order_by(_CHECKPOINTS.c.id.desc()))]
+
     def definition_sets(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
         """Every stored definition set: (fingerprint, [(kind, name, sha256), ...])."""
         with self.db.read() as conn:
