@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from decisions.audit import GENESIS, Checkpoint, Head, hasher, merkle_root
 from decisions.cli import app, exit_code
 from decisions.dossier.proof import inclusion_proof, root_from_proof
-from decisions.errors import UsageError
+from decisions.errors import ChainBroken, UsageError
 from decisions.service.office import Office
 from decisions.store.database import Database
 from tests.stores import fixed_clock, play, play_catalogue
@@ -243,15 +243,17 @@ def test_every_inclusion_proof_leads_to_the_merkle_root(n: int) -> None:
 def test_a_tampered_history_is_flagged_on_the_cover_and_no_new_checkpoint_vouches_for_it(
     demo: tuple[str, Path], tmp_path: Path
 ) -> None:
+    """A stored byte changed where the case can still be read (its projection row): the dossier is
+    written, its cover says the history does not verify, the finding is located, and no checkpoint
+    is taken over it. An edited event breaks the chain: no dossier at all (exit 7), nothing written."""
     url, _ = demo
     source = Path(url.removeprefix("sqlite:///"))
     copy = tmp_path / "tampered.sqlite"
     shutil.copy2(source, copy)
-    shutil.copytree(source.with_suffix(".documents"), copy.with_suffix(".documents"))
     tampered = f"sqlite:///{copy}"
     db = Database(tampered)
     with db.write() as conn:  # an edit behind the engine's back
-        conn.execute(sqlalchemy.text("UPDATE events SET body = replace(body, '李明', '张三') WHERE seq = 1"))
+        conn.execute(sqlalchemy.text("UPDATE cases SET title = '伪造的标题' WHERE id = :id"), {"id": CASE})
         conn.execute(sqlalchemy.text("DELETE FROM checkpoints"))  # none taken yet (rows are never deleted)
     db.dispose()
     pdf = tmp_path / "tampered.pdf"
@@ -260,10 +262,19 @@ def test_a_tampered_history_is_flagged_on_the_cover_and_no_new_checkpoint_vouche
     text = pdf_text(pdf)
     cover = text.split("\f")[0]
     assert "历史未通过校验" in cover
-    assert f"{CASE} #1" in text  # the finding, located
+    assert f"{CASE}: [projection] stored title '伪造的标题' differs from the history" in " ".join(text.split())
     assert office(tampered).cases.repository.checkpoints() == []
     assert "checkpoint.json" not in attachments(pdf, tmp_path / "out")
     assert "none is taken over a history that does not verify" in " ".join(text.split())
+
+    db = Database(tampered)
+    with db.write() as conn:
+        conn.execute(sqlalchemy.text("UPDATE events SET body = replace(body, '李明', '张三') WHERE seq = 1"))
+    db.dispose()
+    broken = tmp_path / "broken.pdf"
+    result = runner.invoke(app, ["dossier", CASE, "--out", str(broken), "--db", tampered])
+    assert isinstance(result.exception, ChainBroken) and exit_code(result.exception) == 7
+    assert not broken.exists() and office(tampered).cases.repository.checkpoints() == []
 
 
 def test_a_years_dossiers_one_pdf_per_matter_of_every_workflow(demo: tuple[str, Path], tmp_path: Path) -> None:
