@@ -16,6 +16,7 @@ from decisions.cli.cases import act, catalogue_app, history, inbox, list_cases, 
 from decisions.cli.common import LANG
 from decisions.cli.coverage import coverage
 from decisions.cli.demo import demo
+from decisions.cli.web import serve, set_password
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
     ActionRefused,
@@ -52,6 +53,8 @@ app.command("history")(history)
 app.command("list")(list_cases)
 app.command("inbox")(inbox)
 app.command("demo")(demo)
+app.command("serve")(serve)
+user_app.command("set-password")(set_password)
 
 
 @app.callback()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from decisions.store.people import StoredPerson
     from decisions.store.repository import CaseHead
 
-__all__ = ["DocumentBytes", "PeopleStore", "Repository", "Store"]
+__all__ = ["CredentialStore", "DocumentBytes", "PeopleStore", "Repository", "Store"]
 
 
 class Repository(Protocol):
@@ -91,6 +91,14 @@ class PeopleStore(Protocol):
     def set_active(self, name: str, active: bool, now: str) -> None: ...
 
 
+class CredentialStore(Protocol):
+    """Password hashes by person name (made and checked by the service, never by the store)."""
+
+    def get(self, name: str) -> str | None: ...
+    def set(self, name: str, hash: str, now: str) -> None: ...
+    def count(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Store:
     """One office's storage: histories, document bytes and people, under one hash algorithm.
@@ -101,3 +109,4 @@ class Store:
     people: PeopleStore
     algorithm: str
     location: str
+    credentials: CredentialStore | None = None  # logins for the web application

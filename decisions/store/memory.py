@@ -25,7 +25,7 @@ from decisions.store.interface import Store
 from decisions.store.people import StoredPerson
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
 
-__all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
+__all__ = ["MemoryCredentials", "MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
 
 
 @dataclass
@@ -335,8 +335,28 @@ class MemoryPeople:
                 self._people[name] = replace(self._people[name], active=active)
 
 
+class MemoryCredentials:
+    """Password hashes in a dictionary (the in-memory store's)."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            return self._hashes.get(name)
+
+    def set(self, name: str, hash: str, now: str) -> None:
+        with self._lock:
+            self._hashes[name] = hash
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._hashes)
+
+
 def memory_store(algorithm: str = "sha256") -> Store:
     """A fresh, empty in-memory store."""
     repository, people = MemoryRepository(algorithm), MemoryPeople()
     repository.people = people  # an append confirms the acting person, as the SQL store does
-    return Store(repository, MemoryDocuments(), people, algorithm, "memory")
+    return Store(repository, MemoryDocuments(), people, algorithm, "memory", MemoryCredentials())

@@ -140,11 +140,19 @@ def chained_event(hash_: Hasher, body: Mapping[str, Any], prev: str) -> StoredEv
 
 def sql_store(db: Database) -> Store:
     """The storage of an initialised database: its repository, document bytes and people."""
+    from decisions.store.credentials import Credentials
     from decisions.store.documents import DocumentStore
     from decisions.store.people import People
 
     algorithm = db.ensure_ready()
-    return Store(Repository(db, algorithm), DocumentStore(db.documents_root), People(db), algorithm, db.safe_url())
+    return Store(
+        Repository(db, algorithm),
+        DocumentStore(db.documents_root),
+        People(db),
+        algorithm,
+        db.safe_url(),
+        Credentials(db),
+    )
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:

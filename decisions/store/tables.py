@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "CaseRow",
     "CheckpointRow",
+    "CredentialRow",
     "DefinitionSetRow",
     "DefinitionSourceRow",
     "DocumentRow",
@@ -108,4 +109,13 @@ class UserRow(SQLModel, table=True):
     unit: str = Field(default="", max_length=256)
     active: bool = Field(default=True)
     added_at: str = Field(max_length=32)
+    changed_at: str = Field(max_length=32)
+
+
+class CredentialRow(SQLModel, table=True):
+    """A person's password hash (Argon2id, PHC string), keyed by their name in the people table."""
+
+    __tablename__ = "credentials"
+    name: str = Field(primary_key=True, max_length=128)
+    hash: str = Field(max_length=512)
     changed_at: str = Field(max_length=32)
