@@ -24,10 +24,10 @@ from tests.web_support import PASSWORD, PEOPLE, PROPOSAL, client, csrf, login, p
 
 # What each route is, for the matrix: a page, an API call, or a form post (page) / API post.
 KIND: dict[tuple[str, str], str] = {
-    ("GET", "/login"): "public",
-    ("POST", "/login"): "public-post",
+    ("GET", "/login"): "anyone",
+    ("POST", "/login"): "anyone-post",
     ("POST", "/logout"): "post",
-    ("POST", "/lang"): "public-post",
+    ("POST", "/lang"): "anyone-post",
     ("GET", "/"): "page",
     ("GET", "/done"): "page",
     ("GET", "/start"): "page",
@@ -44,7 +44,7 @@ KIND: dict[tuple[str, str], str] = {
     ("POST", "/api/cases/{case_id}/act"): "api-post",
     ("GET", "/api/catalogue/{year}"): "api",
     ("POST", "/api/audit/verify"): "api-post",
-    ("GET", "/api/openapi.json"): "public",
+    ("GET", "/api/openapi.json"): "anyone",
 }
 ROLES = ["anonymous", *PEOPLE]
 
@@ -83,7 +83,7 @@ def test_every_route_has_an_access_rule_and_an_entry_in_this_matrix() -> None:
     found = set(routes())
     assert found == set(KIND), f"routes without a matrix entry: {found - set(KIND)}; stale entries: {set(KIND) - found}"
     assert found == set(ACCESS)
-    assert {k for k, v in KIND.items() if v.startswith("public")} == {k for k, v in ACCESS.items() if v == "public"}
+    assert {k for k, v in KIND.items() if v.startswith("anyone")} == {k for k, v in ACCESS.items() if v == "anyone"}
 
 
 def _url(path: str, case_id: str, sha256: str, office: Office) -> str:

@@ -1,6 +1,6 @@
 """The FastAPI application: pages, the JSON API, sessions, CSRF, security headers, error pages.
 
-Every route is listed in `ACCESS` (``public`` or ``person``: a logged-in, active person); what a
+Every route is listed in `ACCESS` (``anyone`` or ``person``: a logged-in, active person); what a
 person may *do* is decided by `Office` (the engine's roles and rules), never here."""
 
 from __future__ import annotations
@@ -58,13 +58,13 @@ ACTIVE_TYPES = {
 }
 INLINE_TYPES = {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif"}
 
-# Who may reach each route: "public" (no login) or "person" (a logged-in, active person; what they
+# Who may reach each route: "anyone" (no login) or "person" (a logged-in, active person; what they
 # may do there is `Office`'s to decide). A route missing here fails tests/test_web_security.py.
 ACCESS: dict[tuple[str, str], str] = {
-    ("GET", "/login"): "public",
-    ("POST", "/login"): "public",
+    ("GET", "/login"): "anyone",
+    ("POST", "/login"): "anyone",
     ("POST", "/logout"): "person",
-    ("POST", "/lang"): "public",
+    ("POST", "/lang"): "anyone",
     ("GET", "/"): "person",
     ("GET", "/done"): "person",
     ("GET", "/start"): "person",
@@ -81,7 +81,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/cases/{case_id}/act"): "person",
     ("GET", "/api/catalogue/{year}"): "person",
     ("POST", "/api/audit/verify"): "person",
-    ("GET", "/api/openapi.json"): "public",
+    ("GET", "/api/openapi.json"): "anyone",
 }
 
 
