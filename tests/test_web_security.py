@@ -299,3 +299,19 @@ def test_errors_are_pages_in_both_languages_never_tracebacks(office: Office) -> 
     assert re.search(r"<html lang=\"zh-CN\"", c.get("/").text)
     c.post("/lang", data={"csrf": csrf(c, "/"), "lang": "en", "next": "/"})
     assert "Inbox" in c.get("/").text and '<html lang="en"' in c.get("/").text
+
+
+def test_a_crash_is_a_page_with_the_same_headers_never_a_traceback(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = login(TestClient(create_app(office)), "clerk")  # server exceptions would be raised here
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(office, "inbox", broken)
+    for url in ("/", "/api/inbox"):
+        r = c.get(url)
+        assert r.status_code == 500 and "secret internals" not in r.text and "Traceback" not in r.text
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "internal error" in c.get("/api/inbox").json()["error"]["en"]

@@ -208,7 +208,10 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
     @app.middleware("http")
     async def frame(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.session = codec.loads(request.cookies.get(COOKIE)) or Session.anonymous()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # a bug: a page saying nothing was changed (the transaction rolled back), never a traceback
+            response = error(request, 500, "服务器内部错误，未作任何更改", "internal error: nothing was changed")
         session: Session = request.state.session
         response.set_cookie(
             COOKIE,
