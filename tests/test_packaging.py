@@ -92,6 +92,8 @@ def test_a_built_wheel_carries_the_definitions_the_migrations_and_the_type_marke
     assert migrations | {"decisions/store/migrations/script.py.mako", "decisions/py.typed"} <= names
     schemas = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions/schemas").glob("*.schema.json")}
     assert len(schemas) == 5 and schemas <= names  # the loader checks structure against them
+    web = {str(p.relative_to(ROOT)) for d in ("templates", "static") for p in (ROOT / "decisions/web" / d).iterdir()}
+    assert len(web) > 5 and web <= names  # the web application's templates and style sheet
     packages = {str(p.relative_to(ROOT)) for p in (ROOT / "decisions").rglob("__init__.py")}
     assert packages <= names
     for directory in (p for p in (ROOT / "decisions").rglob("*") if p.is_dir() and p.name != "__pycache__"):

@@ -65,6 +65,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/service/office.py", "head"): "a key of the built-in views type's entries (the presiding member)",
     ("decisions/cli/labels.py", "head"): "a key of the built-in views type's entries (the presiding member)",
     ("decisions/workflow/case_ids.py", "year"): "the id pattern's own placeholder {year} (the start date's year)",
+    ("decisions/cli/__init__.py", "serve"): "the CLI verb `decisions serve` (the web application)",
+    ("decisions/cli/web.py", "serve"): "the CLI verb `decisions serve` (the web application)",
+    ("decisions/web/app.py", "year"): "a key of the API's catalogue answer (the year asked for)",
 }
 """Literals that equal a workflow's name by coincidence, by module: each says what it is instead."""
 

@@ -26,6 +26,7 @@ from decisions.cli.demo import demo
 from decisions.cli.dossier import catalogue_export, dossier
 from decisions.cli.language import LANGUAGES, language, localise, show_usage_error
 from decisions.cli.people import unit_app, user_app
+from decisions.cli.web import serve, set_password
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
     ActionRefused,
@@ -70,6 +71,8 @@ app.command("backup")(backup)
 app.command("restore")(restore)
 app.command("dossier")(dossier)
 catalogue_app.command("export")(catalogue_export)
+app.command("serve")(serve)
+user_app.command("set-password")(set_password)
 
 
 def _version(value: bool) -> None:

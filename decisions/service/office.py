@@ -30,10 +30,10 @@ from decisions.service.audit import AuditService
 from decisions.service.cases import CaseService, CaseView, Clock, case_of_year, linked_catalogue, utc_now
 from decisions.service.definitions import DefinitionsService
 from decisions.service.inputs import parse_date, parse_fields, read_attachment, trigger_named
-from decisions.service.users import UserService
+from decisions.service.users import User, UserService
 from decisions.store.database import Database
 from decisions.store.interface import Store
-from decisions.tasks import merged_due_dates
+from decisions.tasks import merged_due_dates, untitled
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from decisions.service.audit import AuditService
+
+if TYPE_CHECKING:
+    from decisions.service.logins import LoginService
 
 __all__ = ["CaseDetails", "Inbox", "Office", "Task"]
 
@@ -120,6 +123,7 @@ class Office:
         self.cases = CaseService(store, definitions, clock=clock)
         roles = {name: role.label for wf in definitions.workflows.values() for name, role in wf.roles.items()}
         self.users = UserService(self.cases.store.people, roles, clock=clock)
+        self._logins: LoginService | None = None
 
     @cached_property
     def audit(self) -> AuditService:
@@ -133,6 +137,41 @@ class Office:
         """Open an initialised database (``decisions init``) under the deployment's definitions."""
         definitions = DefinitionsService(load_deployment(find_config(config))).definitions()
         return cls(Database(db_url or ""), definitions, clock=clock)
+
+    # -- logging in (the web application) --------------------------------------------------------
+
+    @property
+    def logins(self) -> LoginService:
+        """Passwords and logins of this office's people (Argon2; failed attempts throttled)."""
+        if self._logins is None:
+            from decisions.service.logins import LoginService
+
+            credentials = self.cases.store.credentials
+            if credentials is None:
+                raise UsageError("此存储不保存密码 / this store keeps no passwords")
+            self._logins = LoginService(credentials, self.users)
+        return self._logins
+
+    def set_password(self, name: str, password: str) -> User:
+        return self.logins.set_password(name, password)
+
+    def login(self, name: str, password: str, client: str = "") -> User:
+        return self.logins.login(name, password, client)
+
+    def done(self, actor: str, limit: int = 200) -> list[tuple[str, str, str, Text, Record]]:
+        """已办: the cases ``actor`` has acted in, most recent action first, each with their latest
+        record there: (case id, workflow, title, state label, record)."""
+        person = self.users.resolve(actor).id  # what the records name
+        out: list[tuple[str, str, str, Text, Record]] = []
+        for head in self.cases.repository.cases():
+            view = self.cases.view(head.id)
+            mine = [r for r in view.case.records if r.actor == person]
+            if mine:
+                wf = self.cases.engine(view.definitions, view.case.workflow).workflow
+                label = wf.states[view.case.state].label
+                out.append((head.id, wf.name, head.title or untitled(wf, view.case), label, mine[-1]))
+        out.sort(key=lambda x: (x[4].on, x[0]), reverse=True)
+        return out[:limit]
 
     # -- acting -----------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from decisions.store.repository import CaseHead
     from decisions.tasks import CaseTasks
 
-__all__ = ["DocumentBytes", "NewDocument", "PeopleStore", "Repository", "Store"]
+__all__ = ["CredentialStore", "DocumentBytes", "NewDocument", "PeopleStore", "Repository", "Store"]
 
 
 class Repository(Protocol):
@@ -128,6 +128,14 @@ class PeopleStore(Protocol):
     def is_empty(self) -> bool: ...
 
 
+class CredentialStore(Protocol):
+    """Password hashes by person name (made and checked by the service, never by the store)."""
+
+    def get(self, name: str) -> str | None: ...
+    def set(self, name: str, hash: str, now: str) -> None: ...
+    def count(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Store:
     """One office's storage: histories, document bytes and people, under one hash algorithm.
@@ -138,3 +146,4 @@ class Store:
     people: PeopleStore
     algorithm: str
     location: str
+    credentials: CredentialStore | None = None  # logins for the web application

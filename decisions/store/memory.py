@@ -33,7 +33,7 @@ from decisions.store.people_history import (
 from decisions.store.repository import CaseHead, chained_event, confirm_actor, projected_columns
 from decisions.tasks import CaseTasks, TaskEntry
 
-__all__ = ["MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
+__all__ = ["MemoryCredentials", "MemoryDocuments", "MemoryPeople", "MemoryRepository", "memory_store"]
 
 
 @dataclass
@@ -480,12 +480,32 @@ class MemoryPeople:
             return not self._entries
 
 
+class MemoryCredentials:
+    """Password hashes in a dictionary (the in-memory store's)."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            return self._hashes.get(name)
+
+    def set(self, name: str, hash: str, now: str) -> None:
+        with self._lock:
+            self._hashes[name] = hash
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._hashes)
+
+
 def memory_store(algorithm: str = "sha256") -> Store:
     """A fresh, empty in-memory store."""
     repository = MemoryRepository(algorithm)
     people = MemoryPeople(repository.hash)
     repository.people = people  # an append confirms the acting person, as the SQL store does
-    return Store(repository, MemoryDocuments(repository), people, algorithm, "memory")
+    return Store(repository, MemoryDocuments(repository), people, algorithm, "memory", MemoryCredentials())
 
 
 def _urgency(e: TaskEntry, day: str, t: CaseTasks) -> tuple[bool, str, str, str]:

@@ -138,12 +138,15 @@ def chained_event(hash_: Hasher, body: Mapping[str, Any], prev: str) -> StoredEv
 
 def sql_store(db: Database) -> Store:
     """The storage of an initialised database: its repository, document bytes and people."""
+    from decisions.store.credentials import Credentials
     from decisions.store.documents import DatabaseDocuments
     from decisions.store.people import People
 
     algorithm = db.ensure_ready()
     repository = Repository(db, algorithm)
-    return Store(repository, DatabaseDocuments(db), People(db, repository.hash), algorithm, db.safe_url())
+    return Store(
+        repository, DatabaseDocuments(db), People(db, repository.hash), algorithm, db.safe_url(), Credentials(db)
+    )
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:

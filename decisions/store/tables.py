@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "CaseRow",
     "CheckpointRow",
+    "CredentialRow",
     "DefinitionSetRow",
     "DefinitionSourceRow",
     "DelegationRow",
@@ -191,3 +192,12 @@ class TaskRow(SQLModel, table=True):
     overdue_from: str | None = Field(default=None, max_length=10)
     due: str = Field(sa_column=Column(Text, nullable=False))
     derived: str = Field(max_length=64)
+
+
+class CredentialRow(SQLModel, table=True):
+    """A person's password hash (Argon2id, PHC string), keyed by their name in the people table."""
+
+    __tablename__ = "credentials"
+    name: str = Field(primary_key=True, max_length=128)
+    hash: str = Field(max_length=512)
+    changed_at: str = Field(max_length=32)
