@@ -189,7 +189,13 @@ def test_set_password_is_prompted_and_serve_needs_someone_who_can_log_in(tmp_pat
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     assert runner.invoke(cli, ["init", "--db", db]).exit_code == 0
-    assert runner.invoke(cli, ["user", "add", "李明", "--role", V("organiser"), "--db", db]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["user", "add", "管理员", "--admin", "--db", db]).exit_code == 0
+    )  # the first administrator
+    assert (
+        runner.invoke(cli, ["user", "add", "李明", "--role", V("organiser"), "--as", "管理员", "--db", db]).exit_code
+        == 0
+    )
     r = runner.invoke(cli, ["serve", "--db", db])
     assert r.exit_code != 0 and "set-password" in str(r.exception or "") + r.output
     r = runner.invoke(cli, ["user", "set-password", "李明", "--db", db], input="a long password\na long password\n")
