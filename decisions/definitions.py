@@ -86,10 +86,12 @@ class Definitions:
 
     @cached_property
     def compiled_rules(self) -> Mapping[str, CompiledRule]:
-        """Every rule's conditions compiled to closures, once per definition set (on first use)."""
+        """Every rule's conditions compiled to closures, once per definition set (on first use): the
+        packs' rules and the workflows' field constraints (hard rules of their workflow)."""
         from decisions.rules.compiled import compile_rules
 
-        return compile_rules(self.rulebook.rules)
+        constraints = {rule.id: rule for wf in self.workflows.values() for rule in wf.constraints}
+        return compile_rules({**constraints, **self.rulebook.rules})
 
     def compiled(self, rule: Rule) -> CompiledRule | None:
         """``rule`` compiled, when it is this rule book's (else None: interpret it)."""
