@@ -32,7 +32,7 @@ from decisions.errors import ActionRefused, DecisionsError, IntegrityError, show
 from decisions.model import Action, Case, Document, Erratum, Text
 from decisions.service.cases import CaseService
 from decisions.service.chain import ChainBreak, first_break, stored_bytes
-from decisions.store.documents import media_type_for
+from decisions.store.documents import OCTET_STREAM, media_type_for
 from decisions.store.events import StoredEvent, action_actor, erratum_from_body, is_erratum, record_from_body
 from decisions.store.interface import PeopleStore
 from decisions.store.people_history import PEOPLE_FORMAT, Projection, apply_entry
@@ -369,7 +369,8 @@ class AuditService:
 
     def _check_media_types(self) -> list[Finding]:
         """Each document's recorded media type is the one a name it was attached under implies (the
-        first attachment of given bytes decides it): a changed type is a finding of the document row."""
+        first attachment of given bytes decides it), or application/octet-stream: another type is a
+        finding of the document row."""
         named = self._media_named
         findings: list[Finding] = []
         digests = sorted(named)
@@ -381,7 +382,9 @@ class AuditService:
                 return findings  # the rows' other findings say what is wrong
             for sha in part:
                 media = recorded.get(sha)
-                if media is not None and media not in named[sha]:
+                # application/octet-stream is the type that claims nothing (a document moved in from an
+                # earlier version's file store has no name to go by): served as a download, never shown
+                if media is not None and media != OCTET_STREAM and media not in named[sha]:
                     findings.append(
                         Finding(
                             "documents",
