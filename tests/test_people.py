@@ -194,6 +194,23 @@ def test_a_delegate_acts_for_the_delegator_within_the_dates_and_the_record_says_
     assert office.audit.verify().ok
 
 
+def test_a_delegation_granted_in_another_office_is_in_force_at_once(office: Office) -> None:
+    """An office that last read a person with no delegation does not look again on every action (one
+    read transaction less per action); one granted meanwhile by another office (another process) is
+    still in force at once: the refusal makes the office read the person again, and the action goes
+    through. A delegation it holds is never trusted: it is read on every action."""
+    office.users.add("王县长", ["head"], "县人民政府", by=ADMIN)
+    office.users.add("刘副县长", ["executor"], "县人民政府", by=ADMIN)
+    office.users.add("李明", ["organiser", "proposer"], "县交通运输局", by=ADMIN)
+    case = office.start("major_decision", "李明", FIELDS, PROPOSAL, "2025-03-03").case.id
+    with pytest.raises(ActionRefused, match=r"engine\.role"):  # read and held: no delegation to them
+        office.act(case, "launch", "刘副县长", LAUNCHED, LAUNCH, "2025-03-05")
+    other = Office(office.cases.store, office.definitions)
+    other.users.delegate("王县长", "刘副县长", "head", date(2025, 3, 4), date(2025, 3, 6), by="王县长")
+    fired = office.act(case, "launch", "刘副县长", LAUNCHED, LAUNCH, "2025-03-05")
+    assert (fired.record.role, fired.record.on_behalf_of) == ("head", "王县长")
+
+
 def test_a_delegation_needs_the_delegator_or_an_administrator_and_a_role_they_hold(office: Office) -> None:
     office.users.add("王县长", ["head"], "县人民政府", by=ADMIN)
     office.users.add("李明", ["organiser"], "县交通运输局", by=ADMIN)

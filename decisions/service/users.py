@@ -110,6 +110,9 @@ class UserService:
         # write that acts as one confirms them in its own transaction (`CaseService.act(confirm_actor=True)`),
         # so a change made elsewhere is never acted on: the write is refused and they are read again.
         self._held: dict[str, User] = {}
+        # people held with no delegation to them: a stale "none" can only refuse an action, and a refused
+        # action reads the person again (`Office._as_actor`); a held delegation is never trusted
+        self._undelegated: set[str] = set()
 
     def _now(self) -> str:
         return canonical_text(self.clock()).strip('"')
@@ -124,6 +127,7 @@ class UserService:
             rows = apply_entry(state, body)
         entry = self.people.record(body, rows)
         self._held.clear()
+        self._undelegated.clear()
         return entry
 
     def _admin(self, by: str | None) -> str:
@@ -204,6 +208,7 @@ class UserService:
                 ) from exc
             raise UsageError(f"用户已存在 / user {shown(pid)} already exists") from exc
         self._held.clear()
+        self._undelegated.clear()
         return _user(person)
 
     def add_unit(self, unit: str, *, by: str | None = None) -> str:
@@ -318,6 +323,7 @@ class UserService:
         state = Projection(delegations={seq: found})
         self.people.record(body, apply_entry(state, body))
         self._held.clear()
+        self._undelegated.clear()
         return state.delegations[seq]
 
     def _by_self_or_admin(self, by: str | None, person: User) -> str:
@@ -381,11 +387,15 @@ class UserService:
         user = self._held.get(name) if held else None
         if user is None:
             user = self._held[name] = self.resolve(name)
+            self._undelegated.discard(user.id)
         if not user.active:
             raise UsageError(f"用户已停用 / user {shown(user.shown())} is deactivated")
         delegated: dict[str, str] = {}
-        if on is not None:
-            for d in self.people.delegations(user.id):
+        if on is not None and not (held and user.id in self._undelegated):
+            found = self.people.delegations(user.id)
+            if not found:
+                self._undelegated.add(user.id)
+            for d in found:
                 giver = self.people.get(d.delegator)
                 if giver is None or not giver.active or not d.in_force(on.isoformat()):
                     continue
