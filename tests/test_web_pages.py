@@ -64,6 +64,9 @@ def test_a_refused_action_shows_its_article_on_the_page_and_writes_nothing(offic
     r = c.post(f"/cases/{case_id}/act", data={"csrf": csrf(c, f"/cases/{case_id}"), "action": V("submit_draft")})
     assert r.status_code == 422
     assert "engine.document" in r.text and "第十二条" in r.text and 'id="refusal"' in r.text
+    wf = office.definitions.workflow(office.show(case_id).view.case.workflow)
+    label = next(x.label.zh for x in wf.transitions if x.trigger == V("submit_draft"))
+    assert f"<b>{label}</b>" in r.text  # the refused action by its label
     assert office.show(case_id).view.version == version
     files = {
         f"d.{kind}": (f"{kind}.txt", f"{kind} 正文".encode(), "text/plain")
@@ -88,6 +91,8 @@ def test_legal_counsel_opens_the_draft_from_the_inbox_and_signs_off(office: Offi
     c = login(client(office), "counsel")
     inbox = c.get("/").text
     assert f'href="/cases/{case_id}"' in inbox
+    role = office.users.roles[V("legal_counsel")]
+    assert f"· {role.zh}</small>" in inbox  # the role by its label, as everywhere on the page
     page = c.get(f"/cases/{case_id}").text
     draft = next(d for r in office.history(case_id) for d in r.documents if d.kind == V("draft"))
     link = f"/cases/{case_id}/documents/{draft.sha256}"

@@ -369,7 +369,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
     async def inbox_page(request: Request) -> Response:
         user = person(request)
         inbox = office.inbox(acting_person(user))
-        return render(request, "inbox.html", inbox=inbox, today=office.cases.today())
+        return render(request, "inbox.html", inbox=inbox, today=office.cases.today(), roles=office.users.roles)
 
     @app.get("/done", response_class=HTMLResponse, include_in_schema=False)
     async def done_page(request: Request) -> Response:
