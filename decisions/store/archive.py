@@ -141,12 +141,6 @@ class Snapshot:
         for row in result:
             yield encode(table, tuple(row))
 
-    def document_digests(self) -> Iterator[str]:
-        """The digest of every document row of this snapshot, in order."""
-        query = select(_DOCUMENTS.c.sha256).order_by(_DOCUMENTS.c.sha256)
-        for (sha,) in self._conn.execution_options(yield_per=BATCH).execute(query):
-            yield str(sha)
-
 
 @contextmanager
 def dump_tables(db: Database) -> Iterator[Snapshot]:

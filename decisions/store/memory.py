@@ -141,9 +141,6 @@ class MemoryRepository:
         with self._lock:
             return {c: (self._cases[c].head, list(self._cases[c].events)) for c in case_ids if c in self._cases}
 
-    def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
-        return [h for h in self._heads() if h.workflow == workflow and h.state in states][:limit]
-
     def decided_catalogue_items(self, items: list[str], states: list[str]) -> set[str]:
         return {
             str(h.catalogue_item)

@@ -271,17 +271,6 @@ class Repository:
                         out[e.case_id][1].append(StoredEvent(*e))
         return out
 
-    def cases_in_states(self, workflow: str, states: list[str], limit: int) -> list[CaseHead]:
-        """Cases of ``workflow`` now in one of ``states`` (indexed), at most ``limit``, oldest id first."""
-        with self.db.read() as conn:
-            query = (
-                select(_CASES)
-                .where(_CASES.c.workflow == workflow, _CASES.c.state.in_(states))
-                .order_by(_CASES.c.id)
-                .limit(limit)
-            )
-            return [_head(r) for r in conn.execute(query)]
-
     def decided_catalogue_items(self, items: list[str], states: list[str]) -> set[str]:
         """Which of ``items`` some decision in one of ``states`` implements (indexed lookup)."""
         if not items:
