@@ -34,12 +34,13 @@ from decisions.model import Document, Record, Text
 from decisions.service.logins import LoginRefused, Throttled
 from decisions.service.office import Attachment, CaseDetails, Office, describe
 from decisions.service.users import User
+from decisions.web.context import Web
 from decisions.web.diagram import workflow_svg
 from decisions.web.forms import action_form
 from decisions.web.identity import acting_person
 from decisions.web.sessions import COOKIE, Session, SessionCodec
 
-__all__ = ["ACCESS", "Settings", "create_app"]
+__all__ = ["ACCESS", "ROUTE_MODULES", "Settings", "create_app"]
 
 LANG_COOKIE = "decisions_lang"
 CSP = (
@@ -83,6 +84,22 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/audit/verify"): "person",
     ("GET", "/api/openapi.json"): "anyone",
 }
+
+# Modules of routes beyond the core pages (each `add_routes(app, web)` with its own ``ACCESS``),
+# in the order they are added. See `decisions.web.context`.
+ROUTE_MODULES: tuple[str, ...] = ()
+
+
+def _route_modules() -> list[Any]:
+    import importlib
+
+    modules = [importlib.import_module(name) for name in ROUTE_MODULES]
+    for module in modules:
+        ACCESS.update(module.ACCESS)
+    return modules
+
+
+_MODULES = _route_modules()
 
 
 @dataclass(frozen=True)
@@ -542,6 +559,22 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
 
     def api_csrf(request: Request) -> None:
         csrf_ok(request, request.headers.get("x-csrf-token"))
+
+    web = Web(
+        office=office,
+        settings=settings,
+        person=person,
+        session_of=session_of,
+        lang_of=lang_of,
+        checked_form=checked_form,
+        api_csrf=api_csrf,
+        inputs=inputs,
+        render=render,
+        error=error,
+        extra={},
+    )
+    for module in _MODULES:
+        module.add_routes(app, web)
 
     @app.get("/api/inbox", tags=["api"])
     async def api_inbox(request: Request) -> dict[str, Any]:
