@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench import peers  # noqa: E402
 from bench.actions import bench_pg, bench_sqlite  # noqa: E402
 from bench.scale import generate_history, measure_scale  # noqa: E402
+from bench.web import add_load_figure, load_run  # noqa: E402
 from bench.workload import load_workload  # noqa: E402
 from decisions.audit import hasher  # noqa: E402
 from decisions.service.office import Office  # noqa: E402
@@ -380,6 +381,7 @@ def main() -> None:
         bench_long_reference_list(results, 1000, 10_000 if args.quick else 40_000)
         small, large = (300, 1500) if args.quick else (1000, 100_000)
         measure_scale(results, work, small, large, generate_history, Figure)
+        add_load_figure(results, Figure, load_run(work, 4 if args.quick else 8, 5 if args.quick else 20))
     write_report(results, time.perf_counter() - started)
 
 

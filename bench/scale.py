@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench.web import add_page_figures, measure_pages
 from bench.workload import clock, definitions, load_workload, play, prepare
 from decisions.audit import GENESIS, canonical_bytes, canonical_text, chain_hash, hasher
 from decisions.service.office import Office
@@ -183,6 +184,7 @@ def measure(work: Path, decisions: int, label: str) -> dict[str, float]:
         t = time.perf_counter()
         office.act(case_id, "record_public_feedback", "陈秘书", {"summary": "群众来信"}, on="2025-12-01")
         acts.append((time.perf_counter() - t) * 1000)
+    pages = measure_pages(office, ids[:: max(len(ids) // 60, 1)], 2025)  # the web pages (bench.web)
     size = Path(db.engine.url.database or "").stat().st_size
     wal = Path(f"{db.engine.url.database}-wal")
     size += wal.stat().st_size if wal.exists() else 0
@@ -202,12 +204,14 @@ def measure(work: Path, decisions: int, label: str) -> dict[str, float]:
         "action_p50": act50,
         "bytes_per_event": size / events,
         "verify_peak_mib": memory,
+        **pages,
     }
 
 
 def measure_scale(results: Any, work: Path, small: int, large: int, _gen: Callable[..., Any], Figure: Any) -> None:
     a = measure(work, small, "small")
     b = measure(work, large, "large")
+    add_page_figures(results, Figure, a, b)
     tag = f"{b['decisions']:,} decisions / {b['events']:,} events"
     results.add(
         Figure(

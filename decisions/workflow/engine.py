@@ -132,6 +132,9 @@ class Engine:
         self._draft_documents = frozenset(k for k, d in self.workflow.documents.items() if d.draft)
         self._abstentions = {f.name: f.abstain for f in self.workflow.fields.values() if f.abstain is not None}
         self._token = _Token()
+        # The static input schema of each transition (its rules never change within a definition
+        # set): computed once, not once per inbox row or preview. Keyed by the transition's identity.
+        self._static_schemas: dict[tuple[str, str, str], ActionSchema] = {}
         self._machine.add_model(self._token, initial=self.workflow.initial)
 
     # -- the guard ------------------------------------------------------------------------------
@@ -251,7 +254,14 @@ class Engine:
         for r in case.records:
             for d in r.documents:
                 counts[d.kind] = counts.get(d.kind, 0) + 1
-        return resolve(action_schema(self.workflow, t, rules), applies, frozenset(held), counts)
+        return resolve(self._static_schema(t, rules), applies, frozenset(held), counts)
+
+    def _static_schema(self, t: TransitionDef, rules: tuple[Rule, ...]) -> ActionSchema:
+        key = (t.source, t.trigger, t.dest)
+        schema = self._static_schemas.get(key)
+        if schema is None:
+            schema = self._static_schemas.setdefault(key, action_schema(self.workflow, t, rules))
+        return schema
 
     # -- remedies ---------------------------------------------------------------------------------
 
