@@ -251,11 +251,12 @@ class Office:
 
         return self._as_actor(actor, attempt)
 
-    def _with_holders(self, unmet: Sequence[Unmet]) -> tuple[Unmet, ...]:
-        """``unmet`` with the active people who hold each role a remedy names."""
+    def _with_holders(self, unmet: Sequence[Unmet], people: list[User] | None = None) -> tuple[Unmet, ...]:
+        """``unmet`` with the active people who hold each role a remedy names (``people``: the
+        people as already read for this call, else read here)."""
         if not any(u.remedy is not None and u.remedy.roles for u in unmet):
             return tuple(unmet)
-        users = [u for u in self.users.list() if u.active]
+        users = [u for u in (self.users.list() if people is None else people) if u.active]
         out: list[Unmet] = []
         for u in unmet:
             if u.remedy is not None and u.remedy.roles:
@@ -426,10 +427,14 @@ class Office:
         state = wf.states[view.case.state]
         who = self.users.actor(actor, on=self.cases.today()) if actor else Actor("—", frozenset(wf.roles))
         engine = self.cases.engine(view.definitions, view.case.workflow)
-        options = tuple(
-            replace(o, blocked=self._with_holders(o.blocked))
-            for o in engine.options(view.case, who, self.cases.today())
+        judged = engine.options(view.case, who, self.cases.today())
+        # the people read once for every blocked action's remedy, not once per action
+        people = (
+            self.users.list()
+            if any(u.remedy is not None and u.remedy.roles for o in judged for u in o.blocked)
+            else None
         )
+        options = tuple(replace(o, blocked=self._with_holders(o.blocked, people)) for o in judged)
         return CaseDetails(
             view,
             str(view.case.attributes.get(self.cases.columns(view.definitions, wf.name).get("title") or "") or ""),
