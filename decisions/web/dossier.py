@@ -7,8 +7,8 @@ this application and answers at once with a status page that reloads itself ever
 (``<meta http-equiv="refresh">``: the CSP allows no script) until the ZIP of the PDFs can be
 downloaded. The jobs live in memory only: a ZIP is derived output, rebuilt on demand from the
 database, so a restart loses nothing that cannot be made again (the status page of a lost job says
-so). The worker reads through its own `Office` over the same store, so the pages it does not block
-share no mutable state with it.
+so). The worker, and each single download, make PDFs off the event loop through an `Office` of their
+own over the same store, so the other pages go on meanwhile and share no mutable state with them.
 """
 
 from __future__ import annotations
@@ -18,19 +18,20 @@ import secrets
 import tempfile
 import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from decisions.dossier import file_name
 from decisions.errors import ChainBroken, DecisionsError
 from decisions.service.office import Office
 from decisions.web.context import Web
 
-__all__ = ["ACCESS", "Job", "Jobs", "add_routes", "attachment", "download_name"]
+__all__ = ["ACCESS", "Job", "Jobs", "add_routes", "attachment", "download_name", "own_office"]
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,7 @@ class Jobs:
     def _run(self, job_id: str) -> None:
         job = self.get(job_id)
         assert job is not None
-        # the worker's own Office over the same store: no caches shared with the request handlers
-        worker = Office(self.office.cases.store, self.office.definitions, clock=self.office.clock)
-        worker.cases.outside = self.office.cases.outside
+        worker = own_office(self.office)
         unverified: list[str] = []
         refused: list[tuple[str, str]] = []
         try:
@@ -159,32 +158,27 @@ class Jobs:
 
 
 def _copy(job: Job) -> Job:
-    return Job(
-        job.id,
-        job.year,
-        job.started_by,
-        job.cases,
-        job.zip_path,
-        job.done,
-        job.current,
-        list(job.unverified),
-        list(job.refused),
-        job.finished,
-        job.crashed,
-    )
+    return replace(job, unverified=list(job.unverified), refused=list(job.refused))
+
+
+def own_office(office: Office) -> Office:
+    """An `Office` of its own over the same store and definitions, for work done off the event loop
+    (a PDF takes seconds): the services keep per-instance caches that are not shared across threads."""
+    own = Office(office.cases.store, office.definitions, clock=office.clock)
+    own.cases.outside = office.cases.outside
+    return own
 
 
 def add_routes(app: FastAPI, web: Web) -> None:
     office = web.office
     jobs = Jobs(office)
-    web.extra["dossier_jobs"] = jobs
 
     @app.get("/cases/{case_id}/dossier.pdf", include_in_schema=False)
     async def dossier_pdf(request: Request, case_id: str) -> Response:
         web.person(request)
         try:
-            title = office.show(case_id).title
-            pdf = office.dossier(case_id)
+            title = office.show(case_id).title  # an unknown case or a broken chain: refused at once
+            pdf = await run_in_threadpool(own_office(office).dossier, case_id)  # the other pages go on
         except ChainBroken as exc:
             return broken(request, exc)
         headers = {"Content-Disposition": attachment(download_name(case_id, title), file_name(case_id))}
