@@ -58,6 +58,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/cli/__init__.py", "propose"): "the CLI verb `decisions propose`: it starts the workflow whose cases "
     "implement catalogue items (`Office.proposal_workflow`), whatever its start trigger is called",
     ("decisions/cli/cases.py", "year"): "a key of `catalogue show --json` (the year asked for)",
+    ("decisions/web/dossier.py", "year"): "the query and form parameter of a year's dossiers (/dossiers?year=)",
     ("decisions/cli/cases.py", "reason"): "a key of `catalogue show --json` (the version's adjustment reason)",
     ("decisions/cli/corrections.py", "reason"): "a key of `correct --json` (why the erratum corrects)",
     ("decisions/store/events.py", "reason"): "a key of an erratum event's body (why it corrects), the engine's own",
