@@ -293,8 +293,6 @@ def test_an_auditor_sees_no_action_form_and_a_post_as_auditor_writes_nothing(
         follow_redirects=False,
     )
     assert r.status_code == 422 and "engine.role" in r.text and "未作任何更改" in r.text
-    api = c.post(
-        f"/api/cases/{case_id}/act", json={"action": V("find_lawful")}, headers={"X-CSRF-Token": csrf(c, "/")}
-    )
+    api = c.post(f"/api/cases/{case_id}/act", json={"action": V("find_lawful")}, headers={"X-CSRF-Token": csrf(c, "/")})
     assert api.status_code == 422 and api.json()["reasons"]
     assert written(office, database) == before

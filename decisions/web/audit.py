@@ -93,9 +93,9 @@ def add_routes(app: FastAPI, web: Web) -> None:
     office = web.office
 
     def case_rows(q: str) -> tuple[list[tuple[str, str, Text | str, str, int, Text | str]], int]:
-        """(id, workflow, workflow label, state label, version, title) of the cases whose id contains ``q``."""
+        """(id, workflow, workflow label, title, version, state label) of the cases whose id contains ``q``."""
         wanted = q.strip().casefold()
-        rows = []
+        rows: list[tuple[str, str, Text | str, str, int, Text | str]] = []
         found = 0
         for cid, workflow, state, title, version in office.list_cases():
             if wanted and wanted not in cid.casefold():
@@ -131,11 +131,13 @@ def add_routes(app: FastAPI, web: Web) -> None:
             except UsageError as exc:
                 return page(request, 400, upload_error=str(exc))
         total = sum(version for *_, version in office.list_cases())
-        head, _, tail = web.render(request, "audit_verify.html", total=total, since=since).body.decode().partition(_STREAM)
+        head, _, tail = (
+            bytes(web.render(request, "audit_verify.html", total=total, since=since).body).decode().partition(_STREAM)
+        )
         every = max(1, total // PROGRESS_LINES)
 
         def fragment(**values: Any) -> str:
-            return web.render(request, "audit_result.html", **values).body.decode()
+            return bytes(web.render(request, "audit_result.html", **values).body).decode()
 
         def stream() -> Iterator[bytes]:
             yield _printable(head)
@@ -220,4 +222,3 @@ def add_routes(app: FastAPI, web: Web) -> None:
             "outcomes": OUTCOMES,
             "cite": lambda citation: cited(citation, lang),
         }
-
