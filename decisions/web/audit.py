@@ -214,7 +214,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
             roles.update({n: r.label for n, r in wf.roles.items()})
         states = {n: s.label for n, s in wf.states.items()} if wf is not None else {}
         return {
-            "report": report,
+            "replay": report,
             "wf": wf,
             "names": names,
             "roles": roles,
