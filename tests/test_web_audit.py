@@ -109,6 +109,17 @@ def test_a_tampered_event_row_is_a_finding_on_the_page(office: Office, database:
     assert 'id="chain-broken"' in replay and "回放结果与存储不一致" in replay
 
 
+def test_a_finding_names_where_the_damage_is_stored(office: Office, database: Database) -> None:
+    play(office, until("launch"))
+    c = login(client(office), "auditor")
+    c.post("/audit/checkpoint", data={"csrf": csrf(c, "/audit")})
+    with database.write() as conn:
+        assert conn.execute(CHECKPOINTS.update().values(root="0" * 64)).rowcount == 1
+    rows = finding_rows(c.post("/audit/verify", data={"csrf": csrf(c, "/audit")}).text)
+    hit = next(row for row in rows if "root column" in row)
+    assert "<code>checkpoint</code>" in hit and re.search(r"<code>checkpoints\[[^]]+\]\.root</code>", hit)
+
+
 def test_a_downloaded_checkpoint_verifies_with_the_cli_and_an_upload_says_what_grew(
     office: Office, database: Database, url: str, tmp_path: Path
 ) -> None:

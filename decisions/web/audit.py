@@ -166,7 +166,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
                 yield b"</ol>"
                 if what == "done":
                     report, reach = value
-                    yield _printable(fragment(report=report, reach=reach, cases=_case_ids()))
+                    yield _printable(fragment(report=report, reach=reach, cases=_case_ids(), shown=CASES_SHOWN))
                 elif what == "refused":
                     yield _printable(fragment(failure=str(value)))
                 else:
