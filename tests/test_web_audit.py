@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from decisions.audit import Checkpoint, Head, build_checkpoint, hasher
 from decisions.cli import app as cli
 from decisions.definitions import Definitions
-from decisions.errors import cited
+from decisions.errors import StoreError, cited
 from decisions.service.office import Office
 from decisions.store.database import Database
 from decisions.store.tables import CheckpointRow, EventRow
@@ -307,3 +307,25 @@ def test_an_auditor_sees_no_action_form_and_a_post_as_auditor_writes_nothing(
     api = c.post(f"/api/cases/{case_id}/act", json={"action": V("find_lawful")}, headers={"X-CSRF-Token": csrf(c, "/")})
     assert api.status_code == 422 and api.json()["reasons"]
     assert written(office, database) == before
+
+
+def test_a_verification_that_cannot_finish_ends_its_page_with_the_reason_never_a_traceback(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    play(office, until("launch"))
+    c = login(client(office), "auditor")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise StoreError("数据库无响应 / the database does not answer")
+
+    monkeypatch.setattr(office.audit, "verify", unreachable)
+    page = c.post("/audit/verify", data={"csrf": csrf(c, "/audit")}).text
+    assert "核验未能完成，未作任何更改" in page and "the database does not answer" in page
+    assert "核验通过" not in page and "Traceback" not in page and page.rstrip().endswith("</html>")
+
+    def crashed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(office.audit, "verify", crashed)
+    page = c.post("/audit/verify", data={"csrf": csrf(c, "/audit")}).text
+    assert "核验未能完成" in page and "服务器内部错误" in page and "secret internals" not in page

@@ -56,6 +56,9 @@ OUTCOMES: dict[str, Text] = {
 }
 _STREAM = "<!--stream-->"  # where audit_verify.html's streamed part goes
 _log = logging.getLogger(__name__)
+# `Office.audit` keeps a verification's state on itself: one streamed verification at a time (a
+# second waits for the first, its page open with the heading shown)
+_VERIFYING = threading.Lock()
 
 
 def _printable(text: str) -> bytes:
@@ -145,10 +148,11 @@ def add_routes(app: FastAPI, web: Web) -> None:
 
             def work() -> None:
                 try:
-                    report = office.audit.verify(
-                        since=since, progress=lambda n: events.put(("progress", n)), progress_every=every
-                    )
-                    reach = office.audit.reach(since) if since is not None else None
+                    with _VERIFYING:
+                        report = office.audit.verify(
+                            since=since, progress=lambda n: events.put(("progress", n)), progress_every=every
+                        )
+                        reach = office.audit.reach(since) if since is not None else None
                     events.put(("done", (report, reach)))
                 except DecisionsError as exc:
                     events.put(("refused", exc))
