@@ -38,6 +38,8 @@ KIND: dict[tuple[str, str], str] = {
     ("GET", "/catalogue"): "page",
     ("GET", "/audit"): "page",
     ("POST", "/audit/verify"): "post",
+    ("GET", "/audit/checkpoint"): "page",
+    ("POST", "/audit/checkpoint"): "post",
     ("GET", "/audit/replay/{case_id}"): "page",
     ("GET", "/api/inbox"): "api",
     ("GET", "/api/cases/{case_id}"): "api",

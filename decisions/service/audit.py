@@ -40,7 +40,15 @@ from decisions.store.repository import CaseHead, projected_columns
 from decisions.tasks import CaseTasks
 from decisions.workflow.engine import Engine
 
-__all__ = ["AuditService", "Finding", "ReplayReport", "ReplayStep", "VerifyReport", "describe_erratum"]
+__all__ = [
+    "AuditService",
+    "CheckpointReach",
+    "Finding",
+    "ReplayReport",
+    "ReplayStep",
+    "VerifyReport",
+    "describe_erratum",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,21 @@ class VerifyReport:
                 seen.add(f.case_id)
                 out.append(f)
         return out
+
+
+@dataclass(frozen=True)
+class CheckpointReach:
+    """How the chains stored now stand to an earlier checkpoint (`AuditService.reach`): whether
+    they still pass through its heads is `verify(since=...)`'s to say (its ``checkpoint`` findings)."""
+
+    algorithm: str
+    root: str
+    created_at: str
+    unchanged: tuple[str, ...]  # in the checkpoint, no event since
+    extended: tuple[tuple[str, int, int], ...]  # in the checkpoint and longer now: (chain, seq then, seq now)
+    shorter: tuple[tuple[str, int, int], ...]  # in the checkpoint, fewer events now: (chain, seq then, seq now)
+    missing: tuple[str, ...]  # in the checkpoint, no event now
+    new: tuple[str, ...]  # begun after it
 
 
 @dataclass(frozen=True)
@@ -182,7 +205,11 @@ class AuditService:
         case_id: str | None = None,
         since: Checkpoint | None = None,
         progress: Callable[[int], None] | None = None,
+        progress_every: int = 1000,
     ) -> VerifyReport:
+        """Verify everything (or one case's chain and what names it); ``since``: an earlier checkpoint
+        the chains must still pass through. ``progress(events)`` is called after every
+        ``progress_every`` events checked, and once at the end."""
         findings: list[Finding] = []
         documents_seen: dict[str, str | None] = {}
         self._media_named: dict[str, set[str]] = {}  # a document's digest -> the media types its names imply
@@ -212,7 +239,7 @@ class AuditService:
                         chain = _Chain(e.case_id)
                     events += 1
                     findings.extend(self._checked_event(chain, e, documents_seen, body))
-                    if progress is not None and events % 1000 == 0:
+                    if progress is not None and events % max(1, progress_every) == 0:
                         progress(events)
         if chain is not None:
             findings.extend(self._check_projection(chain, documents_seen))
@@ -635,6 +662,34 @@ class AuditService:
         return out
 
     # -- checkpoints ----------------------------------------------------------------------------
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest stored checkpoint (None: none was taken); one that does not read is
+        `IntegrityError` (verify names it)."""
+        for created_at, _root, body in self.repository.checkpoint_rows():
+            try:
+                return Checkpoint.from_json(body)
+            except (ValueError, TypeError) as exc:
+                raise IntegrityError(
+                    f"{created_at} 的检查点无法读取 / the checkpoint of {created_at} does not read: {shown(str(exc))}"
+                ) from exc
+        return None
+
+    def reach(self, since: Checkpoint) -> CheckpointReach:
+        """Which chains ``since`` includes, unchanged or extended since, and which began after it,
+        from the events as stored now."""
+        now = {h.chain: h.seq for h in self.repository.chain_heads()}
+        then = {h.chain: h.seq for h in since.heads}
+        return CheckpointReach(
+            algorithm=str(since.algorithm),
+            root=since.root,
+            created_at=canonical_text(since.created_at).strip('"'),
+            unchanged=tuple(c for c in sorted(then) if now.get(c) == then[c]),
+            extended=tuple((c, then[c], now[c]) for c in sorted(then) if now.get(c, 0) > then[c]),
+            shorter=tuple((c, then[c], now[c]) for c in sorted(then) if 0 < now.get(c, 0) < then[c]),
+            missing=tuple(c for c in sorted(then) if c not in now),
+            new=tuple(c for c in sorted(now) if c not in then),
+        )
 
     def checkpoint(self) -> Checkpoint:
         """A digest over every chain head, stored and returned for publication."""

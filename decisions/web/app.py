@@ -74,9 +74,6 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/cases/{case_id}/act"): "person",
     ("GET", "/cases/{case_id}/documents/{sha256}"): "person",
     ("GET", "/catalogue"): "person",
-    ("GET", "/audit"): "person",
-    ("POST", "/audit/verify"): "person",
-    ("GET", "/audit/replay/{case_id}"): "person",
     ("GET", "/api/inbox"): "person",
     ("GET", "/api/cases/{case_id}"): "person",
     ("POST", "/api/cases/{case_id}/act"): "person",
@@ -87,7 +84,7 @@ ACCESS: dict[tuple[str, str], str] = {
 
 # Modules of routes beyond the core pages (each `add_routes(app, web)` with its own ``ACCESS``),
 # in the order they are added. See `decisions.web.context`.
-ROUTE_MODULES: tuple[str, ...] = ("decisions.web.dossier",)
+ROUTE_MODULES: tuple[str, ...] = ("decisions.web.dossier", "decisions.web.audit")
 
 
 def _route_modules() -> list[Any]:
@@ -507,7 +504,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             media += "; charset=utf-8"
         return Response(data, media_type=media, headers=headers)
 
-    # -- catalogue, audit -------------------------------------------------------------------------
+    # -- catalogue (the auditor's pages are decisions.web.audit) ---------------------------
 
     @app.get("/catalogue", response_class=HTMLResponse, include_in_schema=False)
     async def catalogue(
@@ -536,24 +533,6 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             b=b,
             message=message,
         )
-
-    @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
-    async def audit_page(request: Request) -> Response:
-        person(request)
-        return render(request, "audit.html", report=None, cases=office.list_cases())
-
-    @app.post("/audit/verify", include_in_schema=False)
-    async def verify(request: Request) -> Response:
-        person(request)
-        await checked_form(request)
-        report = office.audit.verify()
-        return render(request, "audit.html", report=report, cases=office.list_cases())
-
-    @app.get("/audit/replay/{case_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def replay(request: Request, case_id: str) -> Response:
-        person(request)
-        office.cases.view(case_id)  # an unknown case: its message, not a traceback
-        return render(request, "replay.html", report=office.audit.replay(case_id))
 
     # -- the JSON API -----------------------------------------------------------------------------
 
