@@ -272,6 +272,11 @@ def test_a_correction_is_refused_with_its_article_and_nothing_is_written(office:
     )
     assert r.status_code == 422 and "engine.correction" in r.text and 'id="refusal"' in r.text
     assert re.search(r"<cite>[^<]*第[^<]*条", r.text)
+    wf = office.definitions.workflow(office.show(case_id).view.case.workflow)
+    whom = re.search(r'<ul class="remedy" id="correctors">.*?</ul>', r.text, re.S)
+    assert (
+        whom and f"可更正此事件的角色：{wf.roles[V('office_clerk')].label.zh}（现任人员：office_chen）" in whom.group(0)
+    )
     # a deadline that would make the notice's period unlawfully short: the rule it breaks, the values kept
     r = c.post(
         f"/cases/{case_id}/correct",

@@ -41,6 +41,7 @@ from decisions.web.forms import (
     action_form,
     collect_views,
     correction_forms,
+    correctors,
     display_names,
     in_language,
     remedy_lines,
@@ -518,6 +519,8 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             role=extra.get("role"),
             why=extra.get("why", ""),
             who=lambda person_id: names.get(person_id, person_id),
+            correctors=lambda trigger: correctors(wf, trigger),
+            holders=lambda role: [names.get(u.id, u.id) for u in office.users.list() if u.active and role in u.roles],
             **helpers,
         )
 

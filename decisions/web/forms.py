@@ -29,6 +29,7 @@ __all__ = [
     "action_form",
     "collect_views",
     "correction_forms",
+    "correctors",
     "display_names",
     "in_language",
     "remedy_lines",
@@ -226,6 +227,12 @@ def correction_forms(wf: WorkflowDef, records: Sequence[Record], roles: Iterable
             fields.append(FormField(name, f.label, kind, choices=choices, hint=_HINTS.get(f.type)))
         out.append(CorrectionForm(r, t.label, tuple(fields), any(may[role][1] for role in acting), acting))
     return out
+
+
+def correctors(wf: WorkflowDef, trigger: str) -> tuple[str, ...]:
+    """The roles that may correct something of a record of ``trigger`` (the remedy of a refused
+    correction: whom to ask)."""
+    return tuple(dict.fromkeys(r for c in wf.corrections if c.covers(trigger) for r in c.roles))
 
 
 # -- people, remedies and deadlines in one language -------------------------------------------------
