@@ -23,7 +23,10 @@ from decisions.service.office import Office
 from decisions.workflow.needs import ActionSchema
 from tests.stores import BACKENDS, new_database_url
 from tests.support import MEETING, V
-from tests.web_support import PROPOSAL, client, csrf, login, play, raw, until, web_office
+from tests.web_support import client, csrf, login, play, raw, until, web_office
+
+# what a clerk proposes (tests.web_support's PROPOSAL, its field names as the vocabulary in force names them)
+PROPOSAL = {V("title"): "城区公交票价调整", V("category"): V("public_policy"), V("source"): V("leader")}
 
 
 @pytest.fixture(params=BACKENDS)
