@@ -170,6 +170,9 @@ def test_a_meeting_s_views_are_one_row_per_member_and_are_recorded_as_given(offi
     expected = [dict(v) for v in MEETING[V("views")]]
     expected[1]["note"] = "建议加强宣传"
     assert recorded == expected
+    page = c.get(f"/cases/{case_id}").text
+    label = wf.fields[V("views")].value_labels[V("reject")].zh
+    assert f"<li>deputy_c：{label}</li>" in page and "（主持人）" in page  # on the timeline, by their labels
 
 
 def test_a_blocked_action_shows_its_rule_article_and_who_may_do_it_by_name_before_submitting(office: Office) -> None:
