@@ -64,6 +64,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/store/events.py", "reason"): "a key of an erratum event's body (why it corrects), the engine's own",
     ("decisions/cli/cases.py", "planned_by"): "a key of `inbox --json`'s late catalogue items (the item's due date)",
     ("decisions/service/office.py", "head"): "a key of the built-in views type's entries (the presiding member)",
+    ("decisions/web/forms.py", "head"): "a key of the built-in views type's entries (the presiding member's row)",
     ("decisions/cli/labels.py", "head"): "a key of the built-in views type's entries (the presiding member)",
     ("decisions/workflow/case_ids.py", "year"): "the id pattern's own placeholder {year} (the start date's year)",
     ("decisions/cli/__init__.py", "serve"): "the CLI verb `decisions serve` (the web application)",

@@ -34,6 +34,7 @@ KIND: dict[tuple[str, str], str] = {
     ("POST", "/start/{workflow}"): "post",
     ("GET", "/cases/{case_id}"): "page",
     ("POST", "/cases/{case_id}/act"): "post",
+    ("POST", "/cases/{case_id}/correct"): "post",
     ("GET", "/cases/{case_id}/documents/{sha256}"): "page",
     ("GET", "/catalogue"): "page",
     ("GET", "/audit"): "page",

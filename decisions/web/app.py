@@ -29,6 +29,7 @@ from decisions.errors import (
     StoreError,
     Unmet,
     UsageError,
+    cited,
 )
 from decisions.model import Document, Record, Text
 from decisions.service.logins import LoginRefused, Throttled
@@ -36,7 +37,16 @@ from decisions.service.office import Attachment, CaseDetails, Office, describe
 from decisions.service.users import User
 from decisions.web.context import Web
 from decisions.web.diagram import workflow_svg
-from decisions.web.forms import action_form
+from decisions.web.forms import (
+    action_form,
+    collect_views,
+    correction_forms,
+    correctors,
+    display_names,
+    in_language,
+    remedy_lines,
+    view_rows,
+)
 from decisions.web.identity import acting_person
 from decisions.web.sessions import COOKIE, Session, SessionCodec
 
@@ -84,7 +94,7 @@ ACCESS: dict[tuple[str, str], str] = {
 
 # Modules of routes beyond the core pages (each `add_routes(app, web)` with its own ``ACCESS``),
 # in the order they are added. See `decisions.web.context`.
-ROUTE_MODULES: tuple[str, ...] = ("decisions.web.dossier", "decisions.web.audit")
+ROUTE_MODULES: tuple[str, ...] = ("decisions.web.dossier", "decisions.web.audit", "decisions.web.corrections")
 
 
 def _route_modules() -> list[Any]:
@@ -390,21 +400,45 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         user = person(request)
         return render(request, "done.html", done=office.done(acting_person(user)))
 
-    def startable(user: User) -> list[tuple[Any, Any, Any]]:
+    def form_helpers(request: Request) -> dict[str, Any]:
+        """What the forms' templates call: remedies, citations and bilingual texts in the page's
+        language, people by their display names, the rows of a meeting's views."""
+        lang = lang_of(request)
+        return {
+            "remedy_lines": remedy_lines,
+            "names": display_names((u.id, u.name) for u in office.users.list()),
+            "view_rows": view_rows,
+            "cite": lambda citation: cited(citation, lang),
+            "one_language": lambda text: in_language(text, lang),
+            "today": office.cases.today().isoformat(),
+        }
+
+    def startable(user: User) -> list[tuple[Any, Any]]:
         out = []
         for wf in office.definitions.workflows.values():
             if wf.case is None:
                 continue
             t = wf.transition(wf.initial, wf.case.start)
             if t is not None and set(t.roles) & set(user.roles):
-                fields, documents = action_form(wf, wf.initial, wf.case.start)
-                out.append((wf, fields, documents))
+                out.append((wf, action_form(wf, office.start_schema(wf.name, acting_person(user)))))
         return out
+
+    def start_page_of(request: Request, user: User, status: int = 200, **extra: Any) -> HTMLResponse:
+        return render(
+            request,
+            "start.html",
+            status,
+            startable=startable(user),
+            refusal=extra.get("refusal"),
+            chosen=extra.get("chosen"),
+            values=extra.get("values", {}),
+            on=extra.get("on", ""),
+            **form_helpers(request),
+        )
 
     @app.get("/start", response_class=HTMLResponse, include_in_schema=False)
     async def start_page(request: Request) -> Response:
-        user = person(request)
-        return render(request, "start.html", startable=startable(user), refusal=None, chosen=None, values={})
+        return start_page_of(request, person(request))
 
     async def inputs(form: FormData) -> tuple[dict[str, str], list[Attachment]]:
         fields = {
@@ -412,6 +446,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             for k, v in form.multi_items()
             if k.startswith("f.") and isinstance(v, str) and v.strip()
         }
+        fields.update(collect_views(form.multi_items()))  # a meeting's views, one row per member
         attachments: list[Attachment] = []
         for k, v in form.multi_items():
             if k.startswith("d.") and isinstance(v, UploadFile) and v.filename:
@@ -420,27 +455,45 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
                     attachments.append((k[2:], data, _filename(v.filename)))
         return fields, attachments
 
+    def day_of(form: FormData) -> str | None:
+        on = form.get("on")
+        return on.strip() or None if isinstance(on, str) else None
+
     @app.post("/start/{workflow}", include_in_schema=False)
     async def start(request: Request, workflow: str) -> Response:
         user = person(request)
         form = await checked_form(request)
         fields, attachments = await inputs(form)
+        on = day_of(form)
         try:
-            fired = office.start(workflow, acting_person(user), fields, attachments)
-        except ActionRefused as exc:
-            return render(
-                request, "start.html", 422, startable=startable(user), refusal=exc, chosen=workflow, values=fields
-            )
+            fired = office.start(workflow, acting_person(user), fields, attachments, on)
+        except (ActionRefused, UsageError) as exc:  # the form again, with what was typed and the reason
+            status = 422 if isinstance(exc, ActionRefused) else 400
+            return start_page_of(request, user, status, refusal=exc, chosen=workflow, values=fields, on=on or "")
         return RedirectResponse(f"/cases/{quote(fired.case.id)}", status_code=303)
 
     # -- a decision -------------------------------------------------------------------------------
 
     def case_page(request: Request, user: User, case_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
-        details = office.show(case_id, acting_person(user))
+        """The decision page: every available action as a form generated from its input schema, the
+        blocked ones with their rule, article and remedy, the corrections the person may make, the
+        timeline with its errata (``extra``: a refusal to show and the values to show again)."""
+        name = acting_person(user)
+        details = office.show(case_id, name)
         case = details.view.case
         wf = office.cases.definitions_for(details.view.definitions).workflow(case.workflow)
-        forms = {o.trigger: action_form(wf, case.state, o.trigger) for o in details.options}
+        forms = {
+            o.trigger: action_form(wf, o.schema or office.action_schema(case_id, o.trigger, name))
+            for o in details.options
+            if o.available
+        }
         roles = {o.trigger: [r for r in o.roles if r in user.roles] for o in details.options}
+        actor = office.users.actor(name, on=office.cases.today())
+        helpers = form_helpers(request)
+        names: dict[str, str] = helpers["names"]
+        timeline = sorted(
+            [("record", r) for r in case.records] + [("erratum", e) for e in case.errata], key=lambda x: x[1].seq
+        )
         return render(
             request,
             "case.html",
@@ -450,11 +503,22 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             wf=wf,
             forms=forms,
             roles=roles,
+            corrections=correction_forms(wf, case.records, actor.roles),
+            timeline=timeline,
             documents=current_documents(case.records),
             svg=workflow_svg(wf, case.state, lang_of(request)),
+            last_day=case.records[-1].on.isoformat() if case.records else "",
             refusal=extra.get("refusal"),
             refused_action=extra.get("refused_action"),
+            refused_event=extra.get("refused_event"),
             values=extra.get("values", {}),
+            on=extra.get("on", ""),
+            role=extra.get("role"),
+            why=extra.get("why", ""),
+            who=lambda person_id: names.get(person_id, person_id),
+            correctors=lambda trigger: correctors(wf, trigger),
+            holders=lambda role: [names.get(u.id, u.id) for u in office.users.list() if u.active and role in u.roles],
+            **helpers,
         )
 
     @app.get("/cases/{case_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -469,6 +533,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         role = str(form.get("role") or "") or None
         fields, attachments = await inputs(form)
         version = str(form.get("version") or "")
+        on = day_of(form)
         try:
             office.act(
                 case_id,
@@ -476,11 +541,23 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
                 acting_person(user),
                 fields,
                 attachments,
+                on,
                 role=role,
                 expected_version=int(version) if version.isdigit() else None,
             )
-        except ActionRefused as exc:
-            return case_page(request, user, case_id, 422, refusal=exc, refused_action=trigger, values=fields)
+        except (ActionRefused, UsageError) as exc:  # the form again, with what was typed and the reason
+            status = 422 if isinstance(exc, ActionRefused) else 400
+            return case_page(
+                request,
+                user,
+                case_id,
+                status,
+                refusal=exc,
+                refused_action=trigger,
+                values=fields,
+                on=on or "",
+                role=role,
+            )
         return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
 
     @app.get("/cases/{case_id}/documents/{sha256}", include_in_schema=False)
@@ -550,7 +627,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         inputs=inputs,
         render=render,
         error=error,
-        extra={},
+        extra={"case_page": case_page},
     )
     for module in _MODULES:
         module.add_routes(app, web)

@@ -1,6 +1,8 @@
 """A workflow as server-rendered SVG, its current state highlighted: states in layers by their
-distance from the initial state (breadth-first), left to right within a layer, edges as straight
-lines with their trigger's label as a tooltip. A layout of our own (no Graphviz on the server, no
+distance from the initial state (breadth-first), left to right within a layer (a wide layer wrapped
+onto rows of `PER_ROW`, so that the drawing scales to its box and stays legible), each label on up
+to two lines (the full label as its tooltip), edges as straight lines with their trigger's label as
+a tooltip. A layout of our own (no Graphviz on the server, no
 script in the browser): good enough to see where a case stands; Mermaid/DOT text stays in
 `decisions.workflow.diagram` for publication-quality drawings."""
 
@@ -13,7 +15,10 @@ from decisions.workflow.definition import WorkflowDef
 
 __all__ = ["workflow_svg"]
 
-W, H, GAP_X, GAP_Y, PAD = 150, 36, 24, 40, 10
+W, H, GAP_X, GAP_Y, PAD = 150, 44, 24, 36, 10
+PER_ROW = 3  # states side by side: three fit a half-page box at about their natural size
+FONT = 13
+LINE = W - 12  # the width a label line may take
 
 
 def _layers(wf: WorkflowDef) -> list[list[str]]:
@@ -31,7 +36,37 @@ def _layers(wf: WorkflowDef) -> list[list[str]]:
     layers: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
     for s in wf.states:
         layers[depth[s]].append(s)
-    return layers
+    return [layer[i : i + PER_ROW] for layer in layers for i in range(0, len(layer), PER_ROW)]
+
+
+def _width(text: str) -> float:
+    """The drawn width of ``text`` at `FONT`: a Chinese character is about one em, others about 0.6."""
+    return sum(FONT if ord(c) > 0x2E80 else FONT * 0.6 for c in text)
+
+
+def _lines(label: str, lines: int = 2) -> list[str]:
+    """``label`` broken onto at most ``lines`` lines that fit a box (at a space where there is one),
+    the last cut with an ellipsis when it does not fit."""
+    out: list[str] = []
+    rest = label
+    while rest and len(out) < lines:
+        if _width(rest) <= LINE:
+            out.append(rest)
+            return out
+        cut = len(rest)
+        while cut > 1 and _width(rest[:cut]) > LINE:
+            cut -= 1
+        space = rest.rfind(" ", 0, cut + 1)
+        if space > 0 and " " in rest[: cut + 1]:
+            cut = space
+        out.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        last = out[-1]
+        while last and _width(last + "…") > LINE:
+            last = last[:-1]
+        out[-1] = last + "…"
+    return out
 
 
 def workflow_svg(wf: WorkflowDef, current: str, lang: str = "zh") -> str:
@@ -47,7 +82,7 @@ def workflow_svg(wf: WorkflowDef, current: str, lang: str = "zh") -> str:
             at[s] = (offset + col * (W + GAP_X), PAD + row * (H + GAP_Y))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label={quoteattr(wf.label.pick(lang))}>',
+        f'width="100%" preserveAspectRatio="xMidYMin meet" role="img" aria-label={quoteattr(wf.label.pick(lang))}>',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#667"/></marker></defs>',
     ]
@@ -66,12 +101,18 @@ def workflow_svg(wf: WorkflowDef, current: str, lang: str = "zh") -> str:
         cls = "state current" if lit else "state final" if state.final else "state"
         fill, stroke = ("#ffe08a", "#b8860b") if lit else ("#eef2f7", "#556")
         label = state.label.pick(lang)
-        short = label if len(label) <= 12 else label[:11] + "…"
+        lines = _lines(label)
+        first = y + H // 2 + 5 - (len(lines) - 1) * (FONT + 2) // 2
+        text = "".join(
+            f'<tspan x="{x + W // 2}" y="{first + n * (FONT + 2)}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
+        )
+        bold = ' font-weight="bold"' if lit else ""
         out.append(
             f'<g class="{cls}" data-state={quoteattr(s)}><title>{escape(label)}</title>'
             f'<rect x="{x}" y="{y}" width="{W}" height="{H}" rx="6" fill="{fill}" stroke="{stroke}" '
             f'stroke-width="{3 if lit else 1}"/>'
-            f'<text x="{x + W // 2}" y="{y + H // 2 + 5}" text-anchor="middle" font-size="13">{escape(short)}</text></g>'
+            f'<text x="{x + W // 2}" text-anchor="middle" font-size="{FONT}"{bold}>{text}</text></g>'
         )
     out.append("</svg>")
     return "".join(out)
