@@ -108,6 +108,8 @@ BAD_FORMS = [
     ),
     ("catalogue_item: {field: risk, catalogue: catalogue}", "case.catalogue_item.field", "is a boolean field"),
     ("catalogue_item: {field: catalogue_item}", "case.catalogue_item", "missing required key 'catalogue'"),
+    ("unit: nope", "case.unit", "unknown field 'nope'"),
+    ("unit: expert", "case.unit", "field 'expert' is not an attribute of the case"),
     ("colour: red", "case.colour", "colour"),
     ("id: 5", "case.id", "string"),
 ]

@@ -45,6 +45,8 @@ KIND: dict[tuple[str, str], str] = {
     ("GET", "/api/catalogue/{year}"): "api",
     ("POST", "/api/audit/verify"): "api-post",
     ("GET", "/api/openapi.json"): "anyone",
+    ("GET", "/cases"): "page",
+    ("GET", "/api/cases"): "api",
 }
 ROLES = ["anonymous", *PEOPLE]
 
