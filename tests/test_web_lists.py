@@ -2,7 +2,7 @@
 its filters; the done list (已办) from one indexed query, newest first and paged; the search of the
 cases by each filter, a case that must not match left out; each catalogue item's decision and how
 far it has got. Through the pages and the JSON API (TestClient) and through `Office` itself, on
-SQLite and PostgreSQL.
+SQLite, PostgreSQL and the in-memory store.
 
 The office's clock reads 2026-01-05 (`tests.stores.NOW`): the decisions played on 2025's dates are
 overdue by then; a decision proposed "today" is not."""
@@ -19,13 +19,24 @@ import pytest
 from decisions.definitions import Definitions
 from decisions.errors import UsageError
 from decisions.service.office import Office
-from tests.stores import BACKENDS, new_database_url
+from decisions.store.memory import memory_store
+from tests.stores import BACKENDS, fixed_clock, new_database_url, supplied_catalogue
 from tests.support import CATALOGUE_PATH, MAIN_PATH, Step, V
-from tests.web_support import PROPOSAL, client, login, play, raw, until, web_office
+from tests.web_support import PASSWORD, PEOPLE, PROPOSAL, client, login, play, raw, until, web_office
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["memory", *BACKENDS])
 def office(request: pytest.FixtureRequest, tmp_path: Path, definitions: Definitions) -> Iterator[Office]:
+    """An office on SQLite, on PostgreSQL, and on the in-memory store (which keeps the SQL lists'
+    meaning: the same tests, the same answers)."""
+    if request.param == "memory":
+        office = Office(memory_store(), definitions, clock=fixed_clock)
+        office.cases.outside = supplied_catalogue
+        for name, roles, unit in PEOPLE.values():
+            office.users.add(name, roles, unit)
+            office.set_password(name, PASSWORD)
+        yield office
+        return
     for url in new_database_url(request.param, tmp_path):
         yield web_office(url, tmp_path, definitions)
 
