@@ -181,8 +181,17 @@ def test_search_is_paged_most_recently_started_first(office: Office, world: Worl
 
 @pytest.mark.parametrize(
     "filters",
-    [{"workflow": "nowhere"}, {"state": "nowhere"}, {"year": "20x5"}, {"year": 1999}, {"title": "x\x00"}],
-    ids=["workflow", "state", "year", "year range", "NUL"],
+    [
+        {"workflow": "nowhere"},
+        {"state": "nowhere"},
+        {"year": "20x5"},
+        {"year": 1999},
+        {"title": "x\x00"},
+        {"person": "nobody_at_all"},
+        {"offset": -1},
+        {"offset": 10**12},
+    ],
+    ids=["workflow", "state", "year", "year range", "NUL", "person", "negative offset", "huge offset"],
 )
 def test_search_refuses_a_filter_it_cannot_use(office: Office, world: World, filters: dict[str, object]) -> None:
     with pytest.raises(UsageError):

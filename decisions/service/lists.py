@@ -29,6 +29,7 @@ __all__ = ["CaseFound", "DoneCase", "ItemDecision", "ItemProgress", "Lists", "Pa
 
 _T = TypeVar("_T")
 MAX_PAGE = 200
+MAX_OFFSET = 10**9  # beyond any office's cases; bounds what reaches the database
 MAX_TEXT = 200  # a search text longer than any title is no search
 CORRECTION = Text("更正", "correction")
 
@@ -127,7 +128,7 @@ class Lists:
 
     @staticmethod
     def _page(limit: int, offset: int) -> tuple[int, int]:
-        if not 1 <= limit <= MAX_PAGE or offset < 0:
+        if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
             raise UsageError(
                 f"每页 1 至 {MAX_PAGE} 条，起始位置不小于 0 / a page holds 1 to {MAX_PAGE} entries and starts at 0 or later"
             )
