@@ -36,6 +36,7 @@ CASE_BLOCK = """case:
   id: "D-{year}-{seq:3}"
   title: title
   catalogue_item: {field: catalogue_item, catalogue: catalogue}
+  unit: organiser_unit
 """
 
 
