@@ -36,6 +36,7 @@ CASE_BLOCK = """case:
   id: "D-{year}-{seq:3}"
   title: title
   catalogue_item: {field: catalogue_item, catalogue: catalogue}
+  unit: organiser_unit
 """
 
 
@@ -108,6 +109,8 @@ BAD_FORMS = [
     ),
     ("catalogue_item: {field: risk, catalogue: catalogue}", "case.catalogue_item.field", "is a boolean field"),
     ("catalogue_item: {field: catalogue_item}", "case.catalogue_item", "missing required key 'catalogue'"),
+    ("unit: nope", "case.unit", "unknown field 'nope'"),
+    ("unit: expert", "case.unit", "field 'expert' is not an attribute of the case"),
     ("colour: red", "case.colour", "colour"),
     ("id: 5", "case.id", "string"),
 ]

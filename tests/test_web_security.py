@@ -54,6 +54,8 @@ KIND: dict[tuple[str, str], str] = {
     # a year's job, which lives in memory: the matrix asks for one that does not exist (404 page)
     ("GET", "/dossiers/jobs/{job_id}"): "job",
     ("GET", "/dossiers/jobs/{job_id}/zip"): "job",
+    ("GET", "/cases"): "page",
+    ("GET", "/api/cases"): "api",
 }
 ROLES = ["anonymous", *PEOPLE]
 

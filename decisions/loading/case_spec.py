@@ -6,6 +6,7 @@
       title: title              # the string attribute shown as the case's title (optional)
       catalogue_item: {field: catalogue_item, catalogue: catalogue}   # optional
       year_field: year          # optional: the start field holding the year the case is about
+      unit: organiser_unit      # optional: the string attribute naming the unit handling the case
 
 Checked here: everything that needs only this file. That the linked catalogue workflow is loaded
 and can be found by year is checked once every file is read (`check_catalogue_links`).
@@ -22,7 +23,7 @@ from decisions.workflow.definition import CaseSpec, CatalogueLink, FieldDef, Fie
 
 __all__ = ["check_case_fields", "check_catalogue_links", "read_case_spec"]
 
-_KEYS = ("start", "id", "title", "catalogue_item", "year_field")
+_KEYS = ("start", "id", "title", "catalogue_item", "year_field", "unit")
 _ID_FIELD_TYPES = (FieldType.STRING, FieldType.INTEGER, FieldType.ENUM)
 Path = tuple[str | int, ...]
 
@@ -155,9 +156,13 @@ def read_case_spec(
                 f"the id pattern must hold {{field.{year_field}}} (the case of a year is found by its id)",
             )
             ok = False
+    unit = ""
+    if "unit" in m:
+        unit = _field(r, m["unit"], ("case", "unit"), fields, "unit", (FieldType.STRING,), attribute=True) or ""
+        ok = ok and bool(unit)
     if not ok or start is None:
         return None
-    return CaseSpec(start.trigger, pattern, title, link, year_field)
+    return CaseSpec(start.trigger, pattern, title, link, year_field, unit)
 
 
 def check_catalogue_links(workflows: Mapping[str, tuple[WorkflowDef, Reader]]) -> None:

@@ -33,7 +33,7 @@ from decisions.service.inputs import parse_date, parse_fields, read_attachment, 
 from decisions.service.users import User, UserService
 from decisions.store.database import Database
 from decisions.store.interface import Store
-from decisions.tasks import merged_due_dates, untitled
+from decisions.tasks import merged_due_dates
 from decisions.workflow.case_ids import next_case_id
 from decisions.workflow.definition import WorkflowDef
 from decisions.workflow.engine import ActionOption, Fired
@@ -47,9 +47,10 @@ if TYPE_CHECKING:
     from decisions.service.audit import AuditService
 
 if TYPE_CHECKING:
+    from decisions.service.lists import CaseFound, DoneCase, ItemProgress, Lists, Page
     from decisions.service.logins import LoginService
 
-__all__ = ["CaseDetails", "Inbox", "Office", "Task"]
+__all__ = ["CaseDetails", "Inbox", "InboxCase", "Office", "Task"]
 
 Attachment = tuple[str, bytes, str]  # (document kind, bytes, file name)
 _T = TypeVar("_T")
@@ -98,11 +99,44 @@ class Task:
 
 
 @dataclass(frozen=True)
+class InboxCase:
+    """One case of an inbox: its tasks (the actions the person can take there, or that wait on
+    them), and the case's due dates (the same for each of its tasks)."""
+
+    tasks: tuple[Task, ...]
+
+    @property
+    def first(self) -> Task:
+        return self.tasks[0]
+
+    @property
+    def deadlines(self) -> tuple[Deadline, ...]:
+        return self.first.deadlines
+
+    @property
+    def overdue(self) -> bool:
+        return self.first.overdue
+
+    @property
+    def next_due(self) -> Deadline | None:
+        """The earliest running due date (with its working days left)."""
+        return min(self.deadlines, key=lambda d: d.due, default=None)
+
+
+@dataclass(frozen=True)
 class Inbox:
     user: str
     roles: tuple[str, ...]
     tasks: tuple[Task, ...]
     late_items: tuple[tuple[str, str, str, date], ...] = field(default=())  # (catalogue, item id, name, planned by)
+
+    @property
+    def cases(self) -> tuple[InboxCase, ...]:
+        """One entry per case, in the inbox's order (overdue first, then by due date)."""
+        grouped: dict[str, list[Task]] = {}
+        for t in self.tasks:
+            grouped.setdefault(t.case_id, []).append(t)
+        return tuple(InboxCase(tuple(ts)) for ts in grouped.values())
 
     @property
     def overdue(self) -> int:
@@ -158,20 +192,51 @@ class Office:
     def login(self, name: str, password: str, client: str = "") -> User:
         return self.logins.login(name, password, client)
 
-    def done(self, actor: str, limit: int = 200) -> list[tuple[str, str, str, Text, Record]]:
-        """已办: the cases ``actor`` has acted in, most recent action first, each with their latest
-        record there: (case id, workflow, title, state label, record)."""
-        person = self.users.resolve(actor).id  # what the records name
-        out: list[tuple[str, str, str, Text, Record]] = []
-        for head in self.cases.repository.cases():
-            view = self.cases.view(head.id)
-            mine = [r for r in view.case.records if r.actor == person]
-            if mine:
-                wf = self.cases.engine(view.definitions, view.case.workflow).workflow
-                label = wf.states[view.case.state].label
-                out.append((head.id, wf.name, head.title or untitled(wf, view.case), label, mine[-1]))
-        out.sort(key=lambda x: (x[4].on, x[0]), reverse=True)
-        return out[:limit]
+    # -- the lists (decisions.service.lists) ------------------------------------------------------
+
+    @cached_property
+    def lists(self) -> Lists:
+        from decisions.service.lists import Lists
+
+        return Lists(self.cases, self.users, self.definitions)
+
+    def done(self, actor: str, limit: int = 50, offset: int = 0) -> Page[DoneCase]:
+        """已办: the cases ``actor`` has acted in, their latest action there first (one indexed
+        query), each with what they did last and when; one page."""
+        return self.lists.done(actor, limit, offset)
+
+    def search(
+        self,
+        *,
+        title: str = "",
+        unit: str = "",
+        state: str = "",
+        year: str | int | None = None,
+        overdue: bool = False,
+        person: str = "",
+        workflow: str = "",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[CaseFound]:
+        """The cases meeting every criterion given: a title's substring, the handling unit's
+        substring (the attribute each workflow's ``case: unit`` names), a state's name, a year, overdue
+        today, a person who acted in it, a workflow; most recently started first, one page."""
+        return self.lists.search(
+            title=title,
+            unit=unit,
+            state=state,
+            year=year,
+            overdue=overdue,
+            person=person,
+            workflow=workflow,
+            limit=limit,
+            offset=offset,
+        )
+
+    def catalogue_progress(self, year: int, version: int | None = None) -> list[ItemProgress]:
+        """Each item of a version of the ``year`` catalogue (default: the latest) with the decisions
+        implementing it, their stage and state, and whether it is late (久拖不决)."""
+        return self.lists.catalogue_progress(self.catalogue_workflow(), year, self.catalogue_version(year, version))
 
     # -- acting -----------------------------------------------------------------------------------
 
@@ -505,7 +570,7 @@ class Office:
         """(id, workflow, state, title, version) of every case."""
         return [(c.id, c.workflow, c.state, c.title, c.version) for c in self.cases.repository.cases(workflow)]
 
-    def inbox(self, actor: str, limit: int = 100) -> Inbox:
+    def inbox(self, actor: str, limit: int = 100, *, workflow: str = "", overdue_only: bool = False) -> Inbox:
         """What ``actor`` can do now, and what waits on them (blocked by a rule, not by their role),
         with due dates, over at most ``limit`` cases of each workflow, the most urgent first, every
         workflow in one list: overdue first, then by due date (the due dates of the roles in which they may act on it); and, to the roles a catalogue's
@@ -515,11 +580,17 @@ class Office:
         action in its own transaction; rebuilt first when the deployment's definitions changed);
         whether a due date is overdue is judged today. What the person may do on each case, or what
         blocks it, is judged on the case as this office holds it (read when it is not held at the
-        version the table names)."""
+        version the table names).
+
+        ``workflow``: only that workflow's cases (and late items only of its catalogue, if it is one);
+        ``overdue_only``: only the overdue cases."""
+        if workflow and workflow not in self.definitions.workflows:
+            known = ", ".join(sorted(self.definitions.workflows))
+            raise UsageError(f"未知流程 / unknown workflow {shown(workflow)} (workflows: {known})")
         today = self.cases.today()
         who = self.users.actor(actor, on=today)
         roles = sorted(who.roles)
-        workflows = sorted(self.definitions.workflows)
+        workflows = [workflow] if workflow else sorted(self.definitions.workflows)
         derived, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
         if self.cases.ensure_tasks(derived):
             _, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
@@ -534,13 +605,15 @@ class Office:
             engine = self.cases.engine(view.definitions, view.case.workflow)
             state_label = engine.workflow.states[view.case.state].label
             due = tuple(d.deadline(today, calendar) for d in merged_due_dates(e.due for e in found.entries))
+            if overdue_only and not any(d.overdue for d in due):
+                continue
             for option in engine.options(view.case, who, today):
                 if not any(u.kind == "role" for u in option.blocked):
                     tasks.append(Task(found.case_id, found.title, state_label, option, due, wf.name, wf.label))
         tasks.sort(key=Task.order)
         late: list[tuple[str, str, str, date]] = []
         for wf in self.definitions.workflows.values():
-            if not who.roles & set(wf.late_items_seen_by):
+            if not who.roles & set(wf.late_items_seen_by) or (workflow and wf.name != workflow):
                 continue
             # The states in which a matter counts as decided, in the workflows whose cases implement
             # this catalogue's items (the catalogue-item column names the item a case implements).

@@ -11,7 +11,7 @@ algorithm the database was initialised with. Two implementations keep the same c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from decisions.store.repository import CaseHead
     from decisions.tasks import CaseTasks
 
-__all__ = ["CredentialStore", "DocumentBytes", "NewDocument", "PeopleStore", "Repository", "Store"]
+__all__ = ["CaseQuery", "CredentialStore", "DocumentBytes", "NewDocument", "PeopleStore", "Repository", "Store"]
 
 
 class Repository(Protocol):
@@ -85,6 +85,35 @@ class Repository(Protocol):
     def rebuild_tasks(
         self, fingerprint: str, derive: Callable[[CaseHead, list[StoredEvent]], CaseTasks | None]
     ) -> None: ...
+    # The lists: 已办, the search of the cases, the cases implementing catalogue items.
+    def acted_in(self, person: str, limit: int, offset: int) -> tuple[int, list[tuple[CaseHead, StoredEvent]]]: ...
+    def search_cases(self, query: CaseQuery) -> tuple[int, list[tuple[CaseHead, CaseTasks | None]]]: ...
+    def implementing(self, items: Sequence[str], workflows: Sequence[str]) -> list[CaseHead]: ...
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """A search of the cases: every criterion given must hold (none given: every case), then one
+    page (``limit`` from ``offset``), the most recently started first.
+
+    ``title`` and ``unit`` are substrings (case-insensitive); ``unit`` is read from the attribute
+    ``unit_fields`` names for each workflow (a workflow not named there never matches a unit).
+    ``year``: the integer attribute ``year_fields`` names for a workflow, else the year of the case's
+    first event. ``person``: someone who acted in the case (an event names them). ``overdue_on``:
+    overdue on that day by the inbox table (a running deadline whose passing is a lateness has passed).
+    """
+
+    title: str = ""
+    unit: str = ""
+    unit_fields: Mapping[str, str] = field(default_factory=dict)
+    year: int | None = None
+    year_fields: Mapping[str, str] = field(default_factory=dict)
+    states: tuple[str, ...] = ()
+    workflows: tuple[str, ...] = ()
+    person: str = ""
+    overdue_on: date | None = None
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True)

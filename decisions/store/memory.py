@@ -22,7 +22,7 @@ from decisions.errors import ConflictError, DuplicateKeyError, IntegrityError, U
 from decisions.model import is_case_id
 from decisions.store.documents import OCTET_STREAM, check_document_size
 from decisions.store.events import StoredEvent
-from decisions.store.interface import NewDocument, Store
+from decisions.store.interface import CaseQuery, NewDocument, Store
 from decisions.store.people_history import (
     PeopleEntry,
     PeopleRows,
@@ -342,6 +342,31 @@ class MemoryRepository:
                 self._set_tasks(case_id, tasks)
             self._tasks_derived = fingerprint
 
+    # -- the lists (the SQL store's meaning: `decisions.store.lists`) ---------------------------
+
+    def acted_in(self, person: str, limit: int, offset: int) -> tuple[int, list[tuple[CaseHead, StoredEvent]]]:
+        with self._lock:
+            found = [
+                (c.head, [e for e in c.events if e.actor == person][-1])
+                for c in self._cases.values()
+                if any(e.actor == person for e in c.events)
+            ]
+        found.sort(key=lambda he: he[0].id)
+        found.sort(key=lambda he: (he[1].happened_on, he[1].recorded_at), reverse=True)
+        return len(found), found[offset : offset + limit]
+
+    def search_cases(self, query: CaseQuery) -> tuple[int, list[tuple[CaseHead, CaseTasks | None]]]:
+        with self._lock:
+            cases = [(c.head, list(c.events), self._tasks.get(c.head.id)) for c in self._cases.values()]
+        found = [(h, events, t) for h, events, t in cases if _matches(query, h, events, t)]
+        found.sort(key=lambda x: x[0].id, reverse=True)
+        found.sort(key=lambda x: (x[1][0].happened_on, x[1][0].recorded_at) if x[1] else ("", ""), reverse=True)
+        return len(found), [(h, t) for h, _, t in found[query.offset : query.offset + query.limit]]
+
+    def implementing(self, items: Sequence[str], workflows: Sequence[str]) -> list[CaseHead]:
+        found = [h for h in self._heads() if h.catalogue_item in items and h.workflow in workflows]
+        return sorted(found, key=lambda h: (str(h.catalogue_item), h.id))
+
     def conflict(self, case_id: str, expected: int, actual: int) -> ConflictError:
         with self._lock:
             return self._conflict(case_id, expected, actual)
@@ -503,6 +528,43 @@ def memory_store(algorithm: str = "sha256") -> Store:
     people = MemoryPeople(repository.hash)
     repository.people = people  # an append confirms the acting person, as the SQL store does
     return Store(repository, MemoryDocuments(repository), people, algorithm, "memory", MemoryCredentials())
+
+
+def _attribute(head: CaseHead, name: str) -> str | None:
+    try:
+        value = json.loads(head.attributes).get(name)
+    except (ValueError, AttributeError):
+        return None
+    return None if value is None else str(value)
+
+
+def _matches(q: CaseQuery, head: CaseHead, events: list[StoredEvent], tasks: CaseTasks | None) -> bool:
+    """Whether a case meets every criterion of ``q``, as `decisions.store.lists.search_cases` judges."""
+    if (q.workflows and head.workflow not in q.workflows) or (q.states and head.state not in q.states):
+        return False
+    if q.title and q.title.casefold() not in head.title.casefold():
+        return False
+    if q.unit:
+        field = q.unit_fields.get(head.workflow)
+        value = _attribute(head, field) if field else None
+        if value is None or q.unit.casefold() not in value.casefold():
+            return False
+    if q.year is not None:
+        field = q.year_fields.get(head.workflow)
+        if field:
+            if _attribute(head, field) != str(q.year):
+                return False
+        elif not events or not events[0].happened_on.startswith(f"{q.year:04d}-"):
+            return False
+    if q.person and not any(e.actor == q.person for e in events):
+        return False
+    if q.overdue_on is not None:
+        day = q.overdue_on.isoformat()
+        if tasks is None or not any(
+            e.overdue_from is not None and e.overdue_from.isoformat() < day for e in tasks.entries
+        ):
+            return False
+    return True
 
 
 def _urgency(e: TaskEntry, day: str, t: CaseTasks) -> tuple[bool, str, str, str]:

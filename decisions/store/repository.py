@@ -20,11 +20,12 @@ from decisions.audit import GENESIS, Hasher, Head, canonical_bytes, canonical_te
 from decisions.definitions import Definitions, Source
 from decisions.errors import ActorChanged, ConflictError, DuplicateKeyError, UsageError, shown
 from decisions.model import is_case_id
+from decisions.store import lists
 from decisions.store import tasks as task_rows
 from decisions.store.database import Database
 from decisions.store.documents import file_documents
 from decisions.store.events import StoredEvent
-from decisions.store.interface import NewDocument, Store
+from decisions.store.interface import CaseQuery, NewDocument, Store
 from decisions.store.people import stored_person
 from decisions.store.people_history import StoredPerson
 from decisions.store.tables import (
@@ -584,6 +585,25 @@ class Repository:
         case: the table is whole when it commits, and names ``fingerprint`` as what derived it."""
         with self.db.write() as conn:
             task_rows.rebuild(conn, fingerprint, _cases_with_events(conn), derive)
+
+    # -- the lists (`decisions.store.lists`) -----------------------------------------------------
+
+    def acted_in(self, person: str, limit: int, offset: int) -> tuple[int, list[tuple[CaseHead, StoredEvent]]]:
+        """已办: how many cases ``person`` acted in and a page of them, each with their last event there."""
+        with self.db.read() as conn:
+            total, rows = lists.acted_in(conn, person, limit, offset)
+        return total, [(_head(r), e) for r, e in rows]
+
+    def search_cases(self, query: CaseQuery) -> tuple[int, list[tuple[CaseHead, CaseTasks | None]]]:
+        """The cases that meet ``query``: how many, and its page, with their inbox-table rows."""
+        with self.db.read() as conn:
+            total, rows = lists.search_cases(conn, query)
+        return total, [(_head(r), t) for r, t in rows]
+
+    def implementing(self, items: Sequence[str], workflows: Sequence[str]) -> list[CaseHead]:
+        """The cases of ``workflows`` implementing one of the catalogue ``items``, by item, then id."""
+        with self.db.read() as conn:
+            return [_head(r) for r in lists.implementing(conn, items, workflows)]
 
     @staticmethod
     def _confirm(conn: Connection, actor: tuple[str, frozenset[str], str]) -> None:

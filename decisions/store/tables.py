@@ -73,7 +73,10 @@ class EventRow(SQLModel, table=True):
     repeat parts of it for queries, and verification checks that they agree."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+        Index("ix_events_actor", "actor", "case_id", "seq"),  # 已办 and a search by person
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(max_length=64, index=True)
     seq: int

@@ -48,6 +48,7 @@ from decisions.web.forms import (
     view_rows,
 )
 from decisions.web.identity import acting_person
+from decisions.web.query import is_checked, page_link
 from decisions.web.sessions import COOKIE, Session, SessionCodec
 
 __all__ = ["ACCESS", "ROUTE_MODULES", "Settings", "create_app"]
@@ -68,6 +69,7 @@ ACTIVE_TYPES = {
     "application/javascript",
 }
 INLINE_TYPES = {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif"}
+DONE_PAGE = 50  # 已办 entries a page
 
 # Who may reach each route: "anyone" (no login) or "person" (a logged-in, active person; what they
 # may do there is `Office`'s to decide). A route missing here fails tests/test_web_security.py.
@@ -94,7 +96,12 @@ ACCESS: dict[tuple[str, str], str] = {
 
 # Modules of routes beyond the core pages (each `add_routes(app, web)` with its own ``ACCESS``),
 # in the order they are added. See `decisions.web.context`.
-ROUTE_MODULES: tuple[str, ...] = ("decisions.web.dossier", "decisions.web.audit", "decisions.web.corrections")
+ROUTE_MODULES: tuple[str, ...] = (
+    "decisions.web.dossier",
+    "decisions.web.audit",
+    "decisions.web.corrections",
+    "decisions.web.search",
+)
 
 
 def _route_modules() -> list[Any]:
@@ -389,16 +396,37 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
 
     # -- inbox, done, start -------------------------------------------------------------------------
 
+    def workflow_choices() -> list[tuple[str, Text]]:
+        return sorted(((wf.name, wf.label) for wf in office.definitions.workflows.values()), key=lambda x: x[0])
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def inbox_page(request: Request) -> Response:
+    async def inbox_page(request: Request, workflow: str = "", overdue: str = "") -> Response:
         user = person(request)
-        inbox = office.inbox(acting_person(user))
-        return render(request, "inbox.html", inbox=inbox, today=office.cases.today(), roles=office.users.roles)
+        overdue_only = is_checked(overdue)
+        inbox = office.inbox(acting_person(user), workflow=workflow, overdue_only=overdue_only)
+        return render(
+            request,
+            "inbox.html",
+            inbox=inbox,
+            today=office.cases.today(),
+            roles=office.users.roles,
+            workflows=workflow_choices(),
+            chosen=workflow,
+            overdue_only=overdue_only,
+        )
 
     @app.get("/done", response_class=HTMLResponse, include_in_schema=False)
-    async def done_page(request: Request) -> Response:
+    async def done_page(request: Request, offset: int = 0) -> Response:
         user = person(request)
-        return render(request, "done.html", done=office.done(acting_person(user)))
+        page = office.done(acting_person(user), DONE_PAGE, offset)
+        return render(
+            request,
+            "done.html",
+            page=page,
+            roles=office.users.roles,
+            previous=page_link("/done", request.query_params, page.previous),
+            following=page_link("/done", request.query_params, page.next),
+        )
 
     def form_helpers(request: Request) -> dict[str, Any]:
         """What the forms' templates call: remedies, citations and bilingual texts in the page's
@@ -592,9 +620,12 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         message, diff = "", None
         versions: list[Any] = []
         columns: tuple[tuple[str, Text], ...] = ()
+        progress: list[Any] = []
         try:
             versions = office.catalogue_versions(year)
             columns = office.catalogue_columns(year)
+            if versions:
+                progress = office.catalogue_progress(year)
             if a is not None and b is not None:
                 diff = office.catalogue_diff(year, a, b)
         except DecisionsError as exc:
@@ -605,6 +636,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             year=year,
             versions=versions,
             columns=columns,
+            progress=progress,
             diff=diff,
             a=a,
             b=b,
@@ -633,9 +665,9 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         module.add_routes(app, web)
 
     @app.get("/api/inbox", tags=["api"])
-    async def api_inbox(request: Request) -> dict[str, Any]:
+    async def api_inbox(request: Request, workflow: str = "", overdue: str = "") -> dict[str, Any]:
         user = person(request)
-        inbox = office.inbox(acting_person(user))
+        inbox = office.inbox(acting_person(user), workflow=workflow, overdue_only=is_checked(overdue))
         return {
             "user": inbox.user,
             "roles": list(inbox.roles),
@@ -652,6 +684,22 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
                     "due": t.next_due.isoformat() if t.next_due else None,
                 }
                 for t in inbox.tasks
+            ],
+            "cases": [
+                {
+                    "case": c.first.case_id,
+                    "workflow": c.first.workflow,
+                    "title": c.first.title,
+                    "state_label": _text(c.first.state_label),
+                    "actions": [
+                        {"action": t.option.trigger, "label": _text(t.option.label), "available": t.option.available}
+                        for t in c.tasks
+                    ],
+                    "overdue": c.overdue,
+                    "due": c.next_due.due.isoformat() if c.next_due else None,
+                    "working_days_left": c.next_due.remaining_working_days if c.next_due else None,
+                }
+                for c in inbox.cases
             ],
         }
 

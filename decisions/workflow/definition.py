@@ -201,13 +201,16 @@ class CaseSpec:
     ``start``: the trigger that opens a case (from the initial state). ``id``: the case-id pattern
     (``D-{year}-{seq:3}``: `decisions.workflow.case_ids`), empty when ids are always given.
     ``title``: the string attribute shown as the case's title. ``catalogue_item``: the catalogue
-    link. ``year_field``: the start field holding the year the case is about (a catalogue's year)."""
+    link. ``year_field``: the start field holding the year the case is about (a catalogue's year).
+    ``unit``: the string attribute naming the unit that handles the case (承办单位), what a search by
+    unit reads; empty when the workflow declares none."""
 
     start: str
     id: str = ""
     title: str = ""
     catalogue_item: CatalogueLink | None = None
     year_field: str = ""
+    unit: str = ""
 
     @property
     def columns(self) -> dict[str, str]:
