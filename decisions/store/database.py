@@ -83,7 +83,7 @@ def is_demo_database(file: Path) -> bool:
     return row is not None and row[0] == "true"
 
 
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0008"
 """The newest migration. Kept here so that opening a database need not import Alembic (0.8 s of
 start-up); `test_schema_revision_is_alembics_head` fails when a migration is added without it."""
 

@@ -1,7 +1,7 @@
 """An index of the events by who acted (actor, case, seq): the 已办 list (the cases a person acted
 in, with their last action there) and a search by person are indexed queries, not scans.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007 (the lead renumbers: it follows whichever revision is last when merged)
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
