@@ -2,7 +2,7 @@
 in, with their last action there) and a search by person are indexed queries, not scans.
 
 Revision ID: 0008
-Revises: 0007 (the lead renumbers: it follows whichever revision is last when merged)
+Revises: 0007
 """
 
 from __future__ import annotations
