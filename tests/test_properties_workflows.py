@@ -30,14 +30,26 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import rule, run_state_machine_as_test
 
+from decisions.errors import ActionRefused, UsageError
 from decisions.model import Actor, Case, Record
 from decisions.workflow.definition import Gate, WorkflowDef
 from tests import support_enforcement, support_government_contract, support_normative_document
 from tests.stores import BACKENDS, new_database_url
 from tests.support import PEOPLE, Step, report_count
-from tests.test_properties import DEFINITIONS, PROFILE, SETTINGS, STATES, STATS, TODAY, DecisionHistories, _summary
+from tests.test_properties import (
+    DEFINITIONS,
+    PROFILE,
+    SETTINGS,
+    STATES,
+    STATS,
+    TODAY,
+    DecisionHistories,
+    _plausible_value,
+    _summary,
+    _wrong_value,
+)
 
 # ci: fewer examples than the decision machine's (three machines here, each on both backends)
 RUN = settings(SETTINGS, max_examples=5) if PROFILE == "ci" else SETTINGS
@@ -129,8 +141,10 @@ class PathHistories(DecisionHistories):
 
     def _plan(self, case: Case) -> list[str]:
         others = sorted({s.trigger for s in self.path if self.wf.transition(case.state, s.trigger) is not None})
+        # now and then a step off the main path (a withdrawal, a return, a deferral)
+        off = sorted({t.trigger for t in self.wf.transitions_from(case.state)} - set(others))
         following = self._next(case)
-        return others if following is None else [following.trigger] * 4 + others
+        return others + off[:1] if following is None else [following.trigger] * 8 + others + off
 
     def _date_hint(self, case: Case, trigger: str) -> date | None:
         last = case.last_on or self.path[0].on
@@ -143,7 +157,59 @@ class PathHistories(DecisionHistories):
     def _open(self, state: str) -> bool:
         return bool(self.wf.transitions_from(state))
 
+    def _events(self, case: Case) -> int:
+        return len(case.records) + len(case.errata)
+
+    # -- corrections (更正) and withdrawals ------------------------------------------------------
+
+    @rule(decision=DecisionHistories.decisions, data=st.data())
+    def correct(self, decision: str, data: st.DataObject) -> None:
+        """An erratum of an earlier record: a field the workflow's `corrections:` let a role correct
+        (or one it does not), by a holder of that role (or anyone), with a value from the main path
+        (or a wrong one). Accepted, it is one more event; refused, nothing is written."""
+        self.stats["steps"] += 1
+        view = self.service.view(decision)
+        case = view.case
+        wild = data.draw(st.integers(0, 3), label="wild correction") == 3
+        record = data.draw(st.sampled_from(case.records), label="corrected record")
+        entries = [c for c in self.wf.corrections if c.covers(record.trigger)] or list(self.wf.corrections)
+        if not entries:
+            return
+        entry = data.draw(st.sampled_from(entries), label="correction entry")
+        t = self.wf.transition(record.from_state, record.trigger)
+        names = [f for f in entry.fields if t is not None and f in t.all_fields] or list(entry.fields)
+        fields: dict[str, Any] = {}
+        if names and (wild or not entry.on or data.draw(st.booleans(), label="a field")):
+            name = data.draw(st.sampled_from(names), label="corrected field")
+            values = [s.fields[name] for s in self.path if name in s.fields]
+            fields[name] = data.draw(st.sampled_from(values), label="value") if values and not wild else None
+            if fields[name] is None:
+                fields[name] = _wrong_value(self.wf, name) if wild else _plausible_value(self.wf, name)
+        on = record.on if not entry.on else record.on + timedelta(days=data.draw(st.integers(-2, 2), label="shift"))
+        holders = sorted(p for p, a in self.people.items() if a.roles & set(entry.roles))
+        actor = self.people[data.draw(st.sampled_from(holders if holders and not wild else sorted(self.people)))]
+        self.stats["corrections"] += 1
+        try:
+            self.service.correct(
+                decision,
+                corrects=record.seq,
+                actor=actor,
+                reason="笔误更正",
+                fields=fields,
+                on=on if entry.on else None,
+            )
+        except (ActionRefused, UsageError):
+            self.stats["corrections_refused"] += 1
+            assert self.service.view(decision) == view, f"a refused correction changed {decision}"
+            return
+        assert set(actor.roles) & set(entry.roles) or not wild, f"{actor.id} corrected without a role for it"
+        self.stats["corrections_accepted"] += 1
+        self.versions[decision] += 1
+
     def _fields(self, data: st.DataObject, case: Case, trigger: str, on: date) -> dict[str, Any]:
+        t = self.wf.transition(case.state, trigger)
+        if t is not None and all(s.trigger != trigger for s in self.path):  # off the main path: a withdrawal
+            return {name: _plausible_value(self.wf, name) for name in t.requires_fields}
         following = self._next(case)
         if following is not None and following.trigger == trigger:
             return dict(following.fields)
@@ -206,7 +272,10 @@ def test_random_histories_of_every_procedure_keep_its_gates(backend: str, workfl
     ran, states = Counter(STATS[key]), Counter(STATES[key])
     ran.subtract(before)
     states.subtract(states_before)
-    report_count(_summary(key, ran, states))
+    report_count(
+        _summary(key, ran, states) + f"; {ran['corrections']} corrections ({ran['corrections_accepted']} accepted), "
+        f"{ran['accepted:withdraw']} withdrawals"
+    )
     assert ran["steps"] > 0 and ran["accepted"] > 0 and ran["checks"] > 0
     if os.environ.get("CI") == "true" or PROFILE == "long":
         assert ran["past_a_gate"] > 0, f"{key}: no history got past a gate: the planner does not reach one"
