@@ -34,8 +34,8 @@ from decisions.service.cases import CaseService
 from decisions.service.chain import ChainBreak, first_break, stored_bytes
 from decisions.store.documents import OCTET_STREAM, media_type_for
 from decisions.store.events import StoredEvent, action_actor, erratum_from_body, is_erratum, record_from_body
-from decisions.store.interface import PeopleStore
-from decisions.store.people_history import PEOPLE_FORMAT, Projection, apply_entry
+from decisions.store.interface import CredentialStore, PeopleStore
+from decisions.store.people_history import PEOPLE_FORMAT, Projection, apply_entry, credential_digest
 from decisions.store.repository import CaseHead, projected_columns
 from decisions.tasks import CaseTasks
 from decisions.workflow.engine import Engine
@@ -255,7 +255,8 @@ class AuditService:
         findings.extend(definition_findings)
         findings.extend(self._check_checkpoints(case_id))
         if case_id is None:
-            findings.extend(people_findings(self.cases.store.people, self.repository.hash))
+            store = self.cases.store
+            findings.extend(people_findings(store.people, self.repository.hash, store.credentials))
         findings.extend(self.check_tasks(case_id))
         compared = None
         if since is not None:
@@ -855,10 +856,11 @@ def describe_erratum(erratum: Erratum) -> str:
 PEOPLE_CHAIN = "people"  # the chain name findings about the people history carry
 
 
-def people_findings(people: PeopleStore, hash_: Hasher) -> list[Finding]:
+def people_findings(people: PeopleStore, hash_: Hasher, credentials: CredentialStore | None = None) -> list[Finding]:
     """Verify the people administration history as a case chain is verified (sequence, links,
     hashes over the stored bytes, columns against the hashed body), then replay it and compare the
-    people, units and delegations tables with what it implies: any edited byte is a finding."""
+    people, units, delegations and credentials tables with what it implies: any edited byte is a
+    finding (a credential row against the digest its ``credential_set`` entry carries)."""
     out: list[Finding] = []
     state = Projection()
     expected, prev = 1, GENESIS
@@ -903,4 +905,17 @@ def people_findings(people: PeopleStore, hash_: Hasher) -> list[Finding]:
         out.append(Finding(PEOPLE_CHAIN, None, "projection", "the units table differs from the history"))
     if {d.seq: d for d in people.delegations()} != state.delegations:
         out.append(Finding(PEOPLE_CHAIN, None, "projection", "the delegations table differs from the history"))
+    stored_credentials = {} if credentials is None else credentials.all()
+    for pid in sorted(set(stored_credentials) | set(state.credentials)):
+        recorded, row = state.credentials.get(pid), stored_credentials.get(pid)
+        if row is None:
+            message = "is recorded in the people history but its row is missing: it was deleted"
+        elif recorded is None:
+            message = "has no entry in the people history: the row was written behind the office"
+        elif credential_digest(row) != recorded:
+            message = "does not match the digest its people-history entry records: the row was edited"
+        else:
+            continue
+        where = f"credentials[{shown(pid)}].hash"
+        out.append(Finding(PEOPLE_CHAIN, None, "credential", f"the password of {shown(pid)} {message}", where))
     return out

@@ -32,6 +32,7 @@ from decisions.store.people_history import (
     StoredDelegation,
     StoredPerson,
     apply_entry,
+    credential_digest,
 )
 
 __all__ = ["ADMIN", "ADMIN_LABEL", "SYSTEM", "PeopleChange", "User", "UserService"]
@@ -278,6 +279,19 @@ class UserService:
             raise UsageError(f"用户在用 / user {shown(user.shown())} is active")
         self._record("reactivated", user.id, actor)
         return self.get(user.id)
+
+    # -- credentials ----------------------------------------------------------------------------
+
+    def set_credential(self, person: str, stored_hash: str, *, by: str | None = None) -> User:
+        """Record ``person``'s new password hash (made by `LoginService`): an entry of the people
+        history carrying its digest, and the credentials row, in one transaction. Set by the person
+        themselves, an administrator, or (``by=None``) the office's operator (`SYSTEM`)."""
+        user = self.get(person)
+        actor = self._by_self_or_admin(by, user) if by is not None else SYSTEM
+        body = {"format": PEOPLE_FORMAT, "kind": "credential_set", "person": user.id, "by": actor, "at": self._now()}
+        body["credential"] = credential_digest(stored_hash)
+        self.people.record(body, PeopleRows(credential=(user.id, stored_hash)))
+        return user
 
     # -- delegation (委托代办) --------------------------------------------------------------------
 

@@ -157,10 +157,11 @@ class PeopleStore(Protocol):
 
 
 class CredentialStore(Protocol):
-    """Password hashes by person name (made and checked by the service, never by the store)."""
+    """Password hashes by person id (made and checked by the service, never by the store); written
+    only with the people-history entry that records them (`PeopleRows.credential`)."""
 
     def get(self, name: str) -> str | None: ...
-    def set(self, name: str, hash: str, now: str) -> None: ...
+    def all(self) -> dict[str, str]: ...
     def count(self) -> int: ...
 
 

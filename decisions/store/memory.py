@@ -443,8 +443,9 @@ class MemoryDocuments:
 class MemoryPeople:
     """People in dictionaries: the same chained history and projection as `decisions.store.people`."""
 
-    def __init__(self, hash_: Hasher) -> None:
+    def __init__(self, hash_: Hasher, credentials: MemoryCredentials | None = None) -> None:
         self.hash = hash_
+        self.credentials = credentials if credentials is not None else MemoryCredentials()
         self._entries: list[PeopleEntry] = []
         self._people: dict[str, StoredPerson] = {}
         self._units: dict[str, str] = {}
@@ -469,6 +470,8 @@ class MemoryPeople:
                 self._units[unit] = entry.at
             for d in rows.delegations:
                 self._delegations[d.seq or seq] = replace(d, seq=d.seq or seq)
+            if rows.credential is not None:
+                self.credentials.write(*rows.credential)
         return entry
 
     def all(self) -> list[StoredPerson]:
@@ -513,9 +516,14 @@ class MemoryCredentials:
         with self._lock:
             return self._hashes.get(name)
 
-    def set(self, name: str, hash: str, now: str) -> None:
+    def write(self, name: str, hash: str) -> None:
+        """Called with the people-history entry that records it (`MemoryPeople.record`)."""
         with self._lock:
             self._hashes[name] = hash
+
+    def all(self) -> dict[str, str]:
+        with self._lock:
+            return dict(sorted(self._hashes.items()))
 
     def count(self) -> int:
         with self._lock:
@@ -525,9 +533,10 @@ class MemoryCredentials:
 def memory_store(algorithm: str = "sha256") -> Store:
     """A fresh, empty in-memory store."""
     repository = MemoryRepository(algorithm)
-    people = MemoryPeople(repository.hash)
+    credentials = MemoryCredentials()
+    people = MemoryPeople(repository.hash, credentials)
     repository.people = people  # an append confirms the acting person, as the SQL store does
-    return Store(repository, MemoryDocuments(repository), people, algorithm, "memory", MemoryCredentials())
+    return Store(repository, MemoryDocuments(repository), people, algorithm, "memory", credentials)
 
 
 def _attribute(head: CaseHead, name: str) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 
 from decisions.audit import GENESIS, Hasher
 from decisions.errors import DuplicateKeyError
+from decisions.store.credentials import write_credential
 from decisions.store.database import Database
 from decisions.store.people_history import PeopleEntry, PeopleRows, StoredDelegation, StoredPerson, chained_entry
 from decisions.store.tables import DelegationRow, PeopleEntryRow, UnitRow, UserRow
@@ -93,6 +94,8 @@ class People:
                 conn.execute(_DELEGATIONS.insert().values(**values))
             else:
                 conn.execute(_DELEGATIONS.update().where(_DELEGATIONS.c.seq == d.seq).values(**values))
+        if rows.credential is not None:
+            write_credential(conn, *rows.credential, entry.at)
         return entry
 
     # -- reading --------------------------------------------------------------------------------

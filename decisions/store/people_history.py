@@ -8,6 +8,10 @@ projection (`project`): verification replays the entries and compares. Format ve
     {"format": 1, "seq": 4, "kind": "role_granted", "person": "liming", "by": "admin",
      "at": "2025-03-10T02:15:00.000000Z", "role": "organiser"}
 
+A password set or changed is an entry too (``credential_set``): it carries the SHA-256 of the stored
+credential (the Argon2 PHC string, never the password), so verification compares the credentials
+table with the history and an edited, inserted or deleted credential row is a finding.
+
 Pure: no SQL, no clock. The SQL and in-memory stores both append `chained_entry`s.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from hashlib import sha256
 from typing import Any
 
 from decisions.audit import Hasher, canonical_bytes, canonical_text, chain_hash
@@ -29,6 +34,7 @@ __all__ = [
     "StoredPerson",
     "apply_entry",
     "chained_entry",
+    "credential_digest",
     "project",
 ]
 
@@ -43,6 +49,7 @@ KINDS = (
     "unit_added",
     "delegation_granted",
     "delegation_ended",
+    "credential_set",
 )
 
 
@@ -93,12 +100,14 @@ class PeopleEntry:
 @dataclass(frozen=True)
 class PeopleRows:
     """The projection rows one entry writes: people (inserted when ``new_person``, else updated),
-    units (inserted) and delegations (upserted; a delegation with ``seq`` 0 is the entry's own)."""
+    units (inserted), delegations (upserted; a delegation with ``seq`` 0 is the entry's own) and a
+    credential (person id, stored hash: upserted; the entry carries only its `credential_digest`)."""
 
     people: tuple[StoredPerson, ...] = ()
     new_person: bool = False
     units: tuple[str, ...] = ()
     delegations: tuple[StoredDelegation, ...] = ()
+    credential: tuple[str, str] | None = None
 
 
 @dataclass
@@ -108,6 +117,13 @@ class Projection:
     people: dict[str, StoredPerson] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)  # name -> added_at
     delegations: dict[int, StoredDelegation] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)  # person id -> credential_digest
+
+
+def credential_digest(stored_hash: str) -> str:
+    """What the people history records of a credential: the SHA-256 of the stored hash (a PHC
+    string), whatever the chains' algorithm, so the password itself is never in the history."""
+    return sha256(stored_hash.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _roles(roles: Iterable[str]) -> tuple[str, ...]:
@@ -140,6 +156,9 @@ def apply_entry(state: Projection, body: Mapping[str, Any]) -> PeopleRows:
         return PeopleRows(delegations=(ended,))
     if current is None:
         raise ValueError(f"{kind} of person {person}, who was never added")
+    if kind == "credential_set":
+        state.credentials[person] = str(body["credential"])
+        return PeopleRows()
     if kind == "delegation_granted":
         granted = StoredDelegation(
             seq, person, str(body["to"]), str(body.get("role", "")), str(body["start"]), str(body["until"])
