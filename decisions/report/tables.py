@@ -113,49 +113,47 @@ def report_tables(report: Report, language: str = "zh") -> list[Table]:
         )
     )
     review_kinds = [k for k in FIGURE_KINDS if k.startswith("review_")]
+    review_rows: list[tuple[str, list[Cell]]] = [
+        *(
+            (in_language(KIND_LABELS[k], language), [_none(r.counts.get(k)) for r in report.reviews])
+            for k in review_kinds
+        ),
+        (
+            t("平均审查时间（工作日）", "average review time (working days)"),
+            [_none(r.average_days) for r in report.reviews],
+        ),
+        (
+            t("最长审查时间（工作日）", "longest review time (working days)"),
+            [_none(r.longest_days) for r in report.reviews],
+        ),
+        (
+            t("审查时间少于最低时限", "given less than the minimum time"),
+            [_none(r.below_minimum) for r in report.reviews],
+        ),
+        (t("最低时限（工作日）", "minimum (working days)"), [_none(r.minimum) for r in report.reviews]),
+    ]
     out.append(
         Table(
             "reviews",
             t("合法性审查", "legality reviews"),
-            (
-                wf_header,
-                *(in_language(KIND_LABELS[k], language) for k in review_kinds),
-                t("平均审查时间（工作日）", "average review time (working days)"),
-                t("最长审查时间（工作日）", "longest review time (working days)"),
-                t("审查时间少于最低时限", "given less than the minimum time"),
-                t("最低时限（工作日）", "minimum (working days)"),
-            ),
-            tuple(
-                (
-                    in_language(r.label, language),
-                    *(_none(r.counts.get(k)) for k in review_kinds),
-                    _none(r.average_days),
-                    _none(r.longest_days),
-                    _none(r.below_minimum),
-                    _none(r.minimum),
-                )
-                for r in report.reviews
-            ),
+            (t("项目", "figure"), *(in_language(r.label, language) for r in report.reviews)),
+            tuple((name, *cells) for name, cells in review_rows),
         )
     )
     procedure_kinds = [k for k in FIGURE_KINDS if k.startswith("procedure_")]
+    procedure_rows: list[tuple[str, list[Cell]]] = [
+        *(
+            (in_language(KIND_LABELS[k], language), [_none(p.counts.get(k)) for p in report.procedures])
+            for k in procedure_kinds
+        ),
+        (t("缩短期限", "shortened periods"), [len(p.shortened) for p in report.procedures]),
+    ]
     out.append(
         Table(
             "procedures",
             t("履行的法定程序", "procedures performed"),
-            (
-                wf_header,
-                *(in_language(KIND_LABELS[k], language) for k in procedure_kinds),
-                t("缩短期限", "shortened periods"),
-            ),
-            tuple(
-                (
-                    in_language(p.label, language),
-                    *(_none(p.counts.get(k)) for k in procedure_kinds),
-                    len(p.shortened),
-                )
-                for p in report.procedures
-            ),
+            (t("项目", "figure"), *(in_language(p.label, language) for p in report.procedures)),
+            tuple((name, *cells) for name, cells in procedure_rows),
         )
     )
     out.append(
