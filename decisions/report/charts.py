@@ -8,6 +8,7 @@ given, each reviewing workflow a stacked bar), review outcomes per workflow, cat
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -87,21 +88,21 @@ def _catalogue_completion(report: Report, fig: Figure) -> None:
     done = [len(c.done) for c in report.catalogues]
     overdue = [len(c.overdue) for c in report.catalogues]
     carried = [len(c.carried_over) - len(c.overdue) for c in report.catalogues]
-    ax.barh(names, done, label="已完成 / done", color="#2e8b57")
-    ax.barh(names, carried, left=done, label="结转 / carried over", color="#d68910")
-    ax.barh(
-        names,
-        overdue,
-        left=[a + b for a, b in zip(done, carried, strict=True)],
-        label="久拖不决 / overdue",
-        color="#c0392b",
-    )
+    stacked = [a + b for a, b in zip(done, carried, strict=True)]
+    ax.barh(names, done, height=0.5, label="已完成 / done", color="#2e8b57")
+    ax.barh(names, carried, height=0.5, left=done, label="结转（未逾期）/ carried over, not yet due", color="#d68910")
+    ax.barh(names, overdue, height=0.5, left=stacked, label="久拖不决 / overdue", color="#c0392b")
     ax.invert_yaxis()
     ax.set_xlabel("目录事项 / catalogue items")
     ax.xaxis.get_major_locator().set_params(integer=True)
     if report.catalogues:
-        ax.legend(fontsize="small")
+        fig.legend(loc="outside lower center", ncols=3, fontsize="small")
 
+
+_KEPT = 16
+_DRAWN: dict[tuple[str, str], dict[str, bytes]] = {}
+"""The charts of the last figures drawn (a page shown again draws nothing: the same figures, the same bytes)."""
+_LOCK = threading.Lock()  # rc_context changes matplotlib's global settings: one drawing at a time
 
 _DRAW: dict[str, Callable[[Report, Any], None]] = {
     "reviews-per-month": _reviews_per_month,
@@ -117,6 +118,10 @@ def charts(report: Report, fmt: str = "png") -> dict[str, bytes]:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
+    key = (repr(report), fmt)
+    with _LOCK:
+        if key in _DRAWN:
+            return dict(_DRAWN[key])
     titles = chart_titles(report)
     out: dict[str, bytes] = {}
     settings = {
@@ -125,7 +130,7 @@ def charts(report: Report, fmt: str = "png") -> dict[str, bytes]:
         "svg.hashsalt": "decisions",
         "axes.unicode_minus": False,
     }
-    with rc_context(settings):
+    with _LOCK, rc_context(settings):
         for name in CHART_NAMES:
             fig = Figure(figsize=(8, 4.2), dpi=100, layout="constrained")
             _DRAW[name](report, fig)
@@ -134,4 +139,7 @@ def charts(report: Report, fmt: str = "png") -> dict[str, bytes]:
             metadata = {"Date": None} if fmt == "svg" else {"Software": None}
             fig.savefig(buffer, format=fmt, metadata=metadata)
             out[f"{name}.{fmt}"] = buffer.getvalue()
+        if len(_DRAWN) >= _KEPT:
+            _DRAWN.pop(next(iter(_DRAWN)))
+        _DRAWN[key] = dict(out)
     return out

@@ -56,9 +56,9 @@ def chart_images(report: Report) -> list[tuple[str, str, str]]:
 
     titles = chart_titles(report)
     return [
-        (name, f"{titles[name.removesuffix('.png')].zh} / {titles[name.removesuffix('.png')].en}",
-         "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
-        for name, png in charts(report, "png").items()
+        (name, f"{titles[name].zh} / {titles[name].en}",
+         "data:image/png;base64," + base64.b64encode(charts(report, "png")[f"{name}.png"]).decode("ascii"))
+        for name in titles
     ]  # fmt: skip
 
 

@@ -87,7 +87,7 @@ ACCESS: dict[tuple[str, str], str] = {
 
 # Modules of routes beyond the core pages (each `add_routes(app, web)` with its own ``ACCESS``),
 # in the order they are added. See `decisions.web.context`.
-ROUTE_MODULES: tuple[str, ...] = ()
+ROUTE_MODULES: tuple[str, ...] = ("decisions.web.report",)
 
 
 def _route_modules() -> list[Any]:
