@@ -234,7 +234,7 @@ def expected_catalogue(
 ) -> dict[str, Any]:
     """The published catalogue's items, read off the catalogue's rows: screened in, added or removed
     by a published adjustment; done when a decision naming the item reached a decided state."""
-    workflow, rows = histories[f"CAT-{YEAR}"]
+    _, rows = histories[f"CAT-{YEAR}"]
     items: dict[str, dict[str, Any]] = {}
     suggested = {r.fields[V("item_id")]: r.fields for r in rows if r.trigger == V("suggest_item")}
     pending: list[Row] = []

@@ -144,8 +144,8 @@ def report(
                 zh=f"无法创建 {shown(str(charts))}：{exc.strerror}",
                 en=f"cannot create {shown(str(charts))}: {exc.strerror}",
             ) from exc
-        for kind in ("png", "svg"):
-            for name, data in draw(figures, kind).items():
+        for image_format in ("png", "svg"):
+            for name, data in draw(figures, image_format).items():
                 _write(charts / name, data)
     if fmt == "json":
         dump(report_json(figures))

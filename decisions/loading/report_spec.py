@@ -146,14 +146,14 @@ def read_report_spec(
     item_unit = ""
     if "item_unit" in m:
         path = (*_ROOT, "item_unit")
-        name = r.identifier(m["item_unit"], path, "field")
+        item = r.identifier(m["item_unit"], path, "field")
         if catalogue is None:
             r.error(path, "'item_unit' names a field of a catalogue's items: this workflow has no 'catalogue:' section")
-        elif name is not None and name not in catalogue.items.fields:
+        elif item is not None and item not in catalogue.items.fields:
             kept = ", ".join(catalogue.items.fields)
-            r.error(path, f"field {name!r} is not kept on the catalogue's items (catalogue.items.fields: {kept})")
-        elif name is not None:
-            item_unit = name
+            r.error(path, f"field {item!r} is not kept on the catalogue's items (catalogue.items.fields: {kept})")
+        elif item is not None:
+            item_unit = item
     return ReportSpec(counts, unit, category, shortened, minimum, execution_in, item_unit)
 
 

@@ -52,6 +52,8 @@ def _label(text: Text) -> str:
 
 
 def _reviews_per_month(report: Report, fig: Figure) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax = fig.subplots()
     months = list(range(1, 13))
     bottom = [0] * 12
@@ -60,12 +62,14 @@ def _reviews_per_month(report: Report, fig: Figure) -> None:
         bottom = [b + n for b, n in zip(bottom, reviews.by_month, strict=True)]
     ax.set_xticks(months, [f"{m}月" for m in months])
     ax.set_ylabel("审查意见 / opinions")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if report.reviews:
         ax.legend(fontsize="small")
 
 
 def _review_outcomes(report: Report, fig: Figure) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax = fig.subplots()
     names = [r.label.zh for r in report.reviews]
     left = [0] * len(report.reviews)
@@ -77,12 +81,14 @@ def _review_outcomes(report: Report, fig: Figure) -> None:
         left = [a + b for a, b in zip(left, counts, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel("审查意见 / opinions")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if any(left):
         ax.legend(fontsize="small")
 
 
 def _catalogue_completion(report: Report, fig: Figure) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax = fig.subplots()
     names = [f"{c.case_id} {c.label.zh}" for c in report.catalogues]
     done = [len(c.done) for c in report.catalogues]
@@ -94,7 +100,7 @@ def _catalogue_completion(report: Report, fig: Figure) -> None:
     ax.barh(names, overdue, height=0.5, left=stacked, label="久拖不决 / overdue", color="#c0392b")
     ax.invert_yaxis()
     ax.set_xlabel("目录事项 / catalogue items")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if report.catalogues:
         fig.legend(loc="outside lower center", ncols=3, fontsize="small")
 
@@ -124,7 +130,7 @@ def charts(report: Report, fmt: str = "png") -> dict[str, bytes]:
             return dict(_DRAWN[key])
     titles = chart_titles(report)
     out: dict[str, bytes] = {}
-    settings = {
+    settings: Any = {
         "font.family": "sans-serif",
         "font.sans-serif": _FONTS,
         "svg.hashsalt": "decisions",

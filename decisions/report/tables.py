@@ -52,7 +52,10 @@ def _none(value: float | int | None) -> Cell:
 def report_tables(report: Report, language: str = "zh") -> list[Table]:
     """Every table of ``report``, in the order the report reads: decisions, catalogue, reviews,
     procedures and shortened periods, execution."""
-    t = lambda zh, en: in_language(Text(zh, en), language)  # noqa: E731
+
+    def t(zh: str, en: str) -> str:
+        return in_language(Text(zh, en), language)
+
     wf_header = t("程序", "workflow")
     out: list[Table] = []
     out.append(
