@@ -289,16 +289,16 @@ def actual(payload: dict[str, Any]) -> dict[str, Any]:
             for p in payload["procedures"]
         },
         "execution": {
-            e["workflow"]: {k: e[k] for k in ("reports", "evaluations", "missing")} for e in payload["execution"]
+            e["workflow"]: {k: e[k] for k in ("reports", "evaluations", "missing")} for e in payload["executions"]
         },
     }
     (catalogue,) = payload["catalogues"]
     out["catalogue"] = {
         "case": catalogue["case"],
-        "planned": sorted(catalogue["planned"]),
-        "done": sorted(catalogue["done"]),
-        "carried_over": sorted(catalogue["carried_over"]),
-        "overdue": sorted(o["item"] for o in catalogue["overdue"]),
+        "planned": sorted(catalogue["planned_items"]),
+        "done": sorted(catalogue["done_items"]),
+        "carried_over": sorted(catalogue["carried_over_items"]),
+        "overdue": sorted(o["item"] for o in catalogue["overdue_items"]),
     }
     return out
 

@@ -69,6 +69,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("decisions/cli/__init__.py", "serve"): "the CLI verb `decisions serve` (the web application)",
     ("decisions/cli/web.py", "serve"): "the CLI verb `decisions serve` (the web application)",
     ("decisions/web/app.py", "year"): "a key of the API's catalogue answer (the year asked for)",
+    ("decisions/cli/report.py", "year"): "a key of `report --format json` (the year asked for)",
 }
 """Literals that equal a workflow's name by coincidence, by module: each says what it is instead."""
 

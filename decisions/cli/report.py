@@ -48,10 +48,12 @@ def report_json(figures: Report) -> dict[str, Any]:
                 "workflow": c.workflow,
                 "label": text(c.label),
                 "case": c.case_id,
-                "planned": list(c.planned),
-                "done": list(c.done),
-                "carried_over": list(c.carried_over),
-                "overdue": [{"item": i, "name": name, "planned_by": due.isoformat()} for i, name, due in c.overdue],
+                "planned_items": list(c.planned),
+                "done_items": list(c.done),
+                "carried_over_items": list(c.carried_over),
+                "overdue_items": [
+                    {"item": i, "name": name, "planned_deadline": due.isoformat()} for i, name, due in c.overdue
+                ],
             }
             for c in figures.catalogues
         ],
@@ -78,7 +80,7 @@ def report_json(figures: Report) -> dict[str, Any]:
             }
             for p in figures.procedures
         ],
-        "execution": [
+        "executions": [
             {
                 "workflow": e.workflow,
                 "label": text(e.label),

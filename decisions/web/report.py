@@ -30,7 +30,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         lang = web.lang_of(request)
         year = year or office.cases.today().year
         chosen = unit.strip() if unit and unit.strip() else None
-        values: dict[str, Any] = {"year": year, "unit": chosen or "", "units": sorted(office.users.units())}
+        values: dict[str, Any] = {"asked_year": year, "unit": chosen or "", "unit_choices": office.users.units()}
         try:
             figures = office.report(year, chosen)
         except DecisionsError as exc:
