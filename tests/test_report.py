@@ -363,8 +363,9 @@ def test_an_unknown_unit_year_or_format_is_a_clear_usage_error_and_nothing_is_wr
         office.report(YEAR, "县交通运输")
     assert "县交通运输局" in unknown.value.suggestions
     assert exit_code(unknown.value) == 2
-    with pytest.raises(UsageError):
-        office.report(20251)
+    for year in (20251, 2026 + 1):  # not a year; a year that has not begun (the clock reads 2026-01-05)
+        with pytest.raises(UsageError):
+            office.report(year)
     out = tmp_path / "x.xlsx"
     for args in (["--unit", "县交通运输"], ["--format", "csv"], ["--format", "xlsx"]):
         target = [] if args == ["--format", "xlsx"] else ["--out", str(out)]

@@ -39,6 +39,12 @@ def _unit_of(case: Case, office: Office) -> set[str]:
 def build_report(office: Office, year: int, unit: str | None = None) -> Report:
     """The figures of ``year`` (of ``unit`` only, if given) from every case this office holds."""
     check_year(year)
+    today = office.cases.today()
+    if year > today.year:
+        raise UsageError(
+            zh=f"{year} 年尚未开始（今天是 {today.isoformat()}）：没有可统计的数据",
+            en=f"{year} has not begun (today is {today.isoformat()}): there is nothing to count",
+        )
     heads = office.cases.repository.cases()
     cases = [office.cases.view(head.id).case for head in heads]
     if unit is not None:
@@ -60,7 +66,7 @@ def build_report(office: Office, year: int, unit: str | None = None) -> Report:
     book = office.definitions.rulebook
     return compute_report(
         year,
-        office.cases.today(),
+        today,
         cases,
         office.definitions.workflows,
         {name: p.value for name, p in book.parameters.items()},
