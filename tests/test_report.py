@@ -284,7 +284,7 @@ def actual(payload: dict[str, Any]) -> dict[str, Any]:
         "procedures": {
             p["workflow"]: {
                 "counts": p["counts"],
-                "shortened": sorted((s["on"], s["case"], s["reason"]) for s in p["shortened"]),
+                "shortened": sorted((s["on"], s["case"], s["reason_given"]) for s in p["shortened"]),
             }
             for p in payload["procedures"]
         },

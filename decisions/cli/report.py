@@ -76,7 +76,9 @@ def report_json(figures: Report) -> dict[str, Any]:
                 "workflow": p.workflow,
                 "label": text(p.label),
                 "counts": dict(p.counts),
-                "shortened": [{"case": s.case_id, "on": s.on.isoformat(), "reason": s.reason} for s in p.shortened],
+                "shortened": [
+                    {"case": s.case_id, "on": s.on.isoformat(), "reason_given": s.reason} for s in p.shortened
+                ],
             }
             for p in figures.procedures
         ],

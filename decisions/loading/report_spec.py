@@ -1,13 +1,13 @@
 """Reading a workflow's ``report:`` section: what its records count for in the annual report.
 
     report:
-      unit: organiser_unit             # a string attribute naming the responsible unit
-      category: category               # an enum attribute
+      unit_field: organiser_unit       # a string attribute naming the responsible unit
+      category_field: category         # an enum attribute
       counts:                          # figure kind (docs/report.md) → triggers
         review_submitted: [submit_legality_review]
         review_lawful: [find_lawful]
-      shortened_period: {triggers: [open_consultation], reason: shortening_reason}
-      review_minimum: {parameter: legality_review_working_days, due: review_due}
+      shortened_period: {triggers: [open_consultation], reason_field: shortening_reason}
+      review_minimum: {parameter: legality_review_working_days, due_field: review_due}
       execution_reports_in: [executing]
       item_unit: organiser_unit        # a catalogue's item field
 
@@ -32,7 +32,15 @@ __all__ = ["check_report_parameters", "read_report_spec"]
 
 Path = tuple[str | int, ...]
 _ROOT: Path = ("report",)
-_KEYS = ("unit", "category", "counts", "shortened_period", "review_minimum", "execution_reports_in", "item_unit")
+_KEYS = (
+    "unit_field",
+    "category_field",
+    "counts",
+    "shortened_period",
+    "review_minimum",
+    "execution_reports_in",
+    "item_unit",
+)
 
 
 def _attribute(r: Reader, fields: Mapping[str, FieldDef], value: Any, path: Path, types: Sequence[FieldType]) -> str:
@@ -96,8 +104,12 @@ def read_report_spec(
         return None
     known = {t.trigger for t in transitions}
     textual = (FieldType.STRING, FieldType.TEXT)
-    unit = _attribute(r, fields, m["unit"], (*_ROOT, "unit"), textual) if "unit" in m else ""
-    category = _attribute(r, fields, m["category"], (*_ROOT, "category"), (FieldType.ENUM,)) if "category" in m else ""
+    unit = _attribute(r, fields, m["unit_field"], (*_ROOT, "unit_field"), textual) if "unit_field" in m else ""
+    category = (
+        _attribute(r, fields, m["category_field"], (*_ROOT, "category_field"), (FieldType.ENUM,))
+        if "category_field" in m
+        else ""
+    )
     counts: dict[str, frozenset[str]] = {}
     raw_counts = r.mapping(m.get("counts", {}), (*_ROOT, "counts"), optional=FIGURE_KINDS) or {}
     counted_by: dict[str, str] = {}
@@ -115,21 +127,21 @@ def read_report_spec(
     shortened = None
     if "shortened_period" in m:
         path = (*_ROOT, "shortened_period")
-        s = r.mapping(m["shortened_period"], path, required=("triggers", "reason"))
-        if s is not None and "triggers" in s and "reason" in s:
+        s = r.mapping(m["shortened_period"], path, required=("triggers", "reason_field"))
+        if s is not None and "triggers" in s and "reason_field" in s:
             which = _triggers(r, s["triggers"], (*path, "triggers"), known)
-            reason = _carried(r, fields, transitions, which, s["reason"], (*path, "reason"), textual)
+            reason = _carried(r, fields, transitions, which, s["reason_field"], (*path, "reason_field"), textual)
             shortened = Shortened(which, reason) if which and reason else None
     minimum = None
     if "review_minimum" in m:
         path = (*_ROOT, "review_minimum")
-        s = r.mapping(m["review_minimum"], path, required=("parameter", "due"))
-        if s is not None and "parameter" in s and "due" in s:
+        s = r.mapping(m["review_minimum"], path, required=("parameter", "due_field"))
+        if s is not None and "parameter" in s and "due_field" in s:
             parameter = r.identifier(s["parameter"], (*path, "parameter"), "parameter")
             submitted = counts.get("review_submitted", frozenset())
             if not submitted:
                 r.error(path, "the minimum is judged on submissions: declare 'review_submitted' under 'counts'")
-            due = _carried(r, fields, transitions, submitted, s["due"], (*path, "due"), (FieldType.DATE,))
+            due = _carried(r, fields, transitions, submitted, s["due_field"], (*path, "due_field"), (FieldType.DATE,))
             minimum = ReviewMinimum(parameter, due) if parameter and due else None
     execution_in: frozenset[str] = frozenset()
     if "execution_reports_in" in m:

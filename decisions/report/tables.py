@@ -74,7 +74,7 @@ def report_tables(report: Report, language: str = "zh") -> list[Table]:
         Table(
             "categories",
             t("办理的事项（按类别）", "matters handled, by category"),
-            (wf_header, t("类别", "category"), t("件数", "cases")),
+            (wf_header, t("类别", "category value"), t("件数", "cases")),
             tuple(
                 (in_language(d.label, language), in_language(label, language), n)
                 for d in report.decisions
@@ -163,7 +163,7 @@ def report_tables(report: Report, language: str = "zh") -> list[Table]:
         Table(
             "shortened",
             t("缩短的期限及其理由", "shortened periods and their reasons"),
-            (wf_header, t("案卷", "case"), t("日期", "date"), t("理由", "reason")),
+            (wf_header, t("案卷", "case"), t("日期", "date"), t("理由", "reason given")),
             tuple(
                 (in_language(p.label, language), s.case_id, s.on.isoformat(), s.reason)
                 for p in report.procedures
