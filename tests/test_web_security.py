@@ -37,6 +37,7 @@ KIND: dict[tuple[str, str], str] = {
     ("POST", "/cases/{case_id}/correct"): "post",
     ("GET", "/cases/{case_id}/documents/{sha256}"): "page",
     ("GET", "/catalogue"): "page",
+    ("GET", "/report"): "page",
     ("GET", "/audit"): "page",
     ("POST", "/audit/verify"): "post",
     ("GET", "/audit/checkpoint"): "page",

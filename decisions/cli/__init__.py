@@ -26,6 +26,7 @@ from decisions.cli.demo import demo
 from decisions.cli.dossier import catalogue_export, dossier
 from decisions.cli.language import LANGUAGES, language, localise, show_usage_error
 from decisions.cli.people import unit_app, user_app
+from decisions.cli.report import report
 from decisions.cli.web import serve, set_password
 from decisions.cli.workflow import workflow_app
 from decisions.errors import (
@@ -70,6 +71,7 @@ app.command("import")(import_)
 app.command("backup")(backup)
 app.command("restore")(restore)
 app.command("dossier")(dossier)
+app.command("report")(report)
 catalogue_app.command("export")(catalogue_export)
 app.command("serve")(serve)
 user_app.command("set-password")(set_password)

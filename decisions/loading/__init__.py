@@ -18,6 +18,7 @@ from decisions.loading.cache import cache_directory, parse_checked
 from decisions.loading.case_spec import check_case_fields, check_catalogue_links
 from decisions.loading.deadline_spec import check_deadline_lengths
 from decisions.loading.reader import Reader
+from decisions.loading.report_spec import check_report_parameters
 from decisions.loading.rulepacks import PackContext, read_rule_pack
 from decisions.loading.schema import Kind
 from decisions.loading.workflows import read_workflow
@@ -39,6 +40,7 @@ def check_cross_references(
     Problems are recorded on each workflow's reader.
     """
     check_deadline_lengths(workflows, rulebook)
+    check_report_parameters(workflows, rulebook)
     if not recorded:  # texts stored before one role had one label still replay as they were
         check_role_labels(workflows)
     for wf, r in workflows.values():

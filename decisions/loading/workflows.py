@@ -18,6 +18,7 @@ from decisions.loading.deadline_spec import read_deadlines, read_inbox
 from decisions.loading.discussion import read_collective_discussion
 from decisions.loading.field_constraints import read_field_constraints
 from decisions.loading.reader import Reader
+from decisions.loading.report_spec import read_report_spec
 from decisions.loading.schema import check_structure
 from decisions.loading.yamlsafe import KeyPath, YamlDocument
 from decisions.model import Text
@@ -52,6 +53,7 @@ _TOP = (
     "deadlines",
     "inbox",
     "corrections",
+    "report",
 )
 _TRANSITION_KEYS = (
     "trigger",
@@ -500,6 +502,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
     deadlines = read_deadlines(r, data, states, wf["roles"], wf["fields"], transitions)
     late_items_seen_by = read_inbox(r, data, wf["roles"])
     corrections = read_corrections(r, data, wf["roles"], wf["fields"], transitions)
+    report = read_report_spec(r, data, wf["fields"], states, transitions, catalogue)
     if None in (name, version, label, initial, review_gate) or initial not in states:
         return None, r
     assert name and version and label and initial and review_gate  # narrowed above
@@ -525,6 +528,7 @@ def read_workflow(doc: YamlDocument, *, recorded: bool = False) -> tuple[Workflo
         deadlines=deadlines,
         late_items_seen_by=late_items_seen_by,
         corrections=corrections,
+        report=report,
     )
     workflow = replace(workflow, constraints=read_field_constraints(r, data, workflow))
     for finding in structural_findings(workflow):

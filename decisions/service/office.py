@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from decisions.service.audit import AuditService
 
 if TYPE_CHECKING:
+    from decisions.report.figures import Report
     from decisions.service.lists import CaseFound, DoneCase, ItemProgress, Lists, Page
     from decisions.service.logins import LoginService
 
@@ -701,6 +702,27 @@ class Office:
         from decisions.dossier.catalogue import export_catalogue
 
         return export_catalogue(self, year, version, fmt)
+
+    # -- the annual report (decisions.service.report, docs/report.md) ------------------------------
+
+    def report(self, year: int, unit: str | None = None) -> Report:
+        """The year's figures for the annual 法治政府建设 report (of ``unit`` only, if given), computed
+        from every case's history as its workflow's ``report:`` section declares."""
+        from decisions.service.report import build_report
+
+        return build_report(self, year, unit)
+
+    def report_export(self, year: int, unit: str | None = None, fmt: str = "xlsx", language: str = "zh") -> bytes:
+        """The year's figures as a file: ``xlsx`` (openpyxl) or ``html`` (a standalone page, charts inlined)."""
+        from decisions.report.export import export_report
+
+        return export_report(self.report(year, unit), fmt, language)
+
+    def report_charts(self, year: int, unit: str | None = None, fmt: str = "png") -> dict[str, bytes]:
+        """The year's charts (reviews per month, outcomes, catalogue completion), by file name, in ``fmt`` (png, svg)."""
+        from decisions.report.charts import charts
+
+        return charts(self.report(year, unit), fmt)
 
     # -- moving and keeping the office: export, import, backup (decisions.service.archive) ---------
 

@@ -101,6 +101,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "decisions.web.audit",
     "decisions.web.corrections",
     "decisions.web.search",
+    "decisions.web.report",
 )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from decisions.catalogue import CatalogueSpec
 from decisions.model import Text
+from decisions.report.spec import ReportSpec
 
 if TYPE_CHECKING:  # rules import the workflow definitions' module at load: no cycle at run time
     from decisions.rules.definitions import Rule
@@ -313,6 +314,8 @@ class WorkflowDef:
     to every transition that carries the field, judged only when the action carries it."""
     corrections: tuple[Correction, ...] = ()
     """Who may correct which fields and dates of earlier records (``corrections:``); none: no errata."""
+    report: ReportSpec | None = None
+    """What its records count for in the annual report (``report:``); none: nothing of it is counted."""
 
     def correctable(self, roles: Collection[str], trigger: str) -> tuple[frozenset[str], bool]:
         """What someone holding ``roles`` may correct in a record of ``trigger``: (fields, the day)."""
