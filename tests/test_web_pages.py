@@ -55,6 +55,22 @@ def test_a_clerk_proposes_through_the_generated_form(office: Office) -> None:
     assert case_id in c.get("/done").text
 
 
+def test_a_person_whose_display_name_is_not_their_id_logs_in_and_acts_as_their_id(office: Office) -> None:
+    office.users.add("李明", [V("organiser"), V("proposer")], "县交通运输局", user_id="liming2")
+    office.set_password("liming2", PASSWORD)
+    c = login(client(office), "liming2")
+    page = c.get("/start").text
+    assert '<span class="me">李明</span>' in page  # shown by name
+    fields = {f"f.{k}": v for k, v in PROPOSAL.items()}
+    r = c.post(
+        f"/start/{office.proposal_workflow()}", data={"csrf": csrf(c, "/start"), **fields}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    case_id = r.headers["location"].rsplit("/", 1)[1]
+    assert office.history(case_id)[0].actor == "liming2"  # the history names the id
+    assert case_id in c.get("/done").text
+
+
 def test_a_refused_action_shows_its_article_on_the_page_and_writes_nothing(office: Office) -> None:
     case_id = launched(office)
     c = login(client(office), "clerk")

@@ -274,6 +274,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         if user is None or not user.active:
             request.state.session = Session.anonymous()
             raise LoginRequired()
+        request.state.user = user
         return user
 
     def csrf_ok(request: Request, token: Any) -> None:
@@ -293,7 +294,8 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             h=lambda zh, en: zh if lang == "zh" else en,
             lang=lang,
             csrf=session.csrf,
-            me=session.user,
+            # the logged-in person's display name (their id until a route has looked them up)
+            me=user.name if (user := getattr(request.state, "user", None)) is not None else session.user,
             path=request.url.path,
             describe=describe,
             **values,
@@ -377,7 +379,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         except (LoginRefused, Throttled) as exc:
             status = 429 if isinstance(exc, Throttled) else 401
             return render(request, "login.html", status, next=target, message=str(exc), name=name)
-        request.state.session = Session(user.name, secrets.token_urlsafe(24))  # a fresh session id
+        request.state.session = Session(user.id, secrets.token_urlsafe(24))  # a fresh session id, the person by id
         return RedirectResponse(target, status_code=303)
 
     @app.post("/logout", include_in_schema=False)

@@ -1,5 +1,5 @@
-"""How a login maps to the person who acts (one place, to switch when people become records with
-ids distinct from their display names)."""
+"""How a login maps to the person who acts: by their id, which histories name (their display name
+is only shown, and two people may share it)."""
 
 from __future__ import annotations
 
@@ -9,5 +9,5 @@ __all__ = ["acting_person"]
 
 
 def acting_person(user: User) -> str:
-    """The name `Office` knows the logged-in person by (today: their login name is their name)."""
-    return user.name
+    """The id `Office` knows the logged-in person by."""
+    return user.id
