@@ -33,7 +33,7 @@ from decisions.errors import (
 from decisions.model import Document, Record, Text
 from decisions.service.logins import LoginRefused, Throttled
 from decisions.service.office import Attachment, CaseDetails, Office, describe
-from decisions.service.users import User
+from decisions.service.users import ADMIN, User
 from decisions.web.context import Web
 from decisions.web.diagram import workflow_svg
 from decisions.web.forms import action_form
@@ -87,7 +87,7 @@ ACCESS: dict[tuple[str, str], str] = {
 
 # Modules of routes beyond the core pages (each `add_routes(app, web)` with its own ``ACCESS``),
 # in the order they are added. See `decisions.web.context`.
-ROUTE_MODULES: tuple[str, ...] = ()
+ROUTE_MODULES: tuple[str, ...] = ("decisions.web.admin",)
 
 
 def _route_modules() -> list[Any]:
@@ -259,6 +259,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         if user is None or not user.active:
             request.state.session = Session.anonymous()
             raise LoginRequired()
+        request.state.user = user  # for the page's navigation (the administration link): no second read
         return user
 
     def csrf_ok(request: Request, token: Any) -> None:
@@ -279,6 +280,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             lang=lang,
             csrf=session.csrf,
             me=session.user,
+            administers=ADMIN in getattr(getattr(request.state, "user", None), "roles", ()),
             path=request.url.path,
             describe=describe,
             **values,
