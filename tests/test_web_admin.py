@@ -225,13 +225,28 @@ def test_a_person_changes_their_own_password_only_with_the_current_one(office: O
     assert CLERK in page and "县交通运输局" in page and 'id="password"' in page
     token = csrf(c, "/account")
     stored = _stored_hash(office, CLERK)
-    wrong = {"csrf": token, "current": "not my password", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    wrong = {
+        "csrf": token,
+        "current_password": "not my password",
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+    }
     r = c.post("/account/password", data=wrong)
     assert r.status_code == 400 and "当前密码不正确" in r.text and _stored_hash(office, CLERK) == stored
-    differ = {"csrf": token, "current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD + "!"}
+    differ = {
+        "csrf": token,
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD + "!",
+    }
     r = c.post("/account/password", data=differ)
     assert r.status_code == 400 and "不一致" in r.text and _stored_hash(office, CLERK) == stored
-    right = {"csrf": token, "current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    right = {
+        "csrf": token,
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+    }
     r = c.post("/account/password", data=right, follow_redirects=False)
     assert r.status_code == 303 and 'id="changed"' in c.get(r.headers["location"]).text
     login(client(office), "clerk", NEW_PASSWORD)

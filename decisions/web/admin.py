@@ -276,9 +276,9 @@ def add_routes(app: FastAPI, web: Web) -> None:
         client = request.client.host if request.client else ""  # a wrong current password counts as a failed login
 
         def change_password(me: User, form: FormData) -> None:
-            new = _secret(form, "new")
-            if new != _secret(form, "confirm"):
+            chosen = _secret(form, "new_password")
+            if chosen != _secret(form, "confirm_password"):
                 raise UsageError("两次输入的新密码不一致，密码未更改 / the new passwords differ: nothing changed")
-            office.change_password(acting_person(me), _secret(form, "current"), new, client)
+            office.change_password(acting_person(me), _secret(form, "current_password"), chosen, client)
 
         return await change(request, change_password, account_page, "/account?done=1", own=lambda me, form: True)
