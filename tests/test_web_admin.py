@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 
 from decisions.definitions import Definitions
 from decisions.service.office import Office
+from decisions.service.users import ADMIN as ADMIN_ROLE
 from decisions.store.database import Database
 from tests.stores import BACKENDS, fixed_clock, new_database_url, supplied_catalogue
 from tests.support import V
@@ -289,6 +290,8 @@ def test_the_pages_list_people_by_their_role_labels_and_only_administrators_get_
     assert 'id="nav-admin"' not in outsider.get("/").text and 'id="nav-account"' in outsider.get("/").text
     assert 'id="add-unit"' not in outsider.get("/admin/units").text
     assert 'id="add-unit"' in admin.get("/admin/units").text
+    roles = admin.get("/admin/delegations").text.split('id="delegation-role"')[1].split("</select>")[0]
+    assert f'value="{V("head")}"' in roles and f'value="{ADMIN_ROLE}"' not in roles  # never delegated
 
 
 def test_the_people_history_is_shown_with_its_verification(office: Office) -> None:

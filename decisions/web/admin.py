@@ -20,7 +20,7 @@ from decisions.errors import UsageError
 from decisions.model import Text
 from decisions.service.inputs import parse_date
 from decisions.service.logins import Throttled
-from decisions.service.users import User
+from decisions.service.users import ADMIN, User
 from decisions.web.context import Web
 from decisions.web.identity import acting_person
 
@@ -121,7 +121,8 @@ def add_routes(app: FastAPI, web: Web) -> None:
             names={u.id: u.shown() for u in users.list()},
             delegators=everyone if admin else [me],
             delegates=[u for u in everyone if u.id != me.id or admin],
-            roles=sorted({r for u in (everyone if admin else [me]) for r in u.roles}),
+            # the administrator's own role is never delegated (`UserService.actor` ignores it)
+            roles=sorted({r for u in (everyone if admin else [me]) for r in u.roles} - {ADMIN}),
             today=office.cases.today().isoformat(),
             refusal=refusal,
         )
