@@ -303,3 +303,7 @@ def test_the_people_history_is_shown_with_its_verification(office: Office) -> No
     last = page[page.index(f'data-entry="{changes[-1].seq}"') :].split("</tr>")[0]
     assert "授予角色" in last and CLERK in last and ADMIN in last and changes[-1].hash[:12] in last
     assert "<form" not in page.split("<main>")[1]
+    added = next(x for x in changes if x.kind == "person_added" and x.person == CLERK)
+    row = page[page.index(f'data-entry="{added.seq}"') :].split("</tr>")[0]
+    organiser = office.definitions.workflow(office.proposal_workflow()).roles[V("organiser")].label.zh
+    assert "添加人员" in row and organiser in row  # roles by their labels
