@@ -57,6 +57,23 @@ KIND: dict[tuple[str, str], str] = {
     ("GET", "/dossiers/jobs/{job_id}/zip"): "job",
     ("GET", "/cases"): "page",
     ("GET", "/api/cases"): "api",
+    # decisions/web/admin.py: readable by every person, changed only as the service allows
+    ("GET", "/admin/people"): "page",
+    ("POST", "/admin/people/add"): "post",
+    ("POST", "/admin/people/grant"): "post",
+    ("POST", "/admin/people/revoke"): "post",
+    ("POST", "/admin/people/unit"): "post",
+    ("POST", "/admin/people/deactivate"): "post",
+    ("POST", "/admin/people/reactivate"): "post",
+    ("POST", "/admin/people/password"): "post",
+    ("GET", "/admin/units"): "page",
+    ("POST", "/admin/units/add"): "post",
+    ("GET", "/admin/delegations"): "page",
+    ("POST", "/admin/delegations/add"): "post",
+    ("POST", "/admin/delegations/end"): "post",
+    ("GET", "/admin/history"): "page",
+    ("GET", "/account"): "page",
+    ("POST", "/account/password"): "post",
 }
 ROLES = ["anonymous", *PEOPLE]
 

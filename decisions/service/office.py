@@ -41,7 +41,7 @@ from decisions.workflow.needs import ActionSchema
 
 if TYPE_CHECKING:
     from decisions.service.archive import ArchiveSummary, BackupSummary
-    from decisions.service.audit import VerifyReport
+    from decisions.service.audit import Finding, VerifyReport
 
 if TYPE_CHECKING:
     from decisions.service.audit import AuditService
@@ -187,8 +187,10 @@ class Office:
             self._logins = LoginService(credentials, self.users)
         return self._logins
 
-    def set_password(self, name: str, password: str) -> User:
-        return self.logins.set_password(name, password)
+    def set_password(self, name: str, password: str, *, by: str | None = None) -> User:
+        """Set ``name``'s password; the people history names ``by`` (themselves or an administrator;
+        None: the office's operator, as `decisions user set-password` is)."""
+        return self.logins.set_password(name, password, by=by)
 
     def login(self, name: str, password: str, client: str = "") -> User:
         return self.logins.login(name, password, client)
@@ -772,6 +774,31 @@ class Office:
             return restore_backup(backup, database, definitions)
         finally:
             database.dispose()
+
+    # -- passwords and the people history's check, for the administration pages ----------------
+
+    def set_password_by(self, person: str, password: str, *, by: str) -> User:
+        """An administrator (``by``) sets ``person``'s password (an initial one, or a reset);
+        refused for anyone else, nothing written."""
+        self.users.check_admin(by)
+        return self.set_password(self.users.resolve(person).id, password, by=by)
+
+    def change_password(self, name: str, current: str, new: str, client: str = "") -> User:
+        """``name`` changes their own password, giving the current one (a wrong one is refused and
+        counts as a failed login: throttled like the login form)."""
+        from decisions.service.logins import LoginRefused
+
+        try:
+            self.logins.login(name, current, client)
+        except LoginRefused as exc:
+            raise UsageError("当前密码不正确，密码未更改 / the current password is wrong: nothing changed") from exc
+        return self.set_password(name, new, by=name)
+
+    def people_findings(self) -> list[Finding]:
+        """What `audit verify` finds in the people history alone (its chain and its projection)."""
+        from decisions.service.audit import people_findings
+
+        return people_findings(self.cases.store.people, self.cases.repository.hash)
 
 
 def describe(value: Any) -> str:

@@ -421,3 +421,17 @@ class UserService:
     def list(self) -> list[User]:  # last: the name shadows the builtin in the annotations above
         """Everyone, by id."""
         return [_user(p) for p in self.people.all()]
+
+    # -- for the administration pages (after `list`: see its note) ------------------------------
+
+    def may_administer(self, person: str) -> bool:
+        """Whether ``person`` (an id or unique name) is an active people administrator."""
+        try:
+            user = self.resolve(person)
+        except UsageError:
+            return False
+        return user.active and ADMIN in user.roles
+
+    def check_admin(self, by: str) -> str:
+        """The id of the active administrator ``by`` names; refused (as every change here is) otherwise."""
+        return self._admin(by)

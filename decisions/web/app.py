@@ -34,7 +34,7 @@ from decisions.errors import (
 from decisions.model import Document, Record, Text
 from decisions.service.logins import LoginRefused, Throttled
 from decisions.service.office import Attachment, CaseDetails, Office, describe
-from decisions.service.users import User
+from decisions.service.users import ADMIN, User
 from decisions.web.context import Web
 from decisions.web.diagram import workflow_svg
 from decisions.web.forms import (
@@ -102,6 +102,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "decisions.web.corrections",
     "decisions.web.search",
     "decisions.web.report",
+    "decisions.web.admin",
 )
 
 
@@ -274,7 +275,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
         if user is None or not user.active:
             request.state.session = Session.anonymous()
             raise LoginRequired()
-        request.state.user = user
+        request.state.user = user  # for the page's navigation (the administration link): no second read
         return user
 
     def csrf_ok(request: Request, token: Any) -> None:
@@ -296,6 +297,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
             csrf=session.csrf,
             # the logged-in person's display name (their id until a route has looked them up)
             me=user.name if (user := getattr(request.state, "user", None)) is not None else session.user,
+            administers=ADMIN in getattr(getattr(request.state, "user", None), "roles", ()),
             path=request.url.path,
             describe=describe,
             **values,
