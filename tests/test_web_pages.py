@@ -55,6 +55,17 @@ def test_a_clerk_proposes_through_the_generated_form(office: Office) -> None:
     assert case_id in c.get("/done").text
 
 
+def test_every_link_of_the_navigation_opens_a_page(office: Office) -> None:
+    c = login(client(office), "clerk")
+    nav = re.search(r"<nav>(.*?)</nav>", c.get("/").text, re.S)
+    assert nav is not None
+    links = re.findall(r'href="([^"]+)"', nav.group(1))
+    assert {"/", "/done", "/cases", "/start", "/catalogue", "/audit", "/dossiers", "/report"} <= set(links)
+    for link in links:
+        r = c.get(link)
+        assert r.status_code == 200 and "<nav>" in r.text, link
+
+
 def test_a_person_whose_display_name_is_not_their_id_logs_in_and_acts_as_their_id(office: Office) -> None:
     office.users.add("李明", [V("organiser"), V("proposer")], "县交通运输局", user_id="liming2")
     office.set_password("liming2", PASSWORD)
