@@ -80,3 +80,65 @@ def test_the_walkthrough_puts_decisions_on_the_path_and_shows_the_language_switc
     assert any(c.startswith("decisions --lang zh ") for c in commands)
     assert any(c.startswith("decisions --lang en ") for c in commands)
     assert not [b for kind, b in blocks if kind == "sh" and re.search(r"=\.\.\.|\s\.\.\.(\s|$)", b)], "a placeholder"
+
+
+def test_the_browser_section_starts_the_server_the_administrator_logs_in_to(tmp_path: Path) -> None:
+    """ "In the browser": after the demo, the block's commands as written (the prompted password
+    typed in), and the administrator logs in to the served database and reaches the people pages."""
+    import socket
+    import time
+
+    import httpx
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## In the browser: `decisions serve`", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", section, re.S)[0]
+    commands = [shlex.split(line, comments=True) for line in block.splitlines() if line.startswith("decisions ")]
+    assert [c[:2] for c in commands] == [["decisions", "user"], ["decisions", "serve"]], commands
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DECISIONS_")}
+    env.update(DECISIONS_CACHE=str(tmp_path / "cache"), COLUMNS="200")
+    exe = str(Path(sys.executable).parent / "decisions")
+    demo = subprocess.run([exe, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    password = "a password of the walkthrough"
+    set_password = subprocess.run(
+        [exe, *commands[0][1:]],
+        cwd=tmp_path,
+        env=env,
+        input=f"{password}\n{password}\n",
+        capture_output=True,
+        text=True,
+    )
+    assert set_password.returncode == 0, set_password.stdout + set_password.stderr
+    administrator = commands[0][3]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [exe, *commands[1][1:], "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1].decode()[-2000:]
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, follow_redirects=True) as browser:
+            token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
+            assert token is not None
+            page = browser.post(
+                "/login",
+                data={"name": administrator, "password": password, "csrf": token.group(1), "next": "/admin/people"},
+            )
+            assert page.status_code == 200 and str(page.url).endswith("/admin/people"), page.url
+            assert administrator in page.text and 'id="nav-admin"' in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
