@@ -3,7 +3,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +56,25 @@ def definitions() -> Definitions:
 @pytest.fixture
 def story(definitions: Definitions) -> Story:
     return Story(definitions)
+
+
+@pytest.fixture
+def server(office: Any) -> Iterator[str]:
+    """The web app over the test file's ``office`` fixture, served on loopback (browser tests)."""
+    from decisions.web.app import create_app
+    from tests.browser_support import serve
+
+    with serve(create_app(office)) as base:
+        yield base
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's chromium through Playwright (tests.browser_support)."""
+    from tests.browser_support import chromium
+
+    with chromium() as b:
+        yield b
 
 
 from tests.stores import contract_service, database_url, db, service  # noqa: E402,F401  (fixtures shared by store tests)

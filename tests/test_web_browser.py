@@ -12,11 +12,6 @@ Without chromium these tests skip with the reason, and fail under ``CI=true``.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +19,10 @@ import pytest
 
 from decisions.definitions import Definitions
 from decisions.service.office import Office
-from decisions.web.app import create_app
-from tests.support import ROOT, V
+from tests.browser_support import log_in
+from tests.browser_support import shot as _shot
+from tests.support import V
 from tests.web_support import PASSWORD, PEOPLE, PROPOSAL, play, until, web_office
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("DECISIONS_SCREENSHOTS") == "1" else None
-
-
-def _browser_or_skip() -> Any:
-    reason = ""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "playwright is not installed (pip install -e '.[dev]')"
-    if not reason and not CHROMIUM.exists():
-        reason = "Debian's chromium is not installed (apt-get install -y chromium fonts-noto-cjk)"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests are required under CI: {reason}")
-        pytest.skip(reason)
-    return sync_playwright
 
 
 @pytest.fixture
@@ -52,48 +30,9 @@ def office(tmp_path: Path, definitions: Definitions) -> Office:
     return web_office(f"sqlite:///{tmp_path / 'web.sqlite'}", tmp_path, definitions)
 
 
-@pytest.fixture
-def server(office: Office) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(office), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_playwright = _browser_or_skip()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 def _login(browser: Any, base: str, who: str, password: str = PASSWORD) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.goto(base + "/")
-    assert "/login" in page.url
-    page.fill("#name", PEOPLE[who][0])
-    page.fill("#password", password)
-    page.click("#login")
-    return page
-
-
-def _shot(page: Any, name: str) -> None:
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """Logged in as one of tests.web_support's PEOPLE (by their kind) or by name."""
+    return log_in(browser, base, PEOPLE[who][0] if who in PEOPLE else who, password)
 
 
 def test_a_clerk_proposes_is_refused_with_the_article_fixes_it_and_succeeds(

@@ -7,9 +7,6 @@ Without chromium these tests skip with the reason, and fail under ``CI=true``.""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +15,10 @@ import pytest
 
 from decisions.definitions import Definitions
 from decisions.service.office import Office
-from decisions.web.app import create_app
+from tests.browser_support import log_in as _login
+from tests.browser_support import shot as _shot
 from tests.support import V
 from tests.test_web_admin import ADMIN, NEW_PASSWORD, admin_office
-from tests.test_web_browser import CHROMIUM, _browser_or_skip, _shot
 from tests.web_support import PASSWORD
 
 HEAD = "王县长"
@@ -33,43 +30,6 @@ def office(tmp_path: Path, definitions: Definitions) -> Iterator[Office]:
     made.users.add(HEAD, [V("head")], "县人民政府", by=ADMIN)
     yield made
     database.dispose()
-
-
-@pytest.fixture
-def server(office: Office) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(office), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_playwright = _browser_or_skip()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-def _login(browser: Any, base: str, name: str, password: str = PASSWORD) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.goto(base + "/")
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.click("#login")
-    return page
 
 
 def _manage(page: Any, person: str, form: str) -> Any:
@@ -160,8 +120,13 @@ def test_the_it_colleague_administers_people_and_roles_in_the_browser(
     page.click("nav.admin-nav >> text=人员管理记录")
     assert "核验通过" in page.locator("#verified").inner_text()
     history = office.users.history()
-    last = page.locator(f"tr[data-entry='{history[-1].seq}']").inner_text()
-    assert "委托代办" in last and ADMIN in last
+    delegation = next(e for e in reversed(history) if e.kind == "delegation_granted")
+    assert ADMIN in page.locator(f"tr[data-entry='{delegation.seq}']").inner_text()
+    assert "委托代办" in page.locator(f"tr[data-entry='{delegation.seq}']").inner_text()
+    password = history[-1]  # 张华 changed their own password: recorded as by them, the password never
+    assert (password.kind, password.person, password.by) == ("credential_set", "张华", "张华")
+    shown = page.locator(f"tr[data-entry='{password.seq}']").inner_text()
+    assert "设置密码" in shown and NEW_PASSWORD not in shown
     _shot(page, "admin-history")
 
     # decisions user deactivate 刘副县长 --as 陈秘书: never deleted, shown as deactivated
@@ -169,4 +134,13 @@ def test_the_it_colleague_administers_people_and_roles_in_the_browser(
     _manage(page, "刘副县长", "deactivate").locator("button").click()
     assert "已停用" in page.locator("tr[data-person='刘副县长'] td.status").inner_text()
     assert not office.users.get("刘副县长").active
-    assert [c.by for c in office.users.history()[-6:]] == [ADMIN] * 6
+    # every change by the administrator, but the password 张华 changed themselves
+    assert [(c.kind, c.by) for c in office.users.history()[-7:]] == [
+        ("person_added", ADMIN),
+        ("person_added", ADMIN),
+        ("role_granted", ADMIN),
+        ("delegation_granted", ADMIN),
+        ("credential_set", ADMIN),
+        ("credential_set", "张华"),
+        ("deactivated", ADMIN),
+    ]

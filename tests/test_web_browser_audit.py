@@ -18,11 +18,12 @@ from decisions.cli import app as cli
 from decisions.service.office import Office
 from decisions.store.database import Database
 from decisions.store.tables import EventRow
+from tests.browser_support import shot as _shot
 from tests.support import V
-from tests.test_web_browser import _login, _shot, browser, office, server
+from tests.test_web_browser import _login, office
 from tests.web_support import PROPOSAL, play, until
 
-__all__ = ["browser", "office", "server"]  # the fixtures, shared with tests/test_web_browser.py
+__all__ = ["office"]  # the fixture, shared with tests/test_web_browser.py
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 

@@ -24,9 +24,9 @@ from decisions.cli import app
 from decisions.dossier import file_name
 from decisions.service.office import Office
 from decisions.store.database import Database
+from tests.browser_support import SHOTS
 from tests.support import shipped_definitions
 from tests.test_dossier import need, pdf_text
-from tests.test_web_browser import SHOTS, browser, server  # noqa: F401  (fixtures)
 from tests.web_support import PASSWORD
 
 CASE = "D-2025-001"  # the demo's bus-fare decision
@@ -56,8 +56,8 @@ def login(chromium: Any, base: str) -> Any:
 
 def test_a_clerk_downloads_the_bus_fare_decisions_dossier_from_its_page(
     office: Office,
-    server: str,  # noqa: F811
-    browser: Any,  # noqa: F811
+    server: str,
+    browser: Any,
     tmp_path: Path,
 ) -> None:
     need("pdftotext")
@@ -97,8 +97,8 @@ def test_a_clerk_downloads_the_bus_fare_decisions_dossier_from_its_page(
 
 def test_a_years_status_page_reloads_itself_until_the_zip_is_offered(
     office: Office,
-    server: str,  # noqa: F811
-    browser: Any,  # noqa: F811
+    server: str,
+    browser: Any,
 ) -> None:
     need()
     matters = office.dossier_cases(2025)

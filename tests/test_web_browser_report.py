@@ -9,9 +9,6 @@ report chart): ``DECISIONS_SCREENSHOTS=1 .venv/bin/python -m pytest tests/test_w
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +20,9 @@ from decisions.loading.scenarios import load_scenarios
 from decisions.service.office import Office
 from decisions.store.database import Database
 from decisions.web.app import create_app
+from tests.browser_support import SHOTS, serve
 from tests.stores import fixed_clock
 from tests.support import TREE, shipped_definitions
-from tests.test_web_browser import SHOTS, browser  # noqa: F401 (the browser fixture)
 from tests.web_support import PASSWORD
 
 AUDITOR = "钱审计"  # the demo's auditor (demo/00-people.yaml)
@@ -43,21 +40,8 @@ def demo_office(tmp_path: Path) -> Office:
 
 @pytest.fixture
 def demo_server(demo_office: Office) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(demo_office), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(demo_office)) as base:
+        yield base
 
 
 def _cells(page: Any, section: str) -> list[list[str]]:
@@ -68,7 +52,7 @@ def _cells(page: Any, section: str) -> list[list[str]]:
 def test_the_report_page_renders_the_year_a_unit_and_its_charts(
     demo_office: Office,
     demo_server: str,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     errors: list[str] = []

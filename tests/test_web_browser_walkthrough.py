@@ -7,10 +7,6 @@ attached in the form the input schema generates, on the day the README gives."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,43 +14,15 @@ import pytest
 
 from decisions.definitions import Definitions
 from decisions.service.office import Office
-from decisions.web.app import create_app
+from tests.browser_support import shot as _shot
 from tests.support import V
-from tests.test_web_browser import _browser_or_skip, _login, _shot
+from tests.test_web_browser import _login
 from tests.web_support import play, until, web_office
 
 
 @pytest.fixture
 def office(tmp_path: Path, definitions: Definitions) -> Office:
     return web_office(f"sqlite:///{tmp_path / 'web.sqlite'}", tmp_path, definitions)
-
-
-@pytest.fixture
-def server(office: Office) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(office), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_playwright = _browser_or_skip()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

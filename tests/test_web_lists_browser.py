@@ -12,7 +12,7 @@ import pytest
 from decisions.definitions import Definitions
 from decisions.service.office import Office
 from tests.support import V
-from tests.test_web_browser import _login, browser, server  # noqa: F401  (the browser and the served app)
+from tests.test_web_browser import _login
 from tests.web_support import PROPOSAL, play, until, web_office
 
 
@@ -25,7 +25,7 @@ def _rows(page: Any) -> list[str]:
     return [str(r.get_attribute("data-case")) for r in page.locator("tr.case-row").all()]
 
 
-def test_the_inbox_filter_and_the_search_work_as_plain_forms(office: Office, server: str, browser: Any) -> None:  # noqa: F811
+def test_the_inbox_filter_and_the_search_work_as_plain_forms(office: Office, server: str, browser: Any) -> None:
     reviewed = play(office, until("give_legal_opinion"))  # overdue since 2025-04-30
     fresh = office.propose("clerk_li", {**PROPOSAL, V("title"): "农村饮水安全工程"}).case.id  # nothing due
     page = _login(browser, server, "head")

@@ -856,7 +856,7 @@ def describe_erratum(erratum: Erratum) -> str:
 PEOPLE_CHAIN = "people"  # the chain name findings about the people history carry
 
 
-def people_findings(people: PeopleStore, hash_: Hasher, credentials: CredentialStore | None = None) -> list[Finding]:
+def people_findings(people: PeopleStore, hash_: Hasher, credentials: CredentialStore | None) -> list[Finding]:
     """Verify the people administration history as a case chain is verified (sequence, links,
     hashes over the stored bytes, columns against the hashed body), then replay it and compare the
     people, units, delegations and credentials tables with what it implies: any edited byte is a
@@ -905,7 +905,7 @@ def people_findings(people: PeopleStore, hash_: Hasher, credentials: CredentialS
         out.append(Finding(PEOPLE_CHAIN, None, "projection", "the units table differs from the history"))
     if {d.seq: d for d in people.delegations()} != state.delegations:
         out.append(Finding(PEOPLE_CHAIN, None, "projection", "the delegations table differs from the history"))
-    stored_credentials = {} if credentials is None else credentials.all()
+    stored_credentials = {} if credentials is None else credentials.all()  # None: a store without logins
     for pid in sorted(set(stored_credentials) | set(state.credentials)):
         recorded, row = state.credentials.get(pid), stored_credentials.get(pid)
         if row is None:

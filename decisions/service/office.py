@@ -798,7 +798,7 @@ class Office:
         """What `audit verify` finds in the people history alone (its chain and its projection)."""
         from decisions.service.audit import people_findings
 
-        return people_findings(self.cases.store.people, self.cases.repository.hash)
+        return people_findings(self.cases.store.people, self.cases.repository.hash, self.cases.store.credentials)
 
 
 def describe(value: Any) -> str:

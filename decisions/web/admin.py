@@ -56,6 +56,7 @@ ENTRY_LABELS: dict[str, Text] = {
     "unit_added": Text("添加单位", "unit added"),
     "delegation_granted": Text("委托代办", "delegation granted"),
     "delegation_ended": Text("结束委托", "delegation ended"),
+    "credential_set": Text("设置密码", "password set"),
 }
 
 Change = Callable[[User, FormData], object]
