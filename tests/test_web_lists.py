@@ -90,6 +90,19 @@ def test_the_inbox_has_one_row_per_case_overdue_first_with_its_actions(office: O
     assert "已逾期" not in fresh and "无期限" in fresh
 
 
+def test_the_inbox_lists_the_most_urgent_and_says_when_more_wait(office: Office, world: World) -> None:
+    workflow = office.proposal_workflow()
+    inbox = office.inbox("head_wang", 2)
+    assert [c.first.case_id for c in inbox.cases] == [world.launched, world.reviewed]  # the most urgent two
+    assert inbox.more == (workflow,)
+    assert office.inbox("head_wang", 3).more == ()  # all three shown: nothing more waits
+    page = login(client(office, inbox_limit=2), "head").get("/").text
+    assert rows(page) == [world.launched, world.reviewed]
+    note = page.split(f'<p class="more" data-workflow="{workflow}">')[1].split("</p>")[0]
+    assert "最紧迫的 2 件" in note and f'href="/cases?workflow={workflow}"' in note
+    assert 'class="more"' not in login(client(office), "head").get("/").text
+
+
 def test_the_inbox_filters_by_workflow_and_overdue(office: Office, world: World) -> None:
     c = login(client(office), "head")
     overdue = rows(c.get("/?overdue=1").text)

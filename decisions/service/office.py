@@ -130,6 +130,8 @@ class Inbox:
     roles: tuple[str, ...]
     tasks: tuple[Task, ...]
     late_items: tuple[tuple[str, str, str, date], ...] = field(default=())  # (catalogue, item id, name, planned by)
+    limit: int = 0  # the most urgent cases shown of each workflow
+    more: tuple[str, ...] = ()  # the workflows with more cases waiting than ``limit`` (the search finds them)
 
     @property
     def cases(self) -> tuple[InboxCase, ...]:
@@ -594,9 +596,20 @@ class Office:
         who = self.users.actor(actor, on=today)
         roles = sorted(who.roles)
         workflows = [workflow] if workflow else sorted(self.definitions.workflows)
-        derived, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
+        # one more than shown of each workflow: whether more wait than the page shows
+        derived, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit + 1)
         if self.cases.ensure_tasks(derived):
-            _, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit)
+            _, page = self.cases.repository.inbox_tasks(roles, workflows, today, limit + 1)
+        shown_per: dict[str, int] = {}
+        more: set[str] = set()
+        within: list[Any] = []
+        for found in page:  # the store's order: the most urgent of each workflow first
+            shown_per[found.workflow] = shown_per.get(found.workflow, 0) + 1
+            if shown_per[found.workflow] > limit:
+                more.add(found.workflow)
+            else:
+                within.append(found)
+        page = within
         calendar = self.definitions.calendar
         tasks: list[Task] = []
         views = self.cases.held({found.case_id: found.version for found in page})
@@ -639,7 +652,7 @@ class Office:
                     (head.id, item.id, item.name, planned)
                     for item, planned in late_catalogue_items(catalogue, spec, decided, today)
                 ]
-        return Inbox(who.id, tuple(sorted(who.roles)), tuple(tasks), tuple(late))
+        return Inbox(who.id, tuple(sorted(who.roles)), tuple(tasks), tuple(late), limit, tuple(sorted(more)))
 
     # -- catalogue --------------------------------------------------------------------------------
 

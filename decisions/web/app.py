@@ -128,6 +128,7 @@ class Settings:
     secure_cookies: bool = False
     idle_minutes: int = 30
     max_upload: int = 20 * 1024 * 1024
+    inbox_limit: int = 100  # the most urgent cases of each workflow the inbox page lists
 
 
 class LoginRequired(Exception):
@@ -408,7 +409,7 @@ def create_app(office: Office, settings: Settings | None = None) -> FastAPI:
     async def inbox_page(request: Request, workflow: str = "", overdue: str = "") -> Response:
         user = person(request)
         overdue_only = is_checked(overdue)
-        inbox = office.inbox(acting_person(user), workflow=workflow, overdue_only=overdue_only)
+        inbox = office.inbox(acting_person(user), settings.inbox_limit, workflow=workflow, overdue_only=overdue_only)
         return render(
             request,
             "inbox.html",
