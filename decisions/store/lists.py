@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from decisions.store.events import StoredEvent
 from decisions.store.interface import CaseQuery
-from decisions.store.tables import CaseRow, EventRow, TaskRow
+from decisions.store.tables import EVENT_COLUMNS, CaseRow, EventRow, TaskRow
 from decisions.store.tasks import decode_tasks
 from decisions.tasks import CaseTasks
 
@@ -28,17 +28,6 @@ __all__ = ["acted_in", "implementing", "search_cases"]
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _TASKS = TaskRow.__table__  # type: ignore[attr-defined]
-_EVENT_COLUMNS = (
-    _EVENTS.c.case_id,
-    _EVENTS.c.seq,
-    _EVENTS.c.trigger,
-    _EVENTS.c.actor,
-    _EVENTS.c.happened_on,
-    _EVENTS.c.recorded_at,
-    _EVENTS.c.prev_hash,
-    _EVENTS.c.hash,
-    _EVENTS.c.body,
-)
 
 
 def acted_in(conn: Connection, person: str, limit: int, offset: int) -> tuple[int, list[tuple[Any, StoredEvent]]]:
@@ -49,7 +38,7 @@ def acted_in(conn: Connection, person: str, limit: int, offset: int) -> tuple[in
     lasts = last.subquery()
     total = int(conn.execute(select(func.count()).select_from(lasts)).scalar() or 0)
     query = (
-        select(_CASES, *(c.label(f"e_{c.name}") for c in _EVENT_COLUMNS))
+        select(_CASES, *(c.label(f"e_{c.name}") for c in EVENT_COLUMNS))
         .join(lasts, lasts.c.case_id == _CASES.c.id)
         .join(_EVENTS, and_(_EVENTS.c.case_id == lasts.c.case_id, _EVENTS.c.seq == lasts.c.seq))
         .order_by(_EVENTS.c.happened_on.desc(), _EVENTS.c.recorded_at.desc(), _CASES.c.id)
@@ -58,7 +47,7 @@ def acted_in(conn: Connection, person: str, limit: int, offset: int) -> tuple[in
     )
     out = []
     for row in conn.execute(query):
-        event = StoredEvent(*(getattr(row, f"e_{c.name}") for c in _EVENT_COLUMNS))
+        event = StoredEvent(*(getattr(row, f"e_{c.name}") for c in EVENT_COLUMNS))
         out.append((row, event))
     return total, out
 

@@ -29,6 +29,7 @@ from decisions.store.interface import CaseQuery, NewDocument, Store
 from decisions.store.people import stored_person
 from decisions.store.people_history import StoredPerson
 from decisions.store.tables import (
+    EVENT_COLUMNS,
     CaseRow,
     CheckpointRow,
     DefinitionSetRow,
@@ -77,17 +78,6 @@ _UPDATE_CASE_AS = _UPDATE_CASE.where(
         _USERS.c.unit == bindparam("a_unit"),
         _USERS.c.active == true(),
     )
-)
-_EVENT_COLUMNS = (
-    _EVENTS.c.case_id,
-    _EVENTS.c.seq,
-    _EVENTS.c.trigger,
-    _EVENTS.c.actor,
-    _EVENTS.c.happened_on,
-    _EVENTS.c.recorded_at,
-    _EVENTS.c.prev_hash,
-    _EVENTS.c.hash,
-    _EVENTS.c.body,
 )
 
 
@@ -251,7 +241,7 @@ class Repository:
             head = self.head(case_id, conn)
             if head is None:
                 raise UsageError(f"未知决策事项 / unknown case {shown(case_id)}")
-            rows = conn.execute(select(*_EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
+            rows = conn.execute(select(*EVENT_COLUMNS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq))
             return head, [StoredEvent(*r) for r in rows]
 
     def load_many(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseHead, list[StoredEvent]]]:
@@ -263,7 +253,7 @@ class Repository:
                 for r in conn.execute(select(_CASES).where(_CASES.c.id.in_(chunk))):
                     out[r.id] = (_head(r), [])
                 query = (
-                    select(*_EVENT_COLUMNS)
+                    select(*EVENT_COLUMNS)
                     .where(_EVENTS.c.case_id.in_(chunk))
                     .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
                 )
@@ -633,9 +623,7 @@ def _cases_with_events(conn: Connection, batch: int = 500) -> Iterator[tuple[Cas
             return
         events: dict[str, list[StoredEvent]] = {h.id: [] for h in heads}
         query = (
-            select(*_EVENT_COLUMNS)
-            .where(_EVENTS.c.case_id.in_(list(events)))
-            .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+            select(*EVENT_COLUMNS).where(_EVENTS.c.case_id.in_(list(events))).order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
         )
         for r in conn.execute(query):
             events[r.case_id].append(StoredEvent(*r))
@@ -647,7 +635,7 @@ def _cases_with_events(conn: Connection, batch: int = 500) -> Iterator[tuple[Cas
 def _events_page(conn: Connection, case_id: str | None, last: tuple[str, int], batch: int) -> list[StoredEvent]:
     """The next ``batch`` events after ``last`` (case, seq) in (case, seq) order: keyset pagination,
     over one case's events when ``case_id`` is given."""
-    query = select(*_EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
+    query = select(*EVENT_COLUMNS).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(batch)
     if case_id is not None:
         query = query.where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last[1])
     else:

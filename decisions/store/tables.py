@@ -10,6 +10,7 @@ from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "EVENT_COLUMNS",
     "CaseRow",
     "CheckpointRow",
     "CredentialRow",
@@ -204,3 +205,11 @@ class CredentialRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=128)
     hash: str = Field(max_length=512)
     changed_at: str = Field(max_length=32)
+
+
+# The events' columns in `decisions.store.events.StoredEvent`'s field order: what reading an event selects.
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+EVENT_COLUMNS = tuple(
+    _EVENTS.c[name]
+    for name in ("case_id", "seq", "trigger", "actor", "happened_on", "recorded_at", "prev_hash", "hash", "body")
+)
